@@ -1,0 +1,392 @@
+/**
+ * The engine protocol: the one definition of what the host may say to the engine (commands) and what the
+ * engine says back (events). Both sides import this module; every message is validated here on arrival.
+ *
+ * Rules of the conversation:
+ * - Every command carries a request `id` and gets exactly one answer carrying that id: `onReply` (its
+ *   typed result) or `onError`. A message that cannot be read at all gets `onError` with the id it
+ *   carried if that id was readable, else `id: null`.
+ * - A job accepted by `job.start` ends with exactly one of `onJobDone`, `onJobFailed`, `onJobCancelled`.
+ *   `onJobStarted` comes first when the job got as far as running (it names the backend it runs on),
+ *   and `onJobProgress` events come in between.
+ * - `hello` is the handshake: a peer whose protocol major differs is refused with PROTOCOL_VERSION.
+ *   Minors only add; a peer uses only what the lower minor of the two has.
+ * - Objects are strict: a field this side does not know is an error, never silently dropped, so a typo
+ *   in a request is reported instead of ignored.
+ */
+import { z } from 'zod';
+import { BackendInfo, BackendName, BackendRequest } from './backends';
+import { EngineError, SerializedError, type ErrorCode } from './errors';
+import type { ModelConfigInput, ResolvedModelConfig } from './modelConfig';
+
+/** major.minor; a different major is refused, a different minor is compatible. */
+export const PROTOCOL_VERSION = '1.0';
+
+/** A message longer than this (characters of its JSON text) is refused with BAD_MESSAGE. */
+export const MAX_MESSAGE_CHARS = 4 * 1024 * 1024;
+/** Deeper nesting than this is refused: no valid message comes near it, and it guards recursion. */
+export const MAX_MESSAGE_DEPTH = 32;
+/** Keys that could reach an object's prototype; no message has a reason to carry them. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+// ---------------------------------------------------------------------------------------------------
+// Shared pieces
+
+export const RequestId = z.string().min(1).max(128);
+/** Job ids may end up in file names (run folders), so they are kept to a safe alphabet. */
+export const JobId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'a job id is 1–128 characters of A–Z a–z 0–9 . _ - and starts with a letter or digit');
+export const ProtocolVersion = z.string().regex(/^\d{1,4}\.\d{1,4}$/, 'a protocol version is "major.minor", e.g. "1.0"');
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * A model config travels as a plain object; the protocol checks only that. The job validates it with
+ * ModelConfig when it runs, so an impossible config is a failed job (INVALID_CONFIG naming the field),
+ * not an unreadable message.
+ */
+const ModelConfigField = z.custom<ModelConfigInput>(isPlainObject, { message: 'expected a model config object' });
+
+// ---------------------------------------------------------------------------------------------------
+// Jobs: long-running work, started by `job.start`, reported by job events.
+
+export const ModelDescribeJob = z.object({
+  kind: z.literal('model.describe'),
+  model: ModelConfigField,
+}).strict();
+
+export const ModelTrainStepsJob = z.object({
+  kind: z.literal('model.trainSteps'),
+  model: ModelConfigField,
+  /** at most 100 000: the result lists every step's loss, and a message must stay under MAX_MESSAGE_CHARS */
+  steps: z.number().int().min(1).max(100_000),
+  batchSize: z.number().int().min(1).max(65_536),
+  /** must not exceed the model's contextLength (checked when the job runs) */
+  seqLen: z.number().int().min(1).max(1_048_576),
+  /** seeds both the initial weights and the random token data */
+  seed: z.number().int().min(0).max(0xffffffff),
+  learningRate: z.number().positive().max(10).optional(),
+  /** default: the engine's current backend, or 'auto' when none is chosen yet */
+  backend: BackendRequest.optional(),
+}).strict();
+
+export const JobSpec = z.discriminatedUnion('kind', [ModelDescribeJob, ModelTrainStepsJob]);
+export type JobSpec = z.infer<typeof JobSpec>;
+export const JobKind = z.enum(['model.describe', 'model.trainSteps']);
+export type JobKind = z.infer<typeof JobKind>;
+// compile-time guard: JobKind lists exactly the kinds JobSpec has
+const jobKindsMatch: [JobKind] extends [JobSpec['kind']] ? ([JobSpec['kind']] extends [JobKind] ? true : never) : never = true;
+void jobKindsMatch;
+export type JobSpecOf<K extends JobKind> = Extract<JobSpec, { kind: K }>;
+
+/** Plain numbers, or null where the value was not finite (JSON cannot carry NaN or Infinity). */
+export const Metrics = z.record(z.string().max(64), z.number().nullable());
+export type Metrics = z.infer<typeof Metrics>;
+
+export const ModelDescribeResult = z.object({
+  /** the config with every default filled in, as model code reads it */
+  config: z.custom<ResolvedModelConfig>(isPlainObject),
+  // TODO(modelStats): add `stats: ModelStats` here once common/modelStats.ts exports modelStats(config)
+  // (parameter counts per part, FLOPs per token, memory); the model.describe job then returns it too.
+}).strict();
+export type ModelDescribeResult = z.infer<typeof ModelDescribeResult>;
+
+export const ModelTrainStepsResult = z.object({
+  steps: z.number().int().min(0),
+  /** one per step, in order */
+  losses: z.array(z.number().nullable()),
+  finalLoss: z.number().nullable(),
+  parameters: z.number().int().min(0),
+  elapsedMs: z.number().min(0),
+  tokensPerSecond: z.number().min(0),
+  backend: BackendInfo,
+  /** which optimizer ran the steps, e.g. 'adam' */
+  optimizer: z.string(),
+}).strict();
+export type ModelTrainStepsResult = z.infer<typeof ModelTrainStepsResult>;
+
+/** The result schema of each job kind; `onJobDone` is checked against it. */
+export const JOB_RESULTS = {
+  'model.describe': ModelDescribeResult,
+  'model.trainSteps': ModelTrainStepsResult,
+} as const satisfies Record<JobKind, z.ZodType>;
+export type JobResultOf<K extends JobKind> = z.infer<(typeof JOB_RESULTS)[K]>;
+
+// ---------------------------------------------------------------------------------------------------
+// Commands: host → engine
+
+export const HelloCommand = z.object({ type: z.literal('hello'), id: RequestId, protocolVersion: ProtocolVersion }).strict();
+export const BackendSelectCommand = z.object({
+  type: z.literal('backend.select'),
+  id: RequestId,
+  backend: BackendRequest,
+  /** wasm: XNNPACK threads */
+  threads: z.number().int().min(1).max(256).optional(),
+}).strict();
+export const JobStartCommand = z.object({ type: z.literal('job.start'), id: RequestId, jobId: JobId, job: JobSpec }).strict();
+export const JobCancelCommand = z.object({ type: z.literal('job.cancel'), id: RequestId, jobId: JobId }).strict();
+export const StatusCommand = z.object({ type: z.literal('status'), id: RequestId }).strict();
+export const ShutdownCommand = z.object({ type: z.literal('shutdown'), id: RequestId }).strict();
+
+export const Command = z.discriminatedUnion('type', [
+  HelloCommand, BackendSelectCommand, JobStartCommand, JobCancelCommand, StatusCommand, ShutdownCommand,
+]);
+export type Command = z.infer<typeof Command>;
+export type CommandType = Command['type'];
+export type CommandOf<T extends CommandType> = Extract<Command, { type: T }>;
+export const COMMAND_TYPES: readonly CommandType[] = Command.options.map((o) => o.shape.type.value);
+
+// ---------------------------------------------------------------------------------------------------
+// Replies: the result of each command, carried by `onReply`
+
+export const HelloResult = z.object({
+  engineVersion: z.string(),
+  protocolVersion: ProtocolVersion,
+  /** the backend the engine computes on now */
+  backend: BackendInfo,
+  /** backends whose packages are installed here, best first */
+  availableBackends: z.array(BackendName),
+}).strict();
+export const JobSummary = z.object({ jobId: JobId, kind: JobKind, cancelling: z.boolean() }).strict();
+export const StatusResult = z.object({
+  backend: BackendInfo.nullable(),
+  jobs: z.array(JobSummary),
+  /** TensorFlow.js's live tensors: a number that keeps growing between jobs is a leak */
+  memory: z.object({ numTensors: z.number().int().min(0), numBytes: z.number().min(0) }).strict(),
+}).strict();
+
+export const COMMAND_RESULTS = {
+  hello: HelloResult,
+  'backend.select': BackendInfo,
+  'job.start': z.object({ jobId: JobId }).strict(),
+  /** the job stops at its next step boundary and reports onJobCancelled */
+  'job.cancel': z.object({ jobId: JobId }).strict(),
+  status: StatusResult,
+  /** the engine exits once this reply is sent */
+  shutdown: z.object({}).strict(),
+} as const satisfies Record<CommandType, z.ZodType>;
+export type ResultOf<T extends CommandType> = z.infer<(typeof COMMAND_RESULTS)[T]>;
+
+function reply<T extends CommandType>(command: T) {
+  return z.object({ type: z.literal('onReply'), id: RequestId, command: z.literal(command), result: COMMAND_RESULTS[command] }).strict();
+}
+export const OnReply = z.discriminatedUnion('command', [
+  reply('hello'), reply('backend.select'), reply('job.start'), reply('job.cancel'), reply('status'), reply('shutdown'),
+]);
+
+// ---------------------------------------------------------------------------------------------------
+// Events: engine → host
+
+/** Sent once, unasked, as soon as the engine listens: the host waits for it before its first command. */
+export const OnReady = z.object({ type: z.literal('onReady'), engineVersion: z.string(), protocolVersion: ProtocolVersion, pid: z.number().int() }).strict();
+export const OnError = z.object({ type: z.literal('onError'), id: RequestId.nullable(), error: SerializedError }).strict();
+export const OnJobStarted = z.object({
+  type: z.literal('onJobStarted'), jobId: JobId, kind: JobKind,
+  /** null for jobs that compute nothing on a device */
+  backend: BackendInfo.nullable(),
+}).strict();
+export const OnJobProgress = z.object({
+  type: z.literal('onJobProgress'), jobId: JobId,
+  step: z.number().int().min(0), total: z.number().int().min(0),
+  message: z.string().optional(),
+  metrics: Metrics.optional(),
+}).strict();
+function jobDone<K extends JobKind>(kind: K) {
+  return z.object({ type: z.literal('onJobDone'), jobId: JobId, kind: z.literal(kind), result: JOB_RESULTS[kind] }).strict();
+}
+export const OnJobDone = z.discriminatedUnion('kind', [jobDone('model.describe'), jobDone('model.trainSteps')]);
+export const OnJobFailed = z.object({ type: z.literal('onJobFailed'), jobId: JobId, error: SerializedError }).strict();
+export const OnJobCancelled = z.object({ type: z.literal('onJobCancelled'), jobId: JobId }).strict();
+export const LogLevel = z.enum(['debug', 'info', 'warn', 'error']);
+export const OnLog = z.object({ type: z.literal('onLog'), level: LogLevel, message: z.string(), jobId: JobId.optional() }).strict();
+
+export const EngineEvent = z.discriminatedUnion('type', [
+  OnReady, OnReply, OnError, OnJobStarted, OnJobProgress, OnJobDone, OnJobFailed, OnJobCancelled, OnLog,
+]);
+export type EngineEvent = z.infer<typeof EngineEvent>;
+export type EventType = EngineEvent['type'];
+export type EventOf<T extends EventType> = Extract<EngineEvent, { type: T }>;
+export const EVENT_TYPES: readonly EventType[] = ['onReady', 'onReply', 'onError', 'onJobStarted', 'onJobProgress', 'onJobDone', 'onJobFailed', 'onJobCancelled', 'onLog'];
+export type JobEvent = EventOf<'onJobStarted' | 'onJobProgress' | 'onJobDone' | 'onJobFailed' | 'onJobCancelled'>;
+export type JobEndEvent = EventOf<'onJobDone' | 'onJobFailed' | 'onJobCancelled'>;
+
+// ---------------------------------------------------------------------------------------------------
+// Reading messages
+
+export type Parsed<T> =
+  | { ok: true; value: T }
+  /** `id`: the request id the message carried, when it was readable, so the answer can name it */
+  | { ok: false; id: string | null; error: SerializedError };
+
+const MAX_ERROR_CHARS = 2000;
+
+function fail(code: ErrorCode, message: string, path?: (string | number)[], id: string | null = null): Parsed<never> {
+  const text = message.length > MAX_ERROR_CHARS ? `${message.slice(0, MAX_ERROR_CHARS)}…` : message;
+  return { ok: false, id, error: { code, message: text, ...(path && path.length ? { path } : {}) } };
+}
+
+/** A value quoted in an error message, kept short: the message may be echoing a hostile input. */
+function quote(v: unknown): string {
+  const s = typeof v === 'string' ? JSON.stringify(v) : String(v);
+  return s.length > 60 ? `${s.slice(0, 60)}…` : s;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
+/**
+ * Checks that a decoded value is plain JSON data within the limits (size, depth, no prototype keys).
+ * Messages may arrive as already-decoded objects (Node's IPC, structured clone), so this is the only
+ * place their size can be judged. The walk stops as soon as a limit is crossed.
+ */
+function inspectJsonData(root: unknown): { path: (string | number)[]; message: string } | null {
+  interface Item { value: unknown; depth: number; key: string | number; parent: Item | null }
+  const pathOf = (item: Item): (string | number)[] => {
+    const path: (string | number)[] = [];
+    for (let at: Item | null = item; at?.parent; at = at.parent) path.unshift(at.key);
+    return path;
+  };
+  let chars = 0;
+  const stack: Item[] = [{ value: root, depth: 0, key: '', parent: null }];
+  while (stack.length > 0) {
+    const item = stack.pop()!;
+    const { value, depth } = item;
+    if (depth > MAX_MESSAGE_DEPTH) return { path: pathOf(item), message: `nested deeper than ${MAX_MESSAGE_DEPTH} levels` };
+    switch (typeof value) {
+      case 'string': chars += value.length + 2; break;
+      case 'boolean': chars += 5; break;
+      case 'number':
+        if (!Number.isFinite(value)) return { path: pathOf(item), message: `${value} is not a JSON number` };
+        chars += 8;
+        break;
+      case 'object':
+        if (value === null) { chars += 4; break; }
+        if (Array.isArray(value)) {
+          chars += 2 + value.length;
+          if (chars > MAX_MESSAGE_CHARS) break;
+          for (let i = 0; i < value.length; i++) stack.push({ value: value[i], depth: depth + 1, key: i, parent: item });
+          break;
+        }
+        if (!isPlainObject(value)) return { path: pathOf(item), message: 'not JSON data (a non-plain object)' };
+        for (const key of Object.keys(value)) {
+          const child = { value: value[key], depth: depth + 1, key, parent: item };
+          if (FORBIDDEN_KEYS.has(key)) return { path: pathOf(child), message: `the key "${key}" is not allowed in a message` };
+          chars += key.length + 4;
+          stack.push(child);
+        }
+        break;
+      default:
+        return { path: pathOf(item), message: `not JSON data (${typeof value})` };
+    }
+    if (chars > MAX_MESSAGE_CHARS) return { path: [], message: `larger than the limit of ${MAX_MESSAGE_CHARS} characters` };
+  }
+  return null;
+}
+
+/** Turns a JSON text or an already-decoded value into checked JSON data. */
+function decode(raw: unknown, what: string): Parsed<unknown> {
+  let value = raw;
+  if (typeof raw === 'string') {
+    if (raw.length > MAX_MESSAGE_CHARS) return fail('BAD_MESSAGE', `${what} is ${raw.length} characters, over the limit of ${MAX_MESSAGE_CHARS}`);
+    try {
+      value = JSON.parse(raw);
+    } catch (err) {
+      return fail('BAD_MESSAGE', `${what} is not valid JSON (${(err as Error).message})`);
+    }
+  }
+  const problem = inspectJsonData(value);
+  if (problem) {
+    const where = problem.path.length ? ` at ${problem.path.join('.')}` : '';
+    return fail('BAD_MESSAGE', `${what} is refused${where}: ${problem.message}`, problem.path, readableId(value));
+  }
+  return { ok: true, value };
+}
+
+function readableId(value: unknown): string | null {
+  if (!isPlainObject(value) || !Object.hasOwn(value, 'id')) return null;
+  const id = RequestId.safeParse(value.id);
+  return id.success ? id.data : null;
+}
+
+function issuePath(issue: z.core.$ZodIssue): (string | number)[] {
+  const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+  // name the offending key itself, not just the object that holds it
+  if (issue.code === 'unrecognized_keys' && issue.keys.length > 0) path.push(issue.keys[0]);
+  return path;
+}
+
+function schemaFailure(error: z.ZodError, what: string, id: string | null): Parsed<never> {
+  const lines = error.issues.map((issue) => {
+    const path = issuePath(issue);
+    return `${path.length ? path.join('.') : '(message)'}: ${issue.message}`;
+  });
+  return fail('BAD_MESSAGE', `${what} is malformed: ${lines.join('; ')}`, issuePath(error.issues[0]!), id);
+}
+
+/**
+ * Reads a command as it arrived (JSON text or a decoded value). Returns the typed command, or the error
+ * to answer with: BAD_MESSAGE (not JSON, too big, not an object, a field wrong: `path` names it) or
+ * UNKNOWN_COMMAND (a well-formed message of a type this protocol does not have).
+ */
+export function parseCommand(raw: unknown): Parsed<Command> {
+  const decoded = decode(raw, 'the message');
+  if (!decoded.ok) return decoded;
+  const value = decoded.value;
+  const id = readableId(value);
+  if (!isPlainObject(value)) return fail('BAD_MESSAGE', `a command is a JSON object, not ${describe(value)}`, undefined, id);
+  if (typeof value.type !== 'string') {
+    return fail('BAD_MESSAGE', value.type === undefined ? 'the command has no "type"' : `the command's "type" must be a string, not ${describe(value.type)}`, ['type'], id);
+  }
+  if (!(COMMAND_TYPES as readonly string[]).includes(value.type)) {
+    return fail('UNKNOWN_COMMAND', `unknown command ${quote(value.type)}; this engine (protocol ${PROTOCOL_VERSION}) knows ${COMMAND_TYPES.join(', ')}`, ['type'], id);
+  }
+  const parsed = Command.safeParse(value);
+  if (!parsed.success) return schemaFailure(parsed.error, `the "${value.type}" command`, id);
+  return { ok: true, value: parsed.data };
+}
+
+/** Reads an event from the engine, the host's side of parseCommand. Every failure is BAD_MESSAGE. */
+export function parseEvent(raw: unknown): Parsed<EngineEvent> {
+  const decoded = decode(raw, 'the event');
+  if (!decoded.ok) return decoded;
+  const value = decoded.value;
+  if (!isPlainObject(value)) return fail('BAD_MESSAGE', `an event is a JSON object, not ${describe(value)}`);
+  if (typeof value.type !== 'string' || !(EVENT_TYPES as readonly string[]).includes(value.type)) {
+    return fail('BAD_MESSAGE', `unknown event type ${quote(value.type)}; protocol ${PROTOCOL_VERSION} has ${EVENT_TYPES.join(', ')}`, ['type']);
+  }
+  const parsed = EngineEvent.safeParse(value);
+  if (!parsed.success) return schemaFailure(parsed.error, `the "${value.type}" event`, null);
+  return { ok: true, value: parsed.data };
+}
+
+/** The handshake rule, used by both sides: null when `peer` can be talked to, else the refusal. */
+export function checkProtocolVersion(peer: string): SerializedError | null {
+  const ours = PROTOCOL_VERSION.split('.')[0];
+  const theirs = peer.split('.')[0];
+  if (theirs === ours) return null;
+  return {
+    code: 'PROTOCOL_VERSION',
+    message: `the peer speaks protocol ${quote(peer)} but this side speaks ${PROTOCOL_VERSION}; major versions must match — update the older of the host and the engine`,
+    path: ['protocolVersion'],
+  };
+}
+
+/** Any thrown value as the protocol carries it: EngineErrors keep their code, anything else is INTERNAL. */
+export function toSerializedError(err: unknown): SerializedError {
+  if (err instanceof EngineError) return err.toJSON();
+  if (err instanceof Error) return { code: 'INTERNAL', message: `${err.name}: ${err.message}`.slice(0, MAX_ERROR_CHARS) };
+  return { code: 'INTERNAL', message: `a non-Error value was thrown: ${quote(err)}` };
+}
+
+/** Metrics as JSON can carry them: non-finite values become null. */
+export function finiteMetrics(values: Record<string, number>): Metrics {
+  const out: Metrics = {};
+  for (const [k, v] of Object.entries(values)) out[k] = Number.isFinite(v) ? v : null;
+  return out;
+}

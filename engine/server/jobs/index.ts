@@ -1,0 +1,9 @@
+/** Every job the engine runs, by kind. A new job is a module here and a schema in common/protocol.ts. */
+import type { JobHandlers } from '../job';
+import { modelDescribe } from './modelDescribe';
+import { modelTrainSteps } from './modelTrainSteps';
+
+export const JOB_HANDLERS: JobHandlers = {
+  'model.describe': modelDescribe,
+  'model.trainSteps': modelTrainSteps,
+};

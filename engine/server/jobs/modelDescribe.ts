@@ -1,0 +1,24 @@
+/** `model.describe`: validates a model config and returns it resolved. Computes nothing, so it runs beside training. */
+import { EngineError } from '../../../common/errors';
+import { ModelConfig, formatConfigIssues, resolveModelConfig, type ResolvedModelConfig } from '../../../common/modelConfig';
+import type { JobHandler } from '../job';
+
+/** The config a job spec carries in its `model` field, validated; INVALID_CONFIG names the field and the fix. */
+export function readModelConfig(input: unknown): ResolvedModelConfig {
+  const parsed = ModelConfig.safeParse(input);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0]?.path ?? [];
+    throw new EngineError('INVALID_CONFIG', formatConfigIssues(parsed.error, ['model']),
+      ['model', ...first.map((p) => (typeof p === 'symbol' ? String(p) : p))]);
+  }
+  return resolveModelConfig(parsed.data);
+}
+
+export const modelDescribe: JobHandler<'model.describe'> = {
+  usesDevice: false,
+  async run(spec) {
+    // TODO(modelStats): return `stats: modelStats(config)` from common/modelStats.ts once that file exists
+    // (and add the field to ModelDescribeResult in common/protocol.ts).
+    return { config: readModelConfig(spec.model) };
+  },
+};
