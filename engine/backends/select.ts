@@ -5,9 +5,13 @@
 import os from 'node:os';
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core's Node bundle registers no gradients, and its ESM build does not load in plain Node; the
+// @tensorflow/tfjs bundle registers them all (into core's global registry). Every run selects a backend first.
+import '@tensorflow/tfjs';
 import { BACKEND_INSTALL_HINT, BACKEND_PREFERENCE, type BackendInfo, type BackendName, type BackendRequest } from '../../common/backends';
 import { EngineError } from '../../common/errors';
 import { registerWasmKernelPatches } from './wasmKernels';
+import { prepareWasmThreads, type WasmThreadsPlan } from './wasmThreads';
 
 const require = createRequire(import.meta.url);
 
@@ -46,12 +50,14 @@ export interface BackendOptions {
 async function activate(name: BackendName, opts: BackendOptions): Promise<BackendInfo> {
   const c = CANDIDATES[name];
   await c.load();
-  if (name === 'wasm') {
-    const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    if (opts.threads) wasm.setThreadsCount(opts.threads);
+  let plan: WasmThreadsPlan | undefined;
+  if (name === 'wasm') plan = await prepareWasmThreads(opts.threads ?? Math.min(4, Math.max(1, os.cpus().length)));
+  try {
+    if (!(await tf.setBackend(c.tfBackend))) throw new Error(`TensorFlow.js could not initialise the '${c.tfBackend}' backend`);
+    await tf.ready();
+  } finally {
+    plan?.restore();
   }
-  if (!(await tf.setBackend(c.tfBackend))) throw new Error(`TensorFlow.js could not initialise the '${c.tfBackend}' backend`);
-  await tf.ready();
   if (name === 'wasm') registerWasmKernelPatches();
   const info: BackendInfo = {
     name,

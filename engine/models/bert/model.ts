@@ -1,0 +1,160 @@
+/**
+ * BERT style encoder: word + position + token-type embeddings and a LayerNorm, a stack of post-LN blocks
+ * with bidirectional self-attention under a padding mask, and the pretraining heads — masked LM (tied to
+ * the word embeddings) and next-sentence prediction on the tanh pooler — plus an optional sequence
+ * classifier. Parameter names are those of Hugging Face's BertForPreTraining (`bert.encoder.layer.0.…`,
+ * `cls.predictions.…`) and BertForSequenceClassification (`classifier.…`); weights are nn.Linear [out, in].
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { ResolvedModelConfig } from '../../../common/modelConfig';
+import { mergeHeads, softmaxAttention, splitHeads } from '../attention';
+import { activation, crossEntropy, dropout, embedding, layerNorm, linearT } from '../layers';
+import { ParamStore, bias, norm, weight, type ParamSpec } from '../params';
+import type { Batch, ForwardOptions, ForwardResult, LossResult, Objective, TransformerModel } from '../types';
+
+export function bertParamSpecs(c: ResolvedModelConfig): ParamSpec[] {
+  const { vocabSize: V, contextLength: P, dModel: d, dFF: ff } = c;
+  const dense = (name: string, out: number, inp: number) => [weight(`${name}.weight`, [out, inp]), bias(`${name}.bias`, [out])];
+  const specs: ParamSpec[] = [weight('bert.embeddings.word_embeddings.weight', [V, d])];
+  if (c.positional === 'learned') specs.push(weight('bert.embeddings.position_embeddings.weight', [P, d]));
+  specs.push(weight('bert.embeddings.token_type_embeddings.weight', [c.typeVocabSize, d]), ...norm('bert.embeddings.LayerNorm', d));
+  for (let i = 0; i < c.nLayers; i++) {
+    const l = `bert.encoder.layer.${i}`;
+    specs.push(
+      ...dense(`${l}.attention.self.query`, d, d), ...dense(`${l}.attention.self.key`, d, d), ...dense(`${l}.attention.self.value`, d, d),
+      ...dense(`${l}.attention.output.dense`, d, d), ...norm(`${l}.attention.output.LayerNorm`, d),
+      ...dense(`${l}.intermediate.dense`, ff, d), ...dense(`${l}.output.dense`, d, ff), ...norm(`${l}.output.LayerNorm`, d),
+    );
+  }
+  specs.push(
+    ...dense('bert.pooler.dense', d, d),
+    ...dense('cls.predictions.transform.dense', d, d), ...norm('cls.predictions.transform.LayerNorm', d),
+    bias('cls.predictions.bias', [V]),
+    ...dense('cls.seq_relationship', 2, d),
+  );
+  if (c.numLabels) specs.push(...dense('classifier', c.numLabels, d));
+  return specs;
+}
+
+export class BERT implements TransformerModel {
+  readonly params: ParamStore;
+
+  constructor(readonly config: ResolvedModelConfig, seed: number) {
+    if (config.arch !== 'bert') throw new Error(`BERT built from a config whose arch is '${config.arch}'`);
+    this.params = new ParamStore(bertParamSpecs(config), config.initStd, seed);
+  }
+
+  get variables(): Map<string, tf.Variable> {
+    return this.params.variables;
+  }
+
+  private p<R extends tf.Rank = tf.Rank>(name: string): tf.Tensor<R> {
+    return this.params.get(name) as unknown as tf.Tensor<R>;
+  }
+
+  private ln(x: tf.Tensor2D, name: string): tf.Tensor2D {
+    return layerNorm(x, this.p(`${name}.weight`), this.p(`${name}.bias`), this.config.layerNormEps);
+  }
+
+  private dense(x: tf.Tensor2D, name: string): tf.Tensor2D {
+    return linearT(x, this.p(`${name}.weight`), this.p(`${name}.bias`));
+  }
+
+  forward(batch: Batch, opts: ForwardOptions = {}): ForwardResult {
+    const c = this.config;
+    const [B, T] = batch.inputIds.shape;
+    const d = c.dModel;
+    if (T > c.contextLength) throw new Error(`sequence length ${T} exceeds contextLength ${c.contextLength}; shorten the input or raise contextLength`);
+    const training = opts.training ?? false;
+    const attentions: tf.Tensor4D[] = [];
+
+    let x = embedding(this.p('bert.embeddings.word_embeddings.weight'), tf.reshape(batch.inputIds, [B * T])); // [N, d]
+    const types = batch.tokenTypeIds ? tf.reshape(batch.tokenTypeIds, [B * T]) : tf.zeros([B * T], 'int32');
+    x = tf.add(x, embedding(this.p('bert.embeddings.token_type_embeddings.weight'), types as tf.Tensor1D));
+    if (c.positional === 'learned') {
+      const pos = tf.slice(this.p('bert.embeddings.position_embeddings.weight'), [0, 0], [T, d]); // [T, d]
+      x = tf.reshape(tf.add(tf.reshape(x, [B, T, d]), pos), [B * T, d]);
+    }
+    x = dropout(this.ln(x, 'bert.embeddings.LayerNorm'), c.dropout, training) as tf.Tensor2D;
+
+    // padding positions get a large negative score bias for every query: [B, 1, 1, T]
+    const padBias = batch.attentionMask
+      ? tf.reshape(tf.mul(tf.sub(1, tf.cast(batch.attentionMask, 'float32')), -1e9), [B, 1, 1, T])
+      : undefined;
+
+    for (let i = 0; i < c.nLayers; i++) {
+      const l = `bert.encoder.layer.${i}`;
+      const [q, k, v] = ['query', 'key', 'value'].map((n) => splitHeads(this.dense(x, `${l}.attention.self.${n}`), B, T, c.nHeads)); // [B, H, T, hd]
+      const att = softmaxAttention(q, k, v, padBias);
+      if (opts.returnAttentions) attentions.push(att.probs);
+      const o = dropout(this.dense(mergeHeads(att.out), `${l}.attention.output.dense`), c.dropout, training); // [N, d]
+      x = this.ln(tf.add(o, x), `${l}.attention.output.LayerNorm`);
+      const f = activation(c.activation, this.dense(x, `${l}.intermediate.dense`)) as tf.Tensor2D; // [N, ff]
+      x = this.ln(tf.add(dropout(this.dense(f, `${l}.output.dense`), c.dropout, training), x), `${l}.output.LayerNorm`);
+    }
+    return { hidden: tf.reshape(x, [B, T, d]), ...(opts.returnAttentions ? { attentions } : {}) };
+  }
+
+  /** Masked-LM logits for rows of hidden states [M, d] → [M, V] (decoder tied to the word embeddings). */
+  mlmLogitsRows(rows: tf.Tensor2D): tf.Tensor2D {
+    const t = this.ln(activation(this.config.activation, this.dense(rows, 'cls.predictions.transform.dense')) as tf.Tensor2D, 'cls.predictions.transform.LayerNorm');
+    return tf.add(tf.matMul(t, tf.transpose(this.p('bert.embeddings.word_embeddings.weight'))), this.p('cls.predictions.bias'));
+  }
+
+  /** Masked-LM logits at every position, [B, T, V]. */
+  mlmLogits(hidden: tf.Tensor3D): tf.Tensor3D {
+    const [B, T, d] = hidden.shape;
+    return tf.reshape(this.mlmLogitsRows(tf.reshape(hidden, [B * T, d])), [B, T, this.config.vocabSize]);
+  }
+
+  /** tanh(dense(h[CLS])) → [B, d] */
+  pooled(hidden: tf.Tensor3D): tf.Tensor2D {
+    const [B, , d] = hidden.shape;
+    return tf.tanh(this.dense(tf.reshape(tf.slice(hidden, [0, 0, 0], [B, 1, d]), [B, d]), 'bert.pooler.dense'));
+  }
+
+  nspLogits(hidden: tf.Tensor3D): tf.Tensor2D {
+    return this.dense(this.pooled(hidden), 'cls.seq_relationship'); // [B, 2]
+  }
+
+  classLogits(hidden: tf.Tensor3D): tf.Tensor2D {
+    if (!this.config.numLabels) throw new Error('this model has no classification head; set numLabels in its config');
+    return this.dense(dropout(this.pooled(hidden), this.config.dropout, false) as tf.Tensor2D, 'classifier'); // [B, numLabels]
+  }
+
+  loss(batch: Batch, objective?: Objective, opts: ForwardOptions = {}): LossResult {
+    const goal = objective ?? (batch.nextSentenceLabels ? 'mlm-nsp' : 'mlm');
+    if (goal === 'causal-lm') throw new Error('a bert model trains with mlm, mlm-nsp or classification, not causal-lm');
+    const { hidden } = this.forward(batch, opts);
+    if (goal === 'classification') {
+      if (!batch.classLabels) throw new Error('classification needs classLabels in the batch');
+      const loss = crossEntropy(this.classLogits(hidden), batch.classLabels);
+      return { loss, parts: { classification: loss } };
+    }
+    if (!batch.labels) throw new Error('masked LM needs labels (the original token where masked, -100 elsewhere) in the batch');
+    const parts: Record<string, tf.Scalar> = { mlm: this.maskedLmLoss(hidden, batch.labels) };
+    let loss = parts.mlm;
+    if (goal === 'mlm-nsp') {
+      if (!batch.nextSentenceLabels) throw new Error('mlm-nsp needs nextSentenceLabels in the batch');
+      parts.nsp = crossEntropy(this.nspLogits(hidden), batch.nextSentenceLabels);
+      loss = tf.add(loss, parts.nsp) as tf.Scalar;
+    }
+    return { loss, parts };
+  }
+
+  /** Mean CE over the masked positions only: the vocabulary projection runs on those rows, not on all B·T. */
+  private maskedLmLoss(hidden: tf.Tensor3D, labels: tf.Tensor2D): tf.Scalar {
+    const [B, T, d] = hidden.shape;
+    const flat = labels.dataSync();
+    const rows: number[] = [];
+    const targets: number[] = [];
+    for (let i = 0; i < flat.length; i++) if (flat[i] !== -100) { rows.push(i); targets.push(flat[i]); }
+    if (rows.length === 0) return tf.scalar(0);
+    const picked = tf.gather(tf.reshape(hidden, [B * T, d]), tf.tensor1d(rows, 'int32')) as tf.Tensor2D; // [M, d]
+    return crossEntropy(this.mlmLogitsRows(picked), tf.tensor1d(targets, 'int32'));
+  }
+
+  dispose(): void {
+    this.params.dispose();
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * The building blocks both architectures share, written so that every backend runs them and wasm runs
+ * them fast: matrices multiply as plain 2-D, untransposed `matMul`s (the only form XNNPACK accelerates),
+ * activations flow as [N, d] rows with N = B·T, and the few fused pieces carry their own gradients.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** x @ w + b for a weight stored [in, out] (GPT-2 Conv1D). */
+export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor2D {
+  const y = tf.matMul(x, w); // [N, out]
+  return (b ? tf.add(y, b) : y) as tf.Tensor2D;
+}
+
+/** x @ wᵀ + b for a weight stored [out, in] (nn.Linear); the explicit transpose keeps the matMul on the fast path. */
+export function linearT(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor2D {
+  return linear(x, tf.transpose(w) as tf.Tensor2D, b);
+}
+
+/** LayerNorm over the last axis of [N, d], biased variance as in PyTorch. */
+export function layerNorm(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor2D {
+  const mean = tf.mean(x, -1, true); // [N, 1]
+  const xc = tf.sub(x, mean); // [N, d]
+  const variance = tf.mean(tf.square(xc), -1, true); // [N, 1]
+  return tf.add(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(variance, eps))), gamma), beta);
+}
+
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+
+/**
+ * GPT-2's gelu_new, 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))), in the identical form x·σ(2·√(2/π)(x + 0.044715x³)):
+ * wasm's tanh is several times slower than its sigmoid.
+ */
+export function geluNew(x: tf.Tensor): tf.Tensor {
+  const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), 2 * SQRT_2_OVER_PI);
+  return tf.mul(x, tf.sigmoid(inner));
+}
+
+/** BERT's exact gelu, 0.5·x·(1 + erf(x/√2)). */
+export function geluErf(x: tf.Tensor): tf.Tensor {
+  return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
+}
+
+export function activation(kind: 'gelu_new' | 'gelu', x: tf.Tensor): tf.Tensor {
+  return kind === 'gelu_new' ? geluNew(x) : geluErf(x);
+}
+
+/** Rows of `table` [V, d] for `ids` [N]; the gradient is a scatter-add (UnsortedSegmentSum, patched in on wasm). */
+export function embedding(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
+  return tf.gather(table, ids); // [N, d]
+}
+
+/** Causal mask as an additive bias [T, T]: 0 on and below the diagonal, a large negative number above. */
+export function causalBias(T: number): tf.Tensor2D {
+  return tf.tidy(() => tf.mul(tf.sub(1, tf.linalg.bandPart(tf.ones([T, T]), -1, 0)), -1e9) as tf.Tensor2D);
+}
+
+/**
+ * Mean cross-entropy of `logits` [N, V] against `labels` [N]; labels equal to `ignoreIndex` do not count
+ * (BERT's -100). Fused with its gradient, softmax(logits) - onehot, so the backward pass is one subtraction.
+ */
+export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, ignoreIndex = -100): tf.Scalar {
+  const [N, V] = logits.shape;
+  const valid = tf.tidy(() => tf.cast(tf.notEqual(labels, ignoreIndex), 'float32')); // [N]
+  const oneHot = tf.tidy(() => tf.mul(tf.oneHot(tf.where(tf.cast(valid, 'bool'), labels, tf.zerosLike(labels)), V), tf.expandDims(valid, 1))); // [N, V]
+  const count = Math.max(1, tf.tidy(() => tf.sum(valid)).dataSync()[0]);
+  valid.dispose();
+  // The forward pass of tf.grads runs inside a tidy: whatever the gradient needs must go through save().
+  const f = tf.customGrad(((l: tf.Tensor, hot: tf.Tensor, save: tf.GradSaveFunc) => {
+    const logp = tf.logSoftmax(l as tf.Tensor2D); // [N, V]
+    save([logp, hot]);
+    return {
+      value: tf.div(tf.neg(tf.sum(tf.mul(hot, logp))), count) as tf.Scalar,
+      gradFunc: (dy: tf.Tensor, [savedLogp, savedHot]: tf.Tensor[]) =>
+        [tf.mul(tf.sub(tf.exp(savedLogp), savedHot), tf.div(dy, count)), tf.zerosLike(savedHot)],
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  const loss = f(logits, oneHot) as tf.Scalar;
+  void N;
+  return loss;
+}
+
+/** Inverted dropout while training; identity otherwise. */
+export function dropout(x: tf.Tensor, rate: number, training: boolean, seed?: number): tf.Tensor {
+  return training && rate > 0 ? tf.dropout(x, rate, undefined, seed) : x;
+}
