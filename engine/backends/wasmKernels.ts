@@ -1,5 +1,314 @@
 /**
  * Kernels the wasm backend lacks or runs slowly, registered in JS over the wasm heap.
- * (Filled in by the performance work; see PERF-NOTES.)
+ *
+ * - UnsortedSegmentSum: wasm has none, so the gradient of `tf.gather` failed on wasm.
+ * - Slice, SplitV, Unpack: wasm's copied the whole input (readSync) for every slice taken; these
+ *   copy only what the slice holds, straight from heap to heap.
+ * - BatchMatMul: only a plain, untransposed, batch-1 product takes XNNPACK's fast path (40+ GFLOP/s;
+ *   transposed ones ran at ~3.5). A transposed operand is now transposed first (SIMD kernel), and
+ *   [batch, m, k] @ [1, k, n] runs as one [batch*m, k] @ [k, n]. tfjs's own matMul gradient
+ *   (transposeA / transposeB products) thereby takes the fast path too.
+ * - Transpose of the last two axes, Sum over leading or trailing axes (bias gradients): SIMD kernels.
+ *
+ * `registerWasmKernelPatches()` may be called any number of times; `unregisterWasmKernelPatches()`
+ * puts the package's own kernels back (for measurements).
  */
-export function registerWasmKernelPatches(): void {}
+import * as tf from '@tensorflow/tfjs-core';
+import { kernelsFor, offset, type WasmBackendLike } from './fusedKernels';
+
+export type { WasmBackendLike };
+type TypedArray = Float32Array | Int32Array | Uint8Array;
+
+const ours = new WeakSet<tf.KernelFunc>();
+const originals = new Map<string, tf.KernelConfig | null>();
+
+/** Registers (or replaces) a 'wasm' kernel, remembering the package's own for unregistering. */
+export function registerWasmKernel(kernelName: string, kernelFunc: tf.KernelFunc): void {
+  ours.add(kernelFunc);
+  const prev = tf.getKernel(kernelName, 'wasm');
+  if (!originals.has(kernelName)) originals.set(kernelName, prev && !ours.has(prev.kernelFunc) ? prev : null);
+  if (prev) tf.unregisterKernel(kernelName, 'wasm');
+  // keep the package kernel's setup (it binds its wasm function when the backend starts), which
+  // the original kernelFunc that ours may fall back to relies on
+  const orig = originals.get(kernelName);
+  tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc, setupFunc: orig?.setupFunc, disposeFunc: orig?.disposeFunc });
+}
+
+/** Puts back what registerWasmKernel replaced (or removes kernels wasm did not have). */
+export function unregisterWasmKernels(): void {
+  for (const [kernelName, orig] of originals) {
+    if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');
+    if (orig) tf.registerKernel(orig);
+  }
+  originals.clear();
+}
+
+/** Calls the package's own kernel (for dtypes these kernels leave to it, e.g. strings). */
+function original(kernelName: string, args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | tf.TensorInfo[] {
+  const orig = originals.get(kernelName);
+  if (!orig) throw new Error(`wasm has no kernel ${kernelName} for this input`);
+  return orig.kernelFunc(args);
+}
+
+/**
+ * Copies the box `begin`/`size` of `x` (row-major, shape `xShape`) into `out`, contiguous.
+ * Trailing dimensions the box covers completely are merged into one row.
+ */
+export function copyBox(x: TypedArray, xShape: number[], begin: number[], size: number[], out: TypedArray, outOffset = 0): void {
+  const rank = xShape.length;
+  let total = 1;
+  for (const s of size) total *= s;
+  if (total === 0) return;
+  if (rank === 0) { out[outOffset] = x[0]; return; }
+  // merge trailing full dims into the row
+  let last = rank - 1;
+  let row = size[last];
+  while (last > 0 && size[last] === xShape[last] && begin[last] === 0) {
+    last--;
+    row *= size[last];
+  }
+  // strides of x
+  const strides = new Array<number>(rank);
+  strides[rank - 1] = 1;
+  for (let d = rank - 2; d >= 0; d--) strides[d] = strides[d + 1] * xShape[d + 1];
+  let base = 0;
+  for (let d = 0; d < rank; d++) base += begin[d] * strides[d];
+  const nRows = total / row;
+  if (last === 0) {
+    // one contiguous block
+    out.set(x.subarray(base, base + row), outOffset);
+    return;
+  }
+  const idx = new Array<number>(last).fill(0);
+  let o = outOffset;
+  let src = base;
+  for (let r = 0; r < nRows; r++) {
+    if (row >= 16) out.set(x.subarray(src, src + row), o);
+    else for (let k = 0; k < row; k++) out[o + k] = x[src + k];
+    o += row;
+    // advance the odometer over dims [0, last)
+    let d = last - 1;
+    idx[d]++;
+    src += strides[d];
+    while (d > 0 && idx[d] === size[d]) {
+      src -= size[d] * strides[d];
+      idx[d] = 0;
+      d--;
+      idx[d]++;
+      src += strides[d];
+    }
+  }
+}
+
+function sliceTo(backend: WasmBackendLike, x: tf.TensorInfo, begin: number[], size: number[]): tf.TensorInfo {
+  const out = backend.makeOutput(size, x.dtype);
+  // views after the allocation: malloc may have grown (and so replaced) the heap
+  const src = backend.typedArrayFromHeap(x);
+  const dst = backend.typedArrayFromHeap(out);
+  copyBox(src, x.shape, begin, size, dst);
+  return out;
+}
+
+const slice: tf.KernelFunc = (args) => {
+  const x = args.inputs.x as tf.TensorInfo;
+  if (x.dtype === 'string') return original(tf.Slice, args);
+  const { begin, size } = args.attrs as unknown as tf.SliceAttrs;
+  const [begin_, size_] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
+  tf.slice_util.assertParamsValid(x as tf.Tensor, begin_, size_);
+  return sliceTo(args.backend as WasmBackendLike, x, begin_, size_);
+};
+
+const splitV: tf.KernelFunc = (args) => {
+  const x = args.inputs.x as tf.TensorInfo;
+  if (x.dtype === 'string') return original(tf.SplitV, args);
+  const { numOrSizeSplits, axis } = args.attrs as unknown as tf.SplitVAttrs;
+  const ax = tf.util.parseAxisParam(axis, x.shape)[0];
+  const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, ax);
+  const begin = new Array<number>(x.shape.length).fill(0);
+  return sizes.map((s) => {
+    const size = x.shape.slice();
+    size[ax] = s;
+    const out = sliceTo(args.backend as WasmBackendLike, x, begin, size);
+    begin[ax] += s;
+    return out;
+  });
+};
+
+const unpack: tf.KernelFunc = (args) => {
+  const value = args.inputs.value as tf.TensorInfo;
+  if (value.dtype === 'string') return original(tf.Unpack, args);
+  let { axis } = args.attrs as unknown as tf.UnpackAttrs;
+  if (axis < 0) axis += value.shape.length;
+  const outShape = value.shape.filter((_, i) => i !== axis);
+  const begin = new Array<number>(value.shape.length).fill(0);
+  const size = value.shape.slice();
+  size[axis] = 1;
+  const outs: tf.TensorInfo[] = [];
+  for (let i = 0; i < value.shape[axis]; i++) {
+    begin[axis] = i;
+    const o = sliceTo(args.backend as WasmBackendLike, value, begin, size);
+    outs.push({ dataId: o.dataId, dtype: o.dtype, shape: outShape });
+  }
+  return outs;
+};
+
+/**
+ * TensorFlow's semantics: `segmentIds` (int32) has the shape of a prefix of `x`'s; the result is
+ * [numSegments, ...x.shape[segmentIds.rank:]], rows with an id outside [0, numSegments) are dropped.
+ * (For 1-D ids, the only kind `tf.gather`'s gradient makes, this is what the cpu backend computes.)
+ */
+const unsortedSegmentSum: tf.KernelFunc = (args) => {
+  const x = args.inputs.x as tf.TensorInfo;
+  const ids = args.inputs.segmentIds as tf.TensorInfo;
+  const { numSegments } = args.attrs as unknown as tf.UnsortedSegmentSumAttrs;
+  const backend = args.backend as WasmBackendLike;
+  const idRank = ids.shape.length;
+  for (let d = 0; d < idRank; d++) {
+    if (ids.shape[d] !== x.shape[d]) throw new Error(`UnsortedSegmentSum: segmentIds shape [${ids.shape}] is not a prefix of x's [${x.shape}]`);
+  }
+  const inner = x.shape.slice(idRank);
+  let innerSize = 1;
+  for (const s of inner) innerSize *= s;
+  const out = backend.makeOutput([numSegments, ...inner], x.dtype);
+  const dst = backend.typedArrayFromHeap(out);
+  const src = backend.typedArrayFromHeap(x);
+  const idv = backend.typedArrayFromHeap(ids);
+  dst.fill(0);
+  const n = idv.length;
+  for (let r = 0; r < n; r++) {
+    const s = idv[r];
+    if (s < 0 || s >= numSegments) continue;
+    const o = s * innerSize;
+    const i0 = r * innerSize;
+    for (let k = 0; k < innerSize; k++) dst[o + k] += src[i0 + k];
+  }
+  return out;
+};
+
+// ------------------------------------------------------------------------------------------------
+// transpose, sum, matMul
+
+function origKernel(kernelName: string): tf.KernelFunc {
+  const o = originals.get(kernelName) ?? tf.getKernel(kernelName, 'wasm');
+  if (!o) throw new Error(`wasm has no kernel ${kernelName}`);
+  return o.kernelFunc;
+}
+
+/** The perm, with adjacent axes that stay together merged: [shape', perm'] */
+function collapsePerm(shape: number[], perm: number[]): [number[], number[]] {
+  // drop size-1 axes, then merge runs of consecutive source axes
+  const keep = perm.filter((p) => shape[p] !== 1);
+  const groups: number[][] = [];
+  for (const p of keep) {
+    const g = groups[groups.length - 1];
+    if (g && g[g.length - 1] === p - 1) g.push(p); else groups.push([p]);
+  }
+  const order = groups.map((g) => g[0]).slice().sort((a, b) => a - b);
+  const newShape = order.map((first) => groups.find((g) => g[0] === first)!.reduce((n, ax) => n * shape[ax], 1));
+  const newPerm = groups.map((g) => order.indexOf(g[0]));
+  return [newShape, newPerm];
+}
+
+/** Transposes a float32 tensor on the heap when the perm is a (batched) swap of two axis groups. */
+function fastTranspose(backend: WasmBackendLike, x: tf.TensorInfo, perm: number[]): tf.TensorInfo | null {
+  if (x.dtype !== 'float32') return null;
+  const [s, p] = collapsePerm(x.shape, perm);
+  const outShape = perm.map((i) => x.shape[i]);
+  let batch: number, rows: number, cols: number;
+  if (p.length === 2 && p[0] === 1 && p[1] === 0) { batch = 1; rows = s[0]; cols = s[1]; }
+  else if (p.length === 3 && p[0] === 0 && p[1] === 2 && p[2] === 1) { batch = s[0]; rows = s[1]; cols = s[2]; }
+  else if (p.length <= 1) {
+    const out = backend.makeOutput(outShape, x.dtype);
+    backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(x));
+    return out;
+  } else return null;
+  const out = backend.makeOutput(outShape, x.dtype);
+  kernelsFor(backend).transpose2d(offset(backend, x), offset(backend, out), batch, rows, cols);
+  return out;
+}
+
+const transpose: tf.KernelFunc = (args) => {
+  const x = args.inputs.x as tf.TensorInfo;
+  const { perm } = args.attrs as unknown as tf.TransposeAttrs;
+  return fastTranspose(args.backend as WasmBackendLike, x, perm) ?? origKernel(tf.Transpose)(args);
+};
+
+const sum: tf.KernelFunc = (args) => {
+  const x = args.inputs.x as tf.TensorInfo;
+  const backend = args.backend as WasmBackendLike;
+  const { axis, keepDims } = args.attrs as unknown as tf.SumAttrs;
+  if (x.dtype !== 'float32' || x.shape.length === 0) return origKernel(tf.Sum)(args);
+  const axes = tf.util.parseAxisParam(axis, x.shape).slice().sort((a, b) => a - b);
+  const rank = x.shape.length;
+  const leading = axes.every((a, i) => a === i);
+  const trailing = axes.every((a, i) => a === rank - axes.length + i);
+  if (!leading && !trailing) return origKernel(tf.Sum)(args);
+  const outShape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
+  const reduced = axes.reduce((n, a) => n * x.shape[a], 1);
+  const kept = x.shape.reduce((n, d) => n * d, 1) / Math.max(reduced, 1);
+  const out = backend.makeOutput(outShape, 'float32');
+  if (reduced === 0) { backend.typedArrayFromHeap(out).fill(0); return out; }
+  const k = kernelsFor(backend);
+  if (leading) k.colsum(offset(backend, x), offset(backend, out), reduced, kept);
+  else k.rowsum(offset(backend, x), offset(backend, out), kept, reduced);
+  return out;
+};
+
+const batchMatMul: tf.KernelFunc = (args) => {
+  const a = args.inputs.a as tf.TensorInfo;
+  const b = args.inputs.b as tf.TensorInfo;
+  const backend = args.backend as WasmBackendLike;
+  const { transposeA, transposeB } = args.attrs as unknown as tf.BatchMatMulAttrs;
+  const orig = origKernel(tf.BatchMatMul);
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length !== 3 || b.shape.length !== 3) return orig(args);
+  const [batchA] = a.shape;
+  const [batchB] = b.shape;
+  const temps: tf.TensorInfo[] = [];
+  try {
+    let aa = a, bb = b;
+    if (transposeB) {
+      const t = fastTranspose(backend, b, [0, 2, 1]);
+      if (!t) return orig(args);
+      temps.push(t); bb = t;
+    }
+    if (batchB === 1 && !transposeA) {
+      // [batchA, m, k] @ [1, k, n] == one [batchA*m, k] @ [k, n]
+      const [, m, kk] = aa.shape;
+      const n = bb.shape[2];
+      const flatA: tf.TensorInfo = { dataId: aa.dataId, dtype: aa.dtype, shape: [1, batchA * m, kk] };
+      const out = orig({ ...args, inputs: { a: flatA, b: bb }, attrs: { ...args.attrs, transposeA: false, transposeB: false } }) as tf.TensorInfo;
+      return { dataId: out.dataId, dtype: out.dtype, shape: [batchA, m, n] };
+    }
+    if (batchA === 1 && batchB === 1) {
+      if (transposeA) {
+        const t = fastTranspose(backend, a, [0, 2, 1]);
+        if (!t) return orig(args);
+        temps.push(t); aa = t;
+      }
+      return orig({ ...args, inputs: { a: aa, b: bb }, attrs: { ...args.attrs, transposeA: false, transposeB: false } });
+    }
+    // batched products: the package's kernel (use selfAttention for attention)
+    return orig({ ...args, inputs: { a: aa, b: bb }, attrs: { ...args.attrs, transposeB: false } });
+  } finally {
+    for (const t of temps) backend.disposeData(t.dataId, true);
+  }
+};
+
+/**
+ * Registers every kernel of this file for the 'wasm' backend (idempotent). Kernels of
+ * fusedOps.ts register themselves on import.
+ */
+export function registerWasmKernelPatches(): void {
+  registerWasmKernel(tf.Slice, slice);
+  registerWasmKernel(tf.SplitV, splitV);
+  registerWasmKernel(tf.Unpack, unpack);
+  registerWasmKernel(tf.UnsortedSegmentSum, unsortedSegmentSum);
+  registerWasmKernel(tf.Transpose, transpose);
+  registerWasmKernel(tf.Sum, sum);
+  registerWasmKernel(tf.BatchMatMul, batchMatMul);
+}
+
+/** Puts the package's own kernels back. */
+export function unregisterWasmKernelPatches(): void {
+  unregisterWasmKernels();
+}

@@ -1,0 +1,407 @@
+// AssemblyScript source of the fused wasm kernels (SIMD128). Not TypeScript: the extension keeps it
+// out of tsc. Compiled by engine/backends/buildFusedKernels.ts into fusedKernels.wasm.ts.
+//
+// The module imports the tfjs-backend-wasm heap as its memory and keeps no data of its own (no data
+// segments, no allocator): every argument that names a tensor is a byte offset into that heap.
+// All tensors are float32 (labels int32), row-major.
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+@inline function vsum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+}
+
+@inline function vmax(v: v128): f32 {
+  return max(max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
+}
+
+// exp(x) for 4 lanes: Cephes expf polynomial after range reduction; relative error ~2e-7.
+@inline function expv(x0: v128): v128 {
+  const x = f32x4.min(f32x4.max(x0, f32x4.splat(-87.0)), f32x4.splat(88.0));
+  const fx = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
+  let r = f32x4.sub(x, f32x4.mul(fx, f32x4.splat(0.693359375)));
+  r = f32x4.sub(r, f32x4.mul(fx, f32x4.splat(-2.12194440e-4)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
+  p = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), f32x4.splat(1.0));
+  const n = i32x4.trunc_sat_f32x4_s(fx);
+  const pow2n = i32x4.shl(i32x4.add(n, i32x4.splat(127)), 23);
+  return f32x4.mul(p, pow2n);
+}
+
+@inline function exps(x: f32): f32 {
+  return f32x4.extract_lane(expv(f32x4.splat(x)), 0);
+}
+
+// natural log for a positive finite x, in f64 (AssemblyScript's Mathf.log carries a lookup table,
+// i.e. a data segment, which this module must not have)
+function logd(x: f64): f64 {
+  const bits = reinterpret<u64>(x);
+  let e = <i32>((bits >> 52) & 0x7ff) - 1023;
+  let m = reinterpret<f64>((bits & 0x000fffffffffffff) | 0x3ff0000000000000);
+  if (m > 1.4142135623730951) { m *= 0.5; e += 1; }
+  const s = (m - 1.0) / (m + 1.0);
+  const s2 = s * s;
+  const poly = 1.0 + s2 * (1.0 / 3.0 + s2 * (1.0 / 5.0 + s2 * (1.0 / 7.0 + s2 * (1.0 / 9.0 + s2 * (1.0 / 11.0 + s2 * (1.0 / 13.0))))));
+  return <f64>e * 0.6931471805599453 + 2.0 * s * poly;
+}
+
+@inline function ptr(base: usize, index: i32): usize {
+  return base + (<usize>index << 2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// layer norm over the last axis: x [rows, C] -> y; also mean[rows], rstd[rows] for the backward
+
+export function ln_fwd(x: usize, g: usize, b: usize, y: usize, mean: usize, rstd: usize, rows: i32, C: i32, eps: f32): void {
+  const C4 = C & ~3;
+  const invC: f32 = 1.0 / <f32>C;
+  for (let r = 0; r < rows; r++) {
+    const xr = ptr(x, r * C);
+    const yr = ptr(y, r * C);
+    let acc = f32x4.splat(0);
+    let c = 0;
+    for (; c < C4; c += 4) acc = f32x4.add(acc, v128.load(ptr(xr, c)));
+    let s = vsum(acc);
+    for (; c < C; c++) s += load<f32>(ptr(xr, c));
+    const mu = s * invC;
+    const muv = f32x4.splat(mu);
+    acc = f32x4.splat(0);
+    c = 0;
+    for (; c < C4; c += 4) { const d = f32x4.sub(v128.load(ptr(xr, c)), muv); acc = f32x4.add(acc, f32x4.mul(d, d)); }
+    let ss = vsum(acc);
+    for (; c < C; c++) { const d = load<f32>(ptr(xr, c)) - mu; ss += d * d; }
+    const rs: f32 = 1.0 / Mathf.sqrt(ss * invC + eps);
+    const rsv = f32x4.splat(rs);
+    c = 0;
+    for (; c < C4; c += 4) {
+      const xh = f32x4.mul(f32x4.sub(v128.load(ptr(xr, c)), muv), rsv);
+      v128.store(ptr(yr, c), f32x4.add(f32x4.mul(xh, v128.load(ptr(g, c))), v128.load(ptr(b, c))));
+    }
+    for (; c < C; c++) store<f32>(ptr(yr, c), (load<f32>(ptr(xr, c)) - mu) * rs * load<f32>(ptr(g, c)) + load<f32>(ptr(b, c)));
+    store<f32>(ptr(mean, r), mu);
+    store<f32>(ptr(rstd, r), rs);
+  }
+}
+
+export function ln_bwd(dy: usize, x: usize, g: usize, mean: usize, rstd: usize, dx: usize, dg: usize, db: usize, rows: i32, C: i32): void {
+  const C4 = C & ~3;
+  const invC: f32 = 1.0 / <f32>C;
+  memory.fill(dg, 0, <usize>C << 2);
+  memory.fill(db, 0, <usize>C << 2);
+  for (let r = 0; r < rows; r++) {
+    const xr = ptr(x, r * C);
+    const dyr = ptr(dy, r * C);
+    const dxr = ptr(dx, r * C);
+    const mu = load<f32>(ptr(mean, r));
+    const rs = load<f32>(ptr(rstd, r));
+    const muv = f32x4.splat(mu);
+    const rsv = f32x4.splat(rs);
+    let a1 = f32x4.splat(0);
+    let a2 = f32x4.splat(0);
+    let c = 0;
+    for (; c < C4; c += 4) {
+      const xh = f32x4.mul(f32x4.sub(v128.load(ptr(xr, c)), muv), rsv);
+      const dyv = v128.load(ptr(dyr, c));
+      const dxh = f32x4.mul(dyv, v128.load(ptr(g, c)));
+      a1 = f32x4.add(a1, dxh);
+      a2 = f32x4.add(a2, f32x4.mul(dxh, xh));
+      v128.store(ptr(dg, c), f32x4.add(v128.load(ptr(dg, c)), f32x4.mul(dyv, xh)));
+      v128.store(ptr(db, c), f32x4.add(v128.load(ptr(db, c)), dyv));
+    }
+    let s1 = vsum(a1);
+    let s2 = vsum(a2);
+    for (; c < C; c++) {
+      const xh = (load<f32>(ptr(xr, c)) - mu) * rs;
+      const dyv = load<f32>(ptr(dyr, c));
+      const dxh = dyv * load<f32>(ptr(g, c));
+      s1 += dxh;
+      s2 += dxh * xh;
+      store<f32>(ptr(dg, c), load<f32>(ptr(dg, c)) + dyv * xh);
+      store<f32>(ptr(db, c), load<f32>(ptr(db, c)) + dyv);
+    }
+    const m1 = f32x4.splat(s1 * invC);
+    const m2 = f32x4.splat(s2 * invC);
+    c = 0;
+    for (; c < C4; c += 4) {
+      const xh = f32x4.mul(f32x4.sub(v128.load(ptr(xr, c)), muv), rsv);
+      const dxh = f32x4.mul(v128.load(ptr(dyr, c)), v128.load(ptr(g, c)));
+      v128.store(ptr(dxr, c), f32x4.mul(rsv, f32x4.sub(f32x4.sub(dxh, m1), f32x4.mul(xh, m2))));
+    }
+    for (; c < C; c++) {
+      const xh = (load<f32>(ptr(xr, c)) - mu) * rs;
+      const dxh = load<f32>(ptr(dyr, c)) * load<f32>(ptr(g, c));
+      store<f32>(ptr(dxr, c), rs * (dxh - s1 * invC - xh * s2 * invC));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// GELU, tanh approximation (GPT-2's gelu_new): 0.5 x (1 + tanh(k (x + 0.044715 x^3)))
+// = x * sigmoid(2k (x + 0.044715 x^3)),  k = sqrt(2/pi)
+
+const GK: f32 = 0.7978845608028654;
+const GA: f32 = 0.044715;
+
+export function gelu_fwd(x: usize, y: usize, n: i32): void {
+  const n4 = n & ~3;
+  const k2 = f32x4.splat(-2.0 * GK);
+  const a = f32x4.splat(GA);
+  const one = f32x4.splat(1.0);
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const xv = v128.load(ptr(x, i));
+    const u = f32x4.mul(xv, f32x4.add(one, f32x4.mul(a, f32x4.mul(xv, xv))));
+    const e = expv(f32x4.mul(k2, u));
+    v128.store(ptr(y, i), f32x4.div(xv, f32x4.add(one, e)));
+  }
+  for (; i < n; i++) {
+    const xv = load<f32>(ptr(x, i));
+    const u = xv * (1.0 + GA * xv * xv);
+    store<f32>(ptr(y, i), xv / (1.0 + exps(-2.0 * GK * u)));
+  }
+}
+
+// dx = dy * (s + x s (1 - s) 2k (1 + 3a x^2)),  s = sigmoid(2k u)
+export function gelu_bwd(x: usize, dy: usize, dx: usize, n: i32): void {
+  const n4 = n & ~3;
+  const k2 = f32x4.splat(-2.0 * GK);
+  const k2p = f32x4.splat(2.0 * GK);
+  const a = f32x4.splat(GA);
+  const a3 = f32x4.splat(3.0 * GA);
+  const one = f32x4.splat(1.0);
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const xv = v128.load(ptr(x, i));
+    const x2 = f32x4.mul(xv, xv);
+    const u = f32x4.mul(xv, f32x4.add(one, f32x4.mul(a, x2)));
+    const s = f32x4.div(one, f32x4.add(one, expv(f32x4.mul(k2, u))));
+    const du = f32x4.mul(k2p, f32x4.add(one, f32x4.mul(a3, x2)));
+    const d = f32x4.add(s, f32x4.mul(f32x4.mul(xv, f32x4.mul(s, f32x4.sub(one, s))), du));
+    v128.store(ptr(dx, i), f32x4.mul(v128.load(ptr(dy, i)), d));
+  }
+  for (; i < n; i++) {
+    const xv = load<f32>(ptr(x, i));
+    const x2 = xv * xv;
+    const u = xv * (1.0 + GA * x2);
+    const s: f32 = 1.0 / (1.0 + exps(-2.0 * GK * u));
+    const d = s + xv * s * (1.0 - s) * 2.0 * GK * (1.0 + 3.0 * GA * x2);
+    store<f32>(ptr(dx, i), load<f32>(ptr(dy, i)) * d);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// softmax cross-entropy: logits [N, V], labels int32 [N] (a label < 0 or >= V is ignored).
+// Forward writes lse[N] (log-sum-exp per row) and returns the summed loss of the counted rows.
+
+export function ce_fwd(logits: usize, labels: usize, lse: usize, N: i32, V: i32): f32 {
+  const V4 = V & ~3;
+  let total: f32 = 0;
+  for (let r = 0; r < N; r++) {
+    const lr = ptr(logits, r * V);
+    let mv = f32x4.splat(-Infinity);
+    let c = 0;
+    for (; c < V4; c += 4) mv = f32x4.max(mv, v128.load(ptr(lr, c)));
+    let m = vmax(mv);
+    for (; c < V; c++) m = max(m, load<f32>(ptr(lr, c)));
+    const msv = f32x4.splat(m);
+    let acc = f32x4.splat(0);
+    c = 0;
+    for (; c < V4; c += 4) acc = f32x4.add(acc, expv(f32x4.sub(v128.load(ptr(lr, c)), msv)));
+    let s = vsum(acc);
+    for (; c < V; c++) s += exps(load<f32>(ptr(lr, c)) - m);
+    const l = m + <f32>logd(<f64>s);
+    store<f32>(ptr(lse, r), l);
+    const y = load<i32>(ptr(labels, r));
+    if (y >= 0 && y < V) total += l - load<f32>(ptr(lr, y));
+  }
+  return total;
+}
+
+// dlogits = scale * (softmax(logits) - onehot(label)); rows with an ignored label get 0.
+export function ce_bwd(logits: usize, labels: usize, lse: usize, dlogits: usize, N: i32, V: i32, scale: f32): void {
+  const V4 = V & ~3;
+  const sv = f32x4.splat(scale);
+  for (let r = 0; r < N; r++) {
+    const lr = ptr(logits, r * V);
+    const dr = ptr(dlogits, r * V);
+    const y = load<i32>(ptr(labels, r));
+    if (y < 0 || y >= V) { memory.fill(dr, 0, <usize>V << 2); continue; }
+    const lv = f32x4.splat(load<f32>(ptr(lse, r)));
+    let c = 0;
+    for (; c < V4; c += 4) v128.store(ptr(dr, c), f32x4.mul(sv, expv(f32x4.sub(v128.load(ptr(lr, c)), lv))));
+    const l = load<f32>(ptr(lse, r));
+    for (; c < V; c++) store<f32>(ptr(dr, c), scale * exps(load<f32>(ptr(lr, c)) - l));
+    store<f32>(ptr(dr, y), load<f32>(ptr(dr, y)) - scale);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// multi-head self-attention straight from the fused projection:
+//   qkv [B, T, 3*H*D] (q | k | v, each head-major: h*D + d), out [B, T, H*D], P [B, H, T, T]
+//   P[b,h,i,:] = softmax(scale * q_i . k_j  (j <= i when causal; -inf above)), out_i = sum_j P_ij v_j
+// D must be a multiple of 4.
+
+export function attn_fwd(qkv: usize, out: usize, P: usize, B: i32, T: i32, H: i32, D: i32, scale: f32, causal: i32): void {
+  const C = H * D;
+  const C3 = 3 * C;
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < H; h++) {
+      const Pbh = ptr(P, (b * H + h) * T * T);
+      for (let i = 0; i < T; i++) {
+        const qi = ptr(qkv, (b * T + i) * C3 + h * D);
+        const Pi = ptr(Pbh, i * T);
+        const jn = causal ? i + 1 : T;
+        let m: f32 = -Infinity;
+        for (let j = 0; j < jn; j++) {
+          const kj = ptr(qkv, (b * T + j) * C3 + C + h * D);
+          let acc = f32x4.splat(0);
+          for (let d = 0; d < D; d += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(ptr(qi, d)), v128.load(ptr(kj, d))));
+          const s = vsum(acc) * scale;
+          store<f32>(ptr(Pi, j), s);
+          m = max(m, s);
+        }
+        // exp and normalise
+        const jn4 = jn & ~3;
+        const mv = f32x4.splat(m);
+        let sacc = f32x4.splat(0);
+        let j = 0;
+        for (; j < jn4; j += 4) { const e = expv(f32x4.sub(v128.load(ptr(Pi, j)), mv)); v128.store(ptr(Pi, j), e); sacc = f32x4.add(sacc, e); }
+        let sum = vsum(sacc);
+        for (; j < jn; j++) { const e = exps(load<f32>(ptr(Pi, j)) - m); store<f32>(ptr(Pi, j), e); sum += e; }
+        const inv: f32 = 1.0 / sum;
+        const iv = f32x4.splat(inv);
+        j = 0;
+        for (; j < jn4; j += 4) v128.store(ptr(Pi, j), f32x4.mul(v128.load(ptr(Pi, j)), iv));
+        for (; j < jn; j++) store<f32>(ptr(Pi, j), load<f32>(ptr(Pi, j)) * inv);
+        if (jn < T) memory.fill(ptr(Pi, jn), 0, <usize>(T - jn) << 2);
+        // out_i = sum_j P_ij v_j
+        const oi = ptr(out, (b * T + i) * C + h * D);
+        memory.fill(oi, 0, <usize>D << 2);
+        for (j = 0; j < jn; j++) {
+          const pv = f32x4.splat(load<f32>(ptr(Pi, j)));
+          const vj = ptr(qkv, (b * T + j) * C3 + 2 * C + h * D);
+          for (let d = 0; d < D; d += 4) v128.store(ptr(oi, d), f32x4.add(v128.load(ptr(oi, d)), f32x4.mul(pv, v128.load(ptr(vj, d)))));
+        }
+      }
+    }
+  }
+}
+
+// Backward of attn_fwd: dqkv [B, T, 3C] (written whole), from dout [B, T, C], P, qkv.
+// scratch: T floats.
+export function attn_bwd(qkv: usize, P: usize, dout: usize, dqkv: usize, scratch: usize, B: i32, T: i32, H: i32, D: i32, scale: f32, causal: i32): void {
+  const C = H * D;
+  const C3 = 3 * C;
+  memory.fill(dqkv, 0, <usize>(B * T * C3) << 2);
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < H; h++) {
+      const Pbh = ptr(P, (b * H + h) * T * T);
+      for (let i = 0; i < T; i++) {
+        const Pi = ptr(Pbh, i * T);
+        const doi = ptr(dout, (b * T + i) * C + h * D);
+        const qi = ptr(qkv, (b * T + i) * C3 + h * D);
+        const dqi = ptr(dqkv, (b * T + i) * C3 + h * D);
+        const jn = causal ? i + 1 : T;
+        // dP_ij = do_i . v_j ; rowdot = sum_j P_ij dP_ij ; dv_j += P_ij do_i
+        let rowdot: f32 = 0;
+        for (let j = 0; j < jn; j++) {
+          const vj = ptr(qkv, (b * T + j) * C3 + 2 * C + h * D);
+          const dvj = ptr(dqkv, (b * T + j) * C3 + 2 * C + h * D);
+          const p = load<f32>(ptr(Pi, j));
+          const pv = f32x4.splat(p);
+          let acc = f32x4.splat(0);
+          for (let d = 0; d < D; d += 4) {
+            const dov = v128.load(ptr(doi, d));
+            acc = f32x4.add(acc, f32x4.mul(dov, v128.load(ptr(vj, d))));
+            v128.store(ptr(dvj, d), f32x4.add(v128.load(ptr(dvj, d)), f32x4.mul(pv, dov)));
+          }
+          const dp = vsum(acc);
+          store<f32>(ptr(scratch, j), dp);
+          rowdot += p * dp;
+        }
+        // dS_ij = P_ij (dP_ij - rowdot) * scale ; dq_i += dS_ij k_j ; dk_j += dS_ij q_i
+        for (let j = 0; j < jn; j++) {
+          const p = load<f32>(ptr(Pi, j));
+          if (p == 0) continue;
+          const ds = p * (load<f32>(ptr(scratch, j)) - rowdot) * scale;
+          const dsv = f32x4.splat(ds);
+          const kj = ptr(qkv, (b * T + j) * C3 + C + h * D);
+          const dkj = ptr(dqkv, (b * T + j) * C3 + C + h * D);
+          for (let d = 0; d < D; d += 4) {
+            v128.store(ptr(dqi, d), f32x4.add(v128.load(ptr(dqi, d)), f32x4.mul(dsv, v128.load(ptr(kj, d)))));
+            v128.store(ptr(dkj, d), f32x4.add(v128.load(ptr(dkj, d)), f32x4.mul(dsv, v128.load(ptr(qi, d)))));
+          }
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// layout helpers for the patched wasm kernels
+
+// out [cols, rows] = transpose of x [rows, cols], for `batch` matrices one after another.
+// 4x4 register tiles; edges scalar.
+export function transpose2d(x: usize, out: usize, batch: i32, rows: i32, cols: i32): void {
+  const r4 = rows & ~3;
+  const c4 = cols & ~3;
+  const mat = rows * cols;
+  for (let bi = 0; bi < batch; bi++) {
+    const xb = ptr(x, bi * mat);
+    const ob = ptr(out, bi * mat);
+    for (let r = 0; r < r4; r += 4) {
+      for (let c = 0; c < c4; c += 4) {
+        const a0 = v128.load(ptr(xb, r * cols + c));
+        const a1 = v128.load(ptr(xb, (r + 1) * cols + c));
+        const a2 = v128.load(ptr(xb, (r + 2) * cols + c));
+        const a3 = v128.load(ptr(xb, (r + 3) * cols + c));
+        const t0 = v128.shuffle<f32>(a0, a1, 0, 4, 1, 5);
+        const t1 = v128.shuffle<f32>(a2, a3, 0, 4, 1, 5);
+        const t2 = v128.shuffle<f32>(a0, a1, 2, 6, 3, 7);
+        const t3 = v128.shuffle<f32>(a2, a3, 2, 6, 3, 7);
+        v128.store(ptr(ob, c * rows + r), v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+        v128.store(ptr(ob, (c + 1) * rows + r), v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+        v128.store(ptr(ob, (c + 2) * rows + r), v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
+        v128.store(ptr(ob, (c + 3) * rows + r), v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
+      }
+      for (let c = c4; c < cols; c++) {
+        for (let rr = r; rr < r + 4; rr++) store<f32>(ptr(ob, c * rows + rr), load<f32>(ptr(xb, rr * cols + c)));
+      }
+    }
+    for (let r = r4; r < rows; r++) {
+      for (let c = 0; c < cols; c++) store<f32>(ptr(ob, c * rows + r), load<f32>(ptr(xb, r * cols + c)));
+    }
+  }
+}
+
+// out [cols] = sum over rows of x [rows, cols]
+export function colsum(x: usize, out: usize, rows: i32, cols: i32): void {
+  const c4 = cols & ~3;
+  memory.fill(out, 0, <usize>cols << 2);
+  for (let r = 0; r < rows; r++) {
+    const xr = ptr(x, r * cols);
+    let c = 0;
+    for (; c < c4; c += 4) v128.store(ptr(out, c), f32x4.add(v128.load(ptr(out, c)), v128.load(ptr(xr, c))));
+    for (; c < cols; c++) store<f32>(ptr(out, c), load<f32>(ptr(out, c)) + load<f32>(ptr(xr, c)));
+  }
+}
+
+// out [rows] = sum over the last axis of x [rows, cols]
+export function rowsum(x: usize, out: usize, rows: i32, cols: i32): void {
+  const c4 = cols & ~3;
+  for (let r = 0; r < rows; r++) {
+    const xr = ptr(x, r * cols);
+    let acc = f32x4.splat(0);
+    let c = 0;
+    for (; c < c4; c += 4) acc = f32x4.add(acc, v128.load(ptr(xr, c)));
+    let s = vsum(acc);
+    for (; c < cols; c++) s += load<f32>(ptr(xr, c));
+    store<f32>(ptr(out, r), s);
+  }
+}

@@ -1,0 +1,306 @@
+/**
+ * Fused Transformer ops: one call each on every backend. On 'wasm' each is one SIMD kernel
+ * (fusedKernels.as, compiled by buildFusedKernels.ts) forward and one backward, working in place on
+ * the tfjs heap; on every other backend (and for shapes the kernels do not take) the same function
+ * runs the plain tfjs composite of the same name + 'Composite', whose gradient tfjs derives.
+ *
+ *   layerNorm(x, gamma, beta, eps)          x [..., C]
+ *   gelu(x)                                 tanh approximation (GPT-2 gelu_new)
+ *   softmaxCrossEntropy(logits, labels)     logits [N, V], labels int32 [N] -> mean loss (scalar)
+ *   selfAttention(qkv, nHead, {causal})     qkv [B, T, 3C] (q | k | v, heads contiguous) -> [B, T, C]
+ *   selfAttentionWithProbs(...)             also the probabilities [B, H, T, T] (no gradient)
+ *
+ * Model code calls these and gets the same numbers everywhere (see fusedOps.test.ts).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { registerWasmKernel } from './wasmKernels';
+import { kernelsFor, offset, type WasmBackendLike } from './fusedKernels';
+
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+// ------------------------------------------------------------------------------------------------
+// kernels
+
+const K = {
+  layerNorm: 'WbLayerNorm',
+  layerNormGrad: 'WbLayerNormGrad',
+  gelu: 'WbGelu',
+  geluGrad: 'WbGeluGrad',
+  ce: 'WbSoftmaxCrossEntropy',
+  ceGrad: 'WbSoftmaxCrossEntropyGrad',
+  attn: 'WbSelfAttention',
+  attnGrad: 'WbSelfAttentionGrad',
+} as const;
+
+type Args = Parameters<tf.KernelFunc>[0];
+const inp = (a: Args, n: string) => a.inputs[n] as tf.TensorInfo;
+
+function registerFusedWasmKernels(): void {
+  registerWasmKernel(K.layerNorm, (a: Args) => {
+    const be = a.backend as WasmBackendLike;
+    const x = inp(a, 'x'), g = inp(a, 'gamma'), b = inp(a, 'beta');
+    const C = x.shape[x.shape.length - 1];
+    const rows = size(x.shape) / C;
+    const y = be.makeOutput(x.shape, 'float32');
+    const mean = be.makeOutput([rows], 'float32');
+    const rstd = be.makeOutput([rows], 'float32');
+    kernelsFor(be).ln_fwd(offset(be, x), offset(be, g), offset(be, b), offset(be, y), offset(be, mean), offset(be, rstd), rows, C, (a.attrs as { eps: number }).eps);
+    return [y, mean, rstd];
+  });
+  registerWasmKernel(K.layerNormGrad, (a: Args) => {
+    const be = a.backend as WasmBackendLike;
+    const dy = inp(a, 'dy'), x = inp(a, 'x'), g = inp(a, 'gamma'), mean = inp(a, 'mean'), rstd = inp(a, 'rstd');
+    const C = x.shape[x.shape.length - 1];
+    const rows = size(x.shape) / C;
+    const dx = be.makeOutput(x.shape, 'float32');
+    const dg = be.makeOutput([C], 'float32');
+    const db = be.makeOutput([C], 'float32');
+    kernelsFor(be).ln_bwd(offset(be, dy), offset(be, x), offset(be, g), offset(be, mean), offset(be, rstd), offset(be, dx), offset(be, dg), offset(be, db), rows, C);
+    return [dx, dg, db];
+  });
+  registerWasmKernel(K.gelu, (a: Args) => {
+    const be = a.backend as WasmBackendLike;
+    const x = inp(a, 'x');
+    const y = be.makeOutput(x.shape, 'float32');
+    kernelsFor(be).gelu_fwd(offset(be, x), offset(be, y), size(x.shape));
+    return y;
+  });
+  registerWasmKernel(K.geluGrad, (a: Args) => {
+    const be = a.backend as WasmBackendLike;
+    const x = inp(a, 'x'), dy = inp(a, 'dy');
+    const dx = be.makeOutput(x.shape, 'float32');
+    kernelsFor(be).gelu_bwd(offset(be, x), offset(be, dy), offset(be, dx), size(x.shape));
+    return dx;
+  });
+  registerWasmKernel(K.ce, (a: Args) => {
+    const be = a.backend as WasmBackendLike;
+    const logits = inp(a, 'logits'), labels = inp(a, 'labels');
+    const [N, V] = logits.shape;
+    const lse = be.makeOutput([N], 'float32');
+    const loss = be.makeOutput([], 'float32');
+    const total = kernelsFor(be).ce_fwd(offset(be, logits), offset(be, labels), offset(be, lse), N, V);
+    const lab = be.typedArrayFromHeap(labels);
+    let count = 0;
+    for (let i = 0; i < N; i++) if (lab[i] >= 0 && lab[i] < V) count++;
+    be.typedArrayFromHeap(loss)[0] = count ? total / count : 0;
+    return [loss, lse];
+  });
+  registerWasmKernel(K.ceGrad, (a: Args) => {
+    const be = a.backend as WasmBackendLike;
+    const logits = inp(a, 'logits'), labels = inp(a, 'labels'), lse = inp(a, 'lse'), dy = inp(a, 'dy');
+    const [N, V] = logits.shape;
+    const lab = be.typedArrayFromHeap(labels);
+    let count = 0;
+    for (let i = 0; i < N; i++) if (lab[i] >= 0 && lab[i] < V) count++;
+    const g = be.typedArrayFromHeap(dy)[0];
+    const dl = be.makeOutput(logits.shape, 'float32');
+    kernelsFor(be).ce_bwd(offset(be, logits), offset(be, labels), offset(be, lse), offset(be, dl), N, V, count ? g / count : 0);
+    return dl;
+  });
+  registerWasmKernel(K.attn, (a: Args) => {
+    const be = a.backend as WasmBackendLike;
+    const qkv = inp(a, 'qkv');
+    const { nHead, causal, scale } = a.attrs as { nHead: number; causal: boolean; scale: number };
+    const [B, T, C3] = qkv.shape;
+    const C = C3 / 3, D = C / nHead;
+    const out = be.makeOutput([B, T, C], 'float32');
+    const P = be.makeOutput([B, nHead, T, T], 'float32');
+    kernelsFor(be).attn_fwd(offset(be, qkv), offset(be, out), offset(be, P), B, T, nHead, D, scale, causal ? 1 : 0);
+    return [out, P];
+  });
+  registerWasmKernel(K.attnGrad, (a: Args) => {
+    const be = a.backend as WasmBackendLike;
+    const qkv = inp(a, 'qkv'), P = inp(a, 'probs'), dout = inp(a, 'dy');
+    const { nHead, causal, scale } = a.attrs as { nHead: number; causal: boolean; scale: number };
+    const [B, T, C3] = qkv.shape;
+    const C = C3 / 3, D = C / nHead;
+    const dqkv = be.makeOutput(qkv.shape, 'float32');
+    const scratch = be.makeOutput([T], 'float32');
+    kernelsFor(be).attn_bwd(offset(be, qkv), offset(be, P), offset(be, dout), offset(be, dqkv), offset(be, scratch), B, T, nHead, D, scale, causal ? 1 : 0);
+    be.disposeData(scratch.dataId, true);
+    return dqkv;
+  });
+}
+
+registerFusedWasmKernels();
+
+// ------------------------------------------------------------------------------------------------
+// dispatch
+
+let fusedEnabled = true;
+/** Turns the wasm kernels off (everything runs the composites): for measurements and tests. */
+export function setFusedKernelsEnabled(on: boolean): void { fusedEnabled = on; }
+
+function onWasm(...ts: tf.Tensor[]): boolean {
+  return fusedEnabled && tf.getBackend() === 'wasm' && ts.every((t) => t.dtype === 'float32');
+}
+
+type Fwd = (inputs: tf.Tensor[], save: tf.GradSaveFunc) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[] };
+/** tf.customGrad over n tensor inputs, with the inputs as an array */
+function custom(n: number, fwd: Fwd): (...inputs: tf.Tensor[]) => tf.Tensor {
+  return tf.customGrad(((...args: Array<tf.Tensor | tf.GradSaveFunc>) =>
+    fwd(args.slice(0, n) as tf.Tensor[], args[n] as tf.GradSaveFunc)) as unknown as Parameters<typeof tf.customGrad>[0]) as (...inputs: tf.Tensor[]) => tf.Tensor;
+}
+
+const run = (name: string, inputs: tf.NamedTensorMap, attrs: object = {}) =>
+  tf.engine().runKernel(name, inputs, attrs as unknown as tf.NamedAttrMap);
+
+// ------------------------------------------------------------------------------------------------
+// layer norm
+
+export function layerNormComposite(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps = 1e-5): tf.Tensor {
+  return tf.tidy(() => {
+    const { mean, variance } = tf.moments(x, -1, true);
+    const xhat = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps)));
+    return tf.add(tf.mul(xhat, gamma), beta);
+  });
+}
+
+/** Layer normalisation over the last axis of x, with scale gamma [C] and shift beta [C]. */
+export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps = 1e-5): tf.Tensor {
+  if (!onWasm(x, gamma, beta)) return layerNormComposite(x, gamma, beta, eps);
+  const f = custom(3, ([xx, g, b], save) => {
+    const [y, mean, rstd] = run(K.layerNorm, { x: xx, gamma: g, beta: b }, { eps }) as tf.Tensor[];
+    save([xx, g, mean, rstd]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sg, sm, sr] = saved;
+        return run(K.layerNormGrad, { dy, x: sx, gamma: sg, mean: sm, rstd: sr }) as tf.Tensor[];
+      },
+    };
+  });
+  return f(x, gamma, beta);
+}
+
+// ------------------------------------------------------------------------------------------------
+// GELU
+
+const GELU_K = Math.sqrt(2 / Math.PI);
+
+/** GPT-2's gelu_new written with tanh, as the formula reads. */
+export function geluTanhComposite(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), GELU_K);
+    return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
+  });
+}
+
+/** The same function as x * sigmoid(2k(x + 0.044715 x^3)) (exact identity; faster on wasm). */
+export function geluSigmoidComposite(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const x3 = tf.mul(tf.mul(x, x), x);
+    const u = tf.mul(tf.add(x, tf.mul(x3, 0.044715)), 2 * GELU_K);
+    return tf.mul(x, tf.sigmoid(u));
+  });
+}
+
+/** GELU, tanh approximation (Hugging Face gelu_new / GPT-2). */
+export function gelu(x: tf.Tensor): tf.Tensor {
+  if (!onWasm(x)) return geluSigmoidComposite(x);
+  const f = custom(1, ([xx], save) => {
+    save([xx]);
+    return {
+      value: run(K.gelu, { x: xx }) as tf.Tensor,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => run(K.geluGrad, { x: saved[0], dy }) as tf.Tensor,
+    };
+  });
+  return f(x);
+}
+
+// ------------------------------------------------------------------------------------------------
+// softmax cross-entropy
+
+export function softmaxCrossEntropyComposite(logits: tf.Tensor, labels: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const V = logits.shape[logits.shape.length - 1];
+    const logp = tf.logSoftmax(logits);
+    const valid = tf.cast(tf.logicalAnd(tf.greaterEqual(labels, 0), tf.less(labels, V)), 'float32');
+    const picked = tf.sum(tf.mul(logp, tf.oneHot(tf.cast(labels, 'int32'), V)), -1);
+    return tf.div(tf.neg(tf.sum(tf.mul(picked, valid))), tf.maximum(tf.sum(valid), 1));
+  });
+}
+
+/** Mean over rows of -log softmax(logits)[label]; labels outside [0, V) are ignored. */
+export function softmaxCrossEntropy(logits: tf.Tensor, labels: tf.Tensor): tf.Tensor {
+  if (!onWasm(logits) || logits.rank !== 2 || labels.dtype !== 'int32') return softmaxCrossEntropyComposite(logits, labels);
+  const f = custom(1, ([lg], save) => {
+    const [loss, lse] = run(K.ce, { logits: lg, labels }) as tf.Tensor[];
+    save([lg, labels, lse]);
+    return {
+      value: loss,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => run(K.ceGrad, { logits: saved[0], labels: saved[1], lse: saved[2], dy }) as tf.Tensor,
+    };
+  });
+  return f(logits);
+}
+
+// ------------------------------------------------------------------------------------------------
+// self-attention from the fused qkv projection
+
+export interface AttentionOptions {
+  /** mask out keys after the query (GPT); default true */
+  causal?: boolean;
+  /** default 1/sqrt(head size) */
+  scale?: number;
+}
+
+function splitHeads(t: tf.Tensor, B: number, T: number, H: number, D: number): tf.Tensor {
+  return tf.transpose(tf.reshape(t, [B, T, H, D]), [0, 2, 1, 3]);
+}
+
+export function selfAttentionProbsComposite(qkv: tf.Tensor, nHead: number, opts: AttentionOptions = {}): { out: tf.Tensor; probs: tf.Tensor } {
+  const [B, T, C3] = qkv.shape;
+  const C = C3 / 3, D = C / nHead;
+  const scale = opts.scale ?? 1 / Math.sqrt(D);
+  return tf.tidy(() => {
+    const [q, k, v] = tf.split(qkv, 3, 2).map((t) => splitHeads(t, B, T, nHead, D));
+    let scores = tf.mul(tf.matMul(q, k, false, true), scale);
+    if (opts.causal ?? true) {
+      const mask = tf.sub(1, tf.linalg.bandPart(tf.ones([T, T]), -1, 0));
+      scores = tf.add(scores, tf.mul(mask, -1e9));
+    }
+    const probs = tf.softmax(scores);
+    const o = tf.matMul(probs, v);
+    const out = tf.reshape(tf.transpose(o, [0, 2, 1, 3]), [B, T, C]);
+    return { out, probs };
+  });
+}
+
+export function selfAttentionComposite(qkv: tf.Tensor, nHead: number, opts: AttentionOptions = {}): tf.Tensor {
+  return tf.tidy(() => selfAttentionProbsComposite(qkv, nHead, opts).out);
+}
+
+function attnFusable(qkv: tf.Tensor, nHead: number): boolean {
+  const C3 = (qkv.shape as number[])[2];
+  if (!onWasm(qkv) || qkv.rank !== 3 || C3 % (3 * nHead) !== 0) return false;
+  return (C3 / 3 / nHead) % 4 === 0;
+}
+
+/**
+ * Multi-head scaled dot-product self-attention. qkv [B, T, 3C] is the output of the fused q|k|v
+ * projection (each of q, k, v with its heads side by side, head h at columns h*D..h*D+D-1);
+ * the result [B, T, C] has the heads merged the same way, ready for the output projection.
+ */
+export function selfAttention(qkv: tf.Tensor, nHead: number, opts: AttentionOptions = {}): tf.Tensor {
+  if (!attnFusable(qkv, nHead)) return selfAttentionComposite(qkv, nHead, opts);
+  const D = (qkv.shape as number[])[2] / 3 / nHead;
+  const attrs = { nHead, causal: opts.causal ?? true, scale: opts.scale ?? 1 / Math.sqrt(D) };
+  const f = custom(1, ([x], save) => {
+    const [out, probs] = run(K.attn, { qkv: x }, attrs) as tf.Tensor[];
+    save([x, probs]);
+    return {
+      value: out,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => run(K.attnGrad, { qkv: saved[0], probs: saved[1], dy }, attrs) as tf.Tensor,
+    };
+  });
+  return f(qkv);
+}
+
+/** selfAttention plus the attention probabilities [B, H, T, T] (for inspection; no gradient). */
+export function selfAttentionWithProbs(qkv: tf.Tensor, nHead: number, opts: AttentionOptions = {}): { out: tf.Tensor; probs: tf.Tensor } {
+  if (!attnFusable(qkv, nHead)) return selfAttentionProbsComposite(qkv, nHead, opts);
+  const D = (qkv.shape as number[])[2] / 3 / nHead;
+  const [out, probs] = run(K.attn, { qkv }, { nHead, causal: opts.causal ?? true, scale: opts.scale ?? 1 / Math.sqrt(D) }) as tf.Tensor[];
+  return { out, probs };
+}
