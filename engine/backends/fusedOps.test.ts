@@ -136,7 +136,7 @@ test('a training step of fused ops leaks no tensors', async () => {
       const h = F.layerNorm(x, g, b);
       const qkv = tf.reshape(tf.matMul(tf.reshape(h, [16, 16]), w), [2, 8, 48]);
       const a = F.gelu(F.selfAttention(qkv, 2));
-      return F.softmaxCrossEntropy(tf.reshape(a, [16, 16]), tf.tensor1d(Array.from({ length: 16 }, (_, k) => k % 16), 'int32'));
+      return F.softmaxCrossEntropy(tf.reshape(a, [16, 16]), tf.tensor1d(Array.from({ length: 16 }, (_, k) => k % 16), 'int32')) as tf.Scalar;
     }));
     value.dispose();
     tf.dispose(grads);
