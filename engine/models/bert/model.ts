@@ -98,7 +98,7 @@ export class BERT implements TransformerModel {
   /** Masked-LM logits for rows of hidden states [M, d] → [M, V] (decoder tied to the word embeddings). */
   mlmLogitsRows(rows: tf.Tensor2D): tf.Tensor2D {
     const t = this.ln(activation(this.config.activation, this.dense(rows, 'cls.predictions.transform.dense')) as tf.Tensor2D, 'cls.predictions.transform.LayerNorm');
-    return tf.add(tf.matMul(t, tf.transpose(this.p('bert.embeddings.word_embeddings.weight'))), this.p('cls.predictions.bias'));
+    return linearT(t, this.p('bert.embeddings.word_embeddings.weight'), this.p('cls.predictions.bias'));
   }
 
   /** Masked-LM logits at every position, [B, T, V]. */

@@ -90,7 +90,7 @@ export class GPT implements TransformerModel {
   /** Next-token logits [B, T, V] from the tied embedding matrix. */
   lmLogits(hidden: tf.Tensor3D): tf.Tensor3D {
     const [B, T, d] = hidden.shape;
-    const logits = tf.matMul(tf.reshape(hidden, [B * T, d]), tf.transpose(this.p('wte.weight'))); // [N, V]
+    const logits = linear(tf.reshape(hidden, [B * T, d]), tf.transpose(this.p('wte.weight')) as tf.Tensor2D); // [N, V]
     return tf.reshape(logits, [B, T, this.config.vocabSize]);
   }
 
