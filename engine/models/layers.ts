@@ -4,6 +4,9 @@
  * activations flow as [N, d] rows with N = B·T, and the few fused pieces carry their own gradients.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { ResolvedModelConfig } from '../../common/modelConfig';
+import type { ParamStore } from './params';
+import { sinusoidalTable } from './positional';
 
 /**
  * x @ w for x [N, in], w [in, out]. TF.js's own gradient of matMul multiplies by transposed operands,
@@ -98,4 +101,23 @@ export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, ignoreInd
 /** Inverted dropout while training; identity otherwise. */
 export function dropout(x: tf.Tensor, rate: number, training: boolean, seed?: number): tf.Tensor {
   return training && rate > 0 ? tf.dropout(x, rate, undefined, seed) : x;
+}
+
+/**
+ * Adds absolute positions to token embeddings x [B·T, d]: rows 0…T-1 of the learned table (GPT-2's
+ * `wpe`, BERT's `position_embeddings`) or of the sinusoidal table. RoPE acts inside attention instead.
+ */
+export function addPositions(x: tf.Tensor2D, B: number, T: number, c: ResolvedModelConfig, params: ParamStore): tf.Tensor2D {
+  const d = c.dModel;
+  let table: tf.Tensor2D;
+  if (c.positional === 'learned') table = tf.slice(params.get(c.arch === 'gpt' ? 'wpe.weight' : 'bert.embeddings.position_embeddings.weight') as tf.Tensor2D, [0, 0], [T, d]);
+  else if (c.positional === 'sinusoidal') table = sinusoidalTable(T, d);
+  else return x;
+  return tf.reshape(tf.add(tf.reshape(x, [B, T, d]), table), [B * T, d]); // [N, d]
+}
+
+/** Padding mask [B, T] (1 = token, 0 = padding) → additive key bias [B, 1, 1, T]. */
+export function paddingBias(mask: tf.Tensor2D): tf.Tensor4D {
+  const [B, T] = mask.shape;
+  return tf.reshape(tf.mul(tf.sub(1, tf.cast(mask, 'float32')), -1e9), [B, 1, 1, T]);
 }

@@ -7,8 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedModelConfig } from '../../../common/modelConfig';
-import { mergeHeads, softmaxAttention, splitHeads } from '../attention';
-import { activation, crossEntropy, dropout, embedding, layerNorm, linearT } from '../layers';
+import { mergeHeads, multiHeadAttention, splitHeads } from '../attention';
+import { activation, addPositions, crossEntropy, dropout, embedding, layerNorm, linearT, paddingBias } from '../layers';
 import { ParamStore, bias, norm, weight, type ParamSpec } from '../params';
 import type { Batch, ForwardOptions, ForwardResult, LossResult, Objective, TransformerModel } from '../types';
 
@@ -71,22 +71,19 @@ export class BERT implements TransformerModel {
     let x = embedding(this.p('bert.embeddings.word_embeddings.weight'), tf.reshape(batch.inputIds, [B * T])); // [N, d]
     const types = batch.tokenTypeIds ? tf.reshape(batch.tokenTypeIds, [B * T]) : tf.zeros([B * T], 'int32');
     x = tf.add(x, embedding(this.p('bert.embeddings.token_type_embeddings.weight'), types as tf.Tensor1D));
-    if (c.positional === 'learned') {
-      const pos = tf.slice(this.p('bert.embeddings.position_embeddings.weight'), [0, 0], [T, d]); // [T, d]
-      x = tf.reshape(tf.add(tf.reshape(x, [B, T, d]), pos), [B * T, d]);
-    }
+    x = addPositions(x, B, T, c, this.params);
     x = dropout(this.ln(x, 'bert.embeddings.LayerNorm'), c.dropout, training) as tf.Tensor2D;
 
-    // padding positions get a large negative score bias for every query: [B, 1, 1, T]
-    const padBias = batch.attentionMask
-      ? tf.reshape(tf.mul(tf.sub(1, tf.cast(batch.attentionMask, 'float32')), -1e9), [B, 1, 1, T])
-      : undefined;
+    const keyBias = batch.attentionMask ? paddingBias(batch.attentionMask) : undefined; // [B, 1, 1, T]
 
     for (let i = 0; i < c.nLayers; i++) {
       const l = `bert.encoder.layer.${i}`;
       const [q, k, v] = ['query', 'key', 'value'].map((n) => splitHeads(this.dense(x, `${l}.attention.self.${n}`), B, T, c.nHeads)); // [B, H, T, hd]
-      const att = softmaxAttention(q, k, v, padBias);
-      if (opts.returnAttentions) attentions.push(att.probs);
+      const att = multiHeadAttention(q, k, v, {
+        kind: c.attention, causal: false, keyBias, returnProbs: Boolean(opts.returnAttentions),
+        ...(c.positional === 'rope' ? { ropeBase: c.ropeBase } : {}),
+      });
+      if (att.probs) attentions.push(att.probs);
       const o = dropout(this.dense(mergeHeads(att.out), `${l}.attention.output.dense`), c.dropout, training); // [N, d]
       x = this.ln(tf.add(o, x), `${l}.attention.output.LayerNorm`);
       const f = activation(c.activation, this.dense(x, `${l}.intermediate.dense`)) as tf.Tensor2D; // [N, ff]

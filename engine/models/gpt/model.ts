@@ -6,8 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedModelConfig } from '../../../common/modelConfig';
-import { mergeHeads, softmaxAttention, splitHeads } from '../attention';
-import { activation, causalBias, crossEntropy, dropout, embedding, layerNorm, linear } from '../layers';
+import { mergeHeads, multiHeadAttention, splitHeads } from '../attention';
+import { activation, addPositions, crossEntropy, dropout, embedding, layerNorm, linear, paddingBias } from '../layers';
 import { ParamStore, bias, norm, weight, type ParamSpec } from '../params';
 import type { Batch, ForwardOptions, ForwardResult, LossResult, Objective, TransformerModel } from '../types';
 
@@ -43,54 +43,54 @@ export class GPT implements TransformerModel {
     return this.params.variables;
   }
 
-  private p(name: string): tf.Tensor {
-    return this.params.get(name);
+  private p<R extends tf.Rank = tf.Rank>(name: string): tf.Tensor<R> {
+    return this.params.get(name) as unknown as tf.Tensor<R>;
+  }
+
+  private ln(x: tf.Tensor2D, name: string): tf.Tensor2D {
+    return layerNorm(x, this.p(`${name}.weight`), this.p(`${name}.bias`), this.config.layerNormEps);
+  }
+
+  private conv1d(x: tf.Tensor2D, name: string): tf.Tensor2D {
+    return linear(x, this.p(`${name}.weight`), this.p(`${name}.bias`));
   }
 
   forward(batch: Batch, opts: ForwardOptions = {}): ForwardResult {
     const c = this.config;
     const [B, T] = batch.inputIds.shape;
+    const d = c.dModel;
     if (T > c.contextLength) throw new Error(`sequence length ${T} exceeds contextLength ${c.contextLength}; shorten the input or raise contextLength`);
     const training = opts.training ?? false;
     const attentions: tf.Tensor4D[] = [];
 
-    let x = embedding(this.p('wte.weight') as tf.Tensor2D, tf.reshape(batch.inputIds, [B * T])); // [N, d]
-    if (c.positional === 'learned') {
-      const pos = tf.slice(this.p('wpe.weight'), [0, 0], [T, c.dModel]); // [T, d]
-      x = tf.reshape(tf.add(tf.reshape(x, [B, T, c.dModel]), pos), [B * T, c.dModel]);
-    }
+    let x = embedding(this.p('wte.weight'), tf.reshape(batch.inputIds, [B * T])); // [N, d]
+    x = addPositions(x, B, T, c, this.params);
     x = dropout(x, c.dropout, training) as tf.Tensor2D;
-
-    let bias: tf.Tensor = causalBias(T); // [T, T]
-    if (batch.attentionMask) {
-      const pad = tf.reshape(tf.mul(tf.sub(1, tf.cast(batch.attentionMask, 'float32')), -1e9), [B, 1, 1, T]);
-      bias = tf.add(bias, pad); // [B, 1, T, T]
-    }
+    const keyBias = batch.attentionMask ? paddingBias(batch.attentionMask) : undefined; // [B, 1, 1, T]
 
     for (let i = 0; i < c.nLayers; i++) {
       const h = `h.${i}`;
-      // attention sub-block: x + proj(attn(ln_1(x)))
-      const a = layerNorm(x, this.p(`${h}.ln_1.weight`) as tf.Tensor1D, this.p(`${h}.ln_1.bias`) as tf.Tensor1D, c.layerNormEps);
-      const qkv = linear(a, this.p(`${h}.attn.c_attn.weight`) as tf.Tensor2D, this.p(`${h}.attn.c_attn.bias`) as tf.Tensor1D); // [N, 3d]
+      // attention sub-block: x + c_proj(attn(ln_1(x)))
+      const qkv = this.conv1d(this.ln(x, `${h}.ln_1`), `${h}.attn.c_attn`); // [N, 3d]
       const [q, k, v] = tf.split(qkv, 3, 1).map((t) => splitHeads(t as tf.Tensor2D, B, T, c.nHeads)); // [B, H, T, hd]
-      const att = softmaxAttention(q, k, v, bias);
-      if (opts.returnAttentions) attentions.push(att.probs);
-      const o = linear(mergeHeads(att.out), this.p(`${h}.attn.c_proj.weight`) as tf.Tensor2D, this.p(`${h}.attn.c_proj.bias`) as tf.Tensor1D); // [N, d]
-      x = tf.add(x, dropout(o, c.dropout, training));
+      const att = multiHeadAttention(q, k, v, {
+        kind: c.attention, causal: true, keyBias, returnProbs: Boolean(opts.returnAttentions),
+        ...(c.positional === 'rope' ? { ropeBase: c.ropeBase } : {}),
+      });
+      if (att.probs) attentions.push(att.probs);
+      x = tf.add(x, dropout(this.conv1d(mergeHeads(att.out), `${h}.attn.c_proj`), c.dropout, training));
       // MLP sub-block: x + c_proj(gelu(c_fc(ln_2(x))))
-      const m = layerNorm(x, this.p(`${h}.ln_2.weight`) as tf.Tensor1D, this.p(`${h}.ln_2.bias`) as tf.Tensor1D, c.layerNormEps);
-      const f = activation(c.activation, linear(m, this.p(`${h}.mlp.c_fc.weight`) as tf.Tensor2D, this.p(`${h}.mlp.c_fc.bias`) as tf.Tensor1D)); // [N, ff]
-      const y = linear(f as tf.Tensor2D, this.p(`${h}.mlp.c_proj.weight`) as tf.Tensor2D, this.p(`${h}.mlp.c_proj.bias`) as tf.Tensor1D); // [N, d]
-      x = tf.add(x, dropout(y, c.dropout, training));
+      const f = activation(c.activation, this.conv1d(this.ln(x, `${h}.ln_2`), `${h}.mlp.c_fc`)) as tf.Tensor2D; // [N, ff]
+      x = tf.add(x, dropout(this.conv1d(f, `${h}.mlp.c_proj`), c.dropout, training));
     }
-    x = layerNorm(x, this.p('ln_f.weight') as tf.Tensor1D, this.p('ln_f.bias') as tf.Tensor1D, c.layerNormEps);
-    return { hidden: tf.reshape(x, [B, T, c.dModel]), ...(opts.returnAttentions ? { attentions } : {}) };
+    x = this.ln(x, 'ln_f');
+    return { hidden: tf.reshape(x, [B, T, d]), ...(opts.returnAttentions ? { attentions } : {}) };
   }
 
   /** Next-token logits [B, T, V] from the tied embedding matrix. */
   lmLogits(hidden: tf.Tensor3D): tf.Tensor3D {
     const [B, T, d] = hidden.shape;
-    const logits = linear(tf.reshape(hidden, [B * T, d]), tf.transpose(this.p('wte.weight')) as tf.Tensor2D); // [N, V]
+    const logits = linear(tf.reshape(hidden, [B * T, d]), tf.transpose(this.p<tf.Rank.R2>('wte.weight'))); // [N, V]
     return tf.reshape(logits, [B, T, this.config.vocabSize]);
   }
 
