@@ -405,3 +405,54 @@ export function rowsum(x: usize, out: usize, rows: i32, cols: i32): void {
     store<f32>(ptr(out, r), s);
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// optimiser
+
+// AdamW (decoupled weight decay), the arithmetic of engine/training/adamw.ts in its order:
+//   g' = g * gradScale;  m' = b1 m + (1-b1) g';  v' = b2 v + (1-b2) g'^2
+//   p' = p * decayFactor - stepSize * m' / (sqrt(v') / bc2Sqrt + eps)
+export function adamw(p: usize, g: usize, m: usize, v: usize, po: usize, mo: usize, vo: usize, n: i32,
+                      beta1: f32, beta2: f32, eps: f32, stepSize: f32, bc2Sqrt: f32, decayFactor: f32, gradScale: f32): void {
+  const n4 = n & ~3;
+  const b1 = f32x4.splat(beta1), c1 = f32x4.splat(1.0 - beta1);
+  const b2 = f32x4.splat(beta2), c2 = f32x4.splat(1.0 - beta2);
+  const ev = f32x4.splat(eps), ss = f32x4.splat(stepSize), bc = f32x4.splat(bc2Sqrt);
+  const df = f32x4.splat(decayFactor), gs = f32x4.splat(gradScale);
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const gv = f32x4.mul(v128.load(ptr(g, i)), gs);
+    const mv = f32x4.add(f32x4.mul(v128.load(ptr(m, i)), b1), f32x4.mul(gv, c1));
+    const vv = f32x4.add(f32x4.mul(v128.load(ptr(v, i)), b2), f32x4.mul(f32x4.mul(gv, gv), c2));
+    const den = f32x4.add(f32x4.div(f32x4.sqrt(vv), bc), ev);
+    v128.store(ptr(mo, i), mv);
+    v128.store(ptr(vo, i), vv);
+    v128.store(ptr(po, i), f32x4.sub(f32x4.mul(v128.load(ptr(p, i)), df), f32x4.mul(f32x4.div(mv, den), ss)));
+  }
+  for (; i < n; i++) {
+    const gv = load<f32>(ptr(g, i)) * gradScale;
+    const mv = load<f32>(ptr(m, i)) * beta1 + gv * (1.0 - beta1);
+    const vv = load<f32>(ptr(v, i)) * beta2 + gv * gv * (1.0 - beta2);
+    const den = Mathf.sqrt(vv) / bc2Sqrt + eps;
+    store<f32>(ptr(mo, i), mv);
+    store<f32>(ptr(vo, i), vv);
+    store<f32>(ptr(po, i), load<f32>(ptr(p, i)) * decayFactor - (mv / den) * stepSize);
+  }
+}
+
+// sum of squares of x [n], accumulated in f64 lanes pairwise
+export function sumsq(x: usize, n: i32): f64 {
+  const n4 = n & ~3;
+  let acc = f32x4.splat(0);
+  let total: f64 = 0;
+  let i = 0;
+  let blk = 0;
+  for (; i < n4; i += 4) {
+    const xv = v128.load(ptr(x, i));
+    acc = f32x4.add(acc, f32x4.mul(xv, xv));
+    if (++blk == 1024) { total += <f64>vsum(acc); acc = f32x4.splat(0); blk = 0; }
+  }
+  total += <f64>vsum(acc);
+  for (; i < n; i++) { const xv = load<f32>(ptr(x, i)); total += <f64>(xv * xv); }
+  return total;
+}

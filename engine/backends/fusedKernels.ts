@@ -28,6 +28,9 @@ export interface FusedExports {
   transpose2d(x: number, out: number, batch: number, rows: number, cols: number): void;
   colsum(x: number, out: number, rows: number, cols: number): void;
   rowsum(x: number, out: number, rows: number, cols: number): void;
+  adamw(p: number, g: number, m: number, v: number, po: number, mo: number, vo: number, n: number,
+    beta1: number, beta2: number, eps: number, stepSize: number, bc2Sqrt: number, decayFactor: number, gradScale: number): void;
+  sumsq(x: number, n: number): number;
 }
 
 type WA = {

@@ -144,3 +144,30 @@ test('a training step of fused ops leaks no tensors', async () => {
   assert.equal(tf.memory().numTensors, before);
   tf.dispose([w, g, b]);
 });
+
+test('adamwUpdate equals the composite on cpu over several steps, with decay and grad scaling', async () => {
+  const n = 1037;
+  const p0 = randData(n), grads = [randData(n), randData(n), randData(n)];
+  const res: Float32Array[][] = [];
+  for (const b of ['cpu', 'wasm']) {
+    await tf.setBackend(b);
+    let p = tf.tensor(p0), m = tf.zeros([n]), v = tf.zeros([n]);
+    for (let t = 1; t <= 3; t++) {
+      const h = { lr: 1e-2, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: t === 2 ? 0 : 0.1, step: t, gradScale: t === 3 ? 0.5 : 1 };
+      const g = tf.tensor(grads[t - 1]);
+      const r = F.adamwUpdate(p, g, m, v, h);
+      tf.dispose([p, m, v, g]);
+      ({ param: p, m, v } = r);
+    }
+    res.push([p, m, v].map((x) => Float32Array.from(x.dataSync() as Float32Array)));
+    tf.dispose([p, m, v]);
+  }
+  ['param', 'm', 'v'].forEach((what, i) => close(res[1][i], res[0][i], 1e-5, `adamw ${what}`));
+});
+
+test('sumOfSquares equals the composite on cpu', async () => {
+  const shapes = [[7], [3, 5], [2, 3, 4], [1]];
+  const data = shapes.map((s) => randData(s.reduce((a, b) => a * b, 1), 3));
+  const [c, w] = await both(() => [F.sumOfSquares(data.map((d, i) => tf.tensor(d, shapes[i])))]);
+  close(w[0], c[0], 1e-6, 'sumOfSquares');
+});

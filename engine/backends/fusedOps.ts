@@ -9,6 +9,8 @@
  *   softmaxCrossEntropy(logits, labels)     logits [N, V], labels int32 [N] -> mean loss (scalar)
  *   selfAttention(qkv, nHead, {causal})     qkv [B, T, 3C] (q | k | v, heads contiguous) -> [B, T, C]
  *   selfAttentionWithProbs(...)             also the probabilities [B, H, T, T] (no gradient)
+ *   adamwUpdate(p, g, m, v, hyper)          one AdamW step of one parameter -> new {param, m, v}
+ *   sumOfSquares(tensors)                   sum of x^2 over a list (global gradient norm), a scalar
  *
  * Model code calls these and gets the same numbers everywhere (see fusedOps.test.ts).
  */
@@ -30,6 +32,8 @@ const K = {
   ceGrad: 'WbSoftmaxCrossEntropyGrad',
   attn: 'WbSelfAttention',
   attnGrad: 'WbSelfAttentionGrad',
+  adamw: 'WbAdamW',
+  sumsq: 'WbSumOfSquares',
 } as const;
 
 type Args = Parameters<tf.KernelFunc>[0];
@@ -120,7 +124,29 @@ function registerFusedWasmKernels(): void {
     be.disposeData(scratch.dataId, true);
     return dqkv;
   });
+  registerWasmKernel(K.adamw, (a: Args) => {
+    const be = a.backend as WasmBackendLike;
+    const p = inp(a, 'param'), g = inp(a, 'grad'), m = inp(a, 'm'), v = inp(a, 'v');
+    const h = a.attrs as unknown as AdamWKernelAttrs;
+    const po = be.makeOutput(p.shape, 'float32');
+    const mo = be.makeOutput(p.shape, 'float32');
+    const vo = be.makeOutput(p.shape, 'float32');
+    kernelsFor(be).adamw(offset(be, p), offset(be, g), offset(be, m), offset(be, v), offset(be, po), offset(be, mo), offset(be, vo), size(p.shape),
+      h.beta1, h.beta2, h.eps, h.stepSize, h.bc2Sqrt, h.decayFactor, h.gradScale);
+    return [po, mo, vo];
+  });
+  registerWasmKernel(K.sumsq, (a: Args) => {
+    const be = a.backend as WasmBackendLike;
+    const k = kernelsFor(be);
+    let total = 0;
+    for (const t of Object.values(a.inputs) as tf.TensorInfo[]) total += k.sumsq(offset(be, t), size(t.shape));
+    const out = be.makeOutput([], 'float32');
+    be.typedArrayFromHeap(out)[0] = total;
+    return out;
+  });
 }
+
+interface AdamWKernelAttrs { beta1: number; beta2: number; eps: number; stepSize: number; bc2Sqrt: number; decayFactor: number; gradScale: number }
 
 registerFusedWasmKernels();
 
@@ -303,4 +329,58 @@ export function selfAttentionWithProbs(qkv: tf.Tensor, nHead: number, opts: Atte
   const D = (qkv.shape as number[])[2] / 3 / nHead;
   const [out, probs] = run(K.attn, { qkv }, { nHead, causal: opts.causal ?? true, scale: opts.scale ?? 1 / Math.sqrt(D) }) as tf.Tensor[];
   return { out, probs };
+}
+
+// ------------------------------------------------------------------------------------------------
+// optimiser
+
+export interface AdamWHyper {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** decoupled weight decay for this parameter (0 for none) */
+  weightDecay: number;
+  /** 1-based step count t (for the bias corrections) */
+  step: number;
+  /** multiplies the gradient first (global-norm clipping's coefficient); default 1 */
+  gradScale?: number;
+}
+
+/** The arithmetic of engine/training/adamw.ts, as tfjs ops. */
+export function adamwUpdateComposite(param: tf.Tensor, grad: tf.Tensor, m: tf.Tensor, v: tf.Tensor, h: AdamWHyper): { param: tf.Tensor; m: tf.Tensor; v: tf.Tensor } {
+  return tf.tidy(() => {
+    const g = h.gradScale !== undefined && h.gradScale !== 1 ? tf.mul(grad, h.gradScale) : grad;
+    const stepSize = h.lr / (1 - h.beta1 ** h.step);
+    const bc2Sqrt = Math.sqrt(1 - h.beta2 ** h.step);
+    const m2 = tf.add(tf.mul(m, h.beta1), tf.mul(g, 1 - h.beta1));
+    const v2 = tf.add(tf.mul(v, h.beta2), tf.mul(tf.square(g), 1 - h.beta2));
+    const denom = tf.add(tf.div(tf.sqrt(v2), bc2Sqrt), h.eps);
+    const theta = h.weightDecay !== 0 ? tf.mul(param, 1 - h.lr * h.weightDecay) : param;
+    return { param: tf.sub(theta, tf.mul(tf.div(m2, denom), stepSize)), m: m2, v: v2 };
+  });
+}
+
+/**
+ * One AdamW step of one parameter: the new parameter and moments (assign them to the variables).
+ * On wasm one kernel call replaces the ~13 element-wise ops of the composite.
+ */
+export function adamwUpdate(param: tf.Tensor, grad: tf.Tensor, m: tf.Tensor, v: tf.Tensor, h: AdamWHyper): { param: tf.Tensor; m: tf.Tensor; v: tf.Tensor } {
+  if (!onWasm(param, grad, m, v)) return adamwUpdateComposite(param, grad, m, v, h);
+  const attrs: AdamWKernelAttrs = {
+    beta1: h.beta1, beta2: h.beta2, eps: h.eps,
+    stepSize: h.lr / (1 - h.beta1 ** h.step),
+    bc2Sqrt: Math.sqrt(1 - h.beta2 ** h.step),
+    decayFactor: 1 - h.lr * h.weightDecay,
+    gradScale: h.gradScale ?? 1,
+  };
+  const [p2, m2, v2] = run(K.adamw, { param, grad, m, v }, attrs) as tf.Tensor[];
+  return { param: p2, m: m2, v: v2 };
+}
+
+/** Sum of squares of every element of every tensor (a float32 scalar; accumulated in float64 on wasm). */
+export function sumOfSquares(tensors: tf.Tensor[]): tf.Scalar {
+  if (tensors.length === 0) return tf.scalar(0);
+  if (!onWasm(...tensors)) return tf.tidy(() => tf.addN(tensors.map((t) => tf.sum(tf.square(t)))) as tf.Scalar);
+  return run(K.sumsq, Object.fromEntries(tensors.map((t, i) => [`t${i}`, t]))) as tf.Scalar;
 }

@@ -67,8 +67,20 @@ const cases: Case[] = [
   { name: 'matMul [768,128]@[128,65]', flops: 2 * M * C * 65, setup() { const a = r([M, C]), b = r([C, 65]); return op(() => tf.matMul(a, b)); } },
   { name: 'matMul transposeB [768,384]@[128,384]^T (dX)', flops: 2 * M * C * 3 * C, setup() { const a = r([M, 3 * C]), b = r([C, 3 * C]); return op(() => tf.matMul(a, b, false, true)); } },
   { name: 'matMul transposeA [768,128]^T@[768,384] (dW)', flops: 2 * M * C * 3 * C, setup() { const a = r([M, C]), b = r([M, 3 * C]); return op(() => tf.matMul(a, b, true, false)); } },
-  { name: 'transpose+matMul [384,128]->[128,384]; [768,384]@[128,384]^T', flops: 2 * M * C * 3 * C, setup() { const a = r([M, 3 * C]), b = r([3 * C, C]); return op(() => { const bt = tf.transpose(b); const o = tf.matMul(a, bt); bt.dispose(); return o; }); } },
+  { name: 'transpose+matMul [128,384]->[384,128]; [768,384]@[384,128]', flops: 2 * M * C * 3 * C, setup() { const a = r([M, 3 * C]), b = r([C, 3 * C]); return op(() => { const bt = tf.transpose(b); const o = tf.matMul(a, bt); bt.dispose(); return o; }); } },
   { name: 'transpose+matMul [768,128]->[128,768]; @[768,384]', flops: 2 * M * C * 3 * C, setup() { const a = r([M, C]), b = r([M, 3 * C]); return op(() => { const at = tf.transpose(a); const o = tf.matMul(at, b); at.dispose(); return o; }); } },
+  { name: 'matMul+add bias [768,128]@[128,384]+[384]', flops: 2 * M * C * 3 * C, setup() { const a = r([M, C]), b = r([C, 3 * C]), bias = r([3 * C]); return op(() => tf.tidy(() => tf.add(tf.matMul(a, b), bias))); } },
+  { name: 'fused.matMul with bias [768,128]@[128,384]+[384]', flops: 2 * M * C * 3 * C, setup() { const a = r([M, C]), b = r([C, 3 * C]), bias = r([3 * C]); return op(() => tf.fused.matMul({ a, b, bias })); } },
+  { name: 'linear fwd+bwd (tf.fused.matMul+bias) [768,128]@[128,384]', flops: 6 * M * C * 3 * C, setup() {
+    const a = r([M, C]), b = r([C, 3 * C]), bias = r([3 * C]), dy = r([M, 3 * C]);
+    const g = tf.grads((x: tf.Tensor, w: tf.Tensor, bb: tf.Tensor) => tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias: bb }));
+    return op(() => g([a, b, bias], dy));
+  } },
+  { name: 'linear fwd+bwd (matMul, add) [768,128]@[128,384]', flops: 6 * M * C * 3 * C, setup() {
+    const a = r([M, C]), b = r([C, 3 * C]), bias = r([3 * C]), dy = r([M, 3 * C]);
+    const g = tf.grads((x: tf.Tensor, w: tf.Tensor, bb: tf.Tensor) => tf.add(tf.matMul(x, w), bb));
+    return op(() => g([a, b, bias], dy));
+  } },
   // --- attention matmuls
   { name: 'batched matMul [48,64,32]@[48,32,64] (QK^T)', flops: 2 * B * H * T * T * HD, setup() { const a = r([B * H, T, HD]), b = r([B * H, HD, T]); return op(() => tf.matMul(a, b)); } },
   { name: 'batched matMul [48,64,32]@[48,64,32]^T (transposeB)', flops: 2 * B * H * T * T * HD, setup() { const a = r([B * H, T, HD]), b = r([B * H, T, HD]); return op(() => tf.matMul(a, b, false, true)); } },
@@ -94,6 +106,8 @@ const cases: Case[] = [
   // --- element-wise
   { name: 'add [768,128]+[768,128]', setup() { const a = r([M, C]), b = r([M, C]); return op(() => tf.add(a, b)); } },
   { name: 'add [768,512]+[512] (bias)', setup() { const a = r([M, 4 * C]), b = r([4 * C]); return op(() => tf.add(a, b)); } },
+  { name: 'sub [768,128]-[768,1] (broadcast column)', setup() { const a = r([M, C]), b = r([M, 1]); return op(() => tf.sub(a, b)); } },
+  { name: 'mul [768,128]*[128] (broadcast row)', setup() { const a = r([M, C]), b = r([C]); return op(() => tf.mul(a, b)); } },
   { name: 'mul [768,512]*[768,512]', setup() { const a = r([M, 4 * C]), b = r([M, 4 * C]); return op(() => tf.mul(a, b)); } },
   { name: 'sum [768,512] axis 0 (bias grad)', setup() { const a = r([M, 4 * C]); return op(() => tf.sum(a, 0)); } },
   { name: 'tanh [768,512]', setup() { const a = r([M, 4 * C]); return op(() => tf.tanh(a)); } },

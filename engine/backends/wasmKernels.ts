@@ -260,35 +260,43 @@ const batchMatMul: tf.KernelFunc = (args) => {
   const backend = args.backend as WasmBackendLike;
   const { transposeA, transposeB } = args.attrs as unknown as tf.BatchMatMulAttrs;
   const orig = origKernel(tf.BatchMatMul);
-  if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length !== 3 || b.shape.length !== 3) return orig(args);
-  const [batchA] = a.shape;
-  const [batchB] = b.shape;
+  const aR = a.shape.length, bR = b.shape.length;
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || aR < 2 || bR < 2) return orig(args);
+  const outerA = a.shape.slice(0, -2), outerB = b.shape.slice(0, -2);
+  const batchA = outerA.reduce((x, y) => x * y, 1), batchB = outerB.reduce((x, y) => x * y, 1);
+  if (batchA !== batchB && batchB !== 1 && batchA !== 1) return orig(args);
+  const [ar, ac] = a.shape.slice(-2);
+  const [br, bc] = b.shape.slice(-2);
+  const m = transposeA ? ac : ar, k = transposeA ? ar : ac, n = transposeB ? br : bc;
+  if ((transposeB ? bc : br) !== k) return orig(args); // let the package report the shape error
+  const outShape = [...tf.backend_util.assertAndGetBroadcastShape(outerA, outerB), m, n];
+  const a3: tf.TensorInfo = { dataId: a.dataId, dtype: a.dtype, shape: [batchA, ar, ac] };
+  const b3: tf.TensorInfo = { dataId: b.dataId, dtype: b.dtype, shape: [batchB, br, bc] };
   const temps: tf.TensorInfo[] = [];
+  const plain = (x: tf.TensorInfo, y: tf.TensorInfo, tA: boolean) =>
+    orig({ ...args, inputs: { a: x, b: y }, attrs: { ...args.attrs, transposeA: tA, transposeB: false } }) as tf.TensorInfo;
   try {
-    let aa = a, bb = b;
+    let bb = b3;
     if (transposeB) {
-      const t = fastTranspose(backend, b, [0, 2, 1]);
+      const t = fastTranspose(backend, b3, [0, 2, 1]);
       if (!t) return orig(args);
-      temps.push(t); bb = t;
+      temps.push(t);
+      bb = t;
     }
+    let out: tf.TensorInfo;
     if (batchB === 1 && !transposeA) {
-      // [batchA, m, k] @ [1, k, n] == one [batchA*m, k] @ [k, n]
-      const [, m, kk] = aa.shape;
-      const n = bb.shape[2];
-      const flatA: tf.TensorInfo = { dataId: aa.dataId, dtype: aa.dtype, shape: [1, batchA * m, kk] };
-      const out = orig({ ...args, inputs: { a: flatA, b: bb }, attrs: { ...args.attrs, transposeA: false, transposeB: false } }) as tf.TensorInfo;
-      return { dataId: out.dataId, dtype: out.dtype, shape: [batchA, m, n] };
+      // [batchA, m, k] @ [1, k, n] is one [batchA*m, k] @ [k, n]
+      out = plain({ dataId: a.dataId, dtype: a.dtype, shape: [1, batchA * m, k] }, bb, false);
+    } else if (batchA === 1 && batchB === 1) {
+      const t = fastTranspose(backend, a3, [0, 2, 1]);
+      if (!t) return orig(args);
+      temps.push(t);
+      out = plain(t, bb, false);
+    } else {
+      // batched products run the package's kernel (attention: use fusedOps.selfAttention)
+      out = plain(a3, bb, transposeA);
     }
-    if (batchA === 1 && batchB === 1) {
-      if (transposeA) {
-        const t = fastTranspose(backend, a, [0, 2, 1]);
-        if (!t) return orig(args);
-        temps.push(t); aa = t;
-      }
-      return orig({ ...args, inputs: { a: aa, b: bb }, attrs: { ...args.attrs, transposeA: false, transposeB: false } });
-    }
-    // batched products: the package's kernel (use selfAttention for attention)
-    return orig({ ...args, inputs: { a: aa, b: bb }, attrs: { ...args.attrs, transposeB: false } });
+    return { dataId: out.dataId, dtype: out.dtype, shape: outShape };
   } finally {
     for (const t of temps) backend.disposeData(t.dataId, true);
   }
