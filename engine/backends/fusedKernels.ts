@@ -31,6 +31,7 @@ export interface FusedExports {
   adamw(p: number, g: number, m: number, v: number, po: number, mo: number, vo: number, n: number,
     beta1: number, beta2: number, eps: number, stepSize: number, bc2Sqrt: number, decayFactor: number, gradScale: number): void;
   sumsq(x: number, n: number): number;
+  bcast(op: number, big: number, small: number, out: number, rows: number, cols: number, col: number): void;
 }
 
 type WA = {

@@ -191,3 +191,24 @@ test('the patched kernels leak no tensors', () => {
   x.dispose();
   assert.equal(tf.memory().numTensors, before);
 });
+
+test('add, sub and mul with row, column and scalar broadcasting equal cpu', async () => {
+  for (let it = 0; it < 40; it++) {
+    const rank = int(1, 4);
+    const big = Array.from({ length: rank }, () => int(1, 7));
+    const kind = int(0, 3);
+    let small: number[];
+    if (kind === 0) small = big.slice(int(0, rank - 1)); // row (suffix)
+    else if (kind === 1) small = big.map((d, i) => (i < int(1, rank) ? d : 1)); // column
+    else if (kind === 2) small = [1];
+    else small = big.map((d) => (rnd() < 0.5 ? 1 : d)); // general: may fall back
+    const x = randData(size(big)), y = randData(size(small));
+    for (const op of [tf.add, tf.sub, tf.mul]) {
+      for (const swap of [false, true]) {
+        const [c, w, s] = await both(() => (swap ? op(tf.tensor(y, small), tf.tensor(x, big)) : op(tf.tensor(x, big), tf.tensor(y, small))));
+        close(w[0], c[0], 1e-6, `${op.name} ${big} ${small} ${swap}`);
+        assert.deepEqual(s[0], big.length >= small.length ? big : small);
+      }
+    }
+  }
+});
