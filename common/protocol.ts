@@ -18,6 +18,7 @@ import { z } from 'zod';
 import { BackendInfo, BackendName, BackendRequest } from './backends';
 import { EngineError, SerializedError, type ErrorCode } from './errors';
 import type { ModelConfigInput, ResolvedModelConfig } from './modelConfig';
+import type { ModelStats } from './modelStats';
 
 /** major.minor; a different major is refused, a different minor is compatible. */
 export const PROTOCOL_VERSION = '1.0';
@@ -68,7 +69,12 @@ export const ModelTrainStepsJob = z.object({
   seqLen: z.number().int().min(1).max(1_048_576),
   /** seeds both the initial weights and the random token data */
   seed: z.number().int().min(0).max(0xffffffff),
+  /** AdamW's; default 1e-3 */
   learningRate: z.number().positive().max(10).optional(),
+  /** AdamW's decoupled weight decay on matrices; default 0.01 */
+  weightDecay: z.number().min(0).max(1).optional(),
+  /** clip the global gradient norm to this; default: no clipping */
+  clipNorm: z.number().positive().optional(),
   /** default: the engine's current backend, or 'auto' when none is chosen yet */
   backend: BackendRequest.optional(),
 }).strict();
@@ -86,11 +92,21 @@ export type JobSpecOf<K extends JobKind> = Extract<JobSpec, { kind: K }>;
 export const Metrics = z.record(z.string().max(64), z.number().nullable());
 export type Metrics = z.infer<typeof Metrics>;
 
+/** common/modelStats.ts's ModelStats, as the protocol carries it */
+export const ModelStatsSchema = z.object({
+  parameters: z.number().int().min(0),
+  nonEmbeddingParameters: z.number().int().min(0),
+  forwardFlopsPerToken: z.number().min(0),
+  trainingFlopsPerToken: z.number().min(0),
+}).strict();
+// compile-time guard: the schema and modelStats()'s type stay the same shape
+const statsMatch: [z.infer<typeof ModelStatsSchema>] extends [ModelStats] ? ([ModelStats] extends [z.infer<typeof ModelStatsSchema>] ? true : never) : never = true;
+void statsMatch;
+
 export const ModelDescribeResult = z.object({
   /** the config with every default filled in, as model code reads it */
   config: z.custom<ResolvedModelConfig>(isPlainObject),
-  // TODO(modelStats): add `stats: ModelStats` here once common/modelStats.ts exports modelStats(config)
-  // (parameter counts per part, FLOPs per token, memory); the model.describe job then returns it too.
+  stats: ModelStatsSchema,
 }).strict();
 export type ModelDescribeResult = z.infer<typeof ModelDescribeResult>;
 

@@ -69,7 +69,7 @@ describe('the engine process', () => {
     assert.deepEqual(errors.map((e) => e.type === 'onError' && [e.id, e.error.code]), [['unknown-1', 'UNKNOWN_COMMAND']]);
   });
 
-  test('model.describe returns the config resolved', async () => {
+  test('model.describe returns the config resolved, with its size and cost', async () => {
     const { accepted, ended } = engine.client.startJob('describe-1', { kind: 'model.describe', model: TINY });
     await accepted;
     const done = await within(ended, 10_000, 'model.describe');
@@ -77,10 +77,12 @@ describe('the engine process', () => {
     if (done.type === 'onJobDone' && done.kind === 'model.describe') {
       assert.equal(done.result.config.headDim, 8);
       assert.equal(done.result.config.dFF, 64);
+      assert.ok(done.result.stats.parameters > 32 * 16);
+      assert.equal(done.result.stats.trainingFlopsPerToken, 3 * done.result.stats.forwardFlopsPerToken);
     }
   });
 
-  test('a job with an impossible config fails with INVALID_CONFIG naming nHeads; the engine then trains', async () => {
+  test('failed jobs (impossible config: INVALID_CONFIG naming nHeads; too big; no such backend) leave the engine training', async () => {
     const before = await tensorsLive(engine);
     const failed = engine.client.startJob('bad-1', trainSpec({ model: { ...TINY, dModel: 10, nHeads: 3 } }));
     await failed.accepted;
@@ -94,6 +96,18 @@ describe('the engine process', () => {
     const tooLong = engine.client.startJob('bad-2', trainSpec({ seqLen: 17 }));
     const end2 = await within(tooLong.ended, 10_000, 'the too-long job to fail');
     assert.deepEqual(end2.type === 'onJobFailed' && end2.error.path, ['seqLen']);
+
+    // a job that throws while it runs: a model too large to allocate
+    const huge = engine.client.startJob('bad-3', trainSpec({ model: { ...TINY, vocabSize: 2 ** 31, dModel: 16 } }));
+    const end3 = await within(huge.ended, 30_000, 'the oversized job to fail');
+    assert.equal(end3.type === 'onJobFailed' && end3.error.code, 'INTERNAL', JSON.stringify(end3));
+    // a backend that is not installed here
+    if (!(await engine.client.hello()).availableBackends.includes('node-gpu')) {
+      const gpu = engine.client.startJob('bad-4', trainSpec({ backend: 'node-gpu' }));
+      const end4 = await within(gpu.ended, 30_000, 'the GPU job to fail');
+      assert.equal(end4.type === 'onJobFailed' && end4.error.code, 'BACKEND_UNAVAILABLE');
+      assert.match(end4.type === 'onJobFailed' ? end4.error.message : '', /npm install @tensorflow\/tfjs-node-gpu/);
+    }
 
     const events: JobEvent[] = [];
     const good = engine.client.startJob('good-1', trainSpec(), (e) => events.push(e));
@@ -110,7 +124,10 @@ describe('the engine process', () => {
       // random tokens: the first loss is near ln(vocab)
       assert.ok(Math.abs(done.result.losses[0]! - Math.log(32)) < 0.5, `first loss ${done.result.losses[0]} vs ln 32`);
       assert.equal(done.result.backend.name, 'cpu');
+      assert.equal(done.result.optimizer, 'adamw');
     }
+    const progress = events[1]!;
+    assert.deepEqual(progress.type === 'onJobProgress' && Object.keys(progress.metrics ?? {}).sort(), ['gradNorm', 'loss', 'stepMs']);
     assert.equal(await tensorsLive(engine), before, 'failed and finished jobs leave no tensors behind');
   });
 

@@ -51,7 +51,7 @@ test('a reply variant exists for every command, and every event type parses', ()
     { type: 'onError', id: null, error: { code: 'BAD_MESSAGE', message: 'm', path: ['type'] } },
     { type: 'onJobStarted', jobId: 'j', kind: 'model.trainSteps', backend },
     { type: 'onJobProgress', jobId: 'j', step: 1, total: 2, metrics: { loss: 2.3, bad: null } },
-    { type: 'onJobDone', jobId: 'j', kind: 'model.describe', result: { config: { arch: 'gpt' } } },
+    { type: 'onJobDone', jobId: 'j', kind: 'model.describe', result: { config: { arch: 'gpt' }, stats: { parameters: 1, nonEmbeddingParameters: 0, forwardFlopsPerToken: 2, trainingFlopsPerToken: 6 } } },
     { type: 'onJobFailed', jobId: 'j', error: { code: 'INVALID_CONFIG', message: 'm' } },
     { type: 'onJobCancelled', jobId: 'j' },
     { type: 'onLog', level: 'info', message: 'hi' },

@@ -1,6 +1,7 @@
-/** `model.describe`: validates a model config and returns it resolved. Computes nothing, so it runs beside training. */
+/** `model.describe`: validates a model config and returns it resolved, with its size and cost. Computes nothing, so it runs beside training. */
 import { EngineError } from '../../../common/errors';
 import { ModelConfig, formatConfigIssues, resolveModelConfig, type ResolvedModelConfig } from '../../../common/modelConfig';
+import { modelStats } from '../../../common/modelStats';
 import type { JobHandler } from '../job';
 
 /** The config a job spec carries in its `model` field, validated; INVALID_CONFIG names the field and the fix. */
@@ -17,8 +18,7 @@ export function readModelConfig(input: unknown): ResolvedModelConfig {
 export const modelDescribe: JobHandler<'model.describe'> = {
   usesDevice: false,
   async run(spec) {
-    // TODO(modelStats): return `stats: modelStats(config)` from common/modelStats.ts once that file exists
-    // (and add the field to ModelDescribeResult in common/protocol.ts).
-    return { config: readModelConfig(spec.model) };
+    const config = readModelConfig(spec.model);
+    return { config, stats: modelStats(config) };
   },
 };

@@ -7,6 +7,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { EngineError } from '../../../common/errors';
 import type { ModelTrainStepsResult } from '../../../common/protocol';
 import { createModel } from '../../models/registry';
+import { AdamW } from '../../training/adamw';
+import { trainStep } from '../../training/trainStep';
 import type { JobHandler } from '../job';
 import { readModelConfig } from './modelDescribe';
 
@@ -40,6 +42,16 @@ function randomTokens(random: () => number, B: number, T: number, vocab: number)
   return { inputs, labels };
 }
 
+/**
+ * AdamW over every parameter. Built inside tidy: its moment variables are copied from zerosLike
+ * temporaries, which tidy releases (variables outlive tidy), so a job leaves no tensor behind.
+ */
+function adamW(variables: Map<string, tf.Variable>, lr: number, weightDecay: number | undefined): AdamW {
+  let optimizer: AdamW | undefined;
+  tf.tidy(() => { optimizer = new AdamW(Object.fromEntries(variables), { lr, ...(weightDecay !== undefined ? { weightDecay } : {}) }); });
+  return optimizer!;
+}
+
 export const modelTrainSteps: JobHandler<'model.trainSteps'> = {
   usesDevice: true,
   backendOf: (spec) => spec.backend,
@@ -50,31 +62,32 @@ export const modelTrainSteps: JobHandler<'model.trainSteps'> = {
     }
     const backend = ctx.backend!;
     const { batchSize: B, seqLen: T, steps } = spec;
-    const model = createModel(spec.model, spec.seed);
-    // TODO(adamw): switch to the AdamW of engine/training/adamw.ts once it exists; plain Adam stands in.
-    const optimizer = tf.train.adam(spec.learningRate ?? DEFAULT_LEARNING_RATE);
-    const variables = [...model.variables.values()];
-    const parameters = variables.reduce((n, v) => n + v.size, 0);
+    const lr = spec.learningRate ?? DEFAULT_LEARNING_RATE;
     const random = seededRandom(spec.seed ^ 0x5eed);
     const losses: (number | null)[] = [];
+    const model = createModel(spec.model, spec.seed);
+    const parameters = [...model.variables.values()].reduce((n, v) => n + v.size, 0);
+    let optimizer: AdamW | undefined;
     const started = performance.now();
-    ctx.log('info', `training ${config.arch} (${parameters} parameters) on ${backend.name} for ${steps} steps of ${B}×${T} tokens`);
     try {
+      optimizer = adamW(model.variables, lr, spec.weightDecay);
+      ctx.log('info', `training ${config.arch} (${parameters} parameters) on ${backend.name} for ${steps} steps of ${B}×${T} tokens`);
       for (let step = 1; step <= steps; step++) {
         await ctx.checkpoint();
         const t0 = performance.now();
         const { inputs, labels } = randomTokens(random, B, T, config.vocabSize);
-        const loss = tf.tidy(() => {
-          const batch = { inputIds: tf.tensor2d(inputs, [B, T], 'int32'), labels: tf.tensor2d(labels, [B, T], 'int32') };
-          return optimizer.minimize(() => model.loss(batch).loss, true, variables)!;
-        });
-        const value = (await loss.data())[0];
-        loss.dispose();
-        losses.push(Number.isFinite(value) ? value : null);
-        ctx.progress(step, steps, { metrics: { loss: value, stepMs: performance.now() - t0 } });
+        const batch = { inputIds: tf.tensor2d(inputs, [B, T], 'int32'), labels: tf.tensor2d(labels, [B, T], 'int32') };
+        let result: { loss: number; gradNorm: number };
+        try {
+          result = trainStep(model, optimizer, batch, { lr, ...(spec.clipNorm !== undefined ? { clipNorm: spec.clipNorm } : {}) });
+        } finally {
+          tf.dispose([batch.inputIds, batch.labels]);
+        }
+        losses.push(Number.isFinite(result.loss) ? result.loss : null);
+        ctx.progress(step, steps, { metrics: { loss: result.loss, gradNorm: result.gradNorm, stepMs: performance.now() - t0 } });
       }
     } finally {
-      optimizer.dispose();
+      optimizer?.dispose();
       model.dispose();
     }
     const elapsedMs = performance.now() - started;
@@ -86,7 +99,7 @@ export const modelTrainSteps: JobHandler<'model.trainSteps'> = {
       elapsedMs,
       tokensPerSecond: elapsedMs > 0 ? (losses.length * B * T) / (elapsedMs / 1000) : 0,
       backend,
-      optimizer: 'adam',
+      optimizer: 'adamw',
     };
     return result;
   },
