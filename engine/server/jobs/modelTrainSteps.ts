@@ -42,16 +42,6 @@ function randomTokens(random: () => number, B: number, T: number, vocab: number)
   return { inputs, labels };
 }
 
-/**
- * AdamW over every parameter. Built inside tidy: its moment variables are copied from zerosLike
- * temporaries, which tidy releases (variables outlive tidy), so a job leaves no tensor behind.
- */
-function adamW(variables: Map<string, tf.Variable>, lr: number, weightDecay: number | undefined): AdamW {
-  let optimizer: AdamW | undefined;
-  tf.tidy(() => { optimizer = new AdamW(Object.fromEntries(variables), { lr, ...(weightDecay !== undefined ? { weightDecay } : {}) }); });
-  return optimizer!;
-}
-
 export const modelTrainSteps: JobHandler<'model.trainSteps'> = {
   usesDevice: true,
   backendOf: (spec) => spec.backend,
@@ -70,7 +60,7 @@ export const modelTrainSteps: JobHandler<'model.trainSteps'> = {
     let optimizer: AdamW | undefined;
     const started = performance.now();
     try {
-      optimizer = adamW(model.variables, lr, spec.weightDecay);
+      optimizer = new AdamW(Object.fromEntries(model.variables), { lr, ...(spec.weightDecay !== undefined ? { weightDecay: spec.weightDecay } : {}) });
       ctx.log('info', `training ${config.arch} (${parameters} parameters) on ${backend.name} for ${steps} steps of ${B}×${T} tokens`);
       for (let step = 1; step <= steps; step++) {
         await ctx.checkpoint();
