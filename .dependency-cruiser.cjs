@@ -2,6 +2,8 @@
  * The folder table of DESIGN.md, made mechanical: a folder says where its code runs, and imports
  * point one way only. `npm test` runs this check first; tools/import-rules.test.ts proves it bites.
  */
+// Tests run under Node's test runner wherever they sit; they may import node:test, node:assert and test tools.
+const TESTS = '\\.test\\.ts$';
 const npm = (names) => `^node_modules/(${names.join('|')})(/|$)`;
 
 module.exports = {
@@ -10,15 +12,22 @@ module.exports = {
       name: 'common-is-pure',
       comment: 'common/ runs in every process: it may import itself and zod, nothing else (no node:, DOM, Electron, TF.js).',
       severity: 'error',
-      from: { path: '^common/' },
+      from: { path: '^common/', pathNot: TESTS },
       to: { pathNot: ['^common/', npm(['zod'])] },
     },
     {
       name: 'common-no-node-builtins',
-      comment: 'common/ must not use Node built-ins: the renderer imports it.',
+      comment: 'common/ must not use Node built-ins: the renderer imports it. (Its tests run under node:test.)',
       severity: 'error',
-      from: { path: '^common/' },
+      from: { path: '^common/', pathNot: TESTS },
       to: { dependencyTypes: ['core'] },
+    },
+    {
+      name: 'common-tests-stay-in-common',
+      comment: 'common/ tests may use Node\'s test runner, but test common code only.',
+      severity: 'error',
+      from: { path: '^common/.*' + TESTS },
+      to: { path: '^(engine|electron|renderer|e2e)/' },
     },
     {
       name: 'engine-knows-no-ui',

@@ -33,6 +33,7 @@ function cruise(files: Record<string, string>): { status: number | null; out: st
 
 const clean = {
   'common/schema.ts': "import { z } from 'zod';\nexport const S = z.string();\n",
+  'common/schema.test.ts': "import test from 'node:test';\nimport { S } from './schema';\nexport const t = [test, S];\n",
   'engine/job.ts': "import fs from 'node:fs';\nimport { S } from '../common/schema';\nexport const j = [fs, S];\n",
   'electron/host.ts': "import { spawn } from 'node:child_process';\nimport { S } from '../common/schema';\nexport const h = [spawn, S];\n",
   'renderer/view.ts': "import { S } from '../common/schema';\nexport const v = S;\n",
@@ -48,6 +49,7 @@ describe('folder import rules', () => {
   const violations: [string, string, string][] = [
     ['common-no-node-builtins', 'common/bad.ts', "import fs from 'node:fs';\nexport const b = fs;\n"],
     ['common-is-pure', 'common/bad.ts', "import { j } from '../engine/job';\nexport const b = j;\n"],
+    ['common-tests-stay-in-common', 'common/schema.test.ts', "import { j } from '../engine/job';\nexport const b = j;\n"],
     ['engine-knows-no-ui', 'engine/bad.ts', "import { h } from '../electron/host';\nexport const b = h;\n"],
     ['electron-starts-engine-by-path', 'electron/bad.ts', "import { j } from '../engine/job';\nexport const b = j;\n"],
     ['renderer-is-a-browser', 'renderer/bad.ts', "import { j } from '../engine/job';\nexport const b = j;\n"],
