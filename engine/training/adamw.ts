@@ -13,6 +13,7 @@
  * Reference: ../shared/reference/gen_golden.py `optim`.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { adamwUpdate } from '../backends/fusedOps';
 
 export interface AdamWConfig {
   lr: number;
@@ -86,21 +87,17 @@ export class AdamW {
     for (const name of Object.keys(grads)) this.slot(name); // unknown names fail before any update
     this.t += 1;
     const { beta1, beta2, eps, weightDecay } = this.config;
-    const stepSize = lr / (1 - beta1 ** this.t);
-    const bc2Sqrt = Math.sqrt(1 - beta2 ** this.t);
     tf.tidy(() => {
       for (const [name, g] of Object.entries(grads)) {
         const s = this.slots.get(name)!;
         if (g.shape.join() !== s.variable.shape.join()) {
           throw new Error(`AdamW: gradient of '${name}' is [${g.shape}] but the parameter is [${s.variable.shape}]`);
         }
-        const m = tf.add(tf.mul(s.m, beta1), tf.mul(g, 1 - beta1));
-        const v = tf.add(tf.mul(s.v, beta2), tf.mul(tf.square(g), 1 - beta2));
-        const denom = tf.add(tf.div(tf.sqrt(v), bc2Sqrt), eps);
-        const theta = s.decay && weightDecay !== 0 ? tf.mul(s.variable, 1 - lr * weightDecay) : s.variable;
-        s.m.assign(m);
-        s.v.assign(v);
-        s.variable.assign(tf.sub(theta, tf.mul(tf.div(m, denom), stepSize)));
+        // one fused kernel on wasm, the same arithmetic as tfjs ops elsewhere (engine/backends/fusedOps.ts)
+        const next = adamwUpdate(s.variable, g, s.m, s.v, { lr, beta1, beta2, eps, weightDecay: s.decay ? weightDecay : 0, step: this.t });
+        s.m.assign(next.m);
+        s.v.assign(next.v);
+        s.variable.assign(next.param);
       }
     });
   }

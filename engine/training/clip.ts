@@ -4,12 +4,13 @@
  * Reference: ../shared/reference/gen_golden.py `optim`.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { sumOfSquares } from '../backends/fusedOps';
 
 /** √(Σ over every gradient of Σ g²), as a scalar tensor. */
 export function globalNorm(grads: tf.Tensor[]): tf.Scalar {
   return tf.tidy(() => {
     if (grads.length === 0) return tf.scalar(0);
-    return tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
+    return tf.sqrt(sumOfSquares(grads)) as tf.Scalar; // one fused kernel on wasm, accumulated in float64 there
   });
 }
 
