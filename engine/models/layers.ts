@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedModelConfig } from '../../common/modelConfig';
 import type { ParamStore } from './params';
+import type { LossResult } from './types';
 import { sinusoidalTable } from './positional';
 
 /**
@@ -120,4 +121,10 @@ export function addPositions(x: tf.Tensor2D, B: number, T: number, c: ResolvedMo
 export function paddingBias(mask: tf.Tensor2D): tf.Tensor4D {
   const [B, T] = mask.shape;
   return tf.reshape(tf.mul(tf.sub(1, tf.cast(mask, 'float32')), -1e9), [B, 1, 1, T]);
+}
+
+/** Adds the mixture-of-experts load-balancing loss, weighted by moe.auxLossWeight, when the model has one. */
+export function withAuxLoss(task: LossResult, auxLoss: tf.Scalar | undefined, c: ResolvedModelConfig): LossResult {
+  if (!auxLoss || !c.moe) return task;
+  return { loss: tf.add(task.loss, tf.mul(auxLoss, c.moe.auxLossWeight)) as tf.Scalar, parts: { ...task.parts, aux: auxLoss } };
 }

@@ -11,6 +11,8 @@ const CONFIGS: ModelConfigInput[] = [
   { arch: 'gpt', vocabSize: 50, contextLength: 16, dModel: 12, nHeads: 3, nLayers: 1, positional: 'sinusoidal' },
   { arch: 'bert', vocabSize: 41, contextLength: 20, dModel: 24, nHeads: 4, nLayers: 2, dFF: 48 },
   { arch: 'bert', vocabSize: 41, contextLength: 20, dModel: 24, nHeads: 4, nLayers: 2, numLabels: 15, typeVocabSize: 3 },
+  { arch: 'gpt', vocabSize: 50, contextLength: 16, dModel: 12, nHeads: 3, nLayers: 2, moe: { experts: 4, topK: 2 } },
+  { arch: 'bert', vocabSize: 41, contextLength: 20, dModel: 24, nHeads: 4, nLayers: 1, moe: { experts: 3, topK: 1 }, positional: 'rope' },
 ];
 
 describe('model statistics', () => {

@@ -56,6 +56,11 @@ export class ParamStore {
     return n;
   }
 
+  /** Every parameter whose name starts with `prefix`, by name. */
+  withPrefix(prefix: string): Record<string, tf.Variable> {
+    return Object.fromEntries([...this.vars].filter(([name]) => name.startsWith(prefix)));
+  }
+
   /** Overwrites a parameter; the shape must match (a mismatch names the parameter and both shapes). */
   assign(name: string, value: tf.Tensor): void {
     const v = this.get(name);

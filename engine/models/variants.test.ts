@@ -23,6 +23,8 @@ const VARIANTS: ModelConfigInput[] = [
   { arch: 'gpt', ...small, attention: 'linear' },
   { arch: 'bert', ...small, positional: 'rope' },
   { arch: 'bert', ...small, attention: 'linear', positional: 'sinusoidal' },
+  { arch: 'gpt', ...small, moe: { experts: 4, topK: 2 } },
+  { arch: 'bert', ...small, moe: { experts: 3, topK: 1, auxLossWeight: 0.1 } },
 ];
 
 function batchFor(arch: 'gpt' | 'bert', rng: Rng): Batch {
@@ -43,7 +45,7 @@ function batchFor(arch: 'gpt' | 'bert', rng: Rng): Batch {
 for (const backend of TEST_BACKENDS) {
   describe(`model variants on ${backend}`, () => {
     for (const cfg of VARIANTS) {
-      it(`${cfg.arch} ${cfg.positional ?? 'learned'} ${cfg.attention ?? 'softmax'}`, async () => {
+      it(`${cfg.arch} ${cfg.positional ?? 'learned'} ${cfg.attention ?? 'softmax'}${cfg.moe ? ` moe ${cfg.moe.experts}/${cfg.moe.topK}` : ''}`, async () => {
         await useBackend(backend);
         const model = createModel(cfg, 2);
         const rng = new Rng(9);
@@ -61,6 +63,15 @@ for (const backend of TEST_BACKENDS) {
             }
           }
         });
+        if (cfg.moe) {
+          tf.tidy(() => {
+            const { loss, parts } = model.loss(batch);
+            assert.ok(parts.aux, 'the load-balancing loss is reported');
+            const task = cfg.arch === 'gpt' ? parts.lm : tf.add(parts.mlm, parts.nsp);
+            const expected = task.dataSync()[0] + model.config.moe!.auxLossWeight * parts.aux.dataSync()[0];
+            assert.ok(Math.abs(loss.dataSync()[0] - expected) < 1e-5, 'loss = task loss + auxLossWeight × aux');
+          });
+        }
         const opt = new AdamW(Object.fromEntries(model.variables), { lr: 1e-2 });
         const first = trainStep(model, opt, batch, { lr: 1e-2, clipNorm: 1 });
         assert.ok(Number.isFinite(first.loss) && first.gradNorm > 0);

@@ -8,7 +8,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedModelConfig } from '../../../common/modelConfig';
 import { mergeHeads, multiHeadAttention, splitHeads } from '../attention';
-import { activation, addPositions, crossEntropy, dropout, embedding, layerNorm, linearT, paddingBias } from '../layers';
+import { activation, addPositions, crossEntropy, dropout, embedding, layerNorm, linearT, paddingBias, withAuxLoss } from '../layers';
+import { moeFeedForward, moeParamSpecs, moeParamsFromNamed } from '../moe';
 import { ParamStore, bias, norm, weight, type ParamSpec } from '../params';
 import type { Batch, ForwardOptions, ForwardResult, LossResult, Objective, TransformerModel } from '../types';
 
@@ -23,7 +24,8 @@ export function bertParamSpecs(c: ResolvedModelConfig): ParamSpec[] {
     specs.push(
       ...dense(`${l}.attention.self.query`, d, d), ...dense(`${l}.attention.self.key`, d, d), ...dense(`${l}.attention.self.value`, d, d),
       ...dense(`${l}.attention.output.dense`, d, d), ...norm(`${l}.attention.output.LayerNorm`, d),
-      ...dense(`${l}.intermediate.dense`, ff, d), ...dense(`${l}.output.dense`, d, ff), ...norm(`${l}.output.LayerNorm`, d),
+      ...(c.moe ? moeParamSpecs(`${l}.moe`, { dModel: d, dFF: ff, experts: c.moe.experts }) : [...dense(`${l}.intermediate.dense`, ff, d), ...dense(`${l}.output.dense`, d, ff)]),
+      ...norm(`${l}.output.LayerNorm`, d),
     );
   }
   specs.push(
@@ -67,6 +69,7 @@ export class BERT implements TransformerModel {
     if (T > c.contextLength) throw new Error(`sequence length ${T} exceeds contextLength ${c.contextLength}; shorten the input or raise contextLength`);
     const training = opts.training ?? false;
     const attentions: tf.Tensor4D[] = [];
+    const auxLosses: tf.Scalar[] = [];
 
     let x = embedding(this.p('bert.embeddings.word_embeddings.weight'), tf.reshape(batch.inputIds, [B * T])); // [N, d]
     const types = batch.tokenTypeIds ? tf.reshape(batch.tokenTypeIds, [B * T]) : tf.zeros([B * T], 'int32');
@@ -86,10 +89,21 @@ export class BERT implements TransformerModel {
       if (att.probs) attentions.push(att.probs);
       const o = dropout(this.dense(mergeHeads(att.out), `${l}.attention.output.dense`), c.dropout, training); // [N, d]
       x = this.ln(tf.add(o, x), `${l}.attention.output.LayerNorm`);
-      const f = activation(c.activation, this.dense(x, `${l}.intermediate.dense`)) as tf.Tensor2D; // [N, ff]
-      x = this.ln(tf.add(dropout(this.dense(f, `${l}.output.dense`), c.dropout, training), x), `${l}.output.LayerNorm`);
+      let y: tf.Tensor2D;
+      if (c.moe) {
+        const r = moeFeedForward(x, moeParamsFromNamed(this.params.withPrefix(`${l}.moe.`), `${l}.moe`, c.moe.experts), { topK: c.moe.topK, activation: c.activation });
+        y = r.y as tf.Tensor2D;
+        auxLosses.push(r.auxLoss);
+      } else {
+        y = this.dense(activation(c.activation, this.dense(x, `${l}.intermediate.dense`)) as tf.Tensor2D, `${l}.output.dense`); // [N, d]
+      }
+      x = this.ln(tf.add(dropout(y, c.dropout, training), x), `${l}.output.LayerNorm`);
     }
-    return { hidden: tf.reshape(x, [B, T, d]), ...(opts.returnAttentions ? { attentions } : {}) };
+    return {
+      hidden: tf.reshape(x, [B, T, d]),
+      ...(opts.returnAttentions ? { attentions } : {}),
+      ...(auxLosses.length ? { auxLoss: tf.addN(auxLosses) as tf.Scalar } : {}),
+    };
   }
 
   /** Masked-LM logits for rows of hidden states [M, d] → [M, V] (decoder tied to the word embeddings). */
@@ -122,7 +136,11 @@ export class BERT implements TransformerModel {
   loss(batch: Batch, objective?: Objective, opts: ForwardOptions = {}): LossResult {
     const goal = objective ?? (batch.nextSentenceLabels ? 'mlm-nsp' : 'mlm');
     if (goal === 'causal-lm') throw new Error('a bert model trains with mlm, mlm-nsp or classification, not causal-lm');
-    const { hidden } = this.forward(batch, opts);
+    const { hidden, auxLoss } = this.forward(batch, opts);
+    return withAuxLoss(this.taskLoss(hidden, batch, goal), auxLoss, this.config);
+  }
+
+  private taskLoss(hidden: tf.Tensor3D, batch: Batch, goal: Objective): LossResult {
     if (goal === 'classification') {
       if (!batch.classLabels) throw new Error('classification needs classLabels in the batch');
       const loss = crossEntropy(this.classLogits(hidden), batch.classLabels);

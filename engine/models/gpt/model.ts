@@ -7,7 +7,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedModelConfig } from '../../../common/modelConfig';
 import { mergeHeads, multiHeadAttention, splitHeads } from '../attention';
-import { activation, addPositions, crossEntropy, dropout, embedding, layerNorm, linear, paddingBias } from '../layers';
+import { activation, addPositions, crossEntropy, dropout, embedding, layerNorm, linear, paddingBias, withAuxLoss } from '../layers';
+import { moeFeedForward, moeParamSpecs, moeParamsFromNamed } from '../moe';
 import { ParamStore, bias, norm, weight, type ParamSpec } from '../params';
 import type { Batch, ForwardOptions, ForwardResult, LossResult, Objective, TransformerModel } from '../types';
 
@@ -22,8 +23,10 @@ export function gptParamSpecs(c: ResolvedModelConfig): ParamSpec[] {
       weight(`${h}.attn.c_attn.weight`, [d, 3 * d]), bias(`${h}.attn.c_attn.bias`, [3 * d]),
       weight(`${h}.attn.c_proj.weight`, [d, d]), bias(`${h}.attn.c_proj.bias`, [d]),
       ...norm(`${h}.ln_2`, d),
-      weight(`${h}.mlp.c_fc.weight`, [d, ff]), bias(`${h}.mlp.c_fc.bias`, [ff]),
-      weight(`${h}.mlp.c_proj.weight`, [ff, d]), bias(`${h}.mlp.c_proj.bias`, [d]),
+      ...(c.moe ? moeParamSpecs(`${h}.mlp`, { dModel: d, dFF: ff, experts: c.moe.experts }) : [
+        weight(`${h}.mlp.c_fc.weight`, [d, ff]), bias(`${h}.mlp.c_fc.bias`, [ff]),
+        weight(`${h}.mlp.c_proj.weight`, [ff, d]), bias(`${h}.mlp.c_proj.bias`, [d]),
+      ]),
     );
   }
   specs.push(...norm('ln_f', d));
@@ -62,6 +65,7 @@ export class GPT implements TransformerModel {
     if (T > c.contextLength) throw new Error(`sequence length ${T} exceeds contextLength ${c.contextLength}; shorten the input or raise contextLength`);
     const training = opts.training ?? false;
     const attentions: tf.Tensor4D[] = [];
+    const auxLosses: tf.Scalar[] = [];
 
     let x = embedding(this.p('wte.weight'), tf.reshape(batch.inputIds, [B * T])); // [N, d]
     x = addPositions(x, B, T, c, this.params);
@@ -79,12 +83,24 @@ export class GPT implements TransformerModel {
       });
       if (att.probs) attentions.push(att.probs);
       x = tf.add(x, dropout(this.conv1d(mergeHeads(att.out), `${h}.attn.c_proj`), c.dropout, training));
-      // MLP sub-block: x + c_proj(gelu(c_fc(ln_2(x))))
-      const f = activation(c.activation, this.conv1d(this.ln(x, `${h}.ln_2`), `${h}.mlp.c_fc`)) as tf.Tensor2D; // [N, ff]
-      x = tf.add(x, dropout(this.conv1d(f, `${h}.mlp.c_proj`), c.dropout, training));
+      // MLP sub-block: x + c_proj(gelu(c_fc(ln_2(x)))), or a mixture of such experts
+      const m = this.ln(x, `${h}.ln_2`);
+      let y: tf.Tensor2D;
+      if (c.moe) {
+        const r = moeFeedForward(m, moeParamsFromNamed(this.params.withPrefix(`${h}.mlp.`), `${h}.mlp`, c.moe.experts), { topK: c.moe.topK, activation: c.activation });
+        y = r.y as tf.Tensor2D;
+        auxLosses.push(r.auxLoss);
+      } else {
+        y = this.conv1d(activation(c.activation, this.conv1d(m, `${h}.mlp.c_fc`)) as tf.Tensor2D, `${h}.mlp.c_proj`); // [N, d]
+      }
+      x = tf.add(x, dropout(y, c.dropout, training));
     }
     x = this.ln(x, 'ln_f');
-    return { hidden: tf.reshape(x, [B, T, d]), ...(opts.returnAttentions ? { attentions } : {}) };
+    return {
+      hidden: tf.reshape(x, [B, T, d]),
+      ...(opts.returnAttentions ? { attentions } : {}),
+      ...(auxLosses.length ? { auxLoss: tf.addN(auxLosses) as tf.Scalar } : {}),
+    };
   }
 
   /** Next-token logits [B, T, V] from the tied embedding matrix. */
@@ -107,7 +123,11 @@ export class GPT implements TransformerModel {
   }
 
   loss(batch: Batch, objective: Objective = 'causal-lm', opts: ForwardOptions = {}): LossResult {
-    const { hidden } = this.forward(batch, opts);
+    const { hidden, auxLoss } = this.forward(batch, opts);
+    return withAuxLoss(this.taskLoss(hidden, batch, objective), auxLoss, this.config);
+  }
+
+  private taskLoss(hidden: tf.Tensor3D, batch: Batch, objective: Objective): LossResult {
     if (objective === 'classification') {
       if (!batch.classLabels) throw new Error('classification needs classLabels in the batch');
       const loss = crossEntropy(this.classLogits(hidden, batch), batch.classLabels);
