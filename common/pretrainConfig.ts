@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { BackendRequest } from './backends';
+
+/**
+ * How a model is pretrained: objective, optimizer, schedule, batch shape, evaluation and checkpoints.
+ * Defaults are nanoGPT's shakespeare_char CPU recipe (the PyTorch baseline of ../shared/reference).
+ */
+export const Objective = z.enum(['causal-lm', 'mlm', 'mlm-nsp', 'classification'])
+  .describe('causal-lm: next token (gpt). mlm: masked tokens (bert). mlm-nsp: masked tokens + next-sentence prediction (bert). classification: a label per sequence.');
+
+export const OptimizerConfig = z.object({
+  lr: z.number().positive().default(1e-3).describe('peak learning rate'),
+  beta1: z.number().min(0).lt(1).default(0.9),
+  beta2: z.number().min(0).lt(1).default(0.99),
+  eps: z.number().positive().default(1e-8),
+  weightDecay: z.number().min(0).default(0.1).describe('decoupled weight decay on matrices (not on biases and norms)'),
+}).strict();
+
+export const ScheduleConfig = z.object({
+  kind: z.enum(['cosine', 'linear', 'constant']).default('cosine'),
+  warmupSteps: z.number().int().min(0).default(100).describe('linear warmup steps'),
+  minLr: z.number().min(0).default(1e-4).describe('learning rate at the end of the decay'),
+  decaySteps: z.number().int().positive().optional().describe('step at which the decay ends; default: steps'),
+}).strict();
+
+export const PretrainConfig = z.object({
+  objective: Objective.optional().describe('default: causal-lm for gpt, mlm-nsp for bert'),
+  steps: z.number().int().min(1).default(2000).describe('optimizer steps'),
+  batchSize: z.number().int().min(1).default(12).describe('sequences per micro-batch'),
+  gradAccumSteps: z.number().int().min(1).default(1).describe('micro-batches summed into one optimizer step'),
+  seqLen: z.number().int().min(2).optional().describe('tokens per sequence; default: the model\'s contextLength'),
+  optimizer: OptimizerConfig.default(OptimizerConfig.parse({})),
+  schedule: ScheduleConfig.default(ScheduleConfig.parse({})),
+  clipNorm: z.number().min(0).default(1).describe('clip the global gradient norm to this; 0 turns clipping off'),
+  maskProbability: z.number().gt(0).lt(1).default(0.15).describe('masked LM: fraction of tokens chosen for prediction'),
+  evalInterval: z.number().int().min(1).default(250).describe('evaluate every this many steps (and at the end)'),
+  evalBatches: z.number().int().min(1).default(20).describe('validation batches per evaluation'),
+  checkpointInterval: z.number().int().min(1).default(500).describe('checkpoint every this many steps (plus best and last)'),
+  keepCheckpoints: z.number().int().min(1).default(3).describe('periodic checkpoints kept on disk (best and last are always kept)'),
+  logInterval: z.number().int().min(1).default(10).describe('metrics events every this many steps'),
+  seed: z.number().int().min(0).default(1337),
+  backend: BackendRequest.default('auto'),
+  mixedPrecision: z.boolean().default(false).describe('float16 compute where the backend supports it'),
+}).strict().superRefine((c, ctx) => {
+  if (c.schedule.minLr > c.optimizer.lr) {
+    ctx.addIssue({ code: 'custom', path: ['schedule', 'minLr'], message: `schedule.minLr ${c.schedule.minLr} is above optimizer.lr ${c.optimizer.lr}; the decay must go down: lower minLr` });
+  }
+});
+export type PretrainConfigInput = z.input<typeof PretrainConfig>;
+export type PretrainConfig = z.output<typeof PretrainConfig>;
