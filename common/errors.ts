@@ -6,6 +6,7 @@ export const ErrorCode = z.enum([
   'UNKNOWN_COMMAND',    // a well-formed message naming a command this engine does not have
   'PROTOCOL_VERSION',   // the peer speaks another major version of the protocol
   'INVALID_CONFIG',     // a model / training config that cannot be built; the message names the field and the fix
+  'INVALID_DATASET',    // a dataset that cannot be read, is binary, empty after cleaning or too short; the message names the file and why
   'BACKEND_UNAVAILABLE',
   'JOB_NOT_FOUND',
   'JOB_CANCELLED',
