@@ -317,6 +317,7 @@ export function broadcastPattern(big: number[], small: number[]): [number, numbe
   const s = [...new Array<number>(big.length - small.length).fill(1), ...small];
   const sn = s.reduce((x, y) => x * y, 1);
   if (sn === 0 || n === 0 || sn === n) return null;
+  if (sn === 1) return [1, n, true]; // a scalar: one 'row' of n columns, SIMD across it
   // row: s = [1,...,1, big[j..]]
   let j = 0;
   while (j < s.length && s[j] === 1) j++;
