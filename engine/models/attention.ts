@@ -1,8 +1,9 @@
 /**
- * Multi-head self-attention on [B, H, T, hd] queries, keys and values. Softmax attention can hand back
- * its probabilities (for attention maps); the linear variant's math lives in linearAttention.ts.
+ * Multi-head self-attention. Softmax attention can hand back its probabilities (for attention maps);
+ * the linear variant's math lives in linearAttention.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import * as fused from '../backends/fusedOps';
 import { causalBias } from './layers';
 import { eluFeatureMap, linearAttention } from './linearAttention';
 import { applyRope } from './positional';
@@ -47,12 +48,23 @@ export interface MultiHeadOptions {
 }
 
 /**
- * Attention of every head, given its queries, keys and values [B, H, T, hd]: positions by RoPE when asked,
- * then exact softmax attention or O(T) linear attention. For linear attention the probabilities, when
- * asked for, are its implied weights φ(q)·φ(k) normalised per query — what each head attends to.
+ * Self-attention of every head from the fused q|k|v projection rows [B·T, 3d] (heads side by side in each
+ * third) to merged head outputs [B·T, d]: positions by RoPE when asked, then exact softmax attention or
+ * O(T) linear attention. Plain causal or unmasked softmax attention runs as one fused kernel forward and
+ * one backward where the backend has them (wasm); everything else runs the composites below. For linear
+ * attention the probabilities, when asked for, are its implied weights φ(q)·φ(k) normalised per query.
  */
-export function multiHeadAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, o: MultiHeadOptions): { out: tf.Tensor4D; probs?: tf.Tensor4D } {
-  const T = q.shape[2];
+export function selfAttention(qkv: tf.Tensor2D, B: number, T: number, H: number, o: MultiHeadOptions): { out: tf.Tensor2D; probs?: tf.Tensor4D } {
+  const d = qkv.shape[1] / 3;
+  if (o.kind === 'softmax' && o.ropeBase === undefined && !o.keyBias) {
+    const rows = tf.reshape(qkv, [B, T, 3 * d]); // [B, T, 3d]
+    if (o.returnProbs) {
+      const r = fused.selfAttentionWithProbs(rows, H, { causal: o.causal });
+      return { out: tf.reshape(r.out, [B * T, d]), probs: r.probs as tf.Tensor4D };
+    }
+    return { out: tf.reshape(fused.selfAttention(rows, H, { causal: o.causal }), [B * T, d]) };
+  }
+  let [q, k, v] = tf.split(qkv, 3, 1).map((t) => splitHeads(t as tf.Tensor2D, B, T, H)); // [B, H, T, hd]
   if (o.ropeBase !== undefined) {
     q = applyRope(q, o.ropeBase);
     k = applyRope(k, o.ropeBase);
@@ -61,11 +73,11 @@ export function multiHeadAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4
     let bias: tf.Tensor | undefined = o.causal ? causalBias(T) : undefined; // [T, T]
     if (o.keyBias) bias = bias ? tf.add(bias, o.keyBias) : o.keyBias;
     const r = softmaxAttention(q, k, v, bias);
-    return { out: r.out, ...(o.returnProbs ? { probs: r.probs } : {}) };
+    return { out: mergeHeads(r.out), ...(o.returnProbs ? { probs: r.probs } : {}) };
   }
   // φ(k) = elu(k) + 1 is exactly 0 where k ≈ -1e9: a masked key then adds nothing to any sum
   const kMasked = o.keyBias ? tf.add(k, tf.transpose(o.keyBias, [0, 1, 3, 2])) as tf.Tensor4D : k; // [B, H|1, T, 1] bias
-  const out = linearAttention(q, kMasked, v, { causal: o.causal });
+  const out = mergeHeads(linearAttention(q, kMasked, v, { causal: o.causal }));
   if (!o.returnProbs) return { out };
   const w = tf.matMul(eluFeatureMap(q), eluFeatureMap(kMasked), false, true); // [B, H, T, T]
   const masked = o.causal ? tf.mul(w, tf.linalg.bandPart(tf.ones([T, T]), -1, 0)) : w;

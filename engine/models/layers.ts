@@ -4,6 +4,7 @@
  * activations flow as [N, d] rows with N = B·T, and the few fused pieces carry their own gradients.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import * as fused from '../backends/fusedOps';
 import type { ResolvedModelConfig } from '../../common/modelConfig';
 import type { ParamStore } from './params';
 import type { LossResult } from './types';
@@ -36,23 +37,14 @@ export function linearT(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Ten
   return linear(x, tf.transpose(w) as tf.Tensor2D, b);
 }
 
-/** LayerNorm over the last axis of [N, d], biased variance as in PyTorch. */
+/** LayerNorm over the last axis of [N, d], biased variance as in PyTorch (one fused kernel each way on wasm). */
 export function layerNorm(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor2D {
-  const mean = tf.mean(x, -1, true); // [N, 1]
-  const xc = tf.sub(x, mean); // [N, d]
-  const variance = tf.mean(tf.square(xc), -1, true); // [N, 1]
-  return tf.add(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(variance, eps))), gamma), beta);
+  return fused.layerNorm(x, gamma, beta, eps) as tf.Tensor2D;
 }
 
-const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
-
-/**
- * GPT-2's gelu_new, 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))), in the identical form x·σ(2·√(2/π)(x + 0.044715x³)):
- * wasm's tanh is several times slower than its sigmoid.
- */
+/** GPT-2's gelu_new, 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))) (one fused kernel each way on wasm). */
 export function geluNew(x: tf.Tensor): tf.Tensor {
-  const inner = tf.mul(tf.add(x, tf.mul(tf.mul(tf.square(x), x), 0.044715)), 2 * SQRT_2_OVER_PI); // tf.pow is slow on wasm
-  return tf.mul(x, tf.sigmoid(inner));
+  return fused.gelu(x);
 }
 
 /** BERT's exact gelu, 0.5·x·(1 + erf(x/√2)). */
@@ -75,28 +67,11 @@ export function causalBias(T: number): tf.Tensor2D {
 }
 
 /**
- * Mean cross-entropy of `logits` [N, V] against `labels` [N]; labels equal to `ignoreIndex` do not count
- * (BERT's -100). Fused with its gradient, softmax(logits) - onehot, so the backward pass is one subtraction.
+ * Mean cross-entropy of `logits` [N, V] against int32 `labels` [N]; negative labels (BERT's -100) do not
+ * count. One fused kernel each way on wasm, whose backward is softmax(logits) - onehot.
  */
-export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, ignoreIndex = -100): tf.Scalar {
-  const [N, V] = logits.shape;
-  const valid = tf.tidy(() => tf.cast(tf.notEqual(labels, ignoreIndex), 'float32')); // [N]
-  const oneHot = tf.tidy(() => tf.mul(tf.oneHot(tf.where(tf.cast(valid, 'bool'), labels, tf.zerosLike(labels)), V), tf.expandDims(valid, 1))); // [N, V]
-  const count = Math.max(1, tf.tidy(() => tf.sum(valid)).dataSync()[0]);
-  valid.dispose();
-  // The forward pass of tf.grads runs inside a tidy: whatever the gradient needs must go through save().
-  const f = tf.customGrad(((l: tf.Tensor, hot: tf.Tensor, save: tf.GradSaveFunc) => {
-    const logp = tf.logSoftmax(l as tf.Tensor2D); // [N, V]
-    save([logp, hot]);
-    return {
-      value: tf.div(tf.neg(tf.sum(tf.mul(hot, logp))), count) as tf.Scalar,
-      gradFunc: (dy: tf.Tensor, [savedLogp, savedHot]: tf.Tensor[]) =>
-        [tf.mul(tf.sub(tf.exp(savedLogp), savedHot), tf.div(dy, count)), tf.zerosLike(savedHot)],
-    };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  const loss = f(logits, oneHot) as tf.Scalar;
-  void N;
-  return loss;
+export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  return fused.softmaxCrossEntropy(logits, labels) as tf.Scalar;
 }
 
 /** Inverted dropout while training; identity otherwise. */

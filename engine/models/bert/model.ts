@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedModelConfig } from '../../../common/modelConfig';
-import { mergeHeads, multiHeadAttention, splitHeads } from '../attention';
+import { selfAttention } from '../attention';
 import { activation, addPositions, crossEntropy, dropout, embedding, layerNorm, linearT, paddingBias, withAuxLoss } from '../layers';
 import { moeFeedForward, moeParamSpecs, moeParamsFromNamed } from '../moe';
 import { ParamStore, bias, norm, weight, type ParamSpec } from '../params';
@@ -81,13 +81,15 @@ export class BERT implements TransformerModel {
 
     for (let i = 0; i < c.nLayers; i++) {
       const l = `bert.encoder.layer.${i}`;
-      const [q, k, v] = ['query', 'key', 'value'].map((n) => splitHeads(this.dense(x, `${l}.attention.self.${n}`), B, T, c.nHeads)); // [B, H, T, hd]
-      const att = multiHeadAttention(q, k, v, {
+      // one projection for q|k|v: the three [d, d] weights stacked into [3d, d]
+      const self = ['query', 'key', 'value'].map((n) => `${l}.attention.self.${n}`);
+      const qkv = linearT(x, tf.concat(self.map((n) => this.p(`${n}.weight`))) as tf.Tensor2D, tf.concat(self.map((n) => this.p(`${n}.bias`))) as tf.Tensor1D); // [N, 3d]
+      const att = selfAttention(qkv, B, T, c.nHeads, {
         kind: c.attention, causal: false, keyBias, returnProbs: Boolean(opts.returnAttentions),
         ...(c.positional === 'rope' ? { ropeBase: c.ropeBase } : {}),
       });
       if (att.probs) attentions.push(att.probs);
-      const o = dropout(this.dense(mergeHeads(att.out), `${l}.attention.output.dense`), c.dropout, training); // [N, d]
+      const o = dropout(this.dense(att.out, `${l}.attention.output.dense`), c.dropout, training); // [N, d]
       x = this.ln(tf.add(o, x), `${l}.attention.output.LayerNorm`);
       let y: tf.Tensor2D;
       if (c.moe) {

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedModelConfig } from '../../../common/modelConfig';
-import { mergeHeads, multiHeadAttention, splitHeads } from '../attention';
+import { selfAttention } from '../attention';
 import { activation, addPositions, crossEntropy, dropout, embedding, layerNorm, linear, paddingBias, withAuxLoss } from '../layers';
 import { moeFeedForward, moeParamSpecs, moeParamsFromNamed } from '../moe';
 import { ParamStore, bias, norm, weight, type ParamSpec } from '../params';
@@ -76,13 +76,12 @@ export class GPT implements TransformerModel {
       const h = `h.${i}`;
       // attention sub-block: x + c_proj(attn(ln_1(x)))
       const qkv = this.conv1d(this.ln(x, `${h}.ln_1`), `${h}.attn.c_attn`); // [N, 3d]
-      const [q, k, v] = tf.split(qkv, 3, 1).map((t) => splitHeads(t as tf.Tensor2D, B, T, c.nHeads)); // [B, H, T, hd]
-      const att = multiHeadAttention(q, k, v, {
+      const att = selfAttention(qkv, B, T, c.nHeads, {
         kind: c.attention, causal: true, keyBias, returnProbs: Boolean(opts.returnAttentions),
         ...(c.positional === 'rope' ? { ropeBase: c.ropeBase } : {}),
       });
       if (att.probs) attentions.push(att.probs);
-      x = tf.add(x, dropout(this.conv1d(mergeHeads(att.out), `${h}.attn.c_proj`), c.dropout, training));
+      x = tf.add(x, dropout(this.conv1d(att.out, `${h}.attn.c_proj`), c.dropout, training));
       // MLP sub-block: x + c_proj(gelu(c_fc(ln_2(x)))), or a mixture of such experts
       const m = this.ln(x, `${h}.ln_2`);
       let y: tf.Tensor2D;
