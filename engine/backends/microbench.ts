@@ -103,6 +103,8 @@ const cases: Case[] = [
   { name: 'transpose [12,64,4,32]->[12,4,64,32]', setup() { const a = r([B, T, H, HD]); return op(() => tf.transpose(a, [0, 2, 1, 3])); } },
   { name: 'slice [768,384] -> [768,128] at col 128', setup() { const a = r([M, 3 * C]); return op(() => tf.slice(a, [0, C], [M, C])); } },
   { name: 'split [768,384] -> 3x[768,128]', setup() { const a = r([M, 3 * C]); return op(() => tf.split(a, 3, 1)); } },
+  { name: 'gather [65,128] rows by 768 ids (embedding)', setup() { const a = r([65, C]); const ids = tf.randomUniformInt([M], 0, 65); return op(() => tf.gather(a, ids)); } },
+  { name: 'gather fwd+bwd [65,128] by 768 ids', setup() { const a = r([65, C]); const ids = tf.randomUniformInt([M], 0, 65); const dy = r([M, C]); const g = tf.grad((x: tf.Tensor) => tf.gather(x, ids)); return op(() => g(a, dy)); } },
   // --- element-wise
   { name: 'add [768,128]+[768,128]', setup() { const a = r([M, C]), b = r([M, C]); return op(() => tf.add(a, b)); } },
   { name: 'add [768,512]+[512] (bias)', setup() { const a = r([M, 4 * C]), b = r([4 * C]); return op(() => tf.add(a, b)); } },

@@ -212,3 +212,21 @@ test('add, sub and mul with row, column and scalar broadcasting equal cpu', asyn
     }
   }
 });
+
+test('gather equals cpu on random shapes, axes and index shapes; bad indices throw', async () => {
+  for (let it = 0; it < 30; it++) {
+    const rank = int(1, 4);
+    const shape = Array.from({ length: rank }, () => int(1, 6));
+    const axis = int(0, rank - 1);
+    const idxShape = Array.from({ length: int(1, 2) }, () => int(1, 5));
+    const idx = Int32Array.from({ length: size(idxShape) }, () => int(0, shape[axis] - 1));
+    const data = randData(size(shape));
+    const dtype = rnd() < 0.2 ? 'int32' : 'float32';
+    const [c, w, s] = await both(() => tf.gather(tf.tensor(dtype === 'int32' ? Int32Array.from(data, (v) => Math.round(v * 50)) : data, shape, dtype), tf.tensor(idx, idxShape, 'int32'), axis));
+    close(w[0], c[0], 0, `gather ${shape} axis ${axis} idx ${idxShape}`);
+    assert.deepEqual(s[0], [...shape.slice(0, axis), ...idxShape, ...shape.slice(axis + 1)]);
+  }
+  const before = tf.memory().numTensors;
+  assert.throws(() => tf.tidy(() => tf.gather(tf.ones([3, 2]), tf.tensor1d([0, 3], 'int32'))), /not in \[0, 2\]/);
+  assert.equal(tf.memory().numTensors, before);
+});
