@@ -29,6 +29,8 @@ function build(shared: boolean): Buffer {
   const text = fs.readFileSync(wat, 'utf8');
   // The module shares the tfjs heap: it must not carry data of its own nor import anything else.
   if (/\(data\b/.test(text)) throw new Error('the kernels compiled with a data segment, which would overwrite the tfjs heap');
+  // ...nor any global state (a shadow stack, say): a second instance in a helper thread shares the memory.
+  if (/\(global\b/.test(text)) throw new Error('the kernels compiled with globals; a second instance on the same memory would share them');
   const imports = text.match(/\(import [^\n]*/g) ?? [];
   if (imports.length !== 1 || !imports[0].includes('"env" "memory"')) throw new Error(`unexpected imports: ${imports.join('; ')}`);
   const bytes = fs.readFileSync(wasm);

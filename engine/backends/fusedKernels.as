@@ -247,11 +247,14 @@ export function ce_bwd(logits: usize, labels: usize, lse: usize, dlogits: usize,
 //   P[b,h,i,:] = softmax(scale * q_i . k_j  (j <= i when causal; -inf above)), out_i = sum_j P_ij v_j
 // D must be a multiple of 4.
 
-export function attn_fwd(qkv: usize, out: usize, P: usize, B: i32, T: i32, H: i32, D: i32, scale: f32, causal: i32): void {
+// Heads bh in [bh0, bh1) of the B*H (b-major) only, so that threads can split the work.
+export function attn_fwd(qkv: usize, out: usize, P: usize, B: i32, T: i32, H: i32, D: i32, scale: f32, causal: i32, bh0: i32, bh1: i32): void {
   const C = H * D;
   const C3 = 3 * C;
-  for (let b = 0; b < B; b++) {
-    for (let h = 0; h < H; h++) {
+  for (let bh = bh0; bh < bh1; bh++) {
+    const b = bh / H;
+    const h = bh % H;
+    {
       const Pbh = ptr(P, (b * H + h) * T * T);
       for (let i = 0; i < T; i++) {
         const qi = ptr(qkv, (b * T + i) * C3 + h * D);
@@ -295,12 +298,20 @@ export function attn_fwd(qkv: usize, out: usize, P: usize, B: i32, T: i32, H: i3
 
 // Backward of attn_fwd: dqkv [B, T, 3C] (written whole), from dout [B, T, C], P, qkv.
 // scratch: T floats.
-export function attn_bwd(qkv: usize, P: usize, dout: usize, dqkv: usize, scratch: usize, B: i32, T: i32, H: i32, D: i32, scale: f32, causal: i32): void {
+// Heads bh in [bh0, bh1) only (their columns of dqkv are zeroed here; other heads' are not touched).
+export function attn_bwd(qkv: usize, P: usize, dout: usize, dqkv: usize, scratch: usize, B: i32, T: i32, H: i32, D: i32, scale: f32, causal: i32, bh0: i32, bh1: i32): void {
   const C = H * D;
   const C3 = 3 * C;
-  memory.fill(dqkv, 0, <usize>(B * T * C3) << 2);
-  for (let b = 0; b < B; b++) {
-    for (let h = 0; h < H; h++) {
+  for (let bh = bh0; bh < bh1; bh++) {
+    const b = bh / H;
+    const h = bh % H;
+    for (let t = 0; t < T; t++) {
+      const row = ptr(dqkv, (b * T + t) * C3 + h * D);
+      memory.fill(row, 0, <usize>D << 2);
+      memory.fill(ptr(row, C), 0, <usize>D << 2);
+      memory.fill(ptr(row, 2 * C), 0, <usize>D << 2);
+    }
+    {
       const Pbh = ptr(P, (b * H + h) * T * T);
       for (let i = 0; i < T; i++) {
         const Pi = ptr(Pbh, i * T);

@@ -1,7 +1,7 @@
 /**
  * Each fused op on wasm (one SIMD kernel forward, one backward) against the plain tfjs composite
  * on the cpu backend: values and gradients. Runs the single-threaded wasm binary (plain memory);
- * wasmKernels.test.ts covers the threaded one.
+ * fusedOps.threaded.test.ts runs the same file with two threads (shared memory, helper thread).
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -40,7 +40,7 @@ async function both(f: () => tf.Tensor[]): Promise<[Float32Array[], Float32Array
 
 before(async () => {
   await import('@tensorflow/tfjs-backend-cpu');
-  await selectBackend('wasm', { threads: 1 });
+  await selectBackend('wasm', { threads: Number(process.env.WB_TEST_WASM_THREADS ?? 1) });
 });
 
 test('layerNorm: value and gradients equal the composite on cpu', async () => {
@@ -112,6 +112,32 @@ test('selfAttention: output, probabilities and gradient equal the composite on c
       close(w[2], c[2], 1e-4, 'attention dqkv');
     }
   }
+});
+
+test('kernels split across threads agree with the composite on larger shapes', async () => {
+  const B = 3, T = 33, H = 4, D = 8, C = H * D;
+  const qkv = randData(B * T * 3 * C, 2), dy = randData(B * T * C);
+  const [c, w] = await both(() => {
+    const x = tf.tensor(qkv, [B, T, 3 * C]);
+    return [F.selfAttention(x, H), tf.grad((t: tf.Tensor) => F.selfAttention(t, H))(x, tf.tensor(dy, [B, T, C]))];
+  });
+  close(w[0], c[0], 1e-4, 'attention out');
+  close(w[1], c[1], 1e-4, 'attention dqkv');
+  const n = 3 * 8192 + 7;
+  const x = randData(n, 4), gy = randData(n);
+  const res: Float32Array[][] = [];
+  for (const b of ['cpu', 'wasm']) {
+    await tf.setBackend(b);
+    const out = tf.tidy(() => [F.gelu(tf.tensor(x)), tf.grad(F.gelu)(tf.tensor(x), tf.tensor(gy))]);
+    res.push(out.map((t) => Float32Array.from(t.dataSync() as Float32Array)));
+    tf.dispose(out);
+  }
+  close(res[1][0], res[0][0], 1e-5, 'gelu (split)');
+  close(res[1][1], res[0][1], 1e-5, 'gelu grad (split)');
+  const rows = 131, Cn = 2048;
+  const lx = randData(rows * Cn, 3), lg = randData(Cn), lb = randData(Cn);
+  const [c2, w2] = await both(() => [F.layerNorm(tf.tensor(lx, [rows, Cn]), tf.tensor(lg), tf.tensor(lb))]);
+  close(w2[0], c2[0], 1e-4, 'layerNorm (split)');
 });
 
 test('shapes the kernels do not take fall back to the composite', async () => {

@@ -16,9 +16,16 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { registerWasmKernel } from './wasmKernels';
-import { kernelsFor, offset, type WasmBackendLike } from './fusedKernels';
+import { kernelsFor, offset, runSplit, type WasmBackendLike } from './fusedKernels';
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** An element-wise kernel over n floats, its two halves (split at a multiple of 4) on two threads. */
+function geluSplit(be: WasmBackendLike, fn: 'gelu_fwd' | 'gelu_bwd', ptrs: number[], n: number): void {
+  if (n < 8192) { (kernelsFor(be) as unknown as Record<string, (...a: number[]) => void>)[fn](...ptrs, n); return; }
+  const n0 = (n >> 1) & ~3;
+  runSplit(be, fn, [...ptrs, n0], [...ptrs.map((p) => p + 4 * n0), n - n0]);
+}
 
 // ------------------------------------------------------------------------------------------------
 // kernels
@@ -48,7 +55,12 @@ function registerFusedWasmKernels(): void {
     const y = be.makeOutput(x.shape, 'float32');
     const mean = be.makeOutput([rows], 'float32');
     const rstd = be.makeOutput([rows], 'float32');
-    kernelsFor(be).ln_fwd(offset(be, x), offset(be, g), offset(be, b), offset(be, y), offset(be, mean), offset(be, rstd), rows, C, (a.attrs as { eps: number }).eps);
+    const eps = (a.attrs as { eps: number }).eps;
+    const r0 = rows >> 1;
+    const [ox, oy, om, or] = [offset(be, x), offset(be, y), offset(be, mean), offset(be, rstd)];
+    const og = offset(be, g), ob = offset(be, b);
+    if (rows * C >= 262144) runSplit(be, 'ln_fwd', [ox, og, ob, oy, om, or, r0, C, eps], [ox + 4 * r0 * C, og, ob, oy + 4 * r0 * C, om + 4 * r0, or + 4 * r0, rows - r0, C, eps]);
+    else kernelsFor(be).ln_fwd(ox, og, ob, oy, om, or, rows, C, eps);
     return [y, mean, rstd];
   });
   registerWasmKernel(K.layerNormGrad, (a: Args) => {
@@ -66,14 +78,14 @@ function registerFusedWasmKernels(): void {
     const be = a.backend as WasmBackendLike;
     const x = inp(a, 'x');
     const y = be.makeOutput(x.shape, 'float32');
-    kernelsFor(be).gelu_fwd(offset(be, x), offset(be, y), size(x.shape));
+    geluSplit(be, 'gelu_fwd', [offset(be, x), offset(be, y)], size(x.shape));
     return y;
   });
   registerWasmKernel(K.geluGrad, (a: Args) => {
     const be = a.backend as WasmBackendLike;
     const x = inp(a, 'x'), dy = inp(a, 'dy');
     const dx = be.makeOutput(x.shape, 'float32');
-    kernelsFor(be).gelu_bwd(offset(be, x), offset(be, dy), offset(be, dx), size(x.shape));
+    geluSplit(be, 'gelu_bwd', [offset(be, x), offset(be, dy), offset(be, dx)], size(x.shape));
     return dx;
   });
   registerWasmKernel(K.ce, (a: Args) => {
@@ -109,7 +121,9 @@ function registerFusedWasmKernels(): void {
     const C = C3 / 3, D = C / nHead;
     const out = be.makeOutput([B, T, C], 'float32');
     const P = be.makeOutput([B, nHead, T, T], 'float32');
-    kernelsFor(be).attn_fwd(offset(be, qkv), offset(be, out), offset(be, P), B, T, nHead, D, scale, causal ? 1 : 0);
+    const args = [offset(be, qkv), offset(be, out), offset(be, P), B, T, nHead, D, scale, causal ? 1 : 0];
+    const BH = B * nHead, half = BH >> 1;
+    runSplit(be, 'attn_fwd', [...args, 0, half], [...args, half, BH]);
     return [out, P];
   });
   registerWasmKernel(K.attnGrad, (a: Args) => {
@@ -119,8 +133,11 @@ function registerFusedWasmKernels(): void {
     const [B, T, C3] = qkv.shape;
     const C = C3 / 3, D = C / nHead;
     const dqkv = be.makeOutput(qkv.shape, 'float32');
-    const scratch = be.makeOutput([T], 'float32');
-    kernelsFor(be).attn_bwd(offset(be, qkv), offset(be, P), offset(be, dout), offset(be, dqkv), offset(be, scratch), B, T, nHead, D, scale, causal ? 1 : 0);
+    const scratch = be.makeOutput([2 * T], 'float32'); // one row per thread
+    const [oq, op, od, odq, os] = [offset(be, qkv), offset(be, P), offset(be, dout), offset(be, dqkv), offset(be, scratch)];
+    const BH = B * nHead, half = BH >> 1;
+    const tail = [B, T, nHead, D, scale, causal ? 1 : 0];
+    runSplit(be, 'attn_bwd', [oq, op, od, odq, os, ...tail, 0, half], [oq, op, od, odq, os + 4 * T, ...tail, half, BH]);
     be.disposeData(scratch.dataId, true);
     return dqkv;
   });
