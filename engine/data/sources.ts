@@ -1,0 +1,262 @@
+/**
+ * Reading plain-text files, folders of them and JSON Lines into raw documents. Every refusal is an
+ * INVALID_DATASET error whose message names the file and says why and what to do, because the person
+ * reading it is looking at a dataset cell, not at a stack trace.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { DatasetSource, DocumentUnit } from '../../common/datasetConfig';
+import { EngineError } from '../../common/errors';
+import { loadBrown, brownIdentity } from './brown';
+import type { RawDocument } from './types';
+
+/** V8 cannot hold a string much longer than 2^29 characters; refuse before trying rather than crash. */
+export const MAX_FILE_BYTES = 512 * 1024 * 1024;
+
+export function refuse(message: string, field?: string): never {
+  throw new EngineError('INVALID_DATASET', message, field ? ['dataset', 'source', field] : undefined);
+}
+
+function describeFsError(file: string, err: unknown, kindHint: string): never {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT') refuse(`${file}: no such ${kindHint}; check source.path`, 'path');
+  if (code === 'EACCES' || code === 'EPERM') refuse(`${file}: permission denied; make the ${kindHint} readable by this user`, 'path');
+  if (code === 'EISDIR') refuse(`${file}: is a folder, not a file; use source kind 'folder' for a folder of text files`, 'path');
+  if (code === 'ENOTDIR') refuse(`${file}: is not a folder; use source kind 'file' or 'jsonl' for a single file`, 'path');
+  refuse(`${file}: cannot be read (${err instanceof Error ? err.message : String(err)})`, 'path');
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: false });
+
+/**
+ * Bytes to text, refusing what is not text. NUL bytes never occur in text; UTF-16 (a BOM) is text in an
+ * encoding we do not read; many invalid UTF-8 sequences or control characters mean a binary format.
+ * A few invalid bytes in otherwise good UTF-8 are tolerated (they become U+FFFD), as editors do.
+ */
+export function decodeText(buf: Uint8Array, file: string): string {
+  if (buf.length >= 2 && ((buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff))) {
+    refuse(`${file}: is UTF-16 text; save it as UTF-8`, 'path');
+  }
+  const nul = buf.indexOf(0);
+  if (nul >= 0) refuse(`${file}: looks binary (a NUL byte at offset ${nul}); datasets must be UTF-8 text files`, 'path');
+  const text = utf8.decode(buf);
+  let bad = 0;
+  let control = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0xfffd) bad++;
+    else if ((c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d && c !== 0x0c) || c === 0x7f) control++;
+  }
+  const n = Math.max(text.length, 1);
+  if (bad > 16 && bad / n > 0.01) {
+    refuse(`${file}: looks binary or is not UTF-8 (${bad} invalid UTF-8 sequences in ${text.length} characters); convert it to UTF-8 text`, 'path');
+  }
+  if (control > 16 && control / n > 0.01) {
+    refuse(`${file}: looks binary (${control} control characters in ${text.length} characters); datasets must be text files`, 'path');
+  }
+  return text;
+}
+
+export async function readTextFile(file: string): Promise<string> {
+  let size: number;
+  try {
+    const st = await fs.stat(file);
+    if (st.isDirectory()) refuse(`${file}: is a folder, not a file; use source kind 'folder' for a folder of text files`, 'path');
+    size = st.size;
+  } catch (err) {
+    if (err instanceof EngineError) throw err;
+    describeFsError(file, err, 'file');
+  }
+  if (size > MAX_FILE_BYTES) {
+    refuse(`${file}: is ${(size / 2 ** 20).toFixed(0)} MiB; files over ${MAX_FILE_BYTES / 2 ** 20} MiB are not read whole: split it into several files and use source kind 'folder'`, 'path');
+  }
+  let buf: Buffer;
+  try {
+    buf = await fs.readFile(file);
+  } catch (err) {
+    describeFsError(file, err, 'file');
+  }
+  return decodeText(buf, file);
+}
+
+/** Cuts one file's text into documents. Ids say where each starts ("notes.txt:12" is line 12), so a report's examples can be found. */
+export function splitUnits(text: string, name: string, file: string, unit: DocumentUnit): RawDocument[] {
+  const t = text.replace(/\r\n?/g, '\n');
+  if (unit === 'file') return [{ id: name, file, text: t }];
+  const docs: RawDocument[] = [];
+  const lines = t.split('\n');
+  if (unit === 'line') {
+    lines.forEach((line, i) => {
+      if (line.trim()) docs.push({ id: `${name}:${i + 1}`, file, text: line });
+    });
+    return docs;
+  }
+  let start = -1;
+  let buf: string[] = [];
+  const flush = () => {
+    if (buf.length) docs.push({ id: `${name}:${start + 1}`, file, text: buf.join('\n') });
+    buf = [];
+  };
+  lines.forEach((line, i) => {
+    if (!line.trim()) { flush(); return; }
+    if (!buf.length) start = i;
+    buf.push(line);
+  });
+  flush();
+  return docs;
+}
+
+function normalizeExtensions(exts: string[]): string[] {
+  return exts.map((e) => (e.startsWith('.') ? e : `.${e}`).toLowerCase());
+}
+
+/** The files a folder source reads: recursive, sorted (so the order, and so dedupe and ids, repeat), hidden entries skipped. */
+export async function listFolder(root: string, extensions: string[]): Promise<{ files: string[]; skipped: string[] }> {
+  const exts = normalizeExtensions(extensions);
+  const files: string[] = [];
+  const skipped: string[] = [];
+  async function walk(dir: string): Promise<void> {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await fs.readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      describeFsError(dir, err, 'folder');
+    }
+    for (const e of entries) {
+      if (e.name.startsWith('.')) continue; // .git, .DS_Store and editors' swap files are not the user's text
+      const full = path.join(dir, e.name);
+      let isDir = e.isDirectory();
+      let isFile = e.isFile();
+      if (e.isSymbolicLink()) {
+        const st = await fs.stat(full).catch(() => null);
+        isDir = false; // a linked folder could loop; linked files are read
+        isFile = !!st?.isFile();
+      }
+      if (isDir) await walk(full);
+      else if (isFile) (exts.some((x) => e.name.toLowerCase().endsWith(x)) ? files : skipped).push(full);
+    }
+  }
+  await walk(root);
+  files.sort();
+  skipped.sort();
+  return { files, skipped };
+}
+
+async function statOrRefuse(p: string, kindHint: 'file' | 'folder') {
+  try {
+    return await fs.stat(p);
+  } catch (err) {
+    describeFsError(p, err, kindHint);
+  }
+}
+
+async function readFolder(root: string, extensions: string[], unit: DocumentUnit): Promise<RawDocument[]> {
+  const st = await statOrRefuse(root, 'folder');
+  if (!st.isDirectory()) refuse(`${root}: is a file, not a folder; use source kind 'file' (or 'jsonl')`, 'path');
+  const { files, skipped } = await listFolder(root, extensions);
+  if (!files.length) {
+    const others = skipped.length ? ` (it holds ${skipped.length} other files, e.g. ${skipped.slice(0, 3).map((f) => path.relative(root, f)).join(', ')})` : '';
+    refuse(`${root}: has no files ending in ${normalizeExtensions(extensions).join(', ')}${others}; add text files or set source.extensions`, 'extensions');
+  }
+  const docs: RawDocument[] = [];
+  for (const f of files) {
+    const rel = path.relative(root, f).split(path.sep).join('/');
+    docs.push(...splitUnits(await readTextFile(f), rel, f, unit));
+  }
+  return docs;
+}
+
+async function readJsonl(file: string, textField: string, labelField: string | undefined): Promise<RawDocument[]> {
+  const text = await readTextFile(file);
+  const name = path.basename(file);
+  const docs: RawDocument[] = [];
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim();
+    if (!line) continue;
+    const where = `${file}:${i + 1}`;
+    let obj: unknown;
+    try {
+      obj = JSON.parse(line);
+    } catch (err) {
+      refuse(`${where}: not valid JSON (${(err as Error).message}); each line of a JSON Lines file must be one JSON object`, 'path');
+    }
+    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
+      refuse(`${where}: is ${Array.isArray(obj) ? 'an array' : typeof obj}, not a JSON object; each line must be an object with a "${textField}" field`, 'path');
+    }
+    const rec = obj as Record<string, unknown>;
+    const value = rec[textField];
+    if (typeof value !== 'string') {
+      const keys = Object.keys(rec).slice(0, 8).join(', ') || 'none';
+      refuse(value === undefined
+        ? `${where}: has no field "${textField}" (its fields: ${keys}); set source.textField to the field that holds the text`
+        : `${where}: field "${textField}" is ${typeof value}, not a string; set source.textField to the field that holds the text`, 'textField');
+    }
+    let label: string | undefined;
+    if (labelField !== undefined) {
+      const l = rec[labelField];
+      if (typeof l !== 'string' && typeof l !== 'number' && typeof l !== 'boolean') {
+        refuse(`${where}: has no string or number field "${labelField}" (source.labelField); give every line a label or remove labelField`, 'labelField');
+      }
+      label = String(l);
+    }
+    docs.push({ id: `${name}:${i + 1}`, file, text: value, ...(label !== undefined ? { label } : {}) });
+  }
+  return docs;
+}
+
+export function resolveSourcePath(p: string, baseDir: string | undefined): string {
+  return path.resolve(baseDir ?? process.cwd(), p);
+}
+
+/** A one-line description of the source for stats and messages. */
+export function describeSource(source: DatasetSource, baseDir?: string): string {
+  if (source.kind === 'brown') return `Brown corpus${source.genres ? ` (${source.genres.join(', ')})` : ''}`;
+  return resolveSourcePath(source.path, baseDir);
+}
+
+/** Reads every document of a source, in a fixed order. */
+export async function readSource(source: DatasetSource, baseDir?: string): Promise<RawDocument[]> {
+  switch (source.kind) {
+    case 'brown':
+      return loadBrown(source.genres);
+    case 'file': {
+      const file = resolveSourcePath(source.path, baseDir);
+      return splitUnits(await readTextFile(file), path.basename(file), file, source.unit);
+    }
+    case 'folder':
+      return readFolder(resolveSourcePath(source.path, baseDir), source.extensions, source.unit);
+    case 'jsonl':
+      return readJsonl(resolveSourcePath(source.path, baseDir), source.textField, source.labelField);
+  }
+}
+
+/**
+ * What identifies a source's content without reading it: paths with sizes and modification times (a
+ * content hash would mean reading everything, which the cache exists to avoid). Part of the cache key.
+ */
+export async function sourceIdentity(source: DatasetSource, baseDir?: string): Promise<unknown> {
+  const fileId = async (f: string) => {
+    const st = await statOrRefuse(f, 'file');
+    if (st.isDirectory()) refuse(`${f}: is a folder, not a file; use source kind 'folder' for a folder of text files`, 'path');
+    return { size: st.size, mtimeMs: st.mtimeMs };
+  };
+  switch (source.kind) {
+    case 'brown':
+      return brownIdentity(source.genres);
+    case 'file':
+    case 'jsonl': {
+      const file = resolveSourcePath(source.path, baseDir);
+      return { ...source, path: file, ...(await fileId(file)) };
+    }
+    case 'folder': {
+      const root = resolveSourcePath(source.path, baseDir);
+      const st = await statOrRefuse(root, 'folder');
+      if (!st.isDirectory()) refuse(`${root}: is a file, not a folder; use source kind 'file' (or 'jsonl')`, 'path');
+      const { files } = await listFolder(root, source.extensions);
+      const entries = [];
+      for (const f of files) entries.push([path.relative(root, f), ...Object.values(await fileId(f))]);
+      return { ...source, path: root, files: entries };
+    }
+  }
+}
