@@ -10,25 +10,9 @@ import type { ParamStore } from './params';
 import type { LossResult } from './types';
 import { sinusoidalTable } from './positional';
 
-/**
- * x @ w for x [N, in], w [in, out]. TF.js's own gradient of matMul multiplies by transposed operands,
- * which wasm runs on a slow generic loop (~10x slower than XNNPACK's plain 2-D path); this gradient
- * transposes explicitly and multiplies plainly.
- */
-const matMul2d = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, save: tf.GradSaveFunc) => {
-  save([x, w]);
-  return {
-    value: tf.matMul(x, w), // [N, out]
-    gradFunc: (dy: tf.Tensor2D, [sx, sw]: tf.Tensor[]) => [
-      tf.matMul(dy, tf.transpose(sw)), // dx [N, in]
-      tf.matMul(tf.transpose(sx), dy), // dw [in, out]
-    ],
-  };
-}) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D;
-
 /** x @ w + b for a weight stored [in, out] (GPT-2 Conv1D). */
 export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor2D {
-  const y = matMul2d(x, w); // [N, out]
+  const y = tf.matMul(x, w); // [N, out]
   return (b ? tf.add(y, b) : y) as tf.Tensor2D;
 }
 
