@@ -1,0 +1,137 @@
+/**
+ * Tokenizers: train one on a dataset, save it as Hugging Face's tokenizer.json, load it back.
+ *
+ * Training is done here rather than by HF's `tokenizers` npm package: its Node API trains only with the
+ * default trainer (vocabulary 30000, no minimum frequency, no special tokens at fixed ids, no byte
+ * alphabet), so none of the options this workbench offers could be honoured. The trainers follow HF's
+ * algorithms (see bpeTrainer.ts) and the files they write load in HF's libraries; the tests prove that
+ * `@huggingface/tokenizers` encodes text to the very ids this engine does.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { EngineError } from '../../common/errors';
+import { formatConfigIssues } from '../../common/modelConfig';
+import { SPECIAL_NAMES, SPECIAL_TOKENS, TokenizerConfig, type TokenizerConfigInput } from '../../common/tokenizerConfig';
+import { bertNormalize, bertWords } from './bert';
+import { BYTE_ALPHABET, gpt2Pieces, toByteLevel } from './byteLevel';
+import { trainBpe } from './bpeTrainer';
+import { tokenizerFromJSON, type Tokenizer } from './tokenizer';
+import { byteLevelBpeJson, charJson, wordPieceJson, type TokenizerJson } from './tokenizerJson';
+
+export { tokenizerFromJSON, type Tokenizer, type DecodeOptions } from './tokenizer';
+export type { TokenizerJson } from './tokenizerJson';
+
+export type TrainProgress =
+  | { phase: 'counting'; chars: number }
+  | { phase: 'merging'; vocab: number; target: number };
+
+/** Trains a tokenizer of the configured kind on the texts (a dataset's documents, or one string). */
+export function trainTokenizer(config: TokenizerConfigInput, texts: Iterable<string> | string, onProgress?: (p: TrainProgress) => void): Tokenizer {
+  const parsed = TokenizerConfig.safeParse(config);
+  if (!parsed.success) throw new EngineError('INVALID_CONFIG', formatConfigIssues(parsed.error, ['tokenizer']), ['tokenizer', ...pathOf(parsed.error.issues[0]?.path)]);
+  const c = parsed.data;
+  const docs = typeof texts === 'string' ? [texts] : texts;
+  let chars = 0;
+  const counted = (t: string) => { chars += t.length; onProgress?.({ phase: 'counting', chars }); };
+
+  if (c.kind === 'char') {
+    const seen = new Set<string>();
+    for (const t of docs) { for (const ch of t) seen.add(ch); counted(t); }
+    if (seen.size === 0) throw emptyCorpus();
+    // nanoGPT's stoi: sorted(set(text)); Python orders strings by code point, as this comparison does.
+    const sorted = [...seen].sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!);
+    return tokenizerFromJSON(charJson(sorted, c.specials), 'trained char tokenizer');
+  }
+
+  // Word counts: the pre-tokenized pieces a trainer merges within (never across).
+  const pieces = new Map<string, number>();
+  const count = (w: string) => pieces.set(w, (pieces.get(w) ?? 0) + 1);
+  const lowercase = c.kind === 'wordpiece' && c.lowercase;
+  for (const t of docs) {
+    if (c.kind === 'bpe') for (const p of gpt2Pieces(t)) count(p);
+    else for (const w of bertWords(bertNormalize(t, { cleanText: true, handleChineseChars: true, stripAccents: null, lowercase }))) count(w);
+    counted(t);
+  }
+  if (pieces.size === 0) throw emptyCorpus();
+  const specialTokens = SPECIAL_NAMES.map((n) => SPECIAL_TOKENS[n]);
+  const progress = onProgress && ((vocab: number, target: number) => onProgress({ phase: 'merging', vocab, target }));
+
+  if (c.kind === 'bpe') {
+    const words = new Map<string, number>();
+    for (const [p, n] of pieces) words.set(toByteLevel(p), n);
+    const r = trainBpe(words, { vocabSize: c.vocabSize, minFrequency: c.minFrequency, specialTokens, initialAlphabet: BYTE_ALPHABET, onProgress: progress });
+    return tokenizerFromJSON(byteLevelBpeJson(r.vocab, r.merges), 'trained bpe tokenizer');
+  }
+
+  const r = trainBpe(pieces, { vocabSize: c.vocabSize, minFrequency: c.minFrequency, specialTokens, continuingSubwordPrefix: '##', onProgress: progress });
+  if (r.vocab.length > c.vocabSize) {
+    throw new EngineError('INVALID_CONFIG', `tokenizer.vocabSize: the corpus has ${r.vocab.length - specialTokens.length} distinct characters and ## forms, more than vocabSize ${c.vocabSize} leaves room for; raise vocabSize above ${r.vocab.length}`, ['tokenizer', 'vocabSize']);
+  }
+  return tokenizerFromJSON(wordPieceJson(r.vocab, c.lowercase), 'trained wordpiece tokenizer');
+}
+
+function pathOf(p: readonly PropertyKey[] | undefined): (string | number)[] {
+  return (p ?? []).map((k) => (typeof k === 'symbol' ? String(k) : k));
+}
+
+function emptyCorpus(): EngineError {
+  return new EngineError('INVALID_DATASET', 'the dataset has no text to train a tokenizer on; add documents with some text');
+}
+
+/** Writes tokenizer.json atomically: a temporary file beside it, fsync, rename (a crash leaves the old file or the new one). */
+export function saveTokenizer(tokenizer: Tokenizer, file: string): void {
+  const text = JSON.stringify(tokenizer.toJSON(), null, 2) + '\n';
+  const dir = path.dirname(file);
+  fs.mkdirSync(dir, { recursive: true });
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeFileSync(fd, text);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  try {
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+  // The rename itself is durable only once the directory is synced (not possible on every platform).
+  try { const d = fs.openSync(dir, 'r'); try { fs.fsyncSync(d); } finally { fs.closeSync(d); } } catch { /* Windows */ }
+}
+
+/** Reads a tokenizer.json; a file that is not one this engine can run is refused with a message naming it. */
+export function loadTokenizer(file: string): Tokenizer {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new EngineError('INVALID_CONFIG', `${file}: cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)}); check the tokenizer path`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new EngineError('INVALID_CONFIG', `${file}: is not valid JSON (${(e as Error).message}); save the tokenizer again or point to another tokenizer.json`);
+  }
+  return tokenizerFromJSON(doc, file);
+}
+
+/**
+ * The tokenizer_config.json that goes beside tokenizer.json: names the special tokens' roles, which
+ * tokenizer.json alone does not, so that transformers and @huggingface/tokenizers know [PAD] is padding.
+ */
+export function hfTokenizerConfig(tokenizer: Tokenizer): Record<string, unknown> {
+  const json: TokenizerJson = tokenizer.toJSON();
+  const roles: Record<string, string> = {};
+  for (const name of SPECIAL_NAMES) if (tokenizer.specialIds[name] !== undefined) roles[`${name}_token`] = SPECIAL_TOKENS[name];
+  const normalizer = json.normalizer as { lowercase?: boolean } | null;
+  return {
+    tokenizer_class: 'PreTrainedTokenizerFast',
+    ...roles,
+    ...(tokenizer.kind === 'wordpiece' ? { do_lower_case: normalizer?.lowercase !== false } : {}),
+    // The decoders already undo their own spacing; transformers' extra clean-up would change the text.
+    clean_up_tokenization_spaces: false,
+  };
+}
