@@ -1,0 +1,134 @@
+/**
+ * Writes that a crash cannot tear: the bytes go to a temporary file in the same folder (a rename is only
+ * atomic within one file system), the file is fsynced, renamed over the target, and the folder is fsynced
+ * so that the rename itself survives a power cut. A reader therefore sees the old file or the new one,
+ * never half of either. A crash between the steps leaves only a temporary file, which
+ * removeStaleTemps() deletes the next time the folder is opened.
+ */
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+
+/** Temporary names start with a dot and carry this marker, so no listing mistakes them for the real thing. */
+export const TEMP_MARKER = '.tmp-';
+
+let counter = 0;
+
+/** A fresh temporary name beside `target`: hidden, unique per process and call. */
+export function tempPathFor(target: string): string {
+  const dir = path.dirname(target);
+  const base = path.basename(target);
+  counter += 1;
+  return path.join(dir, `.${base}${TEMP_MARKER}${process.pid}-${counter}-${Math.random().toString(36).slice(2, 8)}`);
+}
+
+/** Whether a folder entry is one of our temporaries (a file or a folder). */
+export function isTempName(name: string): boolean {
+  return name.startsWith('.') && name.includes(TEMP_MARKER);
+}
+
+// Windows and some network file systems refuse to open or fsync a folder; there the rename is as durable
+// as the platform makes it, and that is the best anyone can do.
+function ignorableDirSyncError(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'EISDIR' || code === 'EPERM' || code === 'EACCES' || code === 'EINVAL' || code === 'ENOTSUP';
+}
+
+/** fsync a folder, so that entries created, renamed or removed in it are on disk. */
+export async function fsyncDir(dir: string): Promise<void> {
+  let fh: fsp.FileHandle | undefined;
+  try {
+    fh = await fsp.open(dir, 'r');
+    await fh.sync();
+  } catch (e) {
+    if (!ignorableDirSyncError(e)) throw e;
+  } finally {
+    await fh?.close();
+  }
+}
+
+export function fsyncDirSync(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch (e) {
+    if (!ignorableDirSyncError(e)) throw e;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/** Writes `data` to a new file and fsyncs it (not its folder); the file must not exist. */
+export async function writeAndSync(file: string, data: Uint8Array | string): Promise<void> {
+  const fh = await fsp.open(file, 'wx');
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Replaces `target` with `data` atomically (see the top of this file). */
+export async function writeFileAtomic(target: string, data: Uint8Array | string): Promise<void> {
+  const tmp = tempPathFor(target);
+  try {
+    await writeAndSync(tmp, data);
+    await fsp.rename(tmp, target);
+  } catch (e) {
+    await fsp.rm(tmp, { force: true }).catch(() => undefined);
+    throw e;
+  }
+  await fsyncDir(path.dirname(target));
+}
+
+/** For exit paths that cannot wait (a last status write on the way out). */
+export function writeFileAtomicSync(target: string, data: Uint8Array | string): void {
+  const tmp = tempPathFor(target);
+  try {
+    const fd = fs.openSync(tmp, 'wx');
+    try {
+      fs.writeFileSync(fd, data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, target);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+  fsyncDirSync(path.dirname(target));
+}
+
+/** Pretty JSON with a final newline: these files are read by people as well as programs. */
+export function jsonText(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+export async function writeJsonAtomic(target: string, value: unknown): Promise<void> {
+  await writeFileAtomic(target, jsonText(value));
+}
+
+export function writeJsonAtomicSync(target: string, value: unknown): void {
+  writeFileAtomicSync(target, jsonText(value));
+}
+
+/**
+ * Deletes the temporaries a crash left in `dir` (files and folders), returning their names. Only call it
+ * where no other process is writing into the same folder at the same time.
+ */
+export async function removeStaleTemps(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await fsp.readdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  const stale = names.filter(isTempName);
+  for (const name of stale) await fsp.rm(path.join(dir, name), { recursive: true, force: true });
+  if (stale.length) await fsyncDir(dir);
+  return stale;
+}

@@ -1,0 +1,563 @@
+/**
+ * Checkpoints: everything needed to continue a run at the exact step it was saved.
+ *
+ *   <runDir>/checkpoints/step-00000100/
+ *     model.safetensors       the parameters under their Hugging Face names (so export can copy it as is)
+ *     optimizer.safetensors   AdamW's moments as optimizer.m.<name> and optimizer.v.<name>
+ *     checkpoint.json         CheckpointManifest: step, tokens, AdamW's step count, RNG state, data position,
+ *                             val/best loss, and each file's size, SHA-256 and expected tensors
+ *   <runDir>/checkpoints/last.json, best.json   pointers (CheckpointPointer) to the newest and the best one
+ *
+ * safetensors: an 8-byte little-endian header length, a JSON header {name: {dtype, shape, data_offsets}}
+ * padded with spaces to a multiple of 8, then the raw little-endian bytes of every tensor, back to back.
+ *
+ * A checkpoint is written into a hidden temporary folder, every file fsynced, and renamed into place
+ * (then the parent folder fsynced): a crash leaves either the whole checkpoint or a temporary that no
+ * listing counts and cleanCheckpointTemps() removes. Old checkpoints are renamed to a temporary name
+ * before they are deleted, so a half-deleted one is never seen either. Loading validates everything
+ * (manifest, sizes, hashes, headers, every tensor and shape) and a checkpoint that fails is never used:
+ * latestValidCheckpoint() walks back to the newest one that passes.
+ */
+import crypto from 'node:crypto';
+import type { Dirent } from 'node:fs';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION, CheckpointManifest, CheckpointPointer,
+  type CheckpointFile, type JsonValue, type TensorEntry,
+} from '../../common/runFolder';
+import { ParamStore } from '../models/params';
+import type { AdamWState, SerializedTensor } from '../training/adamw';
+import { fsyncDir, isTempName, removeStaleTemps, tempPathFor, writeAndSync, writeJsonAtomic, jsonText } from './atomicWrite';
+import { CHECKPOINTS_DIR, RunFileError, formatIssues } from './runFolder';
+
+export const MODEL_FILE = 'model.safetensors';
+export const OPTIMIZER_FILE = 'optimizer.safetensors';
+export const MANIFEST_FILE = 'checkpoint.json';
+export const LAST_POINTER = 'last.json';
+export const BEST_POINTER = 'best.json';
+
+if (os.endianness() !== 'LE') {
+  // typed arrays use the host's byte order and safetensors is little-endian; no supported platform is big-endian
+  throw new Error('checkpoints: this machine is big-endian; safetensors files are little-endian and would need byte swapping, which is not implemented');
+}
+
+/** checkpoints/ of a run folder. */
+export function checkpointsDir(runDir: string): string {
+  return path.join(runDir, CHECKPOINTS_DIR);
+}
+
+export function checkpointName(step: number): string {
+  return `step-${String(step).padStart(8, '0')}`;
+}
+
+const NAME_RE = /^step-(\d+)$/;
+
+// ---------------------------------------------------------------------------------------------------
+// safetensors
+
+type Dtype = TensorEntry['dtype'];
+type TensorData = Float32Array | Int32Array;
+export interface NamedTensor { name: string; dtype: Dtype; shape: number[]; data: TensorData }
+
+const DTYPE_BYTES: Record<Dtype, number> = { F32: 4, I32: 4 };
+/** The real library refuses headers above 100 MB; so do we, before allocating anything. */
+const MAX_HEADER_BYTES = 100_000_000;
+
+const numel = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
+
+function bytesOf(data: TensorData): Buffer {
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
+
+/** The header and the chunks of a safetensors file, in order, without copying the tensor data. */
+export function safetensorsChunks(tensors: NamedTensor[], metadata: Record<string, string> = {}): Buffer[] {
+  const header: Record<string, unknown> = {};
+  if (Object.keys(metadata).length) header.__metadata__ = metadata;
+  let offset = 0;
+  for (const t of tensors) {
+    if (t.name === '__metadata__' || t.name in header) throw new Error(`safetensors: duplicate or reserved tensor name '${t.name}'`);
+    if (numel(t.shape) !== t.data.length) throw new Error(`safetensors: tensor '${t.name}' has shape [${t.shape}] but ${t.data.length} values`);
+    const end = offset + t.data.byteLength;
+    header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, end] };
+    offset = end;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8); // tensor data starts 8-byte aligned
+  const head = Buffer.alloc(8 + Buffer.byteLength(json));
+  head.writeBigUInt64LE(BigInt(head.length - 8), 0);
+  head.write(json, 8, 'utf8');
+  return [head, ...tensors.map((t) => bytesOf(t.data))];
+}
+
+export function encodeSafetensors(tensors: NamedTensor[], metadata?: Record<string, string>): Buffer {
+  return Buffer.concat(safetensorsChunks(tensors, metadata));
+}
+
+/** Parses and checks a whole safetensors file; every problem is an Error whose message says what is wrong. */
+export function decodeSafetensors(buf: Buffer): { tensors: Map<string, NamedTensor>; metadata: Record<string, string> } {
+  if (buf.length < 8) throw new Error(`is ${buf.length} bytes, shorter than the 8-byte header length`);
+  const n = buf.readBigUInt64LE(0);
+  if (n > BigInt(Math.min(MAX_HEADER_BYTES, buf.length - 8))) throw new Error(`declares a ${n}-byte header but the file has ${buf.length} bytes`);
+  const headerEnd = 8 + Number(n);
+  let header: Record<string, unknown>;
+  try {
+    header = JSON.parse(buf.toString('utf8', 8, headerEnd)) as Record<string, unknown>;
+  } catch (e) {
+    throw new Error(`has a header that is not JSON (${(e as Error).message})`);
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new Error('has a header that is not a JSON object');
+  const dataLen = buf.length - headerEnd;
+  const metadata = (header.__metadata__ ?? {}) as Record<string, string>;
+  const entries: { name: string; dtype: Dtype; shape: number[]; begin: number; end: number }[] = [];
+  for (const [name, raw] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    const e = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (e.dtype !== 'F32' && e.dtype !== 'I32') throw new Error(`tensor '${name}' has dtype ${JSON.stringify(e.dtype)}; checkpoints hold F32 and I32 only`);
+    if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) throw new Error(`tensor '${name}' has an invalid shape ${JSON.stringify(e.shape)}`);
+    const off = e.data_offsets;
+    if (!Array.isArray(off) || off.length !== 2 || !off.every((o) => Number.isInteger(o) && o >= 0) || off[0] > off[1]) {
+      throw new Error(`tensor '${name}' has invalid data_offsets ${JSON.stringify(off)}`);
+    }
+    const shape = e.shape as number[];
+    if (off[1] - off[0] !== numel(shape) * DTYPE_BYTES[e.dtype]) {
+      throw new Error(`tensor '${name}' of shape [${shape}] needs ${numel(shape) * DTYPE_BYTES[e.dtype]} bytes, its offsets give ${off[1] - off[0]}`);
+    }
+    entries.push({ name, dtype: e.dtype, shape, begin: off[0], end: off[1] });
+  }
+  entries.sort((a, b) => a.begin - b.begin);
+  let expected = 0;
+  for (const e of entries) {
+    if (e.begin !== expected) throw new Error(`tensor '${e.name}' starts at byte ${e.begin} of the data, expected ${expected} (the data has holes or overlaps)`);
+    expected = e.end;
+  }
+  if (expected !== dataLen) throw new Error(`has ${dataLen} bytes of tensor data but its header accounts for ${expected} (truncated or padded)`);
+  const tensors = new Map<string, NamedTensor>();
+  for (const e of entries) {
+    const count = (e.end - e.begin) / 4;
+    const data = e.dtype === 'F32' ? new Float32Array(count) : new Int32Array(count); // a copy: aligned, and not tied to the file buffer
+    new Uint8Array(data.buffer).set(buf.subarray(headerEnd + e.begin, headerEnd + e.end));
+    tensors.set(e.name, { name: e.name, dtype: e.dtype, shape: e.shape, data });
+  }
+  return { tensors, metadata };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// saving
+
+export type ParamsInput = ParamStore | Map<string, tf.Tensor> | Record<string, tf.Tensor>;
+/** An AdamW (or anything with exportState) or the state it exported. */
+export type OptimizerInput = AdamWState | { exportState(): Promise<AdamWState> };
+
+export interface CheckpointInput {
+  step: number;
+  tokensSeen?: number;
+  params: ParamsInput;
+  optimizer?: OptimizerInput | null;
+  /** RNG state(s), e.g. { sampler: rng.state, dropoutSeed } */
+  rng?: JsonValue;
+  /** where the data loader continues, e.g. { epoch, index } */
+  dataPosition?: JsonValue;
+  /** validation loss at this step, when an eval ran; decides 'best' */
+  valLoss?: number | null;
+  extra?: Record<string, JsonValue>;
+}
+
+/** A checkpoint's content as plain data, read off the tensors: training may go on while it is written. */
+export interface CheckpointSnapshot {
+  step: number;
+  tokensSeen: number;
+  params: Map<string, SerializedTensor>;
+  optimizer: AdamWState | null;
+  rng: JsonValue;
+  dataPosition: JsonValue;
+  valLoss: number | null;
+  extra: Record<string, JsonValue>;
+}
+
+function paramEntries(params: ParamsInput): [string, tf.Tensor][] {
+  if (params instanceof ParamStore) return [...params.variables];
+  if (params instanceof Map) return [...params];
+  return Object.entries(params);
+}
+
+/** Reads the tensors' values now; await it before the next optimizer step changes them. */
+export async function snapshotCheckpoint(input: CheckpointInput): Promise<CheckpointSnapshot> {
+  if (!Number.isInteger(input.step) || input.step < 0) throw new Error(`checkpoint step ${input.step} must be a non-negative integer`);
+  const params = new Map<string, SerializedTensor>();
+  for (const [name, t] of paramEntries(input.params)) {
+    if (t.dtype !== 'float32') throw new Error(`checkpoint: parameter '${name}' is ${t.dtype}; only float32 parameters are saved`);
+    params.set(name, { shape: t.shape.slice(), data: (await t.data()) as Float32Array });
+  }
+  const opt = input.optimizer;
+  const optimizer = opt == null ? null : 'exportState' in opt ? await opt.exportState() : opt;
+  return {
+    step: input.step,
+    tokensSeen: input.tokensSeen ?? 0,
+    params,
+    optimizer,
+    rng: input.rng ?? null,
+    dataPosition: input.dataPosition ?? null,
+    valLoss: input.valLoss ?? null,
+    extra: input.extra ?? {},
+  };
+}
+
+export interface SaveOptions {
+  /** keep this many of the newest checkpoints, this one included (and the best one besides); default: keep all */
+  keepLast?: number;
+  /** force this checkpoint to be (or not be) 'best'; default: it is when its valLoss beats best.json's */
+  best?: boolean;
+  /** test hook: called between the steps of a save, to prove that a crash at any of them is harmless */
+  onPhase?: (phase: SavePhase) => void | Promise<void>;
+}
+export type SavePhase = 'temp-written' | 'renamed' | 'last-written' | 'best-written' | 'rotated';
+
+export interface SavedCheckpoint {
+  name: string;
+  dir: string;
+  step: number;
+  isBest: boolean;
+  bestValLoss: number | null;
+  /** checkpoints deleted by rotation */
+  removed: string[];
+}
+
+/** Streams chunks into a new file, fsyncs it, and returns its size and SHA-256. */
+async function writeChunks(file: string, chunks: Buffer[]): Promise<{ bytes: number; sha256: string }> {
+  const hash = crypto.createHash('sha256');
+  const fh = await fsp.open(file, 'wx');
+  let bytes = 0;
+  try {
+    for (const c of chunks) {
+      hash.update(c);
+      let off = 0;
+      while (off < c.length) off += (await fh.write(c, off, c.length - off)).bytesWritten;
+      bytes += c.length;
+    }
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  return { bytes, sha256: hash.digest('hex') };
+}
+
+async function writeTensorFile(dir: string, file: string, tensors: NamedTensor[], metadata: Record<string, string>): Promise<CheckpointFile> {
+  const { bytes, sha256 } = await writeChunks(path.join(dir, file), safetensorsChunks(tensors, metadata));
+  return { file, bytes, sha256, tensors: tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape })) };
+}
+
+/** Renames a folder entry to a temporary name, then deletes it: a half-deleted checkpoint is never visible. */
+async function removeEntry(target: string): Promise<void> {
+  const trash = tempPathFor(target);
+  try {
+    await fsp.rename(target, trash);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  await fsyncDir(path.dirname(target));
+  await fsp.rm(trash, { recursive: true, force: true });
+}
+
+/** Writes a snapshot as `checkpoints/step-<N>/`, updates last.json (and best.json), then rotates. */
+export async function writeCheckpoint(runDir: string, snap: CheckpointSnapshot, opts: SaveOptions = {}): Promise<SavedCheckpoint> {
+  const root = checkpointsDir(runDir);
+  await fsp.mkdir(root, { recursive: true });
+  const name = checkpointName(snap.step);
+  const final = path.join(root, name);
+  const prevBest = await readPointer(runDir, 'best');
+  const isBest = opts.best ?? (snap.valLoss !== null && Number.isFinite(snap.valLoss) && (prevBest === null || prevBest.valLoss === null || snap.valLoss < prevBest.valLoss));
+  const bestValLoss = isBest ? snap.valLoss : prevBest?.valLoss ?? null;
+
+  const tmp = tempPathFor(final);
+  await fsp.mkdir(tmp);
+  try {
+    const modelTensors: NamedTensor[] = [...snap.params].map(([n, t]) => ({ name: n, dtype: 'F32', shape: t.shape, data: t.data }));
+    // 'pt' is what Hugging Face loaders expect in the metadata of a model.safetensors
+    const model = await writeTensorFile(tmp, MODEL_FILE, modelTensors, { format: 'pt' });
+    let optimizer: CheckpointFile | undefined;
+    if (snap.optimizer) {
+      const o = snap.optimizer;
+      const names = Object.keys(o.m);
+      const moments: NamedTensor[] = [
+        ...names.map((n): NamedTensor => ({ name: `optimizer.m.${n}`, dtype: 'F32', shape: o.m[n].shape, data: o.m[n].data })),
+        ...names.map((n): NamedTensor => {
+          if (!o.v[n]) throw new Error(`checkpoint: optimizer state has m but no v for '${n}'`);
+          return { name: `optimizer.v.${n}`, dtype: 'F32', shape: o.v[n].shape, data: o.v[n].data };
+        }),
+      ];
+      optimizer = await writeTensorFile(tmp, OPTIMIZER_FILE, moments, {});
+    }
+    const manifest: CheckpointManifest = {
+      format: CHECKPOINT_FORMAT,
+      version: CHECKPOINT_FORMAT_VERSION,
+      step: snap.step,
+      tokensSeen: snap.tokensSeen,
+      created: new Date().toISOString(),
+      files: { model, ...(optimizer ? { optimizer } : {}) },
+      optimizer: snap.optimizer ? { step: snap.optimizer.step } : null,
+      rng: snap.rng,
+      dataPosition: snap.dataPosition,
+      valLoss: snap.valLoss !== null && Number.isFinite(snap.valLoss) ? snap.valLoss : null,
+      bestValLoss,
+      extra: snap.extra,
+    };
+    const checked = CheckpointManifest.safeParse(manifest);
+    if (!checked.success) throw new Error(`checkpoint ${name}: refused to write an invalid manifest: ${formatIssues(checked.error)}`);
+    await writeAndSync(path.join(tmp, MANIFEST_FILE), jsonText(checked.data));
+    await fsyncDir(tmp);
+    await opts.onPhase?.('temp-written');
+    // a folder cannot be renamed over a non-empty one: move an older checkpoint of the same step aside first
+    await removeEntry(final);
+    await fsp.rename(tmp, final);
+  } catch (e) {
+    await fsp.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    throw e;
+  }
+  await fsyncDir(root);
+  await opts.onPhase?.('renamed');
+
+  const pointer: CheckpointPointer = { checkpoint: name, step: snap.step, valLoss: snap.valLoss !== null && Number.isFinite(snap.valLoss) ? snap.valLoss : null };
+  await writeJsonAtomic(path.join(root, LAST_POINTER), pointer);
+  await opts.onPhase?.('last-written');
+  if (isBest) {
+    await writeJsonAtomic(path.join(root, BEST_POINTER), pointer);
+    await opts.onPhase?.('best-written');
+  }
+
+  const removed: string[] = [];
+  if (opts.keepLast !== undefined) {
+    if (!Number.isInteger(opts.keepLast) || opts.keepLast < 1) throw new Error(`keepLast ${opts.keepLast} must be a positive integer`);
+    const protectedName = isBest ? name : prevBest?.checkpoint;
+    // steps beyond the one just written are leftovers of a branch the run abandoned: they go first
+    const older = (await listCheckpoints(runDir))
+      .filter((c) => c.name !== name)
+      .sort((a, b) => Number(a.step < snap.step) - Number(b.step < snap.step) || a.step - b.step);
+    // the newest keepLast (this one included) stay, and the best one stays whatever its age
+    for (const c of older.slice(0, Math.max(0, older.length - (opts.keepLast - 1)))) {
+      if (c.name === protectedName) continue;
+      await removeEntry(c.dir);
+      removed.push(c.name);
+    }
+    await opts.onPhase?.('rotated');
+  }
+  return { name, dir: final, step: snap.step, isBest, bestValLoss, removed };
+}
+
+/** snapshotCheckpoint then writeCheckpoint. */
+export async function saveCheckpoint(runDir: string, input: CheckpointInput, opts: SaveOptions = {}): Promise<SavedCheckpoint> {
+  return writeCheckpoint(runDir, await snapshotCheckpoint(input), opts);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// listing and loading
+
+export interface CheckpointEntry { name: string; step: number; dir: string }
+
+/** The checkpoint folders of a run, oldest step first; temporaries and other files are not checkpoints. */
+export async function listCheckpoints(runDir: string): Promise<CheckpointEntry[]> {
+  const root = checkpointsDir(runDir);
+  let entries: Dirent[];
+  try {
+    entries = await fsp.readdir(root, { withFileTypes: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  return entries
+    .filter((e) => e.isDirectory() && !isTempName(e.name) && NAME_RE.test(e.name))
+    .map((e) => ({ name: e.name, step: Number(NAME_RE.exec(e.name)![1]), dir: path.join(root, e.name) }))
+    .sort((a, b) => a.step - b.step || a.name.localeCompare(b.name));
+}
+
+/**
+ * Removes what an interrupted save or rotation left in checkpoints/ (hidden temporary folders and files).
+ * Call it from the process that is about to write checkpoints, never while another process writes them.
+ */
+export async function cleanCheckpointTemps(runDir: string): Promise<string[]> {
+  return removeStaleTemps(checkpointsDir(runDir));
+}
+
+/** last.json or best.json, or null when absent or unreadable (they are hints; the folders are the truth). */
+export async function readPointer(runDir: string, which: 'last' | 'best'): Promise<CheckpointPointer | null> {
+  try {
+    const raw = JSON.parse(await fsp.readFile(path.join(checkpointsDir(runDir), which === 'last' ? LAST_POINTER : BEST_POINTER), 'utf8')) as unknown;
+    const r = CheckpointPointer.safeParse(raw);
+    return r.success ? r.data : null;
+  } catch {
+    return null;
+  }
+}
+
+export interface LoadedCheckpoint {
+  name: string;
+  dir: string;
+  manifest: CheckpointManifest;
+  params: Map<string, SerializedTensor>;
+  /** AdamW's state as importState takes it, or null when saved without one */
+  optimizer: AdamWState | null;
+}
+
+async function readTensorFile(dir: string, spec: CheckpointFile): Promise<Map<string, NamedTensor>> {
+  const file = path.join(dir, spec.file);
+  let buf: Buffer;
+  try {
+    buf = await fsp.readFile(file);
+  } catch (e) {
+    throw new RunFileError(file, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); the checkpoint is incomplete, use an earlier one`);
+  }
+  if (buf.length !== spec.bytes) throw new RunFileError(file, `is ${buf.length} bytes, the manifest says ${spec.bytes}; the checkpoint is damaged, use an earlier one`);
+  const sha = crypto.createHash('sha256').update(buf).digest('hex');
+  if (sha !== spec.sha256) throw new RunFileError(file, 'does not match the SHA-256 in the manifest; its bytes changed after it was written, use an earlier checkpoint');
+  let tensors: Map<string, NamedTensor>;
+  try {
+    tensors = decodeSafetensors(buf).tensors;
+  } catch (e) {
+    throw new RunFileError(file, `${(e as Error).message}; the checkpoint is damaged, use an earlier one`);
+  }
+  if (tensors.size !== spec.tensors.length) throw new RunFileError(file, `holds ${tensors.size} tensors, the manifest lists ${spec.tensors.length}`);
+  for (const want of spec.tensors) {
+    const got = tensors.get(want.name);
+    if (!got) throw new RunFileError(file, `lacks tensor '${want.name}' that the manifest lists`);
+    if (got.dtype !== want.dtype || got.shape.join() !== want.shape.join()) {
+      throw new RunFileError(file, `tensor '${want.name}' is ${got.dtype}[${got.shape}], the manifest says ${want.dtype}[${want.shape}]`);
+    }
+  }
+  return tensors;
+}
+
+/** Reads a checkpoint folder and validates all of it; a RunFileError names the file and the problem. */
+export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
+  const name = path.basename(dir);
+  const mfile = path.join(dir, MANIFEST_FILE);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await fsp.readFile(mfile, 'utf8'));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new RunFileError(mfile, code === 'ENOENT' ? 'missing; this folder is not a complete checkpoint, use an earlier one' : `unreadable (${(e as Error).message}); use an earlier checkpoint`);
+  }
+  const r = CheckpointManifest.safeParse(raw);
+  if (!r.success) throw new RunFileError(mfile, `does not match the checkpoint format: ${formatIssues(r.error)}`);
+  const manifest = r.data;
+  const m = NAME_RE.exec(name);
+  if (m && Number(m[1]) !== manifest.step) throw new RunFileError(mfile, `says step ${manifest.step} but the folder is ${name}; rename the folder to ${checkpointName(manifest.step)}`);
+
+  const model = await readTensorFile(dir, manifest.files.model);
+  const params = new Map<string, SerializedTensor>();
+  for (const [n, t] of model) {
+    if (t.dtype !== 'F32') throw new RunFileError(path.join(dir, MODEL_FILE), `parameter '${n}' is ${t.dtype}; parameters are F32`);
+    params.set(n, { shape: t.shape, data: t.data as Float32Array });
+  }
+
+  let optimizer: AdamWState | null = null;
+  if (manifest.optimizer) {
+    const ofile = path.join(dir, OPTIMIZER_FILE);
+    if (!manifest.files.optimizer) throw new RunFileError(mfile, 'records an optimizer state but no optimizer file');
+    const moments = await readTensorFile(dir, manifest.files.optimizer);
+    optimizer = { step: manifest.optimizer.step, m: {}, v: {} };
+    for (const [n, t] of moments) {
+      const k = /^optimizer\.([mv])\.(.+)$/.exec(n);
+      if (!k) throw new RunFileError(ofile, `holds '${n}', which is not optimizer.m.<name> or optimizer.v.<name>`);
+      optimizer[k[1] as 'm' | 'v'][k[2]] = { shape: t.shape, data: t.data as Float32Array };
+    }
+    for (const [n, p] of params) {
+      for (const which of ['m', 'v'] as const) {
+        const s = optimizer[which][n];
+        if (!s) throw new RunFileError(ofile, `lacks optimizer.${which}.${n} for parameter '${n}'`);
+        if (s.shape.join() !== p.shape.join()) throw new RunFileError(ofile, `optimizer.${which}.${n} is [${s.shape}] but the parameter is [${p.shape}]`);
+      }
+    }
+  }
+  return { name, dir, manifest, params, optimizer };
+}
+
+/** Whether a checkpoint loads; the reason when it does not. */
+export async function validateCheckpoint(dir: string): Promise<{ ok: true; manifest: CheckpointManifest } | { ok: false; problem: string }> {
+  try {
+    return { ok: true, manifest: (await loadCheckpoint(dir)).manifest };
+  } catch (e) {
+    return { ok: false, problem: (e as Error).message };
+  }
+}
+
+/**
+ * The newest checkpoint of a run that loads and validates, or null. Invalid newer ones are skipped
+ * (onSkip hears which and why), never used.
+ */
+export async function latestValidCheckpoint(runDir: string, opts: { onSkip?: (name: string, problem: string) => void } = {}): Promise<LoadedCheckpoint | null> {
+  const all = await listCheckpoints(runDir);
+  for (const c of all.reverse()) {
+    try {
+      return await loadCheckpoint(c.dir);
+    } catch (e) {
+      opts.onSkip?.(c.name, (e as Error).message);
+    }
+  }
+  return null;
+}
+
+/**
+ * On resume from `step`: deletes the checkpoints of later steps (a branch the run abandons), so that a
+ * crash after the resume cannot bring them back as the 'latest'. Returns their names.
+ */
+export async function discardCheckpointsAfter(runDir: string, step: number): Promise<string[]> {
+  const later = (await listCheckpoints(runDir)).filter((c) => c.step > step);
+  for (const c of later) await removeEntry(c.dir);
+  const gone = new Set(later.map((c) => c.name));
+  // the pointers must not name what is gone: point them at the newest / best of what remains
+  const remaining = await listCheckpoints(runDir);
+  const root = checkpointsDir(runDir);
+  const last = await readPointer(runDir, 'last');
+  if (last && gone.has(last.checkpoint)) {
+    const newest = remaining.at(-1);
+    if (newest) await writeJsonAtomic(path.join(root, LAST_POINTER), await pointerTo(newest).catch(() => ({ checkpoint: newest.name, step: newest.step, valLoss: null })));
+    else await removeEntry(path.join(root, LAST_POINTER));
+  }
+  const best = await readPointer(runDir, 'best');
+  if (best && gone.has(best.checkpoint)) {
+    let winner: CheckpointPointer | null = null;
+    for (const c of remaining) {
+      const p = await pointerTo(c).catch(() => null);
+      if (p && p.valLoss !== null && (winner === null || p.valLoss < winner.valLoss!)) winner = p;
+    }
+    if (winner) await writeJsonAtomic(path.join(root, BEST_POINTER), winner);
+    else await removeEntry(path.join(root, BEST_POINTER));
+  }
+  return later.map((c) => c.name);
+}
+
+async function pointerTo(c: CheckpointEntry): Promise<CheckpointPointer> {
+  const m = CheckpointManifest.parse(JSON.parse(await fsp.readFile(path.join(c.dir, MANIFEST_FILE), 'utf8')));
+  return { checkpoint: c.name, step: m.step, valLoss: m.valLoss };
+}
+
+/**
+ * Puts a checkpoint's values into a model's parameters and, if given, an optimizer. The parameter sets
+ * must match exactly (same names, same shapes); nothing is changed unless everything matches.
+ */
+export function restoreCheckpoint(ck: LoadedCheckpoint, params: ParamsInput, optimizer?: { importState(s: AdamWState): void }): void {
+  const targets = paramEntries(params);
+  const where = path.join(ck.dir, MODEL_FILE);
+  for (const [n, t] of targets) {
+    if (!(t instanceof tf.Variable)) throw new Error(`restoreCheckpoint: parameter '${n}' is not a tf.Variable and cannot be assigned`);
+    const s = ck.params.get(n);
+    if (!s) throw new RunFileError(where, `has no parameter '${n}' that the model needs; was it saved from another model config?`);
+    if (s.shape.join() !== t.shape.join()) throw new RunFileError(where, `parameter '${n}' is [${s.shape}] but the model's is [${t.shape}]; was it saved from another model config?`);
+  }
+  const names = new Set(targets.map(([n]) => n));
+  for (const n of ck.params.keys()) {
+    if (!names.has(n)) throw new RunFileError(where, `holds parameter '${n}' that the model does not have; was it saved from another model config?`);
+  }
+  if (optimizer) {
+    if (!ck.optimizer) throw new RunFileError(path.join(ck.dir, MANIFEST_FILE), 'was saved without optimizer state; it can seed a new run but not resume this one');
+    optimizer.importState(ck.optimizer); // checks its own parameters and shapes before changing anything
+  }
+  for (const [n, t] of targets) {
+    const s = ck.params.get(n)!;
+    tf.tidy(() => (t as tf.Variable).assign(tf.tensor(s.data, s.shape, 'float32')));
+  }
+}

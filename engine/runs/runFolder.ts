@@ -1,0 +1,215 @@
+/**
+ * A run's folder, `<runsDir>/<RUN_ID>/`, and its run.json (schemas in common/runFolder.ts). The engine
+ * creates and updates it itself, so a run is complete whoever started it; the host lists the runs of an
+ * experiment with listRuns, where one unreadable run.json is reported and never hides the others.
+ */
+import type { Dirent } from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { z } from 'zod';
+import { RUN_FORMAT, RUN_FORMAT_VERSION, RunId, RunJson, type RunStatus } from '../../common/runFolder';
+import type { BackendInfo } from '../../common/backends';
+import type { SerializedError } from '../../common/errors';
+import { fsyncDir, removeStaleTemps, writeJsonAtomic, writeJsonAtomicSync } from './atomicWrite';
+
+export const RUN_JSON = 'run.json';
+export const METRICS_FILE = 'metrics.jsonl';
+export const CHECKPOINTS_DIR = 'checkpoints';
+
+/** A run-folder file that cannot be used; the message names the file and says what to do. */
+export class RunFileError extends Error {
+  constructor(readonly file: string, message: string) {
+    super(`${file}: ${message}`);
+    this.name = 'RunFileError';
+  }
+}
+
+/** zod issues as "field.path: message; …", the form every refusal in this project takes. */
+export function formatIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`).join('; ');
+}
+
+/** Sortable and readable: 20240501-123456-k3f9 (UTC time, then a random tail against collisions). */
+export function newRunId(now = new Date()): string {
+  const t = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `${t}-${Math.random().toString(36).slice(2, 6).padEnd(4, '0')}`;
+}
+
+export interface CreateRunOptions {
+  name: string;
+  /** the experiment's cell configs this run was started from, kept as a snapshot */
+  config: Record<string, unknown>;
+  backend: BackendInfo;
+  seed: number;
+  /** default: newRunId() */
+  id?: string;
+}
+
+/** The fields a trainer changes as it goes; format, id and creation time are fixed. */
+export type RunPatch = Partial<Omit<RunJson, 'format' | 'version' | 'id' | 'created' | 'updated'>>;
+
+async function readText(file: string, what: string): Promise<string> {
+  try {
+    return await fsp.readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new RunFileError(file, `missing; ${what}`);
+    throw new RunFileError(file, `cannot be read (${(e as Error).message})`);
+  }
+}
+
+/** Reads and validates run.json; a missing, unparsable or invalid file is a RunFileError that says why. */
+export async function readRunJson(runDir: string): Promise<RunJson> {
+  const file = path.join(runDir, RUN_JSON);
+  const text = await readText(file, 'this folder is not a run, or its creation was cut short; delete the folder if it holds nothing you need');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new RunFileError(file, `is not valid JSON (${(e as Error).message}); restore it from a backup or delete the run folder`);
+  }
+  const r = RunJson.safeParse(raw);
+  if (!r.success) {
+    const version = (raw as { version?: unknown } | null)?.version;
+    if (typeof version === 'number' && version > RUN_FORMAT_VERSION) {
+      throw new RunFileError(file, `was written by a newer Transformer Workbench (run format ${version}; this one reads ${RUN_FORMAT_VERSION}); update the workbench to open it`);
+    }
+    throw new RunFileError(file, `does not match the run format: ${formatIssues(r.error)}; fix the field or delete the run folder`);
+  }
+  return r.data;
+}
+
+/** One entry of listRuns: a run, or the reason its folder could not be read. */
+export type RunListing =
+  | { id: string; dir: string; ok: true; run: RunJson }
+  | { id: string; dir: string; ok: false; problem: string };
+
+/** Every run folder under `runsDir`, by id (so oldest first with generated ids). A missing runsDir has none. */
+export async function listRuns(runsDir: string): Promise<RunListing[]> {
+  let entries: Dirent[];
+  try {
+    entries = await fsp.readdir(runsDir, { withFileTypes: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  const ids = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
+  return Promise.all(ids.map(async (id): Promise<RunListing> => {
+    const dir = path.join(runsDir, id);
+    try {
+      const run = await readRunJson(dir);
+      if (run.id !== id) return { id, dir, ok: false, problem: `${path.join(dir, RUN_JSON)}: names run '${run.id}' but lies in folder '${id}'; rename the folder back to '${run.id}'` };
+      return { id, dir, ok: true, run };
+    } catch (e) {
+      return { id, dir, ok: false, problem: (e as Error).message };
+    }
+  }));
+}
+
+/** An open run folder: run.json in memory, every change written through atomically and in order. */
+export class RunFolder {
+  private state: RunJson;
+  private writes: Promise<void> = Promise.resolve();
+
+  private constructor(readonly dir: string, state: RunJson) {
+    this.state = state;
+  }
+
+  get id(): string { return this.state.id; }
+  /** a copy of run.json as last written (or being written) */
+  get json(): RunJson { return structuredClone(this.state); }
+  get checkpointsDir(): string { return path.join(this.dir, CHECKPOINTS_DIR); }
+  get metricsFile(): string { return path.join(this.dir, METRICS_FILE); }
+
+  /** Creates `<runsDir>/<id>/` with checkpoints/ and a run.json whose status is 'running'. */
+  static async create(runsDir: string, opts: CreateRunOptions): Promise<RunFolder> {
+    await fsp.mkdir(runsDir, { recursive: true });
+    const wanted = opts.id;
+    if (wanted !== undefined) {
+      const ok = RunId.safeParse(wanted);
+      if (!ok.success) throw new Error(`run id '${wanted}': ${ok.error.issues[0]?.message}`);
+    }
+    let id = wanted ?? newRunId();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await fsp.mkdir(path.join(runsDir, id));
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        if (wanted !== undefined) throw new RunFileError(path.join(runsDir, id), 'already exists; choose another run id or open that run to resume it');
+        if (attempt > 20) throw e;
+        id = newRunId();
+      }
+    }
+    const dir = path.join(runsDir, id);
+    await fsp.mkdir(path.join(dir, CHECKPOINTS_DIR));
+    const now = new Date().toISOString();
+    const state = RunJson.parse({
+      format: RUN_FORMAT,
+      version: RUN_FORMAT_VERSION,
+      id,
+      name: opts.name,
+      created: now,
+      updated: now,
+      status: 'running',
+      config: opts.config,
+      backend: opts.backend,
+      seed: opts.seed,
+      step: 0,
+      tokensSeen: 0,
+      bestValLoss: null,
+      lastCheckpoint: null,
+    } satisfies RunJson);
+    await writeJsonAtomic(path.join(dir, RUN_JSON), state);
+    await fsyncDir(runsDir);
+    return new RunFolder(dir, state);
+  }
+
+  /** Opens an existing run (to resume or to mark it), cleaning temporaries a crash left in its folder. */
+  static async open(runDir: string): Promise<RunFolder> {
+    const state = await readRunJson(runDir);
+    await removeStaleTemps(runDir);
+    await fsp.mkdir(path.join(runDir, CHECKPOINTS_DIR), { recursive: true });
+    return new RunFolder(runDir, state);
+  }
+
+  /**
+   * Applies `patch` and rewrites run.json atomically. Updates are written in the order they were made;
+   * an invalid patch is refused before anything is written.
+   */
+  update(patch: RunPatch): Promise<RunJson> {
+    let next: RunJson;
+    try {
+      next = this.next(patch);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    this.state = next;
+    const write = this.writes.then(() => writeJsonAtomic(path.join(this.dir, RUN_JSON), next));
+    this.writes = write.catch(() => undefined); // one failed write must not block the ones after it
+    return write.then(() => structuredClone(next));
+  }
+
+  /** The same, synchronously: for the last word of a process on its way out (an uncaught error, a signal). */
+  updateSync(patch: RunPatch): RunJson {
+    const next = this.next(patch);
+    this.state = next;
+    writeJsonAtomicSync(path.join(this.dir, RUN_JSON), next);
+    return structuredClone(next);
+  }
+
+  setStatus(status: RunStatus, error?: SerializedError): Promise<RunJson> {
+    return this.update({ status, ...(error ? { error } : {}) });
+  }
+
+  /** Resolves when every update made so far is on disk. */
+  async flush(): Promise<void> {
+    await this.writes;
+  }
+
+  private next(patch: RunPatch): RunJson {
+    const r = RunJson.safeParse({ ...this.state, ...patch, updated: new Date().toISOString() });
+    if (!r.success) throw new RunFileError(path.join(this.dir, RUN_JSON), `refused an update that would make it invalid: ${formatIssues(r.error)}`);
+    return r.data;
+  }
+}
