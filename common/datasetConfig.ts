@@ -106,7 +106,9 @@ export type CleaningConfig = z.output<typeof CleaningConfig>;
 export const DatasetConfig = z.object({
   source: DatasetSource,
   cleaning: CleaningConfig.default(CleaningConfig.parse({})),
-  validationFraction: z.number().min(0).max(0.9).default(0.1).describe('share of documents held out for validation (whole documents, stratified by label)'),
+  validationFraction: z.number().min(0).max(0.9).default(0.1).describe('share held out for validation'),
+  split: z.enum(['documents', 'tail']).default('documents').describe(
+    "documents: whole documents go to validation, chosen by seed and stratified by label. tail: the last validationFraction of each document's text (nanoGPT's contiguous 90/10 split of one text file)"),
   seed: z.number().int().min(0).default(0).describe('picks which documents go to validation; the same seed gives the same split'),
 }).strict();
 export type DatasetConfigInput = z.input<typeof DatasetConfig>;

@@ -19,7 +19,7 @@ export const MoeConfig = z.object({
   auxLossWeight: z.number().min(0).default(0.01).describe('weight of the load-balancing loss added to the training loss'),
 }).strict();
 
-const modelFields = z.object({
+export const ModelConfigFields = z.object({
   arch: Architecture,
   vocabSize: z.number().int().min(2).describe('size of the token vocabulary'),
   contextLength: z.number().int().min(1).describe('longest sequence the model accepts (n_positions / max_position_embeddings)'),
@@ -45,7 +45,8 @@ function divisors(n: number): number[] {
   return out;
 }
 
-export const ModelConfig = modelFields.superRefine((c, ctx) => {
+/** Cross-field checks, shared by the model config and the experiment's model cell. */
+export function checkModelConfig(c: z.infer<typeof ModelConfigFields> | Omit<z.infer<typeof ModelConfigFields>, 'vocabSize'>, ctx: z.RefinementCtx): void {
   const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
   if (c.dModel % c.nHeads !== 0) {
     issue('nHeads', `dModel ${c.dModel} is not divisible by nHeads ${c.nHeads}; choose nHeads among ${divisors(c.dModel).join(', ')}, … or change dModel to a multiple of ${c.nHeads}`);
@@ -61,7 +62,9 @@ export const ModelConfig = modelFields.superRefine((c, ctx) => {
   if (c.arch === 'gpt' && c.numLabels === undefined && c.typeVocabSize !== 2) {
     issue('typeVocabSize', 'token types are a bert feature; remove typeVocabSize for a gpt model');
   }
-});
+}
+
+export const ModelConfig = ModelConfigFields.superRefine(checkModelConfig);
 export type ModelConfigInput = z.input<typeof ModelConfig>;
 export type ModelConfig = z.output<typeof ModelConfig>;
 

@@ -13,7 +13,7 @@ import { cacheKey, defaultCacheDir, readCacheEntry, writeCacheEntry } from './ca
 import { cleanDocuments } from './clean';
 import { cutAt, splitSentences } from './sentences';
 import { describeSource, readSource, refuse, sourceIdentity } from './sources';
-import { splitDocuments } from './split';
+import { splitDocuments, splitTails } from './split';
 import type { DatasetTokenizer, RawDocument, TextDocument, TokenizedSplit } from './types';
 
 export type { DatasetTokenizer, TextDocument, TokenizedSplit } from './types';
@@ -107,13 +107,15 @@ export async function loadTextDataset(input: DatasetConfigInput | DatasetConfig,
   if (!docs.length) {
     refuse(`${where}: no document is left after cleaning (of ${raw.length} read: ${describeCleaning(report)}); check the file's content or lower cleaning.minChars`, 'path');
   }
-  if (config.validationFraction > 0 && docs.length < 2) {
+  if (config.validationFraction > 0 && config.split === 'documents' && docs.length < 2) {
     const hint = config.source.kind === 'file' || config.source.kind === 'folder' ? "set source.unit to 'paragraph' or 'line', or " : 'add documents or ';
-    refuse(`${where}: only 1 document is left after cleaning, and the train/validation split keeps documents whole; ${hint}set validationFraction to 0`, 'path');
+    refuse(`${where}: only 1 document is left after cleaning, and the train/validation split keeps documents whole; ${hint}set split to 'tail', or set validationFraction to 0`, 'path');
   }
   opts.onProgress?.({ phase: 'split', done: 0, total: docs.length });
   const textDocs = docs.map(toTextDocument);
-  const { train, validation } = splitDocuments(textDocs, config.validationFraction, config.seed);
+  const { train, validation } = config.split === 'tail'
+    ? splitTails(textDocs, config.validationFraction)
+    : splitDocuments(textDocs, config.validationFraction, config.seed);
   const labels: DatasetStats['labels'] = {};
   for (const [side, list] of [['train', train], ['validation', validation]] as const) {
     for (const d of list) {
@@ -220,6 +222,7 @@ export async function loadTokenizedDataset(input: DatasetConfigInput | DatasetCo
       source: await sourceIdentity(config.source, opts.baseDir),
       cleaning: config.cleaning,
       validationFraction: config.validationFraction,
+      split: config.split,
       seed: config.seed,
       tokenizer: tokenizer.id,
     };

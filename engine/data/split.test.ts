@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { splitDocuments } from './split';
+import { splitDocuments, splitTails } from './split';
 
 const docs = Array.from({ length: 200 }, (_, i) => ({ id: `doc${i}`, ...(i % 10 === 0 ? {} : { label: `g${i % 4}` }) }));
 const ids = (l: { id: string }[]) => l.map((d) => d.id);
@@ -45,4 +45,15 @@ test('small datasets: both sides get a document; fraction 0 keeps all for traini
   const t = splitDocuments(singles, 0.9, 0);
   assert.ok(t.train.length === 1 && t.validation.length === 1);
   assert.deepEqual(splitDocuments(two, 0, 0), { train: two, validation: [] });
+});
+
+test('tail split (nanoGPT contiguous): cuts each document at (1 - fraction) of its characters, exactly', () => {
+    const doc = { id: 'play', sentences: ['To be, ', 'or not to be: ', 'that is the question.'] };
+    const text = doc.sentences.join('');
+    const { train, validation } = splitTails([doc], 0.25);
+    const cut = Math.floor(text.length * 0.75);
+    assert.equal(train[0].sentences.join(''), text.slice(0, cut));
+    assert.equal(validation[0].sentences.join(''), text.slice(cut));
+    assert.equal(validation[0].id, 'play#val');
+    assert.deepEqual(splitTails([doc], 0).validation, []);
 });

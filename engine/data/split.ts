@@ -37,3 +37,28 @@ export function splitDocuments<T extends Splittable>(docs: T[], fraction: number
   if (val.size === docs.length) val.delete([...val].sort(byRank)[val.size - 1]);
   return { train: docs.filter((d) => !val.has(d)), validation: docs.filter((d) => val.has(d)) };
 }
+
+/**
+ * The contiguous split of nanoGPT: the text of each document is cut at (1 − fraction) of its characters;
+ * what comes before stays in train, the rest goes to validation (ids get '#val'). Sentences are kept whole
+ * except the one the cut falls in, which is cut in two.
+ */
+export function splitTails<T extends { id: string; label?: string; sentences: string[] }>(docs: T[], fraction: number): { train: T[]; validation: T[] } {
+  if (fraction <= 0) return { train: docs.slice(), validation: [] };
+  const train: T[] = [];
+  const validation: T[] = [];
+  for (const d of docs) {
+    const chars = d.sentences.reduce((n, s) => n + s.length, 0);
+    let rest = Math.floor(chars * (1 - fraction)); // characters that stay in train
+    const head: string[] = [];
+    const tail: string[] = [];
+    for (const s of d.sentences) {
+      if (rest >= s.length) { head.push(s); rest -= s.length; continue; }
+      if (rest > 0) { head.push(s.slice(0, rest)); tail.push(s.slice(rest)); rest = 0; continue; }
+      tail.push(s);
+    }
+    if (head.length) train.push({ ...d, sentences: head });
+    if (tail.length) validation.push({ ...d, id: `${d.id}#val`, sentences: tail });
+  }
+  return { train, validation };
+}

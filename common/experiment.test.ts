@@ -1,0 +1,33 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { EXPERIMENT_FORMAT, EXPERIMENT_VERSION, cellOf, parseExperiment } from './experiment';
+
+const minimal = {
+  format: EXPERIMENT_FORMAT, version: EXPERIMENT_VERSION, name: 'tiny',
+  cells: [
+    { id: 'n', kind: 'notes', markdown: '# hi' },
+    { id: 'd', kind: 'dataset', dataset: { source: { kind: 'brown' } }, tokenizer: { kind: 'wordpiece', vocabSize: 4000 } },
+    { id: 'm', kind: 'model', model: { arch: 'bert', contextLength: 64, dModel: 64, nHeads: 2, nLayers: 2 } },
+    { id: 'p', kind: 'pretrain', pretrain: { steps: 10 } },
+  ],
+};
+
+describe('experiment files', () => {
+  it('parse with defaults filled and vocabSize left to the tokenizer', () => {
+    const r = parseExperiment(minimal);
+    assert.ok(r.ok, r.ok ? '' : r.error);
+    assert.equal(cellOf(r.value, 'model')?.model.vocabSize, undefined);
+    assert.equal(cellOf(r.value, 'pretrain')?.pretrain.optimizer.lr, 1e-3);
+    assert.deepEqual(cellOf(r.value, 'pretrain')?.runs, []);
+  });
+
+  it('refuse other formats, newer versions and bad cells with the path and the fix', () => {
+    const bad = (patch: object) => { const r = parseExperiment({ ...minimal, ...patch }); assert.equal(r.ok, false); return (r as { error: string }).error; };
+    assert.match(bad({ format: 'something' }), /not a Transformer Workbench experiment/);
+    assert.match(bad({ version: EXPERIMENT_VERSION + 1 }), /newer Transformer Workbench .* update the app/);
+    assert.match(bad({ cells: [{ ...minimal.cells[2], model: { arch: 'bert', contextLength: 64, dModel: 64, nHeads: 3, nLayers: 2 } }] }), /^cells\.0\.model\.nHeads: dModel 64 is not divisible by nHeads 3/);
+    assert.match(bad({ cells: [minimal.cells[0], minimal.cells[0]] }), /cell id 'n' is used twice/);
+    assert.match(bad({ cells: [{ id: 'x', kind: 'teleport' }] }), /^cells\.0\.kind/);
+    assert.equal(parseExperiment([1, 2]).ok, false);
+  });
+});

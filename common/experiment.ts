@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import { DatasetConfig } from './datasetConfig';
+import { ModelConfigFields, checkModelConfig } from './modelConfig';
+import { PretrainConfig } from './pretrainConfig';
+import { TokenizerConfig } from './tokenizerConfig';
+
+/**
+ * The experiment file, `NAME.experiment.json`: a versioned document holding an ordered list of cells —
+ * notes, dataset, model, pretrain, and later attention, compress, evaluate, export — each with its config
+ * and references to its results. Runs live beside it in `NAME.runs/RUN_ID/`. An older version of the
+ * format is migrated on open; a newer one is refused with a message, never guessed at.
+ */
+export const EXPERIMENT_FORMAT = 'transformer-workbench.experiment';
+export const EXPERIMENT_VERSION = 1;
+
+const CellId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'a cell id is letters, digits, _ and -');
+const cellBase = { id: CellId, title: z.string().max(200).optional(), collapsed: z.boolean().optional() };
+
+/** What a finished or running pretraining left behind: enough to list it without opening its folder. */
+export const RunRef = z.object({
+  runId: z.string(),
+  status: z.string(),
+  step: z.number().int().min(0).optional(),
+  finalTrainLoss: z.number().nullable().optional(),
+  finalValLoss: z.number().nullable().optional(),
+}).strict();
+
+export const NotesCell = z.object({ ...cellBase, kind: z.literal('notes'), markdown: z.string().max(1_000_000).default('') }).strict();
+
+export const DatasetCell = z.object({
+  ...cellBase,
+  kind: z.literal('dataset'),
+  dataset: DatasetConfig,
+  tokenizer: TokenizerConfig,
+}).strict();
+
+/** The model cell may leave vocabSize out: it then comes from the dataset cell's trained tokenizer. */
+export const ModelCellConfig = ModelConfigFields.extend({ vocabSize: ModelConfigFields.shape.vocabSize.optional() }).superRefine(checkModelConfig);
+export const ModelCell = z.object({ ...cellBase, kind: z.literal('model'), model: ModelCellConfig }).strict();
+
+export const PretrainCell = z.object({
+  ...cellBase,
+  kind: z.literal('pretrain'),
+  pretrain: PretrainConfig,
+  runs: z.array(RunRef).default([]),
+}).strict();
+
+export const Cell = z.discriminatedUnion('kind', [NotesCell, DatasetCell, ModelCell, PretrainCell]);
+export type Cell = z.output<typeof Cell>;
+export type CellKind = Cell['kind'];
+
+export const Experiment = z.object({
+  format: z.literal(EXPERIMENT_FORMAT),
+  version: z.literal(EXPERIMENT_VERSION),
+  name: z.string().min(1).max(200),
+  description: z.string().max(10_000).optional(),
+  cells: z.array(Cell).max(500),
+}).strict().superRefine((e, ctx) => {
+  const seen = new Set<string>();
+  e.cells.forEach((c, i) => {
+    if (seen.has(c.id)) ctx.addIssue({ code: 'custom', path: ['cells', i, 'id'], message: `cell id '${c.id}' is used twice; give each cell its own id` });
+    seen.add(c.id);
+  });
+});
+export type ExperimentInput = z.input<typeof Experiment>;
+export type Experiment = z.output<typeof Experiment>;
+
+export type ParseResult<T> = { ok: true; value: T; migratedFrom?: number } | { ok: false; error: string };
+
+/**
+ * Migrations from each older version to the next; none yet (version 1 is the first). Each takes the raw
+ * document of version N and returns one of version N+1.
+ */
+const MIGRATIONS: Record<number, (doc: Record<string, unknown>) => Record<string, unknown>> = {};
+
+/** Reads an experiment document: checks the format, migrates older versions, validates every cell. */
+export function parseExperiment(raw: unknown): ParseResult<Experiment> {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, error: 'an experiment file holds one JSON object' };
+  let doc = raw as Record<string, unknown>;
+  if (doc.format !== EXPERIMENT_FORMAT) {
+    return { ok: false, error: `format is ${JSON.stringify(doc.format)}, not '${EXPERIMENT_FORMAT}': this is not a Transformer Workbench experiment` };
+  }
+  const version = doc.version;
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) return { ok: false, error: `version ${JSON.stringify(version)} is not a format version (a whole number from 1)` };
+  if (version > EXPERIMENT_VERSION) {
+    return { ok: false, error: `the file is format version ${version}, written by a newer Transformer Workbench (this one reads up to ${EXPERIMENT_VERSION}); update the app to open it` };
+  }
+  for (let v = version; v < EXPERIMENT_VERSION; v++) doc = { ...MIGRATIONS[v](doc), version: v + 1 };
+  const r = Experiment.safeParse(doc);
+  if (!r.success) {
+    return { ok: false, error: r.error.issues.map((i) => `${i.path.map(String).join('.') || '(file)'}: ${i.message}`).join('\n') };
+  }
+  return { ok: true, value: r.data, ...(version < EXPERIMENT_VERSION ? { migratedFrom: version } : {}) };
+}
+
+/** The first cell of a kind, or undefined. */
+export function cellOf<K extends CellKind>(e: Experiment, kind: K): Extract<Cell, { kind: K }> | undefined {
+  return e.cells.find((c): c is Extract<Cell, { kind: K }> => c.kind === kind);
+}
