@@ -5,8 +5,9 @@ import { BackendRequest } from './backends';
  * How a model is pretrained: objective, optimizer, schedule, batch shape, evaluation and checkpoints.
  * Defaults are nanoGPT's shakespeare_char CPU recipe (the PyTorch baseline of ../shared/reference).
  */
-export const Objective = z.enum(['causal-lm', 'mlm', 'mlm-nsp', 'classification'])
-  .describe('causal-lm: next token (gpt). mlm: masked tokens (bert). mlm-nsp: masked tokens + next-sentence prediction (bert). classification: a label per sequence.');
+export const Objective = z.enum(['causal-lm', 'mlm', 'mlm-nsp'])
+  .describe('causal-lm: next token (gpt). mlm: masked tokens (bert). mlm-nsp: masked tokens + next-sentence prediction (bert).');
+export type Objective = z.infer<typeof Objective>;
 
 export const OptimizerConfig = z.object({
   lr: z.number().positive().default(1e-3).describe('peak learning rate'),

@@ -47,6 +47,9 @@ export interface BackendOptions {
   threads?: number;
 }
 
+// TF.js's warnings only advise on backend choice ("install tfjs-node"), which this module makes and reports itself.
+tf.env().set('PROD', true);
+
 async function activate(name: BackendName, opts: BackendOptions): Promise<BackendInfo> {
   const c = CANDIDATES[name];
   await c.load();

@@ -1,11 +1,66 @@
 /**
- * One optimisation step: loss and gradients of every parameter, global-norm clipping, AdamW.
- * Everything it allocates is released before it returns (a test holds tf.memory().numTensors flat).
+ * One optimisation step, in two halves so that the trainer can look at the loss before any weight moves:
+ * gradients of every parameter averaged over the micro-batches (gradient accumulation), then global-norm
+ * clipping and AdamW. Everything allocated is released (a test holds tf.memory().numTensors flat).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Batch, Objective, TransformerModel } from '../models/types';
 import type { AdamW } from './adamw';
 import { clipGradNorm, globalNorm } from './clip';
+
+export interface Gradients {
+  /** mean loss over the micro-batches */
+  loss: number;
+  /** by parameter name; the caller disposes them (applyUpdate does) */
+  grads: Record<string, tf.Tensor>;
+}
+
+/** Mean loss and mean gradients over `batches` (one micro-batch: plain backprop). */
+export function computeGradients(model: TransformerModel, batches: Batch[], objective?: Objective): Gradients {
+  const params = [...model.variables];
+  const vars = params.map(([, v]) => v);
+  let sum: Record<string, tf.Tensor> | null = null;
+  let loss = 0;
+  for (const batch of batches) {
+    const { value, grads } = tf.variableGrads(() => model.loss(batch, objective, { training: true }).loss, vars);
+    loss += value.dataSync()[0];
+    value.dispose();
+    if (!sum) {
+      sum = {};
+      for (const [name, v] of params) sum[name] = grads[v.name];
+    } else {
+      for (const [name, v] of params) {
+        const next = tf.add(sum[name], grads[v.name]);
+        tf.dispose([sum[name], grads[v.name]]);
+        sum[name] = next;
+      }
+    }
+  }
+  if (!sum) throw new Error('computeGradients needs at least one batch');
+  if (batches.length > 1) {
+    for (const name of Object.keys(sum)) {
+      const mean = tf.div(sum[name], batches.length);
+      sum[name].dispose();
+      sum[name] = mean;
+    }
+  }
+  return { loss: loss / batches.length, grads: sum };
+}
+
+/** Clips (when clipNorm > 0) and applies AdamW at `lr`; disposes the gradients. Returns the norm before clipping. */
+export function applyUpdate(optimizer: AdamW, grads: Record<string, tf.Tensor>, lr: number, clipNorm?: number): number {
+  let gradNorm: number;
+  if (clipNorm) {
+    gradNorm = clipGradNorm(grads, clipNorm);
+  } else {
+    const n = globalNorm(Object.values(grads));
+    gradNorm = n.dataSync()[0];
+    n.dispose();
+  }
+  optimizer.step(grads, lr);
+  tf.dispose(Object.values(grads));
+  return gradNorm;
+}
 
 export interface StepOptions {
   lr: number;
@@ -20,21 +75,8 @@ export interface StepResult {
   gradNorm: number;
 }
 
+/** computeGradients + applyUpdate on one batch. */
 export function trainStep(model: TransformerModel, optimizer: AdamW, batch: Batch, opts: StepOptions): StepResult {
-  const params = [...model.variables];
-  const { value, grads } = tf.variableGrads(() => model.loss(batch, opts.objective, { training: true }).loss, params.map(([, v]) => v));
-  const named: Record<string, tf.Tensor> = {};
-  for (const [name, v] of params) named[name] = grads[v.name];
-  let gradNorm: number;
-  if (opts.clipNorm) {
-    gradNorm = clipGradNorm(named, opts.clipNorm);
-  } else {
-    const n = globalNorm(Object.values(named));
-    gradNorm = n.dataSync()[0];
-    n.dispose();
-  }
-  optimizer.step(named, opts.lr);
-  const loss = value.dataSync()[0];
-  tf.dispose([value, ...Object.values(named)]);
-  return { loss, gradNorm };
+  const { loss, grads } = computeGradients(model, [batch], opts.objective);
+  return { loss, gradNorm: applyUpdate(optimizer, grads, opts.lr, opts.clipNorm) };
 }

@@ -1,0 +1,201 @@
+/**
+ * The headless command line: the same trainer the notebook drives, without the UI.
+ *
+ *   workbench train [EXPERIMENT_FILE] [--data FILE] [--steps N] [--backend NAME] [--out DIR] [--json]
+ *   workbench resume RUN_DIR [--backend NAME] [--json]
+ *   workbench runs [EXPERIMENT_FILE | RUNS_DIR] [--json]
+ *
+ * With no experiment file, `train` runs the built-in example: a small BERT pretrained with MLM + NSP on
+ * the Brown corpus. Bad arguments print the usage and exit 2; a failed run exits 1; never a stack trace.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { BackendRequest } from '../../common/backends';
+import { EngineError } from '../../common/errors';
+import { cellOf, parseExperiment, type Experiment } from '../../common/experiment';
+import { listRuns } from '../runs/runFolder';
+import { Trainer, type RunSummary, type TrainerEvent } from '../training/trainer';
+import { ProgressView } from './progress';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const DEFAULT_EXPERIMENT = path.join(repoRoot, 'experiments/brown-bert-mini.experiment.json');
+
+const USAGE = `usage:
+  workbench train [EXPERIMENT_FILE] [--data FILE] [--steps N] [--backend auto|node-gpu|node|wasm|cpu] [--out DIR] [--json]
+      pretrain the experiment's model (default: ${path.relative(process.cwd(), DEFAULT_EXPERIMENT) || DEFAULT_EXPERIMENT});
+      --data replaces the dataset's source with a text file, --out is where run folders go
+      (default: NAME.runs/ beside the experiment), --json prints one JSON object per line
+  workbench resume RUN_DIR [--backend NAME] [--json]
+      continue a stopped or crashed run from its newest valid checkpoint
+  workbench runs [EXPERIMENT_FILE | RUNS_DIR] [--json]
+      list the runs of an experiment`;
+
+class UsageError extends Error {}
+
+function usage(message: string): never {
+  throw new UsageError(message);
+}
+
+function positiveInt(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) usage(`${flag} must be a whole number ≥ 1, not '${v}'`);
+  return n;
+}
+
+function backendFlag(v: string | undefined): BackendRequest | undefined {
+  if (v === undefined) return undefined;
+  const r = BackendRequest.safeParse(v);
+  if (!r.success) usage(`--backend must be one of auto, node-gpu, node, wasm, cpu; not '${v}'`);
+  return r.data;
+}
+
+export function readExperiment(file: string): Experiment {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new EngineError('INVALID_CONFIG', `${file}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check the path`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new EngineError('INVALID_CONFIG', `${file}: is not valid JSON (${(e as Error).message})`);
+  }
+  const r = parseExperiment(raw);
+  if (!r.ok) throw new EngineError('INVALID_CONFIG', `${file}:\n${r.error}`);
+  return r.value;
+}
+
+/** Where an experiment's runs live: NAME.runs/ beside NAME.experiment.json. */
+export function runsDirOf(experimentFile: string): string {
+  const base = path.basename(experimentFile).replace(/\.experiment\.json$|\.json$/, '');
+  return path.join(path.dirname(experimentFile), `${base}.runs`);
+}
+
+type Printer = (e: TrainerEvent) => void;
+
+function printerFor(json: boolean): { onEvent: Printer; done(summary: RunSummary): void } {
+  if (json) {
+    return {
+      onEvent: (e) => { if (e.type !== 'progress') process.stdout.write(`${JSON.stringify(e)}\n`); },
+      done: (summary) => process.stdout.write(`${JSON.stringify({ type: 'summary', ...summary })}\n`),
+    };
+  }
+  const view = new ProgressView(process.stderr);
+  return { onEvent: (e) => view.event(e), done: (summary) => view.summary(summary) };
+}
+
+/** SIGINT / SIGTERM stop the run after its current step, with a checkpoint; a second one exits at once. */
+function stopOnSignals(trainer: Trainer): () => void {
+  let signals = 0;
+  const handler = (sig: NodeJS.Signals) => {
+    signals += 1;
+    if (signals > 1) process.exit(130);
+    process.stderr.write(`\n${sig}: stopping after this step (a checkpoint is written; \`workbench resume ${trainer.runDir}\` continues). Press again to quit at once.\n`);
+    trainer.stop();
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => { process.off('SIGINT', handler); process.off('SIGTERM', handler); };
+}
+
+async function train(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args, allowPositionals: true, strict: true,
+    options: { data: { type: 'string' }, steps: { type: 'string' }, backend: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean', default: false } },
+  });
+  if (positionals.length > 1) usage(`train takes one experiment file, not ${positionals.length}`);
+  const file = path.resolve(positionals[0] ?? DEFAULT_EXPERIMENT);
+  const steps = positiveInt('--steps', values.steps);
+  const backend = backendFlag(values.backend);
+  const experiment = readExperiment(file);
+  const datasetCell = cellOf(experiment, 'dataset');
+  const modelCell = cellOf(experiment, 'model');
+  const pretrainCell = cellOf(experiment, 'pretrain');
+  const missing = [!datasetCell && 'dataset', !modelCell && 'model', !pretrainCell && 'pretrain'].filter(Boolean);
+  if (missing.length) throw new EngineError('INVALID_CONFIG', `${file}: has no ${missing.join(', ')} cell; a run needs a dataset, a model and a pretrain cell`);
+  let dataset = datasetCell!.dataset;
+  if (values.data !== undefined) {
+    const data = path.resolve(values.data);
+    if (!fs.existsSync(data)) usage(`--data ${values.data}: no such file`);
+    dataset = { ...dataset, source: { ...(dataset.source.kind === 'file' ? dataset.source : { kind: 'file', unit: 'file' }), path: data } as typeof dataset.source };
+  }
+  const printer = printerFor(values.json);
+  const trainer = await Trainer.start(
+    { name: experiment.name, dataset, tokenizer: datasetCell!.tokenizer, model: modelCell!.model, pretrain: pretrainCell!.pretrain },
+    path.resolve(values.out ?? runsDirOf(file)),
+    { onEvent: printer.onEvent, baseDir: path.dirname(file), ...(backend ? { backend } : {}), ...(steps ? { steps } : {}) },
+  );
+  const release = stopOnSignals(trainer);
+  const summary = await trainer.run();
+  release();
+  printer.done(summary);
+  return summary.status === 'failed' ? 1 : 0;
+}
+
+async function resume(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: { backend: { type: 'string' }, json: { type: 'boolean', default: false } } });
+  if (positionals.length !== 1) usage('resume takes one run folder');
+  const dir = path.resolve(positionals[0]);
+  if (!fs.existsSync(path.join(dir, 'run.json'))) usage(`${positionals[0]}: not a run folder (it has no run.json)`);
+  const backend = backendFlag(values.backend);
+  const printer = printerFor(values.json);
+  const trainer = await Trainer.resume(dir, { onEvent: printer.onEvent, ...(backend ? { backend } : {}) });
+  const release = stopOnSignals(trainer);
+  const summary = await trainer.run();
+  release();
+  printer.done(summary);
+  return summary.status === 'failed' ? 1 : 0;
+}
+
+async function runs(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: { json: { type: 'boolean', default: false } } });
+  if (positionals.length > 1) usage('runs takes one experiment file or runs folder');
+  const target = path.resolve(positionals[0] ?? DEFAULT_EXPERIMENT);
+  const dir = target.endsWith('.json') ? runsDirOf(target) : target;
+  const list = await listRuns(dir);
+  if (values.json) {
+    for (const r of list) process.stdout.write(`${JSON.stringify(r.ok ? { id: r.id, dir: r.dir, status: r.run.status, step: r.run.step, bestValLoss: r.run.bestValLoss, backend: r.run.backend.name, created: r.run.created } : { id: r.id, dir: r.dir, problem: r.problem })}\n`);
+    return 0;
+  }
+  if (!list.length) {
+    process.stdout.write(`no runs in ${dir}\n`);
+    return 0;
+  }
+  process.stdout.write(`${'run'.padEnd(22)} ${'status'.padEnd(11)} ${'step'.padStart(7)} ${'best val'.padStart(9)}  backend  created\n`);
+  for (const r of list) {
+    if (!r.ok) { process.stdout.write(`${r.id.padEnd(22)} unreadable: ${r.problem}\n`); continue; }
+    const best = r.run.bestValLoss === null ? '-' : r.run.bestValLoss.toFixed(4);
+    process.stdout.write(`${r.id.padEnd(22)} ${r.run.status.padEnd(11)} ${String(r.run.step).padStart(7)} ${best.padStart(9)}  ${r.run.backend.name.padEnd(7)}  ${r.run.created}\n`);
+  }
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case undefined: return await train([]);
+      case 'train': return await train(rest);
+      case 'resume': return await resume(rest);
+      case 'runs': return await runs(rest);
+      case 'help': case '--help': case '-h':
+        process.stdout.write(`${USAGE}\n`);
+        return 0;
+      default: usage(`unknown command '${command}'`);
+    }
+  } catch (err) {
+    // parseArgs throws TypeErrors with codes like ERR_PARSE_ARGS_UNKNOWN_OPTION for bad flags
+    const code = (err as NodeJS.ErrnoException).code;
+    if (err instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
+      process.stderr.write(`workbench: ${(err as Error).message}\n${USAGE}\n`);
+      return 2;
+    }
+    process.stderr.write(`workbench: ${(err as Error).message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Evaluation on fixed batches: mean loss (and perplexity), plus masked-LM and next-sentence accuracy for
+ * BERT — all from one forward pass per batch, with no gradient recorded.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Objective } from '../../common/pretrainConfig';
+import { BERT } from '../models/bert/model';
+import { crossEntropy } from '../models/layers';
+import type { AnyModel } from '../models/registry';
+import { IGNORE } from './objectives';
+import { toBatch, type HostBatch } from './pretrainData';
+
+export interface EvalResult {
+  loss: number;
+  perplexity: number;
+  /** masked tokens predicted right, over all masked tokens (bert) */
+  mlmAccuracy?: number;
+  /** next-sentence labels predicted right (mlm-nsp) */
+  nspAccuracy?: number;
+}
+
+function argmaxRows(logits: tf.Tensor2D): Int32Array {
+  return tf.tidy(() => tf.argMax(logits, 1).dataSync() as Int32Array);
+}
+
+export function evaluate(model: AnyModel, batches: HostBatch[], objective: Objective): EvalResult {
+  let loss = 0;
+  let mlmRight = 0, mlmCount = 0, nspRight = 0, nspCount = 0;
+  for (const h of batches) {
+    tf.tidy(() => {
+      const batch = toBatch(h);
+      if (!(model instanceof BERT)) {
+        loss += model.loss(batch, objective === 'causal-lm' ? 'causal-lm' : objective).loss.dataSync()[0];
+        return;
+      }
+      const { hidden } = model.forward(batch);
+      const [B, T, d] = hidden.shape;
+      const rows: number[] = [];
+      const targets: number[] = [];
+      h.labels.forEach((l, i) => { if (l !== IGNORE) { rows.push(i); targets.push(l); } });
+      let batchLoss = 0;
+      if (rows.length) {
+        const logits = model.mlmLogitsRows(tf.gather(tf.reshape(hidden, [B * T, d]), tf.tensor1d(rows, 'int32')) as tf.Tensor2D);
+        batchLoss += crossEntropy(logits, tf.tensor1d(targets, 'int32')).dataSync()[0];
+        argmaxRows(logits).forEach((p, i) => { if (p === targets[i]) mlmRight++; });
+        mlmCount += rows.length;
+      }
+      if (objective === 'mlm-nsp' && h.nextSentenceLabels) {
+        const logits = model.nspLogits(hidden);
+        batchLoss += crossEntropy(logits, batch.nextSentenceLabels!).dataSync()[0];
+        argmaxRows(logits).forEach((p, i) => { if (p === h.nextSentenceLabels![i]) nspRight++; });
+        nspCount += h.B;
+      }
+      loss += batchLoss;
+    });
+  }
+  const mean = loss / Math.max(1, batches.length);
+  return {
+    loss: mean,
+    perplexity: Math.exp(mean),
+    ...(mlmCount ? { mlmAccuracy: mlmRight / mlmCount } : {}),
+    ...(nspCount ? { nspAccuracy: nspRight / nspCount } : {}),
+  };
+}

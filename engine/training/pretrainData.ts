@@ -1,0 +1,154 @@
+/**
+ * Everything between a dataset cell and batches of token ids: load and clean the text, train (or, on
+ * resume, load) the tokenizer on the training split, tokenize through the on-disk cache, and build the
+ * objective's batches — random training batches from a seeded Rng, and a fixed set of validation batches
+ * so that every evaluation measures the same thing.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { DatasetConfig } from '../../common/datasetConfig';
+import type { TokenizerConfig } from '../../common/tokenizerConfig';
+import { EngineError } from '../../common/errors';
+import type { Objective } from '../../common/pretrainConfig';
+import { documentCount, documentSentences, loadTextDataset, loadTokenizedDataset, tokenStream, type DatasetProgress, type TokenizedDataset } from '../data/dataset';
+import type { TokenizedSplit } from '../data/types';
+import type { Batch } from '../models/types';
+import { loadTokenizer, saveTokenizer, trainTokenizer, type Tokenizer } from '../tokenizers';
+import { Rng } from '../util/random';
+import { causalLmBatch, maskSequence, mlmNspBatch, type MaskingOptions, type SpecialIds, type TokenizedDocument } from './objectives';
+
+/** A batch as plain arrays; `toBatch` makes the tensors. */
+export interface HostBatch {
+  B: number;
+  T: number;
+  inputIds: Int32Array;
+  labels: Int32Array;
+  tokenTypeIds?: Int32Array;
+  attentionMask?: Int32Array;
+  nextSentenceLabels?: Int32Array;
+}
+
+export function toBatch(h: HostBatch): Batch {
+  const m = (a: Int32Array) => tf.tensor2d(a, [h.B, h.T], 'int32');
+  return {
+    inputIds: m(h.inputIds),
+    labels: m(h.labels),
+    ...(h.tokenTypeIds ? { tokenTypeIds: m(h.tokenTypeIds) } : {}),
+    ...(h.attentionMask ? { attentionMask: m(h.attentionMask) } : {}),
+    ...(h.nextSentenceLabels ? { nextSentenceLabels: tf.tensor1d(h.nextSentenceLabels, 'int32') } : {}),
+  };
+}
+
+export interface DataOptions {
+  objective: Objective;
+  batchSize: number;
+  seqLen: number;
+  maskProbability: number;
+  evalBatches: number;
+  seed: number;
+  /** relative dataset paths resolve against this */
+  baseDir?: string;
+  /** the tokenized-dataset cache; null: none */
+  cacheDir?: string | null;
+  /** a tokenizer.json to load instead of training one (resume); written here after training otherwise */
+  tokenizerFile: string;
+  reuseTokenizer: boolean;
+  onProgress?: (p: DatasetProgress | { phase: 'tokenizer'; done: number; total: number }) => void;
+  signal?: AbortSignal;
+}
+
+export interface PreparedData {
+  tokenizer: Tokenizer;
+  dataset: TokenizedDataset;
+  /** a new training batch; all randomness from `rng` (its state is the data position) */
+  trainBatch(rng: Rng): HostBatch;
+  /** the same validation batches at every evaluation */
+  validation: HostBatch[];
+  /** as many fixed training batches, for the training-loss estimate at evaluations (nanoGPT's estimate_loss) */
+  trainSample: HostBatch[];
+}
+
+function requireSpecials(tok: Tokenizer, objective: Objective): SpecialIds {
+  const s = tok.specialIds;
+  const missing = (['pad', 'unk', 'cls', 'sep', 'mask'] as const).filter((k) => s[k] === undefined);
+  if (missing.length) {
+    throw new EngineError('INVALID_CONFIG', `tokenizer: ${objective} needs the special tokens ${missing.map((k) => `[${k.toUpperCase()}]`).join(' ')}, which this ${tok.kind} tokenizer lacks; use a wordpiece or bpe tokenizer, or set tokenizer.specials to true`, ['tokenizer']);
+  }
+  return s as SpecialIds;
+}
+
+function documentsOf(split: TokenizedSplit): TokenizedDocument[] {
+  const docs: TokenizedDocument[] = [];
+  for (let d = 0; d < documentCount(split); d++) {
+    const sentences = documentSentences(split, d).filter((s) => s.length > 0).map((s) => Array.from(s));
+    if (sentences.length) docs.push(sentences);
+  }
+  return docs;
+}
+
+/** Masked LM without sentence pairs: [CLS] + a window of T-2 tokens of the stream + [SEP], masked. */
+function mlmWindowBatch(stream: Int32Array, B: number, T: number, o: MaskingOptions, rng: Rng): HostBatch {
+  const inner = T - 2;
+  if (stream.length < inner) throw new EngineError('INVALID_DATASET', `the split has ${stream.length} tokens, fewer than one sequence of ${inner}; use more text or a shorter seqLen`);
+  const b: HostBatch = { B, T, inputIds: new Int32Array(B * T), labels: new Int32Array(B * T), tokenTypeIds: new Int32Array(B * T), attentionMask: new Int32Array(B * T).fill(1) };
+  for (let r = 0; r < B; r++) {
+    const at = rng.int(stream.length - inner + 1);
+    const row = b.inputIds.subarray(r * T, (r + 1) * T);
+    row[0] = o.specials.cls;
+    row.set(stream.subarray(at, at + inner), 1);
+    row[T - 1] = o.specials.sep;
+    b.labels.set(maskSequence(row, o, rng), r * T);
+  }
+  return b;
+}
+
+export async function prepareData(datasetCfg: DatasetConfig, tokenizerCfg: TokenizerConfig, o: DataOptions): Promise<PreparedData> {
+  let tokenizer: Tokenizer;
+  if (o.reuseTokenizer) {
+    tokenizer = loadTokenizer(o.tokenizerFile);
+  } else {
+    const text = await loadTextDataset(datasetCfg, { baseDir: o.baseDir, onProgress: o.onProgress, signal: o.signal });
+    o.onProgress?.({ phase: 'tokenizer', done: 0, total: 1 });
+    tokenizer = trainTokenizer(tokenizerCfg, (function* () { for (const d of text.train) yield* d.sentences; })());
+    saveTokenizer(tokenizer, o.tokenizerFile);
+    o.onProgress?.({ phase: 'tokenizer', done: 1, total: 1 });
+  }
+  const T = o.seqLen;
+  const dataset = await loadTokenizedDataset(datasetCfg, tokenizer, {
+    baseDir: o.baseDir, cacheDir: o.cacheDir, onProgress: o.onProgress, signal: o.signal,
+    ...(o.objective === 'causal-lm' ? { sequenceLength: T } : {}),
+  });
+  if (dataset.validation.tokens.length === 0) {
+    throw new EngineError('INVALID_CONFIG', 'dataset.validationFraction: the validation split is empty, so the run could not be evaluated; set validationFraction above 0', ['dataset', 'validationFraction']);
+  }
+  const fixed = (make: (rng: Rng) => HostBatch, salt: number) => {
+    const rng = new Rng((o.seed ^ salt) >>> 0);
+    return Array.from({ length: o.evalBatches }, () => make(rng));
+  };
+
+  if (o.objective === 'causal-lm') {
+    // documents are joined with [SEP] where the tokenizer has one (a char tokenizer for one text needs none)
+    const sep = tokenizer.specialIds.sep;
+    const train = tokenStream(dataset.train, sep);
+    const val = tokenStream(dataset.validation, sep);
+    const make = (stream: Int32Array) => (rng: Rng): HostBatch => causalLmBatch(stream, o.batchSize, T, rng);
+    return { tokenizer, dataset, trainBatch: make(train), validation: fixed(make(val), 0x7a11), trainSample: fixed(make(train), 0x7a12) };
+  }
+
+  const specials = requireSpecials(tokenizer, o.objective);
+  const masking: MaskingOptions = { probability: o.maskProbability, vocabSize: tokenizer.vocabSize, specials };
+  if (o.objective === 'mlm') {
+    const train = tokenStream(dataset.train, specials.sep);
+    const val = tokenStream(dataset.validation, specials.sep);
+    const make = (stream: Int32Array) => (rng: Rng) => mlmWindowBatch(stream, o.batchSize, T, masking, rng);
+    return { tokenizer, dataset, trainBatch: make(train), validation: fixed(make(val), 0x7a11), trainSample: fixed(make(train), 0x7a12) };
+  }
+  const trainDocs = documentsOf(dataset.train);
+  const valDocs = documentsOf(dataset.validation);
+  for (const [split, docs] of [['training', trainDocs], ['validation', valDocs]] as const) {
+    if (!docs.some((d) => d.length >= 2)) {
+      throw new EngineError('INVALID_DATASET', `next-sentence prediction needs documents of at least two sentences, and the ${split} split has none; use objective 'mlm' or a corpus of multi-sentence documents`);
+    }
+  }
+  const make = (docs: TokenizedDocument[]) => (rng: Rng): HostBatch => mlmNspBatch(docs, o.batchSize, T, masking, rng);
+  return { tokenizer, dataset, trainBatch: make(trainDocs), validation: fixed(make(valDocs), 0x7a11), trainSample: fixed(make(trainDocs), 0x7a12) };
+}
