@@ -1,0 +1,147 @@
+/**
+ * The trainer end to end on a tiny character-level GPT and a tiny BERT: a real run writes a complete run
+ * folder; stopping and resuming gives bit-for-bit the parameters of an uninterrupted run; pause holds the
+ * run; a diverging run stops with its last checkpoint intact.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DatasetConfig } from '../../common/datasetConfig';
+import { PretrainConfig, type PretrainConfigInput } from '../../common/pretrainConfig';
+import { TokenizerConfig } from '../../common/tokenizerConfig';
+import { readMetrics } from '../runs/metricsLog';
+import { latestValidCheckpoint, listCheckpoints, loadCheckpoint } from '../runs/checkpoint';
+import { readRunJson } from '../runs/runFolder';
+import { Trainer, type RunSpec, type TrainerEvent } from './trainer';
+
+const SHAKESPEARE = path.resolve(import.meta.dirname, '../../../shared/data/tinyshakespeare.txt');
+let tmp: string;
+
+before(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trainer-'));
+  fs.writeFileSync(path.join(tmp, 'small.txt'), fs.readFileSync(SHAKESPEARE, 'utf8').slice(0, 40_000));
+});
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function charGpt(pretrain: PretrainConfigInput): RunSpec {
+  return {
+    name: 'tiny',
+    dataset: DatasetConfig.parse({
+      source: { kind: 'file', path: 'small.txt', unit: 'file' }, split: 'tail',
+      cleaning: { stripHtml: false, normalizeWhitespace: false, dedupeExact: false, dedupeNear: { enabled: false }, minChars: 0 },
+    }),
+    tokenizer: TokenizerConfig.parse({ kind: 'char' }),
+    model: { arch: 'gpt', contextLength: 32, dModel: 32, nHeads: 4, nLayers: 2 },
+    pretrain: PretrainConfig.parse({ batchSize: 8, evalBatches: 3, logInterval: 4, seed: 11, schedule: { warmupSteps: 4 }, ...pretrain }),
+  };
+}
+
+async function train(spec: RunSpec, runsDir: string, onEvent?: (e: TrainerEvent, t: Trainer) => void) {
+  let trainer: Trainer | undefined;
+  trainer = await Trainer.start(spec, runsDir, { baseDir: tmp, cacheDir: path.join(tmp, 'cache'), onEvent: (e) => trainer && onEvent?.(e, trainer) });
+  return { trainer, summary: await trainer.run() };
+}
+
+describe('trainer', () => {
+  it('runs, evaluates, checkpoints, and writes curves that an independent TensorBoard reader agrees with', async () => {
+    const events: TrainerEvent[] = [];
+    const { summary } = await train(charGpt({ steps: 24, evalInterval: 8, checkpointInterval: 10, keepCheckpoints: 2 }), path.join(tmp, 'a'), (e) => events.push(e));
+    assert.equal(summary.status, 'completed');
+    assert.equal(summary.steps, 24);
+    assert.ok(summary.final_val_loss! < Math.log(65), `val loss ${summary.final_val_loss} below uniform guessing`);
+    assert.ok(summary.tokens_per_s! > 0);
+    assert.deepEqual(events.filter((e) => e.type === 'eval').map((e) => (e as { step: number }).step), [8, 16, 24]);
+
+    const run = await readRunJson(summary.run_dir);
+    assert.equal(run.status, 'completed');
+    assert.equal(run.step, 24);
+    assert.equal(run.bestValLoss, summary.best_val_loss);
+    assert.ok(fs.existsSync(path.join(summary.run_dir, 'tokenizer.json')));
+    const cks = await listCheckpoints(summary.run_dir);
+    assert.ok(cks.some((c) => c.step === 24), 'a last checkpoint at the final step');
+    for (const c of cks) await loadCheckpoint(c.dir);
+
+    const { records } = await readMetrics(summary.run_dir);
+    assert.deepEqual(records.map((r) => r.step), Array.from({ length: 24 }, (_, i) => i + 1));
+    assert.ok(records.every((r) => Number.isFinite(r.scalars['train/loss']) && r.scalars['grad_norm/layer.1'] > 0));
+    assert.ok(records[3].scalars['update_ratio/layer.0'] > 0, 'update ratios at log steps');
+    const firstEval = events.find((e): e is Extract<TrainerEvent, { type: 'eval' }> => e.type === 'eval')!;
+    assert.equal(records[7].scalars['val/loss'], firstEval.val.loss, 'evaluations land in the metrics of their step');
+
+    const eventFiles = fs.readdirSync(summary.run_dir).filter((f) => f.startsWith('events.out.tfevents.'));
+    assert.equal(eventFiles.length, 1);
+    const reader = spawnSync('/usr/bin/python3', [path.resolve(import.meta.dirname, '../../../shared/reference/read_tfevents.py'), path.join(summary.run_dir, eventFiles[0])], { encoding: 'utf8' });
+    assert.equal(reader.status, 0, reader.stderr);
+    const tb = JSON.parse(reader.stdout) as { scalars: Record<string, [number, number][]>; histograms: string[] };
+    for (const tag of ['train/loss', 'train/lr', 'grad/global_norm', 'val/loss', 'grad_norm/layer.0']) {
+      const fromJsonl = records.filter((r) => r.scalars[tag] !== undefined).map((r) => [r.step, Math.fround(r.scalars[tag])]);
+      assert.deepEqual(tb.scalars[tag], fromJsonl, `${tag} in the event file equals metrics.jsonl`);
+    }
+    assert.ok(tb.histograms.includes('weights/h.0.attn.c_attn.weight') && tb.histograms.includes('grads/wte.weight'));
+  });
+
+  it('resumes a stopped run to exactly the parameters of an uninterrupted one', async () => {
+    const spec = charGpt({ steps: 16, evalInterval: 8, checkpointInterval: 100 });
+    const whole = await train(spec, path.join(tmp, 'whole'));
+    const part = await train(spec, path.join(tmp, 'part'), (e, t) => { if (e.type === 'step' && e.step === 6) t.stop(); });
+    assert.equal(part.summary.status, 'cancelled');
+    assert.equal(part.summary.steps, 6);
+    const resumed = await Trainer.resume(part.summary.run_dir, { cacheDir: path.join(tmp, 'cache') });
+    const done = await resumed.run();
+    assert.equal(done.status, 'completed');
+    assert.equal(done.steps, 16);
+    const a = await latestValidCheckpoint(whole.summary.run_dir);
+    const b = await latestValidCheckpoint(part.summary.run_dir);
+    assert.equal(a!.manifest.step, 16);
+    assert.equal(b!.manifest.step, 16);
+    for (const [name, t] of a!.params) assert.deepEqual(b!.params.get(name)!.data, t.data, `${name} equals the uninterrupted run's`);
+    const curve = async (dir: string) => (await readMetrics(dir)).records.map((r) => [r.step, r.scalars['train/loss']]);
+    assert.deepEqual(await curve(part.summary.run_dir), await curve(whole.summary.run_dir), 'the resumed curve continues the interrupted one');
+  });
+
+  it('pauses between steps with a checkpoint, and goes on when resumed', async () => {
+    let sawPaused = false;
+    const { summary } = await train(charGpt({ steps: 10, evalInterval: 10 }), path.join(tmp, 'pause'), (e, t) => {
+      if (e.type === 'step' && e.step === 3) t.pause();
+      if (e.type === 'status' && e.status === 'paused') {
+        sawPaused = true;
+        const run = JSON.parse(fs.readFileSync(path.join(e.runDir, 'run.json'), 'utf8'));
+        assert.equal(run.status, 'paused');
+        assert.equal(run.lastCheckpoint, 'step-00000003');
+        setTimeout(() => t.resume(), 50);
+      }
+    });
+    assert.ok(sawPaused);
+    assert.equal(summary.status, 'completed');
+    assert.equal(summary.steps, 10);
+  });
+
+  it('stops a diverging run before the bad step and keeps its last checkpoint good', async () => {
+    const diagnostics: string[] = [];
+    const { summary } = await train(charGpt({ steps: 40, evalInterval: 40, checkpointInterval: 2, clipNorm: 0, optimizer: { lr: 1e12 }, schedule: { warmupSteps: 0, minLr: 0 } }), path.join(tmp, 'nan'),
+      (e) => { if (e.type === 'diagnostic') diagnostics.push(e.diagnostic.kind); });
+    assert.equal(summary.status, 'failed');
+    assert.ok(diagnostics.includes('non-finite-loss'), diagnostics.join());
+    assert.match(summary.error!.message, /learning rate/);
+    const ck = await latestValidCheckpoint(summary.run_dir);
+    assert.ok(ck);
+    for (const [name, t] of ck!.params) assert.ok(t.data.every(Number.isFinite), `${name} is finite in the last checkpoint`);
+  });
+
+  it('trains a BERT with masked LM + next-sentence prediction and reports its accuracies', async () => {
+    const { summary } = await train({
+      name: 'tiny bert',
+      dataset: DatasetConfig.parse({ source: { kind: 'brown', genres: ['humor'] }, validationFraction: 0.2 }),
+      tokenizer: TokenizerConfig.parse({ kind: 'wordpiece', vocabSize: 600 }),
+      model: { arch: 'bert', contextLength: 32, dModel: 32, nHeads: 2, nLayers: 1, dFF: 64 },
+      pretrain: PretrainConfig.parse({ steps: 6, batchSize: 4, evalInterval: 6, evalBatches: 2, seed: 3 }),
+    }, path.join(tmp, 'bert'));
+    assert.equal(summary.status, 'completed');
+    assert.ok(summary.mlm_accuracy! >= 0 && summary.mlm_accuracy! <= 1);
+    assert.ok(summary.nsp_accuracy! >= 0 && summary.nsp_accuracy! <= 1);
+    assert.ok(Number.isFinite(summary.final_val_loss));
+  });
+});
