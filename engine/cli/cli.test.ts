@@ -1,0 +1,104 @@
+/**
+ * The command line as a user meets it: real processes. Bad arguments get the usage and exit 2 without a
+ * stack trace; a run killed with SIGKILL mid-training resumes with `workbench resume` and its curve
+ * continues without a gap or a duplicate; every checkpoint left on disk loads.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { listCheckpoints, loadCheckpoint } from '../runs/checkpoint';
+import { readMetrics } from '../runs/metricsLog';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const BIN = path.join(root, 'bin/workbench.js');
+const SHAKESPEARE = path.resolve(root, '../shared/data/tinyshakespeare.txt');
+let tmp: string;
+let experiment: string;
+
+const env = () => ({ ...process.env, XDG_CACHE_HOME: path.join(tmp, 'cache') });
+
+function cli(args: string[]) {
+  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: tmp, env: env() });
+}
+
+before(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-'));
+  fs.writeFileSync(path.join(tmp, 'small.txt'), fs.readFileSync(SHAKESPEARE, 'utf8').slice(0, 40_000));
+  experiment = path.join(tmp, 'tiny.experiment.json');
+  fs.writeFileSync(experiment, JSON.stringify({
+    format: 'transformer-workbench.experiment', version: 1, name: 'tiny',
+    cells: [
+      { id: 'd', kind: 'dataset', dataset: { source: { kind: 'file', path: 'missing.txt', unit: 'file' }, split: 'tail', cleaning: { normalizeWhitespace: false, dedupeExact: false, dedupeNear: { enabled: false }, minChars: 0 } }, tokenizer: { kind: 'char' } },
+      { id: 'm', kind: 'model', model: { arch: 'gpt', contextLength: 32, dModel: 32, nHeads: 4, nLayers: 2 } },
+      { id: 'p', kind: 'pretrain', pretrain: { steps: 400, batchSize: 8, evalInterval: 100, evalBatches: 2, checkpointInterval: 20, logInterval: 5, schedule: { warmupSteps: 5 } } },
+    ],
+  }));
+});
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe('workbench command line', () => {
+  it('answers bad arguments with the usage and exit code 2, never a stack trace', () => {
+    for (const args of [['frobnicate'], ['train', '--steps', 'many', experiment], ['train', '--bogus'], ['train', experiment, '--data', 'nope.txt'], ['resume'], ['train', experiment, '--backend', 'tpu']]) {
+      const r = cli(args);
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /usage:/);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    }
+  });
+
+  it('names the problem of a bad experiment or dataset, exit code 1', () => {
+    const missing = cli(['train', path.join(tmp, 'none.experiment.json')]);
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /none\.experiment\.json: cannot be read/);
+    const noData = cli(['train', experiment, '--json']);
+    assert.equal(noData.status, 1);
+    assert.match(noData.stderr, /missing\.txt/);
+    assert.doesNotMatch(noData.stderr, /\n\s+at /);
+  });
+
+  it('resumes a run killed with SIGKILL: the curve continues and every checkpoint loads', async () => {
+    const child = spawn(process.execPath, [BIN, 'train', experiment, '--data', 'small.txt', '--json', '--out', 'runs'], { cwd: tmp, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let runDir = '';
+    let killedAt = 0;
+    await new Promise<void>((resolve, reject) => {
+      let buf = '';
+      let checkpoints = 0;
+      child.stdout.on('data', (d: Buffer) => {
+        buf += d.toString();
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const e = JSON.parse(buf.slice(0, nl));
+          buf = buf.slice(nl + 1);
+          if (e.type === 'status' && e.runDir) runDir = e.runDir;
+          if (e.type === 'checkpoint') checkpoints += 1;
+          // kill a few steps after the second checkpoint, in the middle of training
+          if (e.type === 'step' && checkpoints >= 2 && !killedAt) { killedAt = e.step; setTimeout(() => child.kill('SIGKILL'), 15); }
+        }
+      });
+      child.on('exit', () => (killedAt ? resolve() : reject(new Error('the run ended before it could be killed'))));
+    });
+    assert.ok(runDir);
+    const beforeResume = (await readMetrics(runDir)).records.map((r) => r.step);
+    assert.ok(beforeResume.length >= killedAt - 1, 'the curve reached the kill');
+    for (const c of await listCheckpoints(runDir)) await loadCheckpoint(c.dir);
+
+    const r = cli(['resume', runDir, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const summary = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    assert.equal(summary.type, 'summary');
+    assert.equal(summary.status, 'completed');
+    assert.equal(summary.steps, 400);
+    assert.match(r.stdout, /resumed from checkpoint step-000000[0-9]{2}/);
+    const steps = (await readMetrics(runDir)).records.map((x) => x.step);
+    assert.deepEqual(steps, Array.from({ length: 400 }, (_, i) => i + 1), 'one line per step, no gap, no duplicate');
+    for (const c of await listCheckpoints(runDir)) await loadCheckpoint(c.dir);
+
+    const list = cli(['runs', experiment.replace('.experiment.json', '.runs'), '--json']);
+    assert.equal(list.status, 0);
+    const listed = cli(['runs', path.join(tmp, 'runs')]);
+    assert.match(listed.stdout, /completed\s+400/);
+  });
+});
