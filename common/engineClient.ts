@@ -93,6 +93,11 @@ export class EngineClient {
     return this.request({ type: 'job.cancel', jobId });
   }
 
+  /** Pauses or resumes a pretraining job between steps. */
+  controlJob(jobId: string, action: 'pause' | 'resume'): Promise<ResultOf<'job.control'>> {
+    return this.request({ type: 'job.control', jobId, action });
+  }
+
   /** Every valid event, in order of arrival; returns a function that unsubscribes. */
   onEvent(listener: (event: EngineEvent) => void): () => void {
     this.listeners.add(listener);

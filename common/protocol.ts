@@ -19,6 +19,7 @@ import { BackendInfo, BackendName, BackendRequest } from './backends';
 import { EngineError, SerializedError, type ErrorCode } from './errors';
 import type { ModelConfigInput, ResolvedModelConfig } from './modelConfig';
 import type { ModelStats } from './modelStats';
+import { RunEvent, RunSummary } from './runEvents';
 
 /** major.minor; a different major is refused, a different minor is compatible. */
 export const PROTOCOL_VERSION = '1.0';
@@ -79,9 +80,37 @@ export const ModelTrainStepsJob = z.object({
   backend: BackendRequest.optional(),
 }).strict();
 
-export const JobSpec = z.discriminatedUnion('kind', [ModelDescribeJob, ModelTrainStepsJob]);
+/** The cells a pretraining run is made of; plain objects here, validated by the job with the experiment's schemas. */
+const CellConfigField = z.custom<Record<string, unknown>>(isPlainObject, { message: 'expected a config object' });
+const PathField = z.string().min(1).max(4096);
+
+/** Pretrains a model from an experiment's dataset, model and pretrain cells into a new run folder under runsDir. */
+export const PretrainStartJob = z.object({
+  kind: z.literal('pretrain.start'),
+  name: z.string().min(1).max(200),
+  dataset: CellConfigField,
+  tokenizer: CellConfigField,
+  model: CellConfigField,
+  pretrain: CellConfigField,
+  /** where the run folder is created (NAME.runs/ beside the experiment file) */
+  runsDir: PathField,
+  /** relative dataset paths resolve against this (the experiment file's folder) */
+  baseDir: PathField,
+  /** overrides the pretrain cell's backend and step count */
+  backend: BackendRequest.optional(),
+  steps: z.number().int().min(1).max(100_000_000).optional(),
+}).strict();
+
+/** Continues a run folder from its newest valid checkpoint. */
+export const PretrainResumeJob = z.object({
+  kind: z.literal('pretrain.resume'),
+  runDir: PathField,
+  backend: BackendRequest.optional(),
+}).strict();
+
+export const JobSpec = z.discriminatedUnion('kind', [ModelDescribeJob, ModelTrainStepsJob, PretrainStartJob, PretrainResumeJob]);
 export type JobSpec = z.infer<typeof JobSpec>;
-export const JobKind = z.enum(['model.describe', 'model.trainSteps']);
+export const JobKind = z.enum(['model.describe', 'model.trainSteps', 'pretrain.start', 'pretrain.resume']);
 export type JobKind = z.infer<typeof JobKind>;
 // compile-time guard: JobKind lists exactly the kinds JobSpec has
 const jobKindsMatch: [JobKind] extends [JobSpec['kind']] ? ([JobSpec['kind']] extends [JobKind] ? true : never) : never = true;
@@ -128,6 +157,8 @@ export type ModelTrainStepsResult = z.infer<typeof ModelTrainStepsResult>;
 export const JOB_RESULTS = {
   'model.describe': ModelDescribeResult,
   'model.trainSteps': ModelTrainStepsResult,
+  'pretrain.start': RunSummary,
+  'pretrain.resume': RunSummary,
 } as const satisfies Record<JobKind, z.ZodType>;
 export type JobResultOf<K extends JobKind> = z.infer<(typeof JOB_RESULTS)[K]>;
 
@@ -144,11 +175,13 @@ export const BackendSelectCommand = z.object({
 }).strict();
 export const JobStartCommand = z.object({ type: z.literal('job.start'), id: RequestId, jobId: JobId, job: JobSpec }).strict();
 export const JobCancelCommand = z.object({ type: z.literal('job.cancel'), id: RequestId, jobId: JobId }).strict();
+/** Pauses or resumes a running pretraining job between steps (job.cancel stops it, with a checkpoint). */
+export const JobControlCommand = z.object({ type: z.literal('job.control'), id: RequestId, jobId: JobId, action: z.enum(['pause', 'resume']) }).strict();
 export const StatusCommand = z.object({ type: z.literal('status'), id: RequestId }).strict();
 export const ShutdownCommand = z.object({ type: z.literal('shutdown'), id: RequestId }).strict();
 
 export const Command = z.discriminatedUnion('type', [
-  HelloCommand, BackendSelectCommand, JobStartCommand, JobCancelCommand, StatusCommand, ShutdownCommand,
+  HelloCommand, BackendSelectCommand, JobStartCommand, JobCancelCommand, JobControlCommand, StatusCommand, ShutdownCommand,
 ]);
 export type Command = z.infer<typeof Command>;
 export type CommandType = Command['type'];
@@ -180,6 +213,7 @@ export const COMMAND_RESULTS = {
   'job.start': z.object({ jobId: JobId }).strict(),
   /** the job stops at its next step boundary and reports onJobCancelled */
   'job.cancel': z.object({ jobId: JobId }).strict(),
+  'job.control': z.object({ jobId: JobId, action: z.enum(['pause', 'resume']) }).strict(),
   status: StatusResult,
   /** the engine exits once this reply is sent */
   shutdown: z.object({}).strict(),
@@ -190,7 +224,7 @@ function reply<T extends CommandType>(command: T) {
   return z.object({ type: z.literal('onReply'), id: RequestId, command: z.literal(command), result: COMMAND_RESULTS[command] }).strict();
 }
 export const OnReply = z.discriminatedUnion('command', [
-  reply('hello'), reply('backend.select'), reply('job.start'), reply('job.cancel'), reply('status'), reply('shutdown'),
+  reply('hello'), reply('backend.select'), reply('job.start'), reply('job.cancel'), reply('job.control'), reply('status'), reply('shutdown'),
 ]);
 
 // ---------------------------------------------------------------------------------------------------
@@ -213,20 +247,27 @@ export const OnJobProgress = z.object({
 function jobDone<K extends JobKind>(kind: K) {
   return z.object({ type: z.literal('onJobDone'), jobId: JobId, kind: z.literal(kind), result: JOB_RESULTS[kind] }).strict();
 }
-export const OnJobDone = z.discriminatedUnion('kind', [jobDone('model.describe'), jobDone('model.trainSteps')]);
+export const OnJobDone = z.discriminatedUnion('kind', [jobDone('model.describe'), jobDone('model.trainSteps'), jobDone('pretrain.start'), jobDone('pretrain.resume')]);
+/** A pretraining run's events, batched (a fast run must not flood the host): steps, evaluations, checkpoints, diagnostics. */
+export const OnRunEvents = z.object({ type: z.literal('onRunEvents'), jobId: JobId, events: z.array(RunEvent).max(10_000) }).strict();
 export const OnJobFailed = z.object({ type: z.literal('onJobFailed'), jobId: JobId, error: SerializedError }).strict();
 export const OnJobCancelled = z.object({ type: z.literal('onJobCancelled'), jobId: JobId }).strict();
 export const LogLevel = z.enum(['debug', 'info', 'warn', 'error']);
 export const OnLog = z.object({ type: z.literal('onLog'), level: LogLevel, message: z.string(), jobId: JobId.optional() }).strict();
 
 export const EngineEvent = z.discriminatedUnion('type', [
-  OnReady, OnReply, OnError, OnJobStarted, OnJobProgress, OnJobDone, OnJobFailed, OnJobCancelled, OnLog,
+  OnReady, OnReply, OnError, OnJobStarted, OnJobProgress, OnJobDone, OnJobFailed, OnJobCancelled, OnLog, OnRunEvents,
 ]);
 export type EngineEvent = z.infer<typeof EngineEvent>;
 export type EventType = EngineEvent['type'];
 export type EventOf<T extends EventType> = Extract<EngineEvent, { type: T }>;
-export const EVENT_TYPES: readonly EventType[] = ['onReady', 'onReply', 'onError', 'onJobStarted', 'onJobProgress', 'onJobDone', 'onJobFailed', 'onJobCancelled', 'onLog'];
-export type JobEvent = EventOf<'onJobStarted' | 'onJobProgress' | 'onJobDone' | 'onJobFailed' | 'onJobCancelled'>;
+// a record, so that the compiler refuses a list that misses an event type
+const EVENT_TYPE_SET: Record<EventType, true> = {
+  onReady: true, onReply: true, onError: true, onJobStarted: true, onJobProgress: true, onRunEvents: true,
+  onJobDone: true, onJobFailed: true, onJobCancelled: true, onLog: true,
+};
+export const EVENT_TYPES = Object.keys(EVENT_TYPE_SET) as EventType[];
+export type JobEvent = EventOf<'onJobStarted' | 'onJobProgress' | 'onRunEvents' | 'onJobDone' | 'onJobFailed' | 'onJobCancelled'>;
 export type JobEndEvent = EventOf<'onJobDone' | 'onJobFailed' | 'onJobCancelled'>;
 
 // ---------------------------------------------------------------------------------------------------

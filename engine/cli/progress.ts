@@ -53,7 +53,7 @@ export class ProgressView {
       case 'step': {
         const frac = e.step / e.totalSteps;
         const s = e.scalars;
-        const text = `step ${e.step}/${e.totalSteps} ${this.bar(frac)} loss ${s['train/loss'].toFixed(4)} | ${Math.round(s['perf/tokens_per_s'])} tok/s | ETA ${fmtTime(e.etaSeconds)}`;
+        const text = `step ${e.step}/${e.totalSteps} ${this.bar(frac)} loss ${(s['train/loss'] ?? NaN).toFixed(4)} | ${Math.round(s['perf/tokens_per_s'] ?? NaN)} tok/s | ETA ${fmtTime(e.etaSeconds ?? NaN)}`;
         if (this.tty) {
           this.redraw(text);
         } else {

@@ -7,6 +7,7 @@ import { PROTOCOL_VERSION, type EngineEvent, type JobSpecOf } from '../../common
 import { EngineServer } from './engineServer';
 import type { JobHandler } from './job';
 import { modelDescribe } from './jobs/modelDescribe';
+import { JOB_HANDLERS } from './jobs';
 
 const MODEL = { arch: 'gpt', vocabSize: 16, contextLength: 8, dModel: 8, nHeads: 2, nLayers: 1 } as const;
 
@@ -49,7 +50,7 @@ function harness() {
       availableBackends: async () => ['wasm', 'cpu'],
       memory: () => ({ numTensors: 0, numBytes: 0 }),
     },
-    jobs: { 'model.describe': modelDescribe, 'model.trainSteps': fakeTrain },
+    jobs: { ...JOB_HANDLERS, 'model.describe': modelDescribe, 'model.trainSteps': fakeTrain },
     onShutdown: () => { shutdowns++; },
     shutdownGraceMs: 2000,
   });

@@ -37,6 +37,8 @@ interface RunningJob {
   kind: JobKind;
   usesDevice: boolean;
   controller: AbortController;
+  /** what job.control does, when the job offers pause / resume */
+  control?: (action: 'pause' | 'resume') => void;
   /** settles when the job has sent its last event */
   ended: Promise<void>;
 }
@@ -96,6 +98,7 @@ export class EngineServer {
       case 'backend.select': return this.selectBackend(command);
       case 'job.start': return this.startJob(command);
       case 'job.cancel': return this.cancelJob(command);
+      case 'job.control': return this.controlJob(command);
       case 'status': return this.status();
       case 'shutdown': return this.shutdown();
     }
@@ -183,6 +186,8 @@ export class EngineServer {
           ...(extra.metrics ? { metrics: finiteMetrics(extra.metrics) } : {}),
         }),
         log: (level, message) => this.emit({ type: 'onLog', level, message, jobId }),
+        runEvents: (events) => { if (events.length) this.emit({ type: 'onRunEvents', jobId, events }); },
+        onControl: (handler) => { job.control = handler; },
         checkpoint: async () => {
           await new Promise((resolve) => setImmediate(resolve));
           stopIfCancelled();
@@ -206,6 +211,14 @@ export class EngineServer {
     if (!job) throw new EngineError('JOB_NOT_FOUND', `no job '${command.jobId}' is running (it may have ended already)`, ['jobId']);
     job.controller.abort();
     return { jobId: job.jobId };
+  }
+
+  private controlJob(command: CommandOf<'job.control'>): ResultOf<'job.control'> {
+    const job = this.running.get(command.jobId);
+    if (!job) throw new EngineError('JOB_NOT_FOUND', `no job '${command.jobId}' is running (it may have ended already)`, ['jobId']);
+    if (!job.control) throw new EngineError('BAD_MESSAGE', `a ${job.kind} job cannot ${command.action}; only pretraining jobs pause and resume`, ['action']);
+    job.control(command.action);
+    return { jobId: job.jobId, action: command.action };
   }
 
   private status(): ResultOf<'status'> {

@@ -1,6 +1,7 @@
 /** What a job is to the server: a handler per job kind, run with a context that reports and cancels. */
 import type { BackendInfo, BackendRequest } from '../../common/backends';
 import type { JobKind, JobResultOf, JobSpecOf } from '../../common/protocol';
+import type { RunEvent } from '../../common/runEvents';
 
 export interface JobContext {
   readonly jobId: string;
@@ -10,6 +11,10 @@ export interface JobContext {
   readonly backend: BackendInfo | null;
   progress(step: number, total: number, extra?: { message?: string; metrics?: Record<string, number> }): void;
   log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void;
+  /** a pretraining run's events, as one onRunEvents message (the job batches them) */
+  runEvents(events: RunEvent[]): void;
+  /** registers what `job.control` does for this job; jobs that register nothing refuse it */
+  onControl(handler: (action: 'pause' | 'resume') => void): void;
   /**
    * Call between steps: lets waiting messages (a `job.cancel`) be handled — TensorFlow.js's CPU kernels
    * never yield on their own — then throws JOB_CANCELLED if the job was cancelled.

@@ -30,6 +30,9 @@ test('every command of the protocol parses, from an object or from its JSON text
     { type: 'job.start', id: 'c', jobId: 'job-1', job: describeJob },
     { type: 'job.start', id: 'c2', jobId: 'job.2', job: { kind: 'model.trainSteps', model: describeJob.model, steps: 3, batchSize: 2, seqLen: 8, seed: 1, backend: 'cpu' } },
     { type: 'job.cancel', id: 'd', jobId: 'job-1' },
+    { type: 'job.control', id: 'd2', jobId: 'job-1', action: 'pause' },
+    { type: 'job.start', id: 'c3', jobId: 'run-1', job: { kind: 'pretrain.start', name: 'n', dataset: { source: { kind: 'brown' } }, tokenizer: { kind: 'char' }, model: { arch: 'gpt' }, pretrain: {}, runsDir: '/r', baseDir: '/b', steps: 5 } },
+    { type: 'job.start', id: 'c4', jobId: 'run-2', job: { kind: 'pretrain.resume', runDir: '/r/1', backend: 'wasm' } },
     { type: 'status', id: 'e' },
     { type: 'shutdown', id: 'f' },
   ];
@@ -55,6 +58,12 @@ test('a reply variant exists for every command, and every event type parses', ()
     { type: 'onJobFailed', jobId: 'j', error: { code: 'INVALID_CONFIG', message: 'm' } },
     { type: 'onJobCancelled', jobId: 'j' },
     { type: 'onLog', level: 'info', message: 'hi' },
+    { type: 'onRunEvents', jobId: 'j', events: [
+      { type: 'step', step: 3, totalSteps: 10, tokens: 300, scalars: { 'train/loss': 2.5, 'grad/global_norm': null }, etaSeconds: 7 },
+      { type: 'eval', step: 3, train: { loss: 2.4, perplexity: 11 }, val: { loss: 2.5, perplexity: 12.2, mlmAccuracy: 0.3 } },
+      { type: 'diagnostic', diagnostic: { kind: 'overfitting', severity: 'warning', step: 3, message: 'm', advice: 'a' } },
+      { type: 'status', status: 'paused', runId: 'r', runDir: '/r' },
+    ] },
   ];
   assert.deepEqual(new Set(samples.map((s) => s.type)), new Set(EVENT_TYPES));
   for (const s of samples) assert.deepEqual(parseEvent(s), { ok: true, value: s }, s.type);

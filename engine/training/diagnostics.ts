@@ -4,17 +4,8 @@
  * (validation loss rising while training loss falls over several evaluations). Pure: fed numbers, returns
  * findings; the trainer turns them into events. Each kind speaks at most once per `cooldown` steps.
  */
-export type DiagnosticKind = 'non-finite-loss' | 'exploding-gradients' | 'vanishing-gradients' | 'overfitting';
-
-export interface Diagnostic {
-  kind: DiagnosticKind;
-  severity: 'warning' | 'error';
-  step: number;
-  /** what happened, in a sentence */
-  message: string;
-  /** what to try */
-  advice: string;
-}
+import type { Diagnostic, DiagnosticKind } from '../../common/runEvents';
+export type { Diagnostic, DiagnosticKind };
 
 export interface DiagnosticsOptions {
   /** a global gradient norm this many times the recent median counts as an explosion */

@@ -4,20 +4,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Objective } from '../../common/pretrainConfig';
+import type { EvalResult } from '../../common/runEvents';
 import { BERT } from '../models/bert/model';
 import { crossEntropy } from '../models/layers';
 import type { AnyModel } from '../models/registry';
 import { IGNORE } from './objectives';
 import { toBatch, type HostBatch } from './pretrainData';
 
-export interface EvalResult {
-  loss: number;
-  perplexity: number;
-  /** masked tokens predicted right, over all masked tokens (bert) */
-  mlmAccuracy?: number;
-  /** next-sentence labels predicted right (mlm-nsp) */
-  nspAccuracy?: number;
-}
+export type { EvalResult };
 
 function argmaxRows(logits: tf.Tensor2D): Int32Array {
   return tf.tidy(() => tf.argMax(logits, 1).dataSync() as Int32Array);

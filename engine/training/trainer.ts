@@ -16,6 +16,7 @@ import { EngineError, type SerializedError } from '../../common/errors';
 import { ModelConfig, formatConfigIssues, type ModelConfigInput } from '../../common/modelConfig';
 import type { Objective, PretrainConfig } from '../../common/pretrainConfig';
 import type { RunJson, RunStatus } from '../../common/runFolder';
+import type { RunEvent, RunSummary } from '../../common/runEvents';
 import type { TokenizerConfig } from '../../common/tokenizerConfig';
 import { selectBackend } from '../backends/select';
 import * as fused from '../backends/fusedOps';
@@ -25,7 +26,7 @@ import { RunLog } from '../runs/metricsLog';
 import { RunFolder } from '../runs/runFolder';
 import { Rng } from '../util/random';
 import { AdamW } from './adamw';
-import { Diagnostics, type Diagnostic } from './diagnostics';
+import { Diagnostics } from './diagnostics';
 import { evaluate, type EvalResult } from './evaluate';
 import { groupParams } from './layerGroups';
 import { prepareData, toBatch, type PreparedData } from './pretrainData';
@@ -44,32 +45,8 @@ export interface RunSpec {
   pretrain: PretrainConfig;
 }
 
-export type TrainerEvent =
-  | { type: 'status'; status: RunStatus | 'preparing'; runId: string; runDir: string; message?: string }
-  | { type: 'progress'; phase: string; done: number; total: number }
-  | { type: 'step'; step: number; totalSteps: number; tokens: number; scalars: Record<string, number>; etaSeconds: number }
-  | { type: 'eval'; step: number; train: EvalResult; val: EvalResult }
-  | { type: 'diagnostic'; diagnostic: Diagnostic }
-  | { type: 'checkpoint'; step: number; name: string; best: boolean }
-  | { type: 'log'; level: 'info' | 'warning'; message: string };
-
-export interface RunSummary {
-  run_id: string;
-  run_dir: string;
-  status: RunStatus;
-  steps: number;
-  final_train_loss: number | null;
-  final_val_loss: number | null;
-  best_val_loss: number | null;
-  /** training throughput over the steps this process ran (evaluation excluded) */
-  tokens_per_s: number | null;
-  tokens_seen: number;
-  backend: BackendInfo;
-  precision: 'float32';
-  mlm_accuracy?: number;
-  nsp_accuracy?: number;
-  error?: SerializedError;
-}
+export type TrainerEvent = RunEvent;
+export type { RunSummary };
 
 export interface TrainerOptions {
   onEvent?: (e: TrainerEvent) => void;

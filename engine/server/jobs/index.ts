@@ -2,8 +2,11 @@
 import type { JobHandlers } from '../job';
 import { modelDescribe } from './modelDescribe';
 import { modelTrainSteps } from './modelTrainSteps';
+import { pretrainResume, pretrainStart } from './pretrain';
 
 export const JOB_HANDLERS: JobHandlers = {
   'model.describe': modelDescribe,
   'model.trainSteps': modelTrainSteps,
+  'pretrain.start': pretrainStart,
+  'pretrain.resume': pretrainResume,
 };
