@@ -38,7 +38,6 @@ export const PretrainConfig = z.object({
   evalBatches: z.number().int().min(1).default(20).describe('validation batches per evaluation'),
   checkpointInterval: z.number().int().min(1).default(500).describe('checkpoint every this many steps (plus best and last)'),
   keepCheckpoints: z.number().int().min(1).default(3).describe('periodic checkpoints kept on disk (best and last are always kept)'),
-  logInterval: z.number().int().min(1).default(10).describe('metrics events every this many steps'),
   seed: z.number().int().min(0).default(1337),
   backend: BackendRequest.default('auto'),
   mixedPrecision: z.boolean().default(false).describe('float16 compute where the backend supports it'),

@@ -33,7 +33,7 @@ before(() => {
     cells: [
       { id: 'd', kind: 'dataset', dataset: { source: { kind: 'file', path: 'missing.txt', unit: 'file' }, split: 'tail', cleaning: { normalizeWhitespace: false, dedupeExact: false, dedupeNear: { enabled: false }, minChars: 0 } }, tokenizer: { kind: 'char' } },
       { id: 'm', kind: 'model', model: { arch: 'gpt', contextLength: 32, dModel: 32, nHeads: 4, nLayers: 2 } },
-      { id: 'p', kind: 'pretrain', pretrain: { steps: 400, batchSize: 8, evalInterval: 100, evalBatches: 2, checkpointInterval: 20, logInterval: 5, schedule: { warmupSteps: 5 } } },
+      { id: 'p', kind: 'pretrain', pretrain: { steps: 400, batchSize: 8, evalInterval: 100, evalBatches: 2, checkpointInterval: 20, schedule: { warmupSteps: 5 } } },
     ],
   }));
 });

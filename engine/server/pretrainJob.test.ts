@@ -21,7 +21,7 @@ const cells = (steps: number) => ({
   dataset: { source: { kind: 'file', path: 'small.txt', unit: 'file' }, split: 'tail', cleaning: { normalizeWhitespace: false, dedupeExact: false, dedupeNear: { enabled: false }, minChars: 0 } },
   tokenizer: { kind: 'char' },
   model: { arch: 'gpt', contextLength: 32, dModel: 32, nHeads: 4, nLayers: 2 },
-  pretrain: { steps, batchSize: 8, evalInterval: 50, evalBatches: 2, checkpointInterval: 25, logInterval: 5, schedule: { warmupSteps: 5 } },
+  pretrain: { steps, batchSize: 8, evalInterval: 50, evalBatches: 2, checkpointInterval: 25, schedule: { warmupSteps: 5 } },
 });
 
 before(async () => {

@@ -5,7 +5,7 @@ import { createModel } from '../models/registry';
 import { TEST_BACKENDS, useBackend } from '../testing';
 import { Rng } from '../util/random';
 import { AdamW } from './adamw';
-import { trainStep } from './trainStep';
+import { computeGradients, trainStep } from './trainStep';
 
 function randomBatch(rng: Rng, B: number, T: number, V: number) {
   const ids = Array.from({ length: B * T }, () => rng.int(V));
@@ -36,3 +36,23 @@ for (const backend of TEST_BACKENDS) {
     });
   });
 }
+
+describe('gradient accumulation', () => {
+  it('averages micro-batches to the gradients of the whole batch', async () => {
+    await useBackend('cpu');
+    const model = createModel({ arch: 'gpt', vocabSize: 16, contextLength: 8, dModel: 16, nHeads: 2, nLayers: 1 }, 5);
+    const rng = new Rng(4);
+    const whole = randomBatch(rng, 4, 8, 16);
+    const half = (b: typeof whole, from: number) => ({ inputIds: tf.slice(b.inputIds, [from, 0], [2, 8]) as tf.Tensor2D, labels: tf.slice(b.labels, [from, 0], [2, 8]) as tf.Tensor2D });
+    const one = computeGradients(model, [whole]);
+    const two = computeGradients(model, [half(whole, 0), half(whole, 2)]);
+    assert.ok(Math.abs(one.loss - two.loss) < 1e-6);
+    for (const name of Object.keys(one.grads)) {
+      const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(one.grads[name], two.grads[name]))).dataSync()[0]);
+      const scale = tf.tidy(() => tf.max(tf.abs(one.grads[name])).dataSync()[0]);
+      assert.ok(diff <= 1e-5 * (scale + 1e-6), `${name}: ${diff} vs ${scale}`);
+    }
+    tf.dispose([...Object.values(one.grads), ...Object.values(two.grads), ...Object.values(whole)]);
+    model.dispose();
+  });
+});

@@ -35,7 +35,7 @@ function charGpt(pretrain: PretrainConfigInput): RunSpec {
     }),
     tokenizer: TokenizerConfig.parse({ kind: 'char' }),
     model: { arch: 'gpt', contextLength: 32, dModel: 32, nHeads: 4, nLayers: 2 },
-    pretrain: PretrainConfig.parse({ batchSize: 8, evalBatches: 3, logInterval: 4, seed: 11, schedule: { warmupSteps: 4 }, ...pretrain }),
+    pretrain: PretrainConfig.parse({ batchSize: 8, evalBatches: 3, seed: 11, schedule: { warmupSteps: 4 }, ...pretrain }),
   };
 }
 
@@ -67,7 +67,7 @@ describe('trainer', () => {
     const { records } = await readMetrics(summary.run_dir);
     assert.deepEqual(records.map((r) => r.step), Array.from({ length: 24 }, (_, i) => i + 1));
     assert.ok(records.every((r) => Number.isFinite(r.scalars['train/loss']) && r.scalars['grad_norm/layer.1'] > 0));
-    assert.ok(records[3].scalars['update_ratio/layer.0'] > 0, 'update ratios at log steps');
+    assert.ok(records.every((r) => r.scalars['update_ratio/layer.0'] > 0), 'an update ratio per layer at every step');
     const firstEval = events.find((e): e is Extract<TrainerEvent, { type: 'eval' }> => e.type === 'eval')!;
     assert.equal(records[7].scalars['val/loss'], firstEval.val.loss, 'evaluations land in the metrics of their step');
 

@@ -248,11 +248,10 @@ export class Trainer {
           error = { code: 'INTERNAL', message: `${fatal.message} ${fatal.advice}` };
           break;
         }
-        const wantRatios = (this.step + 1) % p.logInterval === 0 || this.step === 0;
-        const before = wantRatios ? snapshotGroups(this.model, groups) : null;
+        const before = snapshotGroups(this.model, groups);
         const gradHist = (this.step + 1) % p.evalInterval === 0 || this.step + 1 === this.totalSteps ? hostCopies(grads) : null;
         applyUpdate(this.optimizer, grads, lr, p.clipNorm || undefined);
-        const ratios = before ? updateRatios(this.model, groups, before) : null;
+        const ratios = updateRatios(this.model, groups, before);
         this.step += 1;
         this.tokensSeen += tokensPerStep;
         const seconds = (performance.now() - t0) / 1000;
@@ -268,7 +267,7 @@ export class Trainer {
           'progress/elapsed_s': trainSeconds,
         };
         for (const [g, n] of Object.entries(layerNorms)) scalars[`grad_norm/${g}`] = n;
-        if (ratios) for (const [g, r] of Object.entries(ratios)) scalars[`update_ratio/${g}`] = r;
+        for (const [g, r] of Object.entries(ratios)) scalars[`update_ratio/${g}`] = r;
 
         const evalNow = this.step % p.evalInterval === 0 || this.step === this.totalSteps;
         if (evalNow) {
