@@ -1,0 +1,151 @@
+import { z } from 'zod';
+import { BackendInfo, BackendRequest } from './backends';
+import { CleaningReport, DatasetConfig, DatasetStats } from './datasetConfig';
+import { SerializedError } from './errors';
+import { RunJson } from './runFolder';
+import { RunEvent, RunSummary } from './runEvents';
+import { TokenizerConfig } from './tokenizerConfig';
+
+/**
+ * WorkbenchApi: the one door between the UI (renderer/) and everything else. Implemented once by the host
+ * services (electron/, plain Node) and carried two ways — by Electron's preload bridge on the desktop and
+ * by a WebSocket to 127.0.0.1 in browser mode. Each method is a request schema and a result schema; each
+ * event a payload schema. Both sides validate what they receive; errors travel as SerializedError.
+ */
+
+const Path = z.string().min(1).max(4096);
+/** An experiment document as JSON; the host validates it with common/experiment.ts before writing. */
+const ExperimentDoc = z.record(z.string(), z.unknown());
+
+export const ExperimentTemplate = z.object({ id: z.string(), name: z.string(), description: z.string() }).strict();
+
+/** One run of an experiment, for the runs list; `problem` when its folder could not be read. */
+export const RunListEntry = z.union([
+  z.object({ ok: z.literal(true), id: z.string(), dir: Path, run: RunJson }).strict(),
+  z.object({ ok: z.literal(false), id: z.string(), dir: Path, problem: z.string() }).strict(),
+]);
+
+/** A metrics.jsonl line as charts read it; non-finite values as null. */
+export const MetricsPoint = z.object({
+  step: z.number().int(),
+  wallTime: z.number(),
+  tokens: z.number(),
+  scalars: z.record(z.string(), z.number().nullable()),
+}).strict();
+export type MetricsPoint = z.infer<typeof MetricsPoint>;
+
+export const DatasetSample = z.object({
+  id: z.string(),
+  label: z.string().optional(),
+  raw: z.string(),
+  cleaned: z.string(),
+  /** the cleaned text's first tokens, as the tokenizer's strings */
+  tokens: z.array(z.string()),
+}).strict();
+
+export const DatasetPreview = z.object({
+  samples: z.array(DatasetSample),
+  stats: DatasetStats,
+  cleaning: CleaningReport,
+  /** documents by token count: bucket upper bounds and counts */
+  lengthHistogram: z.object({ bounds: z.array(z.number()), counts: z.array(z.number().int()) }).strict(),
+  vocabSize: z.number().int(),
+}).strict();
+export type DatasetPreview = z.infer<typeof DatasetPreview>;
+
+export const EngineState = z.enum(['starting', 'ready', 'busy', 'crashed', 'restarting', 'stopped']);
+export const EngineStatus = z.object({
+  state: EngineState,
+  pid: z.number().int().nullable(),
+  backend: BackendInfo.nullable(),
+  /** why the engine last died, in words, when it did */
+  lastExit: z.string().nullable(),
+  restarts: z.number().int().min(0),
+}).strict();
+export type EngineStatus = z.infer<typeof EngineStatus>;
+
+function method<P extends z.ZodType, R extends z.ZodType>(params: P, result: R) {
+  return { params, result };
+}
+
+export const WORKBENCH_METHODS = {
+  /** the example experiments a new one can start from */
+  'experiments.templates': method(z.object({}).strict(), z.array(ExperimentTemplate)),
+  /** a new, unsaved experiment from a template */
+  'experiments.create': method(z.object({ template: z.string() }).strict(), z.object({ doc: ExperimentDoc }).strict()),
+  /** reads, migrates and validates; a malformed or newer file is refused with a message and never written */
+  'experiments.open': method(z.object({ path: Path }).strict(), z.object({ path: Path, doc: ExperimentDoc, migratedFrom: z.number().int().optional(), mtimeMs: z.number() }).strict()),
+  /** atomic save; refused when the file changed on disk since `expectedMtimeMs` (another writer) */
+  'experiments.save': method(
+    z.object({ path: Path, doc: ExperimentDoc, expectedMtimeMs: z.number().optional() }).strict(),
+    z.object({ path: Path, mtimeMs: z.number() }).strict(),
+  ),
+  'experiments.recent': method(z.object({}).strict(), z.array(Path)),
+  /** experiment files in the workspace (browser mode has no native dialog) */
+  'experiments.list': method(z.object({}).strict(), z.array(z.object({ path: Path, name: z.string(), mtimeMs: z.number() }).strict())),
+
+  /** reads and cleans the dataset, trains its tokenizer, and returns samples and statistics */
+  'dataset.preview': method(z.object({ dataset: DatasetConfig, tokenizer: TokenizerConfig, experimentPath: Path.nullable(), samples: z.number().int().min(1).max(20).default(5) }).strict(), DatasetPreview),
+
+  /** starts the pretrain cell `cellId` of the saved experiment at `experimentPath` */
+  'runs.start': method(
+    z.object({ experimentPath: Path, cellId: z.string(), backend: BackendRequest.optional(), steps: z.number().int().min(1).optional() }).strict(),
+    z.object({ jobId: z.string() }).strict(),
+  ),
+  /** continues a stopped or crashed run from its newest valid checkpoint */
+  'runs.resume': method(z.object({ runDir: Path }).strict(), z.object({ jobId: z.string() }).strict()),
+  'runs.control': method(z.object({ jobId: z.string(), action: z.enum(['pause', 'resume', 'stop']) }).strict(), z.object({}).strict()),
+  'runs.list': method(z.object({ experimentPath: Path }).strict(), z.array(RunListEntry)),
+  /** a run's curves from its metrics.jsonl, from `sinceStep` on */
+  'runs.metrics': method(z.object({ runDir: Path, sinceStep: z.number().int().min(0).optional() }).strict(), z.array(MetricsPoint)),
+
+  'engine.status': method(z.object({}).strict(), EngineStatus),
+  'engine.restart': method(z.object({}).strict(), EngineStatus),
+} as const;
+
+export type WorkbenchMethod = keyof typeof WORKBENCH_METHODS;
+export type ParamsOf<M extends WorkbenchMethod> = z.input<(typeof WORKBENCH_METHODS)[M]['params']>;
+export type ResultOfMethod<M extends WorkbenchMethod> = z.output<(typeof WORKBENCH_METHODS)[M]['result']>;
+
+export const WORKBENCH_EVENTS = {
+  /** a running job's run events, batched as the engine sent them */
+  onRunEvents: z.object({ jobId: z.string(), events: z.array(RunEvent) }).strict(),
+  /** a job ended: done with its summary, failed with its error, or cancelled */
+  onJobEnded: z.object({ jobId: z.string(), outcome: z.enum(['done', 'failed', 'cancelled']), summary: RunSummary.optional(), error: SerializedError.optional() }).strict(),
+  onEngineStatus: EngineStatus,
+  /** a command chosen in the desktop menu, to run through the renderer's command registry */
+  onMenuCommand: z.object({ command: z.string(), args: z.array(z.string()).optional() }).strict(),
+} as const;
+
+export type WorkbenchEvent = keyof typeof WORKBENCH_EVENTS;
+export type PayloadOf<E extends WorkbenchEvent> = z.output<(typeof WORKBENCH_EVENTS)[E]>;
+
+/** What the renderer holds: typed calls and typed subscriptions; the transport is the host's business. */
+export interface WorkbenchApi {
+  call<M extends WorkbenchMethod>(method: M, params: ParamsOf<M>): Promise<ResultOfMethod<M>>;
+  on<E extends WorkbenchEvent>(event: E, listener: (payload: PayloadOf<E>) => void): () => void;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The wire (browser mode's WebSocket; Electron's IPC carries the same shapes)
+
+export const WireRequest = z.object({ id: z.number().int().min(0), method: z.string().max(64), params: z.unknown() }).strict();
+export const WireResponse = z.union([
+  z.object({ id: z.number().int(), result: z.unknown() }).strict(),
+  z.object({ id: z.number().int(), error: SerializedError }).strict(),
+]);
+export const WireEvent = z.object({ event: z.string().max(64), payload: z.unknown() }).strict();
+
+/** The params of a call, validated; a SerializedError naming the method and field when they are not. */
+export function parseParams<M extends WorkbenchMethod>(method: string, params: unknown):
+  { ok: true; method: M; params: z.output<(typeof WORKBENCH_METHODS)[M]['params']> } | { ok: false; error: z.infer<typeof SerializedError> } {
+  if (!Object.hasOwn(WORKBENCH_METHODS, method)) {
+    return { ok: false, error: { code: 'UNKNOWN_COMMAND', message: `unknown method '${method}'; the workbench API has ${Object.keys(WORKBENCH_METHODS).join(', ')}` } };
+  }
+  const r = WORKBENCH_METHODS[method as M].params.safeParse(params ?? {});
+  if (!r.success) {
+    const i = r.error.issues[0];
+    return { ok: false, error: { code: 'BAD_MESSAGE', message: `${method}: ${i.path.map(String).join('.') || 'params'}: ${i.message}`, path: i.path.map((p) => (typeof p === 'symbol' ? String(p) : p)) } };
+  }
+  return { ok: true, method: method as M, params: r.data as z.output<(typeof WORKBENCH_METHODS)[M]['params']> };
+}
