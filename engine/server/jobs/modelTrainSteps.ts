@@ -9,31 +9,20 @@ import type { ModelTrainStepsResult } from '../../../common/protocol';
 import { createModel } from '../../models/registry';
 import { AdamW } from '../../training/adamw';
 import { trainStep } from '../../training/trainStep';
+import { Rng } from '../../util/random';
 import type { JobHandler } from '../job';
 import { readModelConfig } from './modelDescribe';
 
 const DEFAULT_LEARNING_RATE = 1e-3;
 
-/** mulberry32: a small seeded generator, so the same seed gives the same data on every backend. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** B rows of T+1 random tokens: inputs are the first T, labels the next-token shift of them. */
-function randomTokens(random: () => number, B: number, T: number, vocab: number): { inputs: Int32Array; labels: Int32Array } {
+function randomTokens(rng: Rng, B: number, T: number, vocab: number): { inputs: Int32Array; labels: Int32Array } {
   const inputs = new Int32Array(B * T);
   const labels = new Int32Array(B * T);
   for (let b = 0; b < B; b++) {
-    let prev = Math.floor(random() * vocab);
+    let prev = rng.int(vocab);
     for (let t = 0; t < T; t++) {
-      const next = Math.floor(random() * vocab);
+      const next = rng.int(vocab);
       inputs[b * T + t] = prev;
       labels[b * T + t] = next;
       prev = next;
@@ -53,7 +42,7 @@ export const modelTrainSteps: JobHandler<'model.trainSteps'> = {
     const backend = ctx.backend!;
     const { batchSize: B, seqLen: T, steps } = spec;
     const lr = spec.learningRate ?? DEFAULT_LEARNING_RATE;
-    const random = seededRandom(spec.seed ^ 0x5eed);
+    const rng = new Rng((spec.seed ^ 0x5eed) >>> 0);
     const losses: (number | null)[] = [];
     const model = createModel(spec.model, spec.seed);
     const parameters = [...model.variables.values()].reduce((n, v) => n + v.size, 0);
@@ -65,7 +54,7 @@ export const modelTrainSteps: JobHandler<'model.trainSteps'> = {
       for (let step = 1; step <= steps; step++) {
         await ctx.checkpoint();
         const t0 = performance.now();
-        const { inputs, labels } = randomTokens(random, B, T, config.vocabSize);
+        const { inputs, labels } = randomTokens(rng, B, T, config.vocabSize);
         const batch = { inputIds: tf.tensor2d(inputs, [B, T], 'int32'), labels: tf.tensor2d(labels, [B, T], 'int32') };
         let result: { loss: number; gradNorm: number };
         try {
