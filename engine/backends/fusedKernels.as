@@ -242,113 +242,381 @@ export function ce_bwd(logits: usize, labels: usize, lse: usize, dlogits: usize,
 }
 
 // ---------------------------------------------------------------------------------------------
+// GELU, exact (erf) form (BERT's gelu): x * Phi(x),  Phi(x) = 0.5 (1 + erf(x / sqrt 2))
+//
+// With z = x / sqrt 2, a = |z|:
+//   a < 1:   erf(z) = z + z Q(z^2)                        (Q: degree 6, fitted; relative error ~1e-9)
+//   a >= 1:  erfc(a) = exp(-a^2) R(t), t = 1 / (1 + a/2)   (R: degree 8, fitted on [1, 10]; ~6e-9)
+//            Phi = 1 - erfc(a)/2 for z > 0, erfc(a)/2 for z < 0 (no cancellation in the left tail)
+// Evaluated in f32: erf within 1.3 ulp (8.8e-8 relative) of the exact value. exp(-z^2) is also
+// the Gaussian density the backward needs: d/dx [x Phi(x)] = Phi(x) + x exp(-x^2/2) / sqrt(2 pi).
+
+@inline function erfSmallPoly(u: v128): v128 {
+  let p = f32x4.splat(7.845525396987796e-05);
+  p = f32x4.add(f32x4.mul(p, u), f32x4.splat(-0.0008007533033378422));
+  p = f32x4.add(f32x4.mul(p, u), f32x4.splat(0.005188003648072481));
+  p = f32x4.add(f32x4.mul(p, u), f32x4.splat(-0.02685362473130226));
+  p = f32x4.add(f32x4.mul(p, u), f32x4.splat(0.11283580213785172));
+  p = f32x4.add(f32x4.mul(p, u), f32x4.splat(-0.3761262595653534));
+  return f32x4.add(f32x4.mul(p, u), f32x4.splat(0.12837916612625122));
+}
+
+@inline function erfcScaledPoly(t: v128): v128 {
+  let p = f32x4.splat(0.08038957417011261);
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-0.18342633545398712));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(0.02285013347864151));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(0.10702072083950043));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(0.15726995468139648));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(0.2531868815422058));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(0.280953049659729));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(0.28220298886299133));
+  return f32x4.add(f32x4.mul(p, t), f32x4.splat(-4.246600383339683e-06));
+}
+
+// Phi(x) for z = x / sqrt 2, given z^2 and e = exp(-z^2)
+@inline function phiv(z: v128, z2: v128, e: v128): v128 {
+  const half = f32x4.splat(0.5);
+  const one = f32x4.splat(1.0);
+  const a = f32x4.abs(z);
+  const phiS = f32x4.add(half, f32x4.mul(half, f32x4.add(z, f32x4.mul(z, erfSmallPoly(z2)))));
+  const t = f32x4.div(one, f32x4.add(one, f32x4.mul(half, f32x4.min(a, f32x4.splat(10.0)))));
+  const hq = f32x4.mul(f32x4.mul(half, e), erfcScaledPoly(t));
+  const phiL = v128.bitselect(f32x4.sub(one, hq), hq, f32x4.gt(z, f32x4.splat(0)));
+  return v128.bitselect(phiS, phiL, f32x4.lt(a, one));
+}
+
+const SQRT1_2: f32 = 0.7071067811865476;
+const INV_SQRT_2PI: f32 = 0.3989422804014327;
+
+export function gelu_erf_fwd(x: usize, y: usize, n: i32): void {
+  const n4 = n & ~3;
+  const r2 = f32x4.splat(SQRT1_2);
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const xv = v128.load(ptr(x, i));
+    const z = f32x4.mul(xv, r2);
+    const z2 = f32x4.mul(z, z);
+    v128.store(ptr(y, i), f32x4.mul(xv, phiv(z, z2, expv(f32x4.neg(z2)))));
+  }
+  for (; i < n; i++) {
+    const xv = f32x4.splat(load<f32>(ptr(x, i)));
+    const z = f32x4.mul(xv, r2);
+    const z2 = f32x4.mul(z, z);
+    store<f32>(ptr(y, i), f32x4.extract_lane(f32x4.mul(xv, phiv(z, z2, expv(f32x4.neg(z2)))), 0));
+  }
+}
+
+export function gelu_erf_bwd(x: usize, dy: usize, dx: usize, n: i32): void {
+  const n4 = n & ~3;
+  const r2 = f32x4.splat(SQRT1_2);
+  const c = f32x4.splat(INV_SQRT_2PI);
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const xv = v128.load(ptr(x, i));
+    const z = f32x4.mul(xv, r2);
+    const z2 = f32x4.mul(z, z);
+    const e = expv(f32x4.neg(z2));
+    const d = f32x4.add(phiv(z, z2, e), f32x4.mul(f32x4.mul(xv, e), c));
+    v128.store(ptr(dx, i), f32x4.mul(v128.load(ptr(dy, i)), d));
+  }
+  for (; i < n; i++) {
+    const xv = f32x4.splat(load<f32>(ptr(x, i)));
+    const z = f32x4.mul(xv, r2);
+    const z2 = f32x4.mul(z, z);
+    const e = expv(f32x4.neg(z2));
+    const d = f32x4.add(phiv(z, z2, e), f32x4.mul(f32x4.mul(xv, e), c));
+    store<f32>(ptr(dx, i), load<f32>(ptr(dy, i)) * f32x4.extract_lane(d, 0));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // multi-head self-attention straight from the fused projection:
 //   qkv [B, T, 3*H*D] (q | k | v, each head-major: h*D + d), out [B, T, H*D], P [B, H, T, T]
 //   P[b,h,i,:] = softmax(scale * q_i . k_j  (j <= i when causal; -inf above)), out_i = sum_j P_ij v_j
-// D must be a multiple of 4.
+// Any head size D (SIMD over 4 at a time, the rest scalar).
+//
+// keep (0 = none): f32 [B, T], 1.0 for a key that may be attended to, 0.0 for padding. Masked keys get
+// probability 0 for every query: what adding -1e9 to their scores gives (exp underflows to 0). A query
+// that sees no key at all (all of j < jn masked) gets, like the -1e9 composite (whose biased scores then
+// tie), the uniform distribution over the keys that break the fewest constraints: the keys j < jn and,
+// when causal, the unmasked keys after the query. It never divides by zero.
+
+// a . b over D floats
+@inline function dotD(a: usize, b: usize, D: i32): f32 {
+  const D4 = D & ~3;
+  let acc = f32x4.splat(0);
+  let d = 0;
+  for (; d < D4; d += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(ptr(a, d)), v128.load(ptr(b, d))));
+  let s = vsum(acc);
+  for (; d < D; d++) s += load<f32>(ptr(a, d)) * load<f32>(ptr(b, d));
+  return s;
+}
+
+// y += s x over D floats
+@inline function axpyD(y: usize, s: f32, x: usize, D: i32): void {
+  const D4 = D & ~3;
+  const sv = f32x4.splat(s);
+  let d = 0;
+  for (; d < D4; d += 4) v128.store(ptr(y, d), f32x4.add(v128.load(ptr(y, d)), f32x4.mul(sv, v128.load(ptr(x, d)))));
+  for (; d < D; d++) store<f32>(ptr(y, d), load<f32>(ptr(y, d)) + s * load<f32>(ptr(x, d)));
+}
+
+// the dot products of a with the 4 rows b, b + stride, b + 2 stride, b + 3 stride (bytes), as one vector
+@inline function dot4(a: usize, b: usize, stride: usize, D: i32): v128 {
+  const D4 = D & ~3;
+  const b1 = b + stride, b2 = b + 2 * stride, b3 = b + 3 * stride;
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+  let d = 0;
+  for (; d < D4; d += 4) {
+    const av = v128.load(ptr(a, d));
+    c0 = f32x4.add(c0, f32x4.mul(av, v128.load(ptr(b, d))));
+    c1 = f32x4.add(c1, f32x4.mul(av, v128.load(ptr(b1, d))));
+    c2 = f32x4.add(c2, f32x4.mul(av, v128.load(ptr(b2, d))));
+    c3 = f32x4.add(c3, f32x4.mul(av, v128.load(ptr(b3, d))));
+  }
+  // transpose-add: lane r = horizontal sum of c_r
+  const u01 = f32x4.add(v128.shuffle<f32>(c0, c1, 0, 4, 1, 5), v128.shuffle<f32>(c0, c1, 2, 6, 3, 7));
+  const u23 = f32x4.add(v128.shuffle<f32>(c2, c3, 0, 4, 1, 5), v128.shuffle<f32>(c2, c3, 2, 6, 3, 7));
+  let r = f32x4.add(v128.shuffle<f32>(u01, u23, 0, 1, 4, 5), v128.shuffle<f32>(u01, u23, 2, 3, 6, 7));
+  if (d < D) {
+    let t0: f32 = 0, t1: f32 = 0, t2: f32 = 0, t3: f32 = 0;
+    for (; d < D; d++) {
+      const av = load<f32>(ptr(a, d));
+      t0 += av * load<f32>(ptr(b, d));
+      t1 += av * load<f32>(ptr(b1, d));
+      t2 += av * load<f32>(ptr(b2, d));
+      t3 += av * load<f32>(ptr(b3, d));
+    }
+    r = f32x4.add(r, f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(f32x4.splat(t0), 1, t1), 2, t2), 3, t3));
+  }
+  return r;
+}
+
+// y += w0 x0 + w1 x1 + w2 x2 + w3 x3 over D floats, w = the 4 lanes of wv, x_r = x + r stride (bytes)
+@inline function axpy4(y: usize, wv: v128, x: usize, stride: usize, D: i32): void {
+  const D4 = D & ~3;
+  const w0 = v128.shuffle<f32>(wv, wv, 0, 0, 0, 0), w1 = v128.shuffle<f32>(wv, wv, 1, 1, 1, 1);
+  const w2 = v128.shuffle<f32>(wv, wv, 2, 2, 2, 2), w3 = v128.shuffle<f32>(wv, wv, 3, 3, 3, 3);
+  const x1 = x + stride, x2 = x + 2 * stride, x3 = x + 3 * stride;
+  let d = 0;
+  for (; d < D4; d += 4) {
+    const a = f32x4.add(f32x4.mul(w0, v128.load(ptr(x, d))), f32x4.mul(w1, v128.load(ptr(x1, d))));
+    const b = f32x4.add(f32x4.mul(w2, v128.load(ptr(x2, d))), f32x4.mul(w3, v128.load(ptr(x3, d))));
+    v128.store(ptr(y, d), f32x4.add(v128.load(ptr(y, d)), f32x4.add(a, b)));
+  }
+  if (d < D) {
+    const s0 = f32x4.extract_lane(wv, 0), s1 = f32x4.extract_lane(wv, 1), s2 = f32x4.extract_lane(wv, 2), s3 = f32x4.extract_lane(wv, 3);
+    for (; d < D; d++) {
+      store<f32>(ptr(y, d), load<f32>(ptr(y, d)) + ((s0 * load<f32>(ptr(x, d)) + s1 * load<f32>(ptr(x1, d))) + (s2 * load<f32>(ptr(x2, d)) + s3 * load<f32>(ptr(x3, d)))));
+    }
+  }
+}
+
+// 1 + the index of the last unmasked key of a row of keep (0 when all are masked): keys from there on are padding
+@inline function keyEnd(kb: usize, T: i32): i32 {
+  let e = T;
+  while (e > 0 && load<f32>(ptr(kb, e - 1)) == 0) e--;
+  return e;
+}
+
+// the number of keys of a fully masked query's uniform distribution (see above)
+@inline function fullyMaskedCount(kb: usize, T: i32, jn: i32): i32 {
+  let cnt = jn;
+  for (let j = jn; j < T; j++) if (load<f32>(ptr(kb, j)) != 0) cnt++;
+  return cnt;
+}
 
 // Heads bh in [bh0, bh1) of the B*H (b-major) only, so that threads can split the work.
-export function attn_fwd(qkv: usize, out: usize, P: usize, B: i32, T: i32, H: i32, D: i32, scale: f32, causal: i32, bh0: i32, bh1: i32): void {
+// Keys go 4 at a time (one query row against 4 key rows; one output update per 4 value rows).
+export function attn_fwd(qkv: usize, out: usize, P: usize, keep: usize, B: i32, T: i32, H: i32, D: i32, scale: f32, causal: i32, bh0: i32, bh1: i32): void {
   const C = H * D;
   const C3 = 3 * C;
+  const rs: usize = <usize>C3 << 2; // bytes from one token's row of qkv to the next
+  const sv = f32x4.splat(scale);
+  const ninf = f32x4.splat(-Infinity);
+  const zero = f32x4.splat(0);
   for (let bh = bh0; bh < bh1; bh++) {
     const b = bh / H;
     const h = bh % H;
-    {
-      const Pbh = ptr(P, (b * H + h) * T * T);
-      for (let i = 0; i < T; i++) {
-        const qi = ptr(qkv, (b * T + i) * C3 + h * D);
-        const Pi = ptr(Pbh, i * T);
-        const jn = causal ? i + 1 : T;
-        let m: f32 = -Infinity;
-        for (let j = 0; j < jn; j++) {
-          const kj = ptr(qkv, (b * T + j) * C3 + C + h * D);
-          let acc = f32x4.splat(0);
-          for (let d = 0; d < D; d += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(ptr(qi, d)), v128.load(ptr(kj, d))));
-          const s = vsum(acc) * scale;
-          store<f32>(ptr(Pi, j), s);
-          m = max(m, s);
+    const kb = keep ? ptr(keep, b * T) : 0;
+    const kend = kb ? keyEnd(kb, T) : T;
+    const Pbh = ptr(P, (b * H + h) * T * T);
+    const k0 = ptr(qkv, b * T * C3 + C + h * D); // key row 0 of this head
+    const v0 = ptr(qkv, b * T * C3 + 2 * C + h * D);
+    for (let i = 0; i < T; i++) {
+      const qi = ptr(qkv, (b * T + i) * C3 + h * D);
+      const Pi = ptr(Pbh, i * T);
+      const oi = ptr(out, (b * T + i) * C + h * D);
+      const jn = causal ? i + 1 : T;
+      const je = min(jn, kend); // keys at je..jn-1 are padding
+      const je4 = je & ~3;
+      // scores (masked: -inf), and their maximum
+      let mv = ninf;
+      let j = 0;
+      for (; j < je4; j += 4) {
+        let sc = f32x4.mul(dot4(qi, k0 + <usize>j * rs, rs, D), sv);
+        if (kb) sc = v128.bitselect(ninf, sc, f32x4.eq(v128.load(ptr(kb, j)), zero));
+        v128.store(ptr(Pi, j), sc);
+        mv = f32x4.max(mv, sc);
+      }
+      let m = vmax(mv);
+      for (; j < je; j++) {
+        let sc: f32 = -Infinity;
+        if (!kb || load<f32>(ptr(kb, j)) != 0) sc = dotD(qi, k0 + <usize>j * rs, D) * scale;
+        store<f32>(ptr(Pi, j), sc);
+        m = max(m, sc);
+      }
+      memory.fill(oi, 0, <usize>D << 2);
+      if (m == -Infinity) {
+        // no visible key (padding only): uniform over the least-masked keys, as the composite's tie
+        const cnt = fullyMaskedCount(kb, T, jn);
+        const u: f32 = 1.0 / <f32>cnt;
+        for (j = 0; j < T; j++) {
+          const p: f32 = j < jn || load<f32>(ptr(kb, j)) != 0 ? u : 0;
+          store<f32>(ptr(Pi, j), p);
+          if (p != 0) axpyD(oi, p, v0 + <usize>j * rs, D);
         }
-        // exp and normalise
-        const jn4 = jn & ~3;
-        const mv = f32x4.splat(m);
-        let sacc = f32x4.splat(0);
-        let j = 0;
-        for (; j < jn4; j += 4) { const e = expv(f32x4.sub(v128.load(ptr(Pi, j)), mv)); v128.store(ptr(Pi, j), e); sacc = f32x4.add(sacc, e); }
-        let sum = vsum(sacc);
-        for (; j < jn; j++) { const e = exps(load<f32>(ptr(Pi, j)) - m); store<f32>(ptr(Pi, j), e); sum += e; }
-        const inv: f32 = 1.0 / sum;
-        const iv = f32x4.splat(inv);
-        j = 0;
-        for (; j < jn4; j += 4) v128.store(ptr(Pi, j), f32x4.mul(v128.load(ptr(Pi, j)), iv));
-        for (; j < jn; j++) store<f32>(ptr(Pi, j), load<f32>(ptr(Pi, j)) * inv);
-        if (jn < T) memory.fill(ptr(Pi, jn), 0, <usize>(T - jn) << 2);
-        // out_i = sum_j P_ij v_j
-        const oi = ptr(out, (b * T + i) * C + h * D);
-        memory.fill(oi, 0, <usize>D << 2);
-        for (j = 0; j < jn; j++) {
-          const pv = f32x4.splat(load<f32>(ptr(Pi, j)));
-          const vj = ptr(qkv, (b * T + j) * C3 + 2 * C + h * D);
-          for (let d = 0; d < D; d += 4) v128.store(ptr(oi, d), f32x4.add(v128.load(ptr(oi, d)), f32x4.mul(pv, v128.load(ptr(vj, d)))));
+        continue;
+      }
+      // exp (masked keys: times 0) and normalise
+      const mvv = f32x4.splat(m);
+      let sacc = f32x4.splat(0);
+      j = 0;
+      if (kb) {
+        for (; j < je4; j += 4) {
+          const e = f32x4.mul(expv(f32x4.sub(v128.load(ptr(Pi, j)), mvv)), v128.load(ptr(kb, j)));
+          v128.store(ptr(Pi, j), e);
+          sacc = f32x4.add(sacc, e);
         }
+      } else {
+        for (; j < je4; j += 4) { const e = expv(f32x4.sub(v128.load(ptr(Pi, j)), mvv)); v128.store(ptr(Pi, j), e); sacc = f32x4.add(sacc, e); }
+      }
+      let sum = vsum(sacc);
+      for (; j < je; j++) {
+        const e: f32 = kb && load<f32>(ptr(kb, j)) == 0 ? 0 : exps(load<f32>(ptr(Pi, j)) - m);
+        store<f32>(ptr(Pi, j), e);
+        sum += e;
+      }
+      const inv: f32 = 1.0 / sum;
+      const iv = f32x4.splat(inv);
+      j = 0;
+      for (; j < je4; j += 4) v128.store(ptr(Pi, j), f32x4.mul(v128.load(ptr(Pi, j)), iv));
+      for (; j < je; j++) store<f32>(ptr(Pi, j), load<f32>(ptr(Pi, j)) * inv);
+      if (je < T) memory.fill(ptr(Pi, je), 0, <usize>(T - je) << 2);
+      // out_i = sum_j P_ij v_j
+      for (j = 0; j < je4; j += 4) {
+        const pv = v128.load(ptr(Pi, j));
+        if (v128.any_true(pv)) axpy4(oi, pv, v0 + <usize>j * rs, rs, D);
+      }
+      for (; j < je; j++) {
+        const p = load<f32>(ptr(Pi, j));
+        if (p != 0) axpyD(oi, p, v0 + <usize>j * rs, D);
       }
     }
   }
 }
 
-// Backward of attn_fwd: dqkv [B, T, 3C] (written whole), from dout [B, T, C], P, qkv.
-// scratch: T floats.
+// P[i..i+3][j] (rows of T floats) as one vector
+@inline function column4(Pj: usize, T: i32): v128 {
+  const st: usize = <usize>T << 2;
+  return f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(f32x4.splat(load<f32>(Pj)), 1, load<f32>(Pj + st)), 2, load<f32>(Pj + 2 * st)), 3, load<f32>(Pj + 3 * st));
+}
+
+// Backward of attn_fwd: dqkv [B, T, 3C] (written whole), from dout [B, T, C], P, qkv (and keep, as given
+// to the forward). scratch: T*T floats (dS of one head).
 // Heads bh in [bh0, bh1) only (their columns of dqkv are zeroed here; other heads' are not touched).
-export function attn_bwd(qkv: usize, P: usize, dout: usize, dqkv: usize, scratch: usize, B: i32, T: i32, H: i32, D: i32, scale: f32, causal: i32, bh0: i32, bh1: i32): void {
+// Two passes per head: query-major for dP, dS = P (dP - rowdot) scale and dq_i = sum_j dS_ij k_j; then
+// key-major for dv_j = sum_i P_ij do_i and dk_j = sum_i dS_ij q_i, so that every accumulator row takes 4
+// rows per update. Keys with P_ij = 0 (masked) contribute nothing: blocks of 4 such are skipped.
+export function attn_bwd(qkv: usize, P: usize, dout: usize, dqkv: usize, scratch: usize, keep: usize, B: i32, T: i32, H: i32, D: i32, scale: f32, causal: i32, bh0: i32, bh1: i32): void {
   const C = H * D;
   const C3 = 3 * C;
+  const rs: usize = <usize>C3 << 2; // bytes between tokens' rows of qkv / dqkv
+  const ds_: usize = <usize>C << 2; // ... of dout
+  const sv = f32x4.splat(scale);
   for (let bh = bh0; bh < bh1; bh++) {
     const b = bh / H;
     const h = bh % H;
+    const kb = keep ? ptr(keep, b * T) : 0;
+    const kend = kb ? keyEnd(kb, T) : T;
+    let first = 0; // causal: queries before the first unmasked key see none (their P reaches past them)
+    if (kb) while (first < T && load<f32>(ptr(kb, first)) == 0) first++;
+    const Pbh = ptr(P, (b * H + h) * T * T);
+    const q0 = ptr(qkv, b * T * C3 + h * D);
+    const k0 = ptr(qkv, b * T * C3 + C + h * D);
+    const v0 = ptr(qkv, b * T * C3 + 2 * C + h * D);
+    const do0 = ptr(dout, b * T * C + h * D);
+    const dq0 = ptr(dqkv, b * T * C3 + h * D);
+    const dk0 = ptr(dqkv, b * T * C3 + C + h * D);
+    const dv0 = ptr(dqkv, b * T * C3 + 2 * C + h * D);
     for (let t = 0; t < T; t++) {
-      const row = ptr(dqkv, (b * T + t) * C3 + h * D);
-      memory.fill(row, 0, <usize>D << 2);
-      memory.fill(ptr(row, C), 0, <usize>D << 2);
-      memory.fill(ptr(row, 2 * C), 0, <usize>D << 2);
+      memory.fill(dq0 + <usize>t * rs, 0, <usize>D << 2);
+      memory.fill(dk0 + <usize>t * rs, 0, <usize>D << 2);
+      memory.fill(dv0 + <usize>t * rs, 0, <usize>D << 2);
     }
-    {
-      const Pbh = ptr(P, (b * H + h) * T * T);
-      for (let i = 0; i < T; i++) {
-        const Pi = ptr(Pbh, i * T);
-        const doi = ptr(dout, (b * T + i) * C + h * D);
-        const qi = ptr(qkv, (b * T + i) * C3 + h * D);
-        const dqi = ptr(dqkv, (b * T + i) * C3 + h * D);
-        const jn = causal ? i + 1 : T;
-        // dP_ij = do_i . v_j ; rowdot = sum_j P_ij dP_ij ; dv_j += P_ij do_i
-        let rowdot: f32 = 0;
-        for (let j = 0; j < jn; j++) {
-          const vj = ptr(qkv, (b * T + j) * C3 + 2 * C + h * D);
-          const dvj = ptr(dqkv, (b * T + j) * C3 + 2 * C + h * D);
-          const p = load<f32>(ptr(Pi, j));
-          const pv = f32x4.splat(p);
-          let acc = f32x4.splat(0);
-          for (let d = 0; d < D; d += 4) {
-            const dov = v128.load(ptr(doi, d));
-            acc = f32x4.add(acc, f32x4.mul(dov, v128.load(ptr(vj, d))));
-            v128.store(ptr(dvj, d), f32x4.add(v128.load(ptr(dvj, d)), f32x4.mul(pv, dov)));
-          }
-          const dp = vsum(acc);
-          store<f32>(ptr(scratch, j), dp);
-          rowdot += p * dp;
-        }
-        // dS_ij = P_ij (dP_ij - rowdot) * scale ; dq_i += dS_ij k_j ; dk_j += dS_ij q_i
-        for (let j = 0; j < jn; j++) {
-          const p = load<f32>(ptr(Pi, j));
-          if (p == 0) continue;
-          const ds = p * (load<f32>(ptr(scratch, j)) - rowdot) * scale;
-          const dsv = f32x4.splat(ds);
-          const kj = ptr(qkv, (b * T + j) * C3 + C + h * D);
-          const dkj = ptr(dqkv, (b * T + j) * C3 + C + h * D);
-          for (let d = 0; d < D; d += 4) {
-            v128.store(ptr(dqi, d), f32x4.add(v128.load(ptr(dqi, d)), f32x4.mul(dsv, v128.load(ptr(kj, d)))));
-            v128.store(ptr(dkj, d), f32x4.add(v128.load(ptr(dkj, d)), f32x4.mul(dsv, v128.load(ptr(qi, d)))));
-          }
-        }
+    // pass 1, by query
+    for (let i = 0; i < T; i++) {
+      const Pi = ptr(Pbh, i * T);
+      const Si = ptr(scratch, i * T);
+      const doi = do0 + <usize>i * ds_;
+      const dqi = dq0 + <usize>i * rs;
+      let je = causal ? i + 1 : T;
+      if (kb) je = (causal ? i < first : kend == 0) ? T : min(je, kend); // fully masked: P reaches everywhere
+      const je4 = je & ~3;
+      // dP_ij = do_i . v_j (into Si) ; rowdot = sum_j P_ij dP_ij
+      let rv = f32x4.splat(0);
+      let j = 0;
+      for (; j < je4; j += 4) {
+        const pv = v128.load(ptr(Pi, j));
+        if (!v128.any_true(pv)) { v128.store(ptr(Si, j), f32x4.splat(0)); continue; }
+        const dp = dot4(doi, v0 + <usize>j * rs, rs, D);
+        v128.store(ptr(Si, j), dp);
+        rv = f32x4.add(rv, f32x4.mul(pv, dp));
+      }
+      let rowdot = vsum(rv);
+      for (; j < je; j++) {
+        const p = load<f32>(ptr(Pi, j));
+        const dp: f32 = p == 0 ? 0 : dotD(doi, v0 + <usize>j * rs, D);
+        store<f32>(ptr(Si, j), dp);
+        rowdot += p * dp;
+      }
+      if (je < T) memory.fill(ptr(Si, je), 0, <usize>(T - je) << 2);
+      // dS_ij = P_ij (dP_ij - rowdot) scale (into Si) ; dq_i += dS_ij k_j
+      const rdv = f32x4.splat(rowdot);
+      for (j = 0; j < je4; j += 4) {
+        const pv = v128.load(ptr(Pi, j));
+        if (!v128.any_true(pv)) continue;
+        const ds = f32x4.mul(f32x4.mul(pv, f32x4.sub(v128.load(ptr(Si, j)), rdv)), sv);
+        v128.store(ptr(Si, j), ds);
+        axpy4(dqi, ds, k0 + <usize>j * rs, rs, D);
+      }
+      for (; j < je; j++) {
+        const p = load<f32>(ptr(Pi, j));
+        const ds: f32 = p == 0 ? 0 : p * (load<f32>(ptr(Si, j)) - rowdot) * scale;
+        store<f32>(ptr(Si, j), ds);
+        if (ds != 0) axpyD(dqi, ds, k0 + <usize>j * rs, D);
+      }
+    }
+    // pass 2, by key: dv_j = sum_i P_ij do_i ; dk_j = sum_i dS_ij q_i
+    const jlim = kb && kend > 0 ? kend : T;
+    for (let j = 0; j < jlim; j++) {
+      // a padding key has P_ij = 0 for every query, unless some query sees no key at all
+      if (kb && load<f32>(ptr(kb, j)) == 0 && kend > 0 && (!causal || first == 0)) continue;
+      const dvj = dv0 + <usize>j * rs;
+      const dkj = dk0 + <usize>j * rs;
+      let i = causal && first == 0 ? j & ~3 : 0;
+      const T4 = T & ~3;
+      for (; i < T4; i += 4) {
+        const pw = column4(ptr(Pbh, i * T + j), T);
+        if (!v128.any_true(pw)) continue;
+        axpy4(dvj, pw, do0 + <usize>i * ds_, ds_, D);
+        axpy4(dkj, column4(ptr(scratch, i * T + j), T), q0 + <usize>i * rs, rs, D);
+      }
+      for (; i < T; i++) {
+        const p = load<f32>(ptr(Pbh, i * T + j));
+        if (p == 0) continue;
+        axpyD(dvj, p, do0 + <usize>i * ds_, D);
+        axpyD(dkj, load<f32>(ptr(scratch, i * T + j)), q0 + <usize>i * rs, D);
       }
     }
   }

@@ -24,8 +24,11 @@ export interface FusedExports {
   gelu_bwd(x: number, dy: number, dx: number, n: number): void;
   ce_fwd(logits: number, labels: number, lse: number, N: number, V: number): number;
   ce_bwd(logits: number, labels: number, lse: number, dlogits: number, N: number, V: number, scale: number): void;
-  attn_fwd(qkv: number, out: number, P: number, B: number, T: number, H: number, D: number, scale: number, causal: number, bh0: number, bh1: number): void;
-  attn_bwd(qkv: number, P: number, dout: number, dqkv: number, scratch: number, B: number, T: number, H: number, D: number, scale: number, causal: number, bh0: number, bh1: number): void;
+  gelu_erf_fwd(x: number, y: number, n: number): void;
+  gelu_erf_bwd(x: number, dy: number, dx: number, n: number): void;
+  /** keep: byte offset of an f32 [B, T] key mask (1 keep, 0 masked), or 0 for none */
+  attn_fwd(qkv: number, out: number, P: number, keep: number, B: number, T: number, H: number, D: number, scale: number, causal: number, bh0: number, bh1: number): void;
+  attn_bwd(qkv: number, P: number, dout: number, dqkv: number, scratch: number, keep: number, B: number, T: number, H: number, D: number, scale: number, causal: number, bh0: number, bh1: number): void;
   transpose2d(x: number, out: number, batch: number, rows: number, cols: number): void;
   colsum(x: number, out: number, rows: number, cols: number): void;
   rowsum(x: number, out: number, rows: number, cols: number): void;
@@ -70,7 +73,7 @@ export function kernelsFor(backend: WasmBackendLike): FusedExports {
 // and stores `seq` into `done`. While the worker starts (or if it never does) everything runs on the
 // main thread.
 
-const HELPER_FNS = ['attn_fwd', 'attn_bwd', 'gelu_fwd', 'gelu_bwd', 'ln_fwd'] as const;
+const HELPER_FNS = ['attn_fwd', 'attn_bwd', 'gelu_fwd', 'gelu_bwd', 'gelu_erf_fwd', 'gelu_erf_bwd', 'ln_fwd'] as const;
 type HelperFn = (typeof HELPER_FNS)[number];
 const CTL_SEQ = 0, CTL_DONE = 1, CTL_FN = 2, CTL_NARGS = 3, CTL_READY = 4, CTL_ERR = 5;
 

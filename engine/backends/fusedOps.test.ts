@@ -114,6 +114,137 @@ test('selfAttention: output, probabilities and gradient equal the composite on c
   }
 });
 
+/** a key mask [B, T] of one of several kinds; `kind` cycles through them */
+function keyMask(B: number, T: number, kind: number): number[] {
+  const m: number[] = [];
+  for (let b = 0; b < B; b++) {
+    const k = (kind + b) % 5;
+    const len = k === 1 ? 1 : int(1, T); // right padding; kind 1: all but one key padded
+    const lead = int(0, T - 1);
+    for (let t = 0; t < T; t++) {
+      if (k === 0 || k === 1) m.push(t < len ? 1 : 0);
+      else if (k === 2) m.push(rnd() < 0.3 ? 1 : 0); // scattered, many padded (a row may have no key)
+      else if (k === 3) m.push(t >= lead ? 1 : 0); // left padding: causal queries before `lead` see no key
+      else m.push(b === 0 && B > 1 ? 0 : 1); // a sequence that is all padding, or none padded
+    }
+  }
+  return m;
+}
+
+const hasNaN = (a: ArrayLike<number>) => Array.prototype.some.call(a, (x: number) => Number.isNaN(x));
+
+test('selfAttention with a key padding mask: output, probabilities and gradient equal the -1e9 composite on cpu', async () => {
+  let kind = 0;
+  for (const causal of [false, true]) {
+    for (const dtype of ['int32', 'float32'] as const) {
+      for (let it = 0; it < 5; it++, kind++) {
+        const B = int(1, 4), T = int(1, 24), H = int(1, 4), D = it % 2 ? 4 * int(1, 5) : int(1, 13); // any head size
+        const C = H * D;
+        const qkv = randData(B * T * 3 * C, 2), dy = randData(B * T * C);
+        const mask = keyMask(B, T, kind);
+        const [c, w] = await both(() => {
+          const x = tf.tensor(qkv, [B, T, 3 * C]);
+          const keyMask = tf.tensor2d(mask, [B, T], dtype);
+          const { out, probs } = F.selfAttentionWithProbs(x, H, { causal, keyMask });
+          const g = tf.grad((t: tf.Tensor) => F.selfAttention(t, H, { causal, keyMask }))(x, tf.tensor(dy, [B, T, C]));
+          return [out, probs, g];
+        });
+        const what = `B${B} T${T} H${H} D${D} causal=${causal} ${dtype} mask ${mask.join('')}`;
+        for (const a of w) assert.ok(!hasNaN(a), `NaN in the fused result: ${what}`);
+        close(w[0], c[0], 1e-4, `masked attention out ${what}`);
+        close(w[1], c[1], 1e-4, `masked attention probs ${what}`);
+        close(w[2], c[2], 1e-4, `masked attention dqkv ${what}`);
+        // a query that sees some key gives padding keys exactly 0
+        const P = w[1];
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < T; i++) {
+            const visible = (j: number) => mask[b * T + j] !== 0 && (!causal || j <= i);
+            if (!Array.from({ length: T }, (_, j) => visible(j)).some(Boolean)) continue;
+            for (let h = 0; h < H; h++) {
+              for (let j = 0; j < T; j++) if (!visible(j)) assert.equal(P[((b * H + h) * T + i) * T + j], 0, `P[${b},${h},${i},${j}] ${what}`);
+            }
+          }
+        }
+      }
+    }
+  }
+});
+
+test('an all-ones key mask changes nothing', async () => {
+  await tf.setBackend('wasm');
+  const B = 2, T = 9, H = 2, D = 8;
+  const x = tf.tensor(randData(B * T * 3 * H * D, 2), [B, T, 3 * H * D]);
+  const ones = tf.ones([B, T], 'int32');
+  for (const causal of [false, true]) {
+    const a = F.selfAttention(x, H, { causal }), b = F.selfAttention(x, H, { causal, keyMask: ones });
+    close(b.dataSync(), a.dataSync(), 0, `causal=${causal}`);
+    tf.dispose([a, b]);
+  }
+  tf.dispose([x, ones]);
+});
+
+test('a key mask of the wrong shape is refused', async () => {
+  await tf.setBackend('wasm');
+  const x = tf.zeros([2, 3, 24]), m = tf.ones([2, 4], 'int32');
+  assert.throws(() => F.selfAttention(x, 2, { keyMask: m }), /keyMask must be \[B, T\] = \[2, 3\]/);
+  tf.dispose([x, m]);
+});
+
+/** erf in float64: Taylor series below 2.5, Laplace's continued fraction for erfc above */
+function erfc64(z: number): number {
+  if (z < 0) return 2 - erfc64(-z);
+  if (z < 2.5) return 1 - erf64(z);
+  let f = z;
+  for (let n = 200; n >= 1; n--) f = z + (n / 2) / f;
+  return Math.exp(-z * z) / Math.sqrt(Math.PI) / f;
+}
+function erf64(z: number): number {
+  if (Math.abs(z) >= 2.5) return z > 0 ? 1 - erfc64(z) : erfc64(-z) - 1;
+  let term = z, sum = z;
+  for (let n = 1; n < 200; n++) {
+    term *= -z * z / n;
+    sum += term / (2 * n + 1);
+    if (Math.abs(term) < 1e-18 * Math.abs(sum)) break;
+  }
+  return sum * 2 / Math.sqrt(Math.PI);
+}
+
+test('geluErf: value and gradient equal the tf.erf composite on cpu, and the exact function to float32 precision', async () => {
+  // the reference erf itself
+  assert.ok(Math.abs(erf64(0.5) - 0.5204998778130465) < 1e-15 && Math.abs(erfc64(3) - 2.209049699858544e-5) < 1e-19);
+  const n = 4099;
+  const x = Float32Array.from({ length: n }, (_, i) => (i < 64 ? (i - 32) * 1e-3 : (rnd() * 2 - 1) * (i % 3 === 0 ? 9 : 3)));
+  const dy = randData(n);
+  const res: Float32Array[][] = [];
+  for (const b of ['cpu', 'wasm']) {
+    await tf.setBackend(b);
+    const out = tf.tidy(() => {
+      const f = b === 'cpu' ? F.geluErfComposite : F.geluErf;
+      return [f(tf.tensor(x)), tf.grad(f)(tf.tensor(x), tf.tensor(dy))];
+    });
+    res.push(out.map((t) => Float32Array.from(t.dataSync() as Float32Array)));
+    tf.dispose(out);
+  }
+  // tf.erf (Abramowitz-Stegun 7.1.26) is good to 1.5e-7 absolute: compare at that level
+  close(res[1][0], res[0][0], 1e-6, 'geluErf');
+  close(res[1][1], res[0][1], 1e-6, 'geluErf grad');
+  // against float64: Phi(x) = erfc(-x/sqrt2)/2; relative error a few float32 ulps, plus the conditioning
+  // of Phi in the left tail (d ln Phi / d ln x ~ x^2 there)
+  let worst = 0, worstG = 0;
+  for (let i = 0; i < n; i++) {
+    const xi = x[i];
+    const phi = erfc64(-xi * Math.SQRT1_2) / 2;
+    const dens = Math.exp(-xi * xi / 2) / Math.sqrt(2 * Math.PI);
+    const ref = xi * phi, refG = dy[i] * (phi + xi * dens);
+    const tol = 3e-7 * (1 + xi * xi);
+    worst = Math.max(worst, Math.abs(res[1][0][i] - ref) / (Math.abs(ref) * tol + 1e-38));
+    worstG = Math.max(worstG, Math.abs(res[1][1][i] - refG) / (Math.abs(dy[i]) * (phi + Math.abs(xi) * dens) * tol + 1e-38));
+  }
+  assert.ok(worst <= 1, `geluErf vs float64: worst error / tolerance = ${worst}`);
+  assert.ok(worstG <= 1, `geluErf grad vs float64: worst error / tolerance = ${worstG}`);
+  await tf.setBackend('wasm');
+});
+
 test('kernels split across threads agree with the composite on larger shapes', async () => {
   const B = 3, T = 33, H = 4, D = 8, C = H * D;
   const qkv = randData(B * T * 3 * C, 2), dy = randData(B * T * C);
@@ -123,6 +254,16 @@ test('kernels split across threads agree with the composite on larger shapes', a
   });
   close(w[0], c[0], 1e-4, 'attention out');
   close(w[1], c[1], 1e-4, 'attention dqkv');
+  for (const causal of [false, true]) {
+    const mask = keyMask(B, T, causal ? 3 : 0);
+    const [cm, wm] = await both(() => {
+      const x = tf.tensor(qkv, [B, T, 3 * C]);
+      const o = { causal, keyMask: tf.tensor2d(mask, [B, T], 'int32') };
+      return [F.selfAttention(x, H, o), tf.grad((t: tf.Tensor) => F.selfAttention(t, H, o))(x, tf.tensor(dy, [B, T, C]))];
+    });
+    close(wm[0], cm[0], 1e-4, `masked attention out causal=${causal}`);
+    close(wm[1], cm[1], 1e-4, `masked attention dqkv causal=${causal}`);
+  }
   const n = 3 * 8192 + 7;
   const x = randData(n, 4), gy = randData(n);
   const res: Float32Array[][] = [];
@@ -134,20 +275,36 @@ test('kernels split across threads agree with the composite on larger shapes', a
   }
   close(res[1][0], res[0][0], 1e-5, 'gelu (split)');
   close(res[1][1], res[0][1], 1e-5, 'gelu grad (split)');
+  const erfRes: Float32Array[][] = [];
+  for (const b of ['cpu', 'wasm']) {
+    await tf.setBackend(b);
+    const out = tf.tidy(() => [F.geluErf(tf.tensor(x)), tf.grad(F.geluErf)(tf.tensor(x), tf.tensor(gy))]);
+    erfRes.push(out.map((t) => Float32Array.from(t.dataSync() as Float32Array)));
+    tf.dispose(out);
+  }
+  close(erfRes[1][0], erfRes[0][0], 1e-6, 'geluErf (split)');
+  close(erfRes[1][1], erfRes[0][1], 1e-6, 'geluErf grad (split)');
   const rows = 131, Cn = 2048;
   const lx = randData(rows * Cn, 3), lg = randData(Cn), lb = randData(Cn);
   const [c2, w2] = await both(() => [F.layerNorm(tf.tensor(lx, [rows, Cn]), tf.tensor(lg), tf.tensor(lb))]);
   close(w2[0], c2[0], 1e-4, 'layerNorm (split)');
 });
 
-test('shapes the kernels do not take fall back to the composite', async () => {
-  await tf.setBackend('wasm');
-  // head size 3 is not a multiple of 4
-  const x = tf.randomNormal([2, 5, 18]);
-  const a = F.selfAttention(x, 2);
-  const b = F.selfAttentionComposite(x, 2);
-  close(a.dataSync(), b.dataSync(), 1e-6, 'fallback');
-  tf.dispose([x, a, b]);
+test('head sizes that are not a multiple of 4 run the kernel too (BERT golden: 6)', async () => {
+  for (const [B, T, H, D] of [[2, 5, 2, 3], [2, 12, 4, 6], [1, 7, 1, 1], [3, 9, 2, 13]]) {
+    const C = H * D;
+    const qkv = randData(B * T * 3 * C, 2), dy = randData(B * T * C);
+    for (const causal of [false, true]) {
+      const mask = keyMask(B, T, causal ? 0 : 2);
+      const [c, w] = await both(() => {
+        const x = tf.tensor(qkv, [B, T, 3 * C]);
+        const o = { causal, keyMask: tf.tensor2d(mask, [B, T], 'int32') };
+        const { out, probs } = F.selfAttentionWithProbs(x, H, o);
+        return [out, probs, tf.grad((t: tf.Tensor) => F.selfAttention(t, H, o))(x, tf.tensor(dy, [B, T, C]))];
+      });
+      ['out', 'probs', 'dqkv'].forEach((what, i) => close(w[i], c[i], 1e-4, `attention D${D} causal=${causal} ${what}`));
+    }
+  }
 });
 
 test('a training step of fused ops leaks no tensors', async () => {
@@ -161,7 +318,7 @@ test('a training step of fused ops leaks no tensors', async () => {
       const x = tf.randomNormal([2, 8, 16]);
       const h = F.layerNorm(x, g, b);
       const qkv = tf.reshape(tf.matMul(tf.reshape(h, [16, 16]), w), [2, 8, 48]);
-      const a = F.gelu(F.selfAttention(qkv, 2));
+      const a = F.geluErf(F.gelu(F.selfAttention(qkv, 2, { keyMask: tf.tensor2d([1, 1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1], [2, 8], 'int32') })));
       return F.softmaxCrossEntropy(tf.reshape(a, [16, 16]), tf.tensor1d(Array.from({ length: 16 }, (_, k) => k % 16), 'int32')) as tf.Scalar;
     }));
     value.dispose();

@@ -6,8 +6,11 @@
  *
  *   layerNorm(x, gamma, beta, eps)          x [..., C]
  *   gelu(x)                                 tanh approximation (GPT-2 gelu_new)
+ *   geluErf(x)                              exact GELU, 0.5 x (1 + erf(x / sqrt 2)) (BERT)
  *   softmaxCrossEntropy(logits, labels)     logits [N, V], labels int32 [N] -> mean loss (scalar)
- *   selfAttention(qkv, nHead, {causal})     qkv [B, T, 3C] (q | k | v, heads contiguous) -> [B, T, C]
+ *   selfAttention(qkv, nHead, {causal, keyMask})
+ *                                           qkv [B, T, 3C] (q | k | v, heads contiguous) -> [B, T, C];
+ *                                           keyMask [B, T] (1 token, 0 padding) masks keys
  *   selfAttentionWithProbs(...)             also the probabilities [B, H, T, T] (no gradient)
  *   adamwUpdate(p, g, m, v, hyper)          one AdamW step of one parameter -> new {param, m, v}
  *   sumOfSquares(tensors)                   sum of x^2 over a list (global gradient norm), a scalar
@@ -21,7 +24,7 @@ import { kernelsFor, offset, runSplit, type WasmBackendLike } from './fusedKerne
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 /** An element-wise kernel over n floats, its two halves (split at a multiple of 4) on two threads. */
-function geluSplit(be: WasmBackendLike, fn: 'gelu_fwd' | 'gelu_bwd', ptrs: number[], n: number): void {
+function geluSplit(be: WasmBackendLike, fn: 'gelu_fwd' | 'gelu_bwd' | 'gelu_erf_fwd' | 'gelu_erf_bwd', ptrs: number[], n: number): void {
   if (n < 8192) { (kernelsFor(be) as unknown as Record<string, (...a: number[]) => void>)[fn](...ptrs, n); return; }
   const n0 = (n >> 1) & ~3;
   runSplit(be, fn, [...ptrs, n0], [...ptrs.map((p) => p + 4 * n0), n - n0]);
@@ -35,6 +38,8 @@ const K = {
   layerNormGrad: 'WbLayerNormGrad',
   gelu: 'WbGelu',
   geluGrad: 'WbGeluGrad',
+  geluErf: 'WbGeluErf',
+  geluErfGrad: 'WbGeluErfGrad',
   ce: 'WbSoftmaxCrossEntropy',
   ceGrad: 'WbSoftmaxCrossEntropyGrad',
   attn: 'WbSelfAttention',
@@ -45,6 +50,20 @@ const K = {
 
 type Args = Parameters<tf.KernelFunc>[0];
 const inp = (a: Args, n: string) => a.inputs[n] as tf.TensorInfo;
+
+/**
+ * The attention kernels' key mask: an f32 [B, T] copy of the optional input `mask` (any dtype) with
+ * 1 where it is nonzero and 0 where it is 0, as a scratch tensor the caller disposes; null without one.
+ */
+function keepVector(be: WasmBackendLike, a: Args): tf.TensorInfo | null {
+  const mask = a.inputs.mask as tf.TensorInfo | undefined;
+  if (!mask) return null;
+  const n = size(mask.shape);
+  const keep = be.makeOutput([n], 'float32');
+  const src = be.typedArrayFromHeap(mask), dst = be.typedArrayFromHeap(keep);
+  for (let i = 0; i < n; i++) dst[i] = src[i] !== 0 ? 1 : 0;
+  return keep;
+}
 
 function registerFusedWasmKernels(): void {
   registerWasmKernel(K.layerNorm, (a: Args) => {
@@ -88,6 +107,20 @@ function registerFusedWasmKernels(): void {
     geluSplit(be, 'gelu_bwd', [offset(be, x), offset(be, dy), offset(be, dx)], size(x.shape));
     return dx;
   });
+  registerWasmKernel(K.geluErf, (a: Args) => {
+    const be = a.backend as WasmBackendLike;
+    const x = inp(a, 'x');
+    const y = be.makeOutput(x.shape, 'float32');
+    geluSplit(be, 'gelu_erf_fwd', [offset(be, x), offset(be, y)], size(x.shape));
+    return y;
+  });
+  registerWasmKernel(K.geluErfGrad, (a: Args) => {
+    const be = a.backend as WasmBackendLike;
+    const x = inp(a, 'x'), dy = inp(a, 'dy');
+    const dx = be.makeOutput(x.shape, 'float32');
+    geluSplit(be, 'gelu_erf_bwd', [offset(be, x), offset(be, dy), offset(be, dx)], size(x.shape));
+    return dx;
+  });
   registerWasmKernel(K.ce, (a: Args) => {
     const be = a.backend as WasmBackendLike;
     const logits = inp(a, 'logits'), labels = inp(a, 'labels');
@@ -121,9 +154,14 @@ function registerFusedWasmKernels(): void {
     const C = C3 / 3, D = C / nHead;
     const out = be.makeOutput([B, T, C], 'float32');
     const P = be.makeOutput([B, nHead, T, T], 'float32');
-    const args = [offset(be, qkv), offset(be, out), offset(be, P), B, T, nHead, D, scale, causal ? 1 : 0];
+    const keep = keepVector(be, a);
+    const args = [offset(be, qkv), offset(be, out), offset(be, P), keep ? offset(be, keep) : 0, B, T, nHead, D, scale, causal ? 1 : 0];
     const BH = B * nHead, half = BH >> 1;
-    runSplit(be, 'attn_fwd', [...args, 0, half], [...args, half, BH]);
+    try {
+      runSplit(be, 'attn_fwd', [...args, 0, half], [...args, half, BH]);
+    } finally {
+      if (keep) be.disposeData(keep.dataId, true);
+    }
     return [out, P];
   });
   registerWasmKernel(K.attnGrad, (a: Args) => {
@@ -133,12 +171,17 @@ function registerFusedWasmKernels(): void {
     const [B, T, C3] = qkv.shape;
     const C = C3 / 3, D = C / nHead;
     const dqkv = be.makeOutput(qkv.shape, 'float32');
-    const scratch = be.makeOutput([2 * T], 'float32'); // one row per thread
+    const scratch = be.makeOutput([2 * T * T], 'float32'); // one head's dS per thread
+    const keep = keepVector(be, a);
     const [oq, op, od, odq, os] = [offset(be, qkv), offset(be, P), offset(be, dout), offset(be, dqkv), offset(be, scratch)];
     const BH = B * nHead, half = BH >> 1;
-    const tail = [B, T, nHead, D, scale, causal ? 1 : 0];
-    runSplit(be, 'attn_bwd', [oq, op, od, odq, os, ...tail, 0, half], [oq, op, od, odq, os + 4 * T, ...tail, half, BH]);
-    be.disposeData(scratch.dataId, true);
+    const tail = [keep ? offset(be, keep) : 0, B, T, nHead, D, scale, causal ? 1 : 0];
+    try {
+      runSplit(be, 'attn_bwd', [oq, op, od, odq, os, ...tail, 0, half], [oq, op, od, odq, os + 4 * T * T, ...tail, half, BH]);
+    } finally {
+      be.disposeData(scratch.dataId, true);
+      if (keep) be.disposeData(keep.dataId, true);
+    }
     return dqkv;
   });
   registerWasmKernel(K.adamw, (a: Args) => {
@@ -251,6 +294,28 @@ export function gelu(x: tf.Tensor): tf.Tensor {
   return f(x);
 }
 
+/** BERT's exact GELU, 0.5·x·(1 + erf(x/√2)), as tfjs ops (tf.erf: Abramowitz-Stegun 7.1.26 on cpu). */
+export function geluErfComposite(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)));
+}
+
+/**
+ * Exact GELU (erf form; BERT's and PyTorch's default), x·Φ(x). On wasm one kernel each way, with erf to
+ * float32 precision (~1 ulp; the composite's tf.erf is good to 1.5e-7 absolute only) and the left tail
+ * computed as erfc, without the cancellation of 1 + erf.
+ */
+export function geluErf(x: tf.Tensor): tf.Tensor {
+  if (!onWasm(x)) return geluErfComposite(x);
+  const f = custom(1, ([xx], save) => {
+    save([xx]);
+    return {
+      value: run(K.geluErf, { x: xx }) as tf.Tensor,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => run(K.geluErfGrad, { x: saved[0], dy }) as tf.Tensor,
+    };
+  });
+  return f(x);
+}
+
 // ------------------------------------------------------------------------------------------------
 // softmax cross-entropy
 
@@ -286,13 +351,29 @@ export interface AttentionOptions {
   causal?: boolean;
   /** default 1/sqrt(head size) */
   scale?: number;
+  /**
+   * Key padding mask [B, T] (int32, float32 or bool): nonzero = a token, 0 = padding. Masked keys get
+   * probability 0 for every query, as adding -1e9 to their scores does. (A query that sees no key at
+   * all, e.g. padding before the first token with `causal`, gets what the -1e9 composite gives when its
+   * biased scores tie: uniform weights over the keys with the fewest masks against them; never NaN.)
+   */
+  keyMask?: tf.Tensor;
 }
 
 function splitHeads(t: tf.Tensor, B: number, T: number, H: number, D: number): tf.Tensor {
   return tf.transpose(tf.reshape(t, [B, T, H, D]), [0, 2, 1, 3]);
 }
 
+function checkKeyMask(qkv: tf.Tensor, mask: tf.Tensor | undefined): void {
+  if (!mask) return;
+  const [B, T] = qkv.shape;
+  if (mask.rank !== 2 || mask.shape[0] !== B || mask.shape[1] !== T) {
+    throw new Error(`selfAttention: keyMask must be [B, T] = [${B}, ${T}]; got [${mask.shape}]`);
+  }
+}
+
 export function selfAttentionProbsComposite(qkv: tf.Tensor, nHead: number, opts: AttentionOptions = {}): { out: tf.Tensor; probs: tf.Tensor } {
+  checkKeyMask(qkv, opts.keyMask);
   const [B, T, C3] = qkv.shape;
   const C = C3 / 3, D = C / nHead;
   const scale = opts.scale ?? 1 / Math.sqrt(D);
@@ -302,6 +383,10 @@ export function selfAttentionProbsComposite(qkv: tf.Tensor, nHead: number, opts:
     if (opts.causal ?? true) {
       const mask = tf.sub(1, tf.linalg.bandPart(tf.ones([T, T]), -1, 0));
       scores = tf.add(scores, tf.mul(mask, -1e9));
+    }
+    if (opts.keyMask) {
+      const padded = tf.cast(tf.equal(opts.keyMask, 0), 'float32'); // [B, T], 1 = padding
+      scores = tf.add(scores, tf.reshape(tf.mul(padded, -1e9), [B, 1, 1, T]));
     }
     const probs = tf.softmax(scores);
     const o = tf.matMul(probs, v);
@@ -315,26 +400,35 @@ export function selfAttentionComposite(qkv: tf.Tensor, nHead: number, opts: Atte
 }
 
 function attnFusable(qkv: tf.Tensor, nHead: number): boolean {
-  const C3 = (qkv.shape as number[])[2];
-  if (!onWasm(qkv) || qkv.rank !== 3 || C3 % (3 * nHead) !== 0) return false;
-  return (C3 / 3 / nHead) % 4 === 0;
+  return onWasm(qkv) && qkv.rank === 3 && (qkv.shape[2] as number) % (3 * nHead) === 0;
+}
+
+function attnAttrs(qkv: tf.Tensor, nHead: number, opts: AttentionOptions) {
+  const D = (qkv.shape as number[])[2] / 3 / nHead;
+  return { nHead, causal: opts.causal ?? true, scale: opts.scale ?? 1 / Math.sqrt(D) };
 }
 
 /**
  * Multi-head scaled dot-product self-attention. qkv [B, T, 3C] is the output of the fused q|k|v
  * projection (each of q, k, v with its heads side by side, head h at columns h*D..h*D+D-1);
  * the result [B, T, C] has the heads merged the same way, ready for the output projection.
+ * `keyMask` [B, T] masks padding keys (no gradient flows to it).
  */
 export function selfAttention(qkv: tf.Tensor, nHead: number, opts: AttentionOptions = {}): tf.Tensor {
   if (!attnFusable(qkv, nHead)) return selfAttentionComposite(qkv, nHead, opts);
-  const D = (qkv.shape as number[])[2] / 3 / nHead;
-  const attrs = { nHead, causal: opts.causal ?? true, scale: opts.scale ?? 1 / Math.sqrt(D) };
+  checkKeyMask(qkv, opts.keyMask);
+  const attrs = attnAttrs(qkv, nHead, opts);
+  const mask = opts.keyMask;
   const f = custom(1, ([x], save) => {
-    const [out, probs] = run(K.attn, { qkv: x }, attrs) as tf.Tensor[];
-    save([x, probs]);
+    const [out, probs] = run(K.attn, mask ? { qkv: x, mask } : { qkv: x }, attrs) as tf.Tensor[];
+    save(mask ? [x, probs, mask] : [x, probs]);
     return {
       value: out,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => run(K.attnGrad, { qkv: saved[0], probs: saved[1], dy }, attrs) as tf.Tensor,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const inputs: tf.NamedTensorMap = { qkv: saved[0], probs: saved[1], dy };
+        if (saved[2]) inputs.mask = saved[2];
+        return run(K.attnGrad, inputs, attrs) as tf.Tensor;
+      },
     };
   });
   return f(qkv);
@@ -343,8 +437,9 @@ export function selfAttention(qkv: tf.Tensor, nHead: number, opts: AttentionOpti
 /** selfAttention plus the attention probabilities [B, H, T, T] (for inspection; no gradient). */
 export function selfAttentionWithProbs(qkv: tf.Tensor, nHead: number, opts: AttentionOptions = {}): { out: tf.Tensor; probs: tf.Tensor } {
   if (!attnFusable(qkv, nHead)) return selfAttentionProbsComposite(qkv, nHead, opts);
-  const D = (qkv.shape as number[])[2] / 3 / nHead;
-  const [out, probs] = run(K.attn, { qkv }, { nHead, causal: opts.causal ?? true, scale: opts.scale ?? 1 / Math.sqrt(D) }) as tf.Tensor[];
+  checkKeyMask(qkv, opts.keyMask);
+  const mask = opts.keyMask;
+  const [out, probs] = run(K.attn, mask ? { qkv, mask } : { qkv }, attnAttrs(qkv, nHead, opts)) as tf.Tensor[];
   return { out, probs };
 }
 

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as fused from '../backends/fusedOps';
-import { causalBias } from './layers';
+import { causalBias, paddingBias } from './layers';
 import { eluFeatureMap, linearAttention } from './linearAttention';
 import { applyRope } from './positional';
 
@@ -40,8 +40,8 @@ export function softmaxAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D,
 export interface MultiHeadOptions {
   kind: 'softmax' | 'linear';
   causal: boolean;
-  /** additive key mask broadcasting onto [B, H, T, T] (padding: [B, 1, 1, T]); large negative = masked */
-  keyBias?: tf.Tensor4D;
+  /** key padding mask [B, T] (1 = token, 0 = padding): no query attends to a padding key */
+  keyMask?: tf.Tensor2D;
   /** rotate queries and keys by position (RoPE) with this frequency base */
   ropeBase?: number;
   returnProbs: boolean;
@@ -50,20 +50,23 @@ export interface MultiHeadOptions {
 /**
  * Self-attention of every head from the fused q|k|v projection rows [B·T, 3d] (heads side by side in each
  * third) to merged head outputs [B·T, d]: positions by RoPE when asked, then exact softmax attention or
- * O(T) linear attention. Plain causal or unmasked softmax attention runs as one fused kernel forward and
- * one backward where the backend has them (wasm); everything else runs the composites below. For linear
+ * O(T) linear attention. Softmax attention without RoPE (causal or not, with or without a padding mask)
+ * runs as one fused kernel forward and one backward where the backend has them (wasm); everything else
+ * runs the composites below, where the padding mask becomes an additive -1e9 key bias. For linear
  * attention the probabilities, when asked for, are its implied weights φ(q)·φ(k) normalised per query.
  */
 export function selfAttention(qkv: tf.Tensor2D, B: number, T: number, H: number, o: MultiHeadOptions): { out: tf.Tensor2D; probs?: tf.Tensor4D } {
   const d = qkv.shape[1] / 3;
-  if (o.kind === 'softmax' && o.ropeBase === undefined && !o.keyBias) {
+  if (o.kind === 'softmax' && o.ropeBase === undefined) {
     const rows = tf.reshape(qkv, [B, T, 3 * d]); // [B, T, 3d]
+    const fo = { causal: o.causal, ...(o.keyMask ? { keyMask: o.keyMask } : {}) };
     if (o.returnProbs) {
-      const r = fused.selfAttentionWithProbs(rows, H, { causal: o.causal });
+      const r = fused.selfAttentionWithProbs(rows, H, fo);
       return { out: tf.reshape(r.out, [B * T, d]), probs: r.probs as tf.Tensor4D };
     }
-    return { out: tf.reshape(fused.selfAttention(rows, H, { causal: o.causal }), [B * T, d]) };
+    return { out: tf.reshape(fused.selfAttention(rows, H, fo), [B * T, d]) };
   }
+  const keyBias = o.keyMask ? paddingBias(o.keyMask) : undefined; // [B, 1, 1, T]
   let [q, k, v] = tf.split(qkv, 3, 1).map((t) => splitHeads(t as tf.Tensor2D, B, T, H)); // [B, H, T, hd]
   if (o.ropeBase !== undefined) {
     q = applyRope(q, o.ropeBase);
@@ -71,12 +74,12 @@ export function selfAttention(qkv: tf.Tensor2D, B: number, T: number, H: number,
   }
   if (o.kind === 'softmax') {
     let bias: tf.Tensor | undefined = o.causal ? causalBias(T) : undefined; // [T, T]
-    if (o.keyBias) bias = bias ? tf.add(bias, o.keyBias) : o.keyBias;
+    if (keyBias) bias = bias ? tf.add(bias, keyBias) : keyBias;
     const r = softmaxAttention(q, k, v, bias);
     return { out: mergeHeads(r.out), ...(o.returnProbs ? { probs: r.probs } : {}) };
   }
   // φ(k) = elu(k) + 1 is exactly 0 where k ≈ -1e9: a masked key then adds nothing to any sum
-  const kMasked = o.keyBias ? tf.add(k, tf.transpose(o.keyBias, [0, 1, 3, 2])) as tf.Tensor4D : k; // [B, H|1, T, 1] bias
+  const kMasked = keyBias ? tf.add(k, tf.transpose(keyBias, [0, 1, 3, 2])) as tf.Tensor4D : k; // [B, H|1, T, 1] bias
   const out = mergeHeads(linearAttention(q, kMasked, v, { causal: o.causal }));
   if (!o.returnProbs) return { out };
   const w = tf.matMul(eluFeatureMap(q), eluFeatureMap(kMasked), false, true); // [B, H, T, T]

@@ -31,9 +31,9 @@ export function geluNew(x: tf.Tensor): tf.Tensor {
   return fused.gelu(x);
 }
 
-/** BERT's exact gelu, 0.5·x·(1 + erf(x/√2)). */
+/** BERT's exact gelu, 0.5·x·(1 + erf(x/√2)) (one fused kernel each way on wasm). */
 export function geluErf(x: tf.Tensor): tf.Tensor {
-  return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
+  return fused.geluErf(x);
 }
 
 export function activation(kind: 'gelu_new' | 'gelu', x: tf.Tensor): tf.Tensor {
@@ -76,7 +76,7 @@ export function addPositions(x: tf.Tensor2D, B: number, T: number, c: ResolvedMo
   return tf.reshape(tf.add(tf.reshape(x, [B, T, d]), table), [B * T, d]); // [N, d]
 }
 
-/** Padding mask [B, T] (1 = token, 0 = padding) → additive key bias [B, 1, 1, T]. */
+/** Padding mask [B, T] (1 = token, 0 = padding) → additive key bias [B, 1, 1, T] (for the composite attention paths: RoPE, linear). */
 export function paddingBias(mask: tf.Tensor2D): tf.Tensor4D {
   const [B, T] = mask.shape;
   return tf.reshape(tf.mul(tf.sub(1, tf.cast(mask, 'float32')), -1e9), [B, 1, 1, T]);

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedModelConfig } from '../../../common/modelConfig';
 import { selfAttention } from '../attention';
-import { activation, addPositions, crossEntropy, dropout, embedding, layerNorm, linearT, paddingBias, withAuxLoss } from '../layers';
+import { activation, addPositions, crossEntropy, dropout, embedding, layerNorm, linearT, withAuxLoss } from '../layers';
 import { moeFeedForward, moeParamSpecs, moeParamsFromNamed } from '../moe';
 import { ParamStore, bias, norm, weight, type ParamSpec } from '../params';
 import type { Batch, ForwardOptions, ForwardResult, LossResult, Objective, TransformerModel } from '../types';
@@ -77,7 +77,7 @@ export class BERT implements TransformerModel {
     x = addPositions(x, B, T, c, this.params);
     x = dropout(this.ln(x, 'bert.embeddings.LayerNorm'), c.dropout, training) as tf.Tensor2D;
 
-    const keyBias = batch.attentionMask ? paddingBias(batch.attentionMask) : undefined; // [B, 1, 1, T]
+    const keyMask = batch.attentionMask; // [B, T] padding mask, or none
 
     for (let i = 0; i < c.nLayers; i++) {
       const l = `bert.encoder.layer.${i}`;
@@ -85,7 +85,7 @@ export class BERT implements TransformerModel {
       const self = ['query', 'key', 'value'].map((n) => `${l}.attention.self.${n}`);
       const qkv = linearT(x, tf.concat(self.map((n) => this.p(`${n}.weight`))) as tf.Tensor2D, tf.concat(self.map((n) => this.p(`${n}.bias`))) as tf.Tensor1D); // [N, 3d]
       const att = selfAttention(qkv, B, T, c.nHeads, {
-        kind: c.attention, causal: false, keyBias, returnProbs: Boolean(opts.returnAttentions),
+        kind: c.attention, causal: false, keyMask, returnProbs: Boolean(opts.returnAttentions),
         ...(c.positional === 'rope' ? { ropeBase: c.ropeBase } : {}),
       });
       if (att.probs) attentions.push(att.probs);

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedModelConfig } from '../../../common/modelConfig';
 import { selfAttention } from '../attention';
-import { activation, addPositions, crossEntropy, dropout, embedding, layerNorm, linear, paddingBias, withAuxLoss } from '../layers';
+import { activation, addPositions, crossEntropy, dropout, embedding, layerNorm, linear, withAuxLoss } from '../layers';
 import { moeFeedForward, moeParamSpecs, moeParamsFromNamed } from '../moe';
 import { ParamStore, bias, norm, weight, type ParamSpec } from '../params';
 import type { Batch, ForwardOptions, ForwardResult, LossResult, Objective, TransformerModel } from '../types';
@@ -70,14 +70,14 @@ export class GPT implements TransformerModel {
     let x = embedding(this.p('wte.weight'), tf.reshape(batch.inputIds, [B * T])); // [N, d]
     x = addPositions(x, B, T, c, this.params);
     x = dropout(x, c.dropout, training) as tf.Tensor2D;
-    const keyBias = batch.attentionMask ? paddingBias(batch.attentionMask) : undefined; // [B, 1, 1, T]
+    const keyMask = batch.attentionMask; // [B, T] padding mask, or none
 
     for (let i = 0; i < c.nLayers; i++) {
       const h = `h.${i}`;
       // attention sub-block: x + c_proj(attn(ln_1(x)))
       const qkv = this.conv1d(this.ln(x, `${h}.ln_1`), `${h}.attn.c_attn`); // [N, 3d]
       const att = selfAttention(qkv, B, T, c.nHeads, {
-        kind: c.attention, causal: true, keyBias, returnProbs: Boolean(opts.returnAttentions),
+        kind: c.attention, causal: true, keyMask, returnProbs: Boolean(opts.returnAttentions),
         ...(c.positional === 'rope' ? { ropeBase: c.ropeBase } : {}),
       });
       if (att.probs) attentions.push(att.probs);
