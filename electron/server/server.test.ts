@@ -1,0 +1,289 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import WebSocket from 'ws';
+import type { WorkbenchEvent } from '../../common/workbenchApi';
+import type { HostLike } from '../hostLike';
+import { cookieName } from './guard';
+import { createWorkbenchServer, type WorkbenchServer } from './server';
+
+/** A stand-in for the host: records calls, answers from a table, emits events on demand. */
+function fakeHost() {
+  const calls: { method: string; params: unknown }[] = [];
+  const listeners = new Map<string, Set<(p: unknown) => void>>();
+  const host: HostLike & { calls: typeof calls; emit(event: WorkbenchEvent, payload: unknown): void; listenerCount(): number } = {
+    calls,
+    async call(method, params) {
+      calls.push({ method, params });
+      if (method === 'engine.restart') throw Object.assign(new Error('engine is busy with a job'), { code: 'BUSY' });
+      if (method === 'experiments.recent') return ['/tmp/a.experiment.json'];
+      if (method === 'experiments.list') return [{ bad: 1n }]; // not JSON-serializable
+      return { method, params };
+    },
+    on(event, listener) {
+      const set = listeners.get(event) ?? new Set();
+      listeners.set(event, set);
+      set.add(listener);
+      return () => set.delete(listener);
+    },
+    async dispose() {},
+    emit(event, payload) { for (const l of listeners.get(event) ?? []) l(payload); },
+    listenerCount() { return [...listeners.values()].reduce((n, s) => n + s.size, 0); },
+  };
+  return host;
+}
+
+type Reply = { status: number; headers: http.IncomingHttpHeaders; body: string };
+
+function request(port: number, p: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: p, method, headers: { host: `127.0.0.1:${port}`, ...headers } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => { body += c; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** A raw WebSocket handshake: 101 when the server upgrades, else the status it refused with. */
+function upgrade(port: number, p: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({
+      host: '127.0.0.1', port, path: p,
+      headers: { host: `127.0.0.1:${port}`, connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', ...headers },
+    });
+    req.on('upgrade', (_res, socket) => { socket.destroy(); resolve(101); });
+    req.on('response', (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('browser-mode server', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wb-server-'));
+  const root = path.join(dir, 'renderer');
+  const host = fakeHost();
+  let srv: WorkbenchServer;
+  let port: number;
+  let origin: string;
+  let cookie: string;
+
+  before(async () => {
+    fs.mkdirSync(path.join(root, 'assets'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'index.html'), '<!doctype html><title>wb</title><script type="module" src="/assets/app.js"></script>');
+    fs.writeFileSync(path.join(root, 'assets', 'app.js'), 'console.log(1)');
+    fs.writeFileSync(path.join(dir, 'secret.txt'), 'outside the root');
+    fs.symlinkSync(path.join(dir, 'secret.txt'), path.join(root, 'link.txt'));
+    srv = await createWorkbenchServer({ host, rendererDir: root, token: 'a'.repeat(64), maxMessageBytes: 64 * 1024 });
+    port = srv.port;
+    origin = `http://127.0.0.1:${port}`;
+    cookie = '';
+  });
+  after(async () => {
+    await srv.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('listens on 127.0.0.1 only and prints a tokenized loopback URL', async () => {
+    const addr = srv.server.address();
+    assert.ok(addr && typeof addr === 'object');
+    assert.equal(addr.address, '127.0.0.1');
+    assert.equal(addr.family, 'IPv4');
+    assert.equal(srv.url, `http://127.0.0.1:${port}/?token=${'a'.repeat(64)}`);
+    // a non-loopback address of this machine, where it has one, must not reach the server
+    const external = Object.values(os.networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal);
+    if (external) {
+      await assert.rejects(new Promise((resolve, reject) => {
+        const req = http.get({ host: external.address, port, path: '/' }, resolve);
+        req.on('error', reject);
+      }));
+    }
+  });
+
+  test('a random token is 256 bits when none is given', async () => {
+    const other = await createWorkbenchServer({ host: fakeHost(), rendererDir: root });
+    try {
+      assert.match(other.token, /^[0-9a-f]{64}$/);
+      assert.notEqual(other.token, 'a'.repeat(64));
+    } finally {
+      await other.close();
+    }
+  });
+
+  test('HTTP GET /: the token is exchanged for an HttpOnly SameSite=Strict cookie and a redirect to the clean URL', async () => {
+    const r = await request(port, `/?token=${'a'.repeat(64)}`);
+    assert.equal(r.status, 302);
+    assert.equal(r.headers.location, '/');
+    const set = String(r.headers['set-cookie']);
+    assert.match(set, new RegExp(`^${cookieName(port)}=[0-9a-f]{64}; Path=/; HttpOnly; SameSite=Strict$`));
+    assert.ok(!set.includes('a'.repeat(64)), 'the cookie is not the token');
+    cookie = set.split(';')[0];
+    const again = await request(port, '/?token=' + 'a'.repeat(64) + '&x=1');
+    assert.equal(again.headers.location, '/?x=1', 'other query parameters survive');
+  });
+
+  test('HTTP GET / refusal matrix', async () => {
+    const ok = { cookie };
+    const cases: [string, string, Record<string, string>, number][] = [
+      ['no token, no cookie', '/', {}, 401],
+      ['wrong token', '/?token=' + 'b'.repeat(64), {}, 403],
+      ['short wrong token', '/?token=x', {}, 403],
+      ['wrong cookie', '/', { cookie: `${cookieName(port)}=${'c'.repeat(64)}` }, 403],
+      ['cookie of another port', '/', { cookie: cookie.replace(String(port), String(port + 1)) }, 401],
+      ['foreign Origin', '/', { ...ok, origin: 'http://evil.example' }, 403],
+      ['Origin of another loopback port', '/', { ...ok, origin: `http://127.0.0.1:${port + 1}` }, 403],
+      ['Host evil.example:PORT (DNS rebinding)', '/', { ...ok, host: `evil.example:${port}` }, 403],
+      ['Host 127.0.0.1:OTHERPORT', '/', { ...ok, host: `127.0.0.1:${port + 1}` }, 403],
+      ['Host without port', '/', { ...ok, host: '127.0.0.1' }, 403],
+      ['Host evil.example with a valid token', '/?token=' + 'a'.repeat(64), { host: `evil.example:${port}` }, 403],
+      ['valid cookie', '/', ok, 200],
+      ['valid cookie, own Origin', '/', { ...ok, origin }, 200],
+      ['valid cookie, Host localhost:PORT', '/', { ...ok, host: `localhost:${port}` }, 200],
+      ['Authorization: token', '/', { authorization: `token ${'a'.repeat(64)}` }, 200],
+    ];
+    for (const [name, p, headers, status] of cases) {
+      const r = await request(port, p, headers);
+      assert.equal(r.status, status, name);
+      if (status !== 200) assert.ok(!r.body.includes('<title>wb'), `${name}: no content leaks`);
+    }
+  });
+
+  test('state-changing requests need the own Origin; the server only reads', async () => {
+    assert.equal((await request(port, '/', { cookie }, 'POST')).status, 403);
+    assert.equal((await request(port, '/', { cookie, origin: 'http://evil.example' }, 'POST')).status, 403);
+    assert.equal((await request(port, '/', { cookie, origin }, 'POST')).status, 405);
+  });
+
+  test('static files carry a strict CSP and nosniff; no listing, no traversal', async () => {
+    const r = await request(port, '/', { cookie });
+    assert.equal(r.status, 200);
+    assert.match(String(r.headers['content-type']), /^text\/html/);
+    assert.equal(r.headers['x-content-type-options'], 'nosniff');
+    const csp = String(r.headers['content-security-policy']);
+    assert.match(csp, /default-src 'none'/);
+    assert.match(csp, /script-src 'self'(;|$)/);
+    assert.match(csp, /worker-src 'self' blob:/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.ok(!csp.includes('unsafe-eval'));
+    assert.ok(!/https?:\/\/(?!127\.0\.0\.1|localhost)/.test(csp), 'no remote origins');
+    assert.ok(csp.includes(`ws://127.0.0.1:${port}/ws`));
+    const js = await request(port, '/assets/app.js', { cookie });
+    assert.equal(js.status, 200);
+    assert.match(String(js.headers['content-type']), /^text\/javascript/);
+    assert.equal(js.body, 'console.log(1)');
+    for (const [p, status] of [
+      ['/assets/', 404], ['/assets', 404], ['/missing.js', 404],
+      ['/../secret.txt', 403], ['/assets/../../secret.txt', 403], ['/%2e%2e/secret.txt', 403], ['/..%2fsecret.txt', 403],
+      ['//etc/passwd', 403], ['/..%5csecret.txt', 400], ['/%00', 400], ['/%zz', 400], ['/link.txt', 403],
+    ] as const) {
+      const t = await request(port, p, { cookie });
+      assert.equal(t.status, status, p);
+      assert.ok(!t.body.includes('outside the root'), p);
+    }
+    assert.equal((await request(port, '/ws', { cookie })).status, 426);
+  });
+
+  test('WebSocket upgrade refusal matrix', async () => {
+    const ok = { cookie, origin };
+    const cases: [string, string, Record<string, string>, number][] = [
+      ['no token, no cookie', '/ws', { origin }, 401],
+      ['wrong token', '/ws?token=' + 'b'.repeat(64), { origin }, 403],
+      ['wrong cookie', '/ws', { origin, cookie: `${cookieName(port)}=${'c'.repeat(64)}` }, 403],
+      ['foreign Origin', '/ws', { ...ok, origin: 'http://evil.example' }, 403],
+      ['null Origin', '/ws', { ...ok, origin: 'null' }, 403],
+      ['missing Origin', '/ws', { cookie }, 403],
+      ['Host evil.example:PORT', '/ws', { ...ok, host: `evil.example:${port}` }, 403],
+      ['Host 127.0.0.1:OTHERPORT', '/ws', { ...ok, host: `127.0.0.1:${port + 1}` }, 403],
+      ['other path', '/other', ok, 404],
+      ['valid cookie', '/ws', ok, 101],
+      ['valid token', '/ws?token=' + 'a'.repeat(64), { origin }, 101],
+      ['localhost host and origin', '/ws', { cookie, host: `localhost:${port}`, origin: `http://localhost:${port}` }, 101],
+    ];
+    for (const [name, p, headers, status] of cases) assert.equal(await upgrade(port, p, headers), status, name);
+  });
+
+  describe('WebSocket messages', () => {
+    let ws: WebSocket;
+    const inbox: unknown[] = [];
+    const waiters: (() => void)[] = [];
+    const next = async () => {
+      while (inbox.length === 0) await new Promise<void>((r) => waiters.push(r));
+      return inbox.shift() as Record<string, unknown>;
+    };
+    const open = () => new Promise<WebSocket>((resolve, reject) => {
+      const s = new WebSocket(`ws://127.0.0.1:${port}/ws`, { headers: { cookie }, origin });
+      s.once('open', () => resolve(s));
+      s.once('error', reject);
+    });
+    before(async () => {
+      ws = await open();
+      ws.on('message', (d) => { inbox.push(JSON.parse(String(d))); waiters.splice(0).forEach((w) => w()); });
+    });
+    after(() => ws.close());
+
+    test('a call reaches the host with validated params and its result comes back', async () => {
+      ws.send(JSON.stringify({ id: 1, method: 'experiments.recent', params: {} }));
+      assert.deepEqual(await next(), { id: 1, result: ['/tmp/a.experiment.json'] });
+      ws.send(JSON.stringify({ id: 2, method: 'experiments.create', params: { template: 'gpt-tiny' } }));
+      assert.deepEqual(await next(), { id: 2, result: { method: 'experiments.create', params: { template: 'gpt-tiny' } } });
+    });
+
+    test('malformed messages get error responses and the connection lives on', async () => {
+      const n = host.calls.length;
+      const bad: [string | Buffer, number, string][] = [
+        ['not json', -1, 'BAD_MESSAGE'],
+        ['[]', -1, 'BAD_MESSAGE'],
+        ['null', -1, 'BAD_MESSAGE'],
+        [JSON.stringify({ id: 7, method: 'experiments.recent' , params: {}, extra: 1 }), 7, 'BAD_MESSAGE'],
+        [JSON.stringify({ id: 8, method: 'nope', params: {} }), 8, 'UNKNOWN_COMMAND'],
+        [JSON.stringify({ id: 9, method: '__proto__', params: {} }), 9, 'UNKNOWN_COMMAND'],
+        [JSON.stringify({ id: 10, method: 'experiments.open', params: { path: '' } }), 10, 'BAD_MESSAGE'],
+        [JSON.stringify({ id: 11, method: 'experiments.open', params: { path: 'x', evil: true } }), 11, 'BAD_MESSAGE'],
+        [JSON.stringify({ id: 12, method: 'engine.restart', params: {} }), 12, 'BUSY'],
+        [JSON.stringify({ id: 13, method: 'experiments.list', params: {} }), 13, 'INTERNAL'],
+        [Buffer.from([1, 2, 3]), -1, 'BAD_MESSAGE'],
+      ];
+      for (const [msg, id, code] of bad) {
+        ws.send(msg);
+        const r = await next() as { id: number; error: { code: string; message: string } };
+        assert.equal(r.id, id, String(msg));
+        assert.equal(r.error.code, code, String(msg));
+        assert.ok(r.error.message.length > 0);
+      }
+      assert.equal(host.calls.length, n + 2, 'only the two well-formed calls reached the host');
+      ws.send(JSON.stringify({ id: 14, method: 'experiments.recent', params: {} }));
+      assert.deepEqual(await next(), { id: 14, result: ['/tmp/a.experiment.json'] });
+    });
+
+    test('host events are pushed as WireEvents and unsubscribed when the socket closes', async () => {
+      const status = { state: 'ready', pid: 1, backend: null, lastExit: null, restarts: 0 };
+      host.emit('onEngineStatus', status);
+      assert.deepEqual(await next(), { event: 'onEngineStatus', payload: status });
+      const before = host.listenerCount();
+      const extra = await open();
+      for (let i = 0; i < 100 && host.listenerCount() === before; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.ok(host.listenerCount() > before);
+      await new Promise<void>((resolve) => { extra.once('close', () => resolve()); extra.close(); });
+      for (let i = 0; i < 100 && host.listenerCount() !== before; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(host.listenerCount(), before);
+    });
+
+    test('a message over the size cap closes that socket (1009), and the server serves the next', async () => {
+      const big = await open();
+      const code = await new Promise<number>((resolve) => {
+        big.once('close', (c) => resolve(c));
+        big.on('error', () => undefined);
+        big.send(JSON.stringify({ id: 1, method: 'experiments.recent', params: { pad: 'x'.repeat(100 * 1024) } }));
+      });
+      assert.equal(code, 1009);
+      ws.send(JSON.stringify({ id: 15, method: 'experiments.recent', params: {} }));
+      assert.deepEqual(await next(), { id: 15, result: ['/tmp/a.experiment.json'] });
+    });
+  });
+});

@@ -1,0 +1,192 @@
+/**
+ * Browser mode: the renderer over HTTP and WorkbenchApi over a WebSocket, on 127.0.0.1 only.
+ * Every request passes the gate of ./guard (Host, Origin, token or session cookie) before anything
+ * else happens; the printed URL's token is traded on first load for an HttpOnly, SameSite=Strict cookie
+ * and a redirect to the clean URL, so the token leaves the address bar and the history.
+ *
+ *   GET /…      the built renderer (dist/renderer), with the CSP of ../csp
+ *   GET /ws     WebSocket: WireRequest in → WireResponse out; host events out as WireEvent
+ */
+import fs from 'node:fs';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { WORKBENCH_EVENTS, type WorkbenchEvent } from '../../common/workbenchApi';
+import { rendererCsp, securityHeaders } from '../csp';
+import type { HostLike } from '../hostLike';
+import { lookupStatic } from '../staticFiles';
+import { answerWireMessage } from '../wire';
+import { type GuardConfig, judge, newSecret, ownOrigins, sessionCookie } from './guard';
+
+export const WS_PATH = '/ws';
+
+export interface ServerOptions {
+  host: HostLike;
+  /** the built renderer, normally dist/renderer */
+  rendererDir: string;
+  /** 0 (the default) picks a free port */
+  port?: number;
+  /** a fixed token, for tests; a random 256-bit one otherwise */
+  token?: string;
+  /** the largest WebSocket message accepted; a bigger one closes the socket (1009) */
+  maxMessageBytes?: number;
+  /** calls one connection may have in flight before further ones are answered BUSY */
+  maxInFlight?: number;
+  log?: (line: string) => void;
+}
+
+export interface WorkbenchServer {
+  /** the URL to open, token included: http://127.0.0.1:PORT/?token=… */
+  readonly url: string;
+  readonly port: number;
+  readonly token: string;
+  readonly server: http.Server;
+  close(): Promise<void>;
+}
+
+export const LOOPBACK = '127.0.0.1';
+
+export async function createWorkbenchServer(opts: ServerOptions): Promise<WorkbenchServer> {
+  const maxMessageBytes = opts.maxMessageBytes ?? 16 * 1024 * 1024;
+  const maxInFlight = opts.maxInFlight ?? 64;
+  const log = opts.log ?? (() => undefined);
+  const server = http.createServer();
+  // Never 0.0.0.0 or ::, whatever the caller asks: the gate below assumes only this machine can connect.
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: LOOPBACK, port: opts.port ?? 0, exclusive: true }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const cfg: GuardConfig = { port, token: opts.token ?? newSecret(), session: newSecret() };
+  const headers = securityHeaders(rendererCsp({ connect: ownOrigins(port).map((o) => o.replace(/^http/, 'ws') + WS_PATH) }));
+  const wss = new WebSocketServer({ noServer: true, maxPayload: maxMessageBytes, clientTracking: true });
+
+  server.on('request', (req, res) => {
+    try {
+      handleHttp(req, res);
+    } catch (err) {
+      log(`http: ${String(err)}`);
+      if (!res.headersSent) plain(res, 500, 'internal error');
+      else res.destroy();
+    }
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => undefined);
+    const pathname = safePathname(req.url);
+    if (pathname !== WS_PATH) return refuseUpgrade(socket, 404);
+    const verdict = judge(cfg, req, true);
+    if (!verdict.ok) {
+      log(`ws refused: ${verdict.reason}`);
+      return refuseUpgrade(socket, verdict.status);
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => serveSocket(ws));
+  });
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  function handleHttp(req: IncomingMessage, res: ServerResponse): void {
+    const verdict = judge(cfg, req, false);
+    if (!verdict.ok) {
+      log(`http refused ${req.method} ${safePathname(req.url) ?? '?'}: ${verdict.reason}`);
+      return plain(res, verdict.status, verdict.status === 401 ? 'This workbench needs its token: open the URL that `npm start` printed.\n' : `Refused: ${verdict.reason}.\n`);
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      return plain(res, 405, 'method not allowed\n');
+    }
+    const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
+    if (verdict.via === 'token' && url.searchParams.has('token')) {
+      // Trade the token for the cookie and take it out of the address bar (one leading slash: never //host).
+      url.searchParams.delete('token');
+      res.writeHead(302, { ...headers, 'Set-Cookie': sessionCookie(cfg), Location: '/' + url.pathname.replace(/^\/+/, '') + url.search, 'Cache-Control': 'no-store' });
+      return void res.end();
+    }
+    if (url.pathname === WS_PATH) return plain(res, 426, 'WebSocket only\n');
+    // The path as sent, not as URL parsing normalized it: a request that climbs with .. is refused, not rewritten.
+    const rawPath = (req.url ?? '/').startsWith('/') ? (req.url ?? '/').split(/[?#]/)[0] : url.pathname;
+    const found = lookupStatic(opts.rendererDir, rawPath);
+    if (!found.ok) {
+      if (found.reason === 'renderer not built' || (url.pathname === '/' && found.status === 404)) {
+        return plain(res, 503, `The renderer is not built (${opts.rendererDir}); run \`npm run build:renderer\`.\n`);
+      }
+      return plain(res, found.status, found.status === 404 ? 'not found\n' : 'refused\n');
+    }
+    res.writeHead(200, { ...headers, 'Content-Type': found.contentType, 'Content-Length': String(found.size), 'Cache-Control': 'no-cache' });
+    if (req.method === 'HEAD') return void res.end();
+    const stream = fs.createReadStream(found.file);
+    stream.on('error', () => res.destroy());
+    stream.pipe(res);
+  }
+
+  function plain(res: ServerResponse, status: number, body: string): void {
+    res.writeHead(status, { ...headers, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)), 'Cache-Control': 'no-store' });
+    res.end(body);
+  }
+
+  function serveSocket(ws: WebSocket): void {
+    let inFlight = 0;
+    const send = (text: string) => {
+      if (ws.readyState === ws.OPEN) ws.send(text, (err) => err && log(`ws send: ${err.message}`));
+    };
+    const unsubscribe = (Object.keys(WORKBENCH_EVENTS) as WorkbenchEvent[]).map((event) =>
+      opts.host.on(event, (payload) => {
+        let text: string;
+        try {
+          text = JSON.stringify({ event, payload });
+        } catch (err) {
+          return log(`event ${event} cannot be sent: ${String(err)}`);
+        }
+        send(text);
+      }));
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) return send(JSON.stringify({ id: -1, error: { code: 'BAD_MESSAGE', message: 'binary messages are not part of the protocol; send JSON text' } }));
+      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+      if (inFlight >= maxInFlight) {
+        let id = -1;
+        try { const v = JSON.parse(text) as { id?: unknown }; if (Number.isInteger(v?.id)) id = v.id as number; } catch { /* answered as -1 */ }
+        return send(JSON.stringify({ id, error: { code: 'BUSY', message: `more than ${maxInFlight} calls in flight on this connection` } }));
+      }
+      inFlight++;
+      answerWireMessage(opts.host, text)
+        .then(send, (err) => log(`ws answer: ${String(err)}`))
+        .finally(() => { inFlight--; });
+    });
+    ws.on('error', (err) => log(`ws: ${err.message}`));
+    ws.on('close', () => unsubscribe.forEach((off) => off()));
+  }
+
+  return {
+    url: `http://${LOOPBACK}:${port}/?token=${cfg.token}`,
+    port,
+    token: cfg.token,
+    server,
+    async close() {
+      for (const ws of wss.clients) ws.close(1001, 'server closing');
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      for (const ws of wss.clients) ws.terminate();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+function safePathname(url: string | undefined): string | null {
+  try {
+    return new URL(url ?? '/', 'http://x').pathname;
+  } catch {
+    return null;
+  }
+}
+
+function refuseUpgrade(socket: Duplex, status: number): void {
+  if (socket.writable) socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  else socket.destroy();
+}
