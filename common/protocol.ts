@@ -20,6 +20,7 @@ import { EngineError, SerializedError, type ErrorCode } from './errors';
 import type { ModelConfigInput, ResolvedModelConfig } from './modelConfig';
 import type { ModelStats } from './modelStats';
 import { RunEvent, RunSummary } from './runEvents';
+import { DatasetPreview } from './workbenchApi';
 
 /** major.minor; a different major is refused, a different minor is compatible. */
 export const PROTOCOL_VERSION = '1.0';
@@ -108,9 +109,23 @@ export const PretrainResumeJob = z.object({
   backend: BackendRequest.optional(),
 }).strict();
 
-export const JobSpec = z.discriminatedUnion('kind', [ModelDescribeJob, ModelTrainStepsJob, PretrainStartJob, PretrainResumeJob]);
+/**
+ * Reads and cleans a dataset, trains its tokenizer and returns samples and statistics (WorkbenchApi's
+ * dataset.preview). It computes nothing on a device, so it runs beside a training job.
+ */
+export const DatasetPreviewJob = z.object({
+  kind: z.literal('dataset.preview'),
+  dataset: CellConfigField,
+  tokenizer: CellConfigField,
+  /** relative dataset paths resolve against this (the experiment file's folder) */
+  baseDir: PathField,
+  /** how many documents to show, raw, cleaned and as tokens */
+  samples: z.number().int().min(1).max(20),
+}).strict();
+
+export const JobSpec = z.discriminatedUnion('kind', [ModelDescribeJob, ModelTrainStepsJob, PretrainStartJob, PretrainResumeJob, DatasetPreviewJob]);
 export type JobSpec = z.infer<typeof JobSpec>;
-export const JobKind = z.enum(['model.describe', 'model.trainSteps', 'pretrain.start', 'pretrain.resume']);
+export const JobKind = z.enum(['model.describe', 'model.trainSteps', 'pretrain.start', 'pretrain.resume', 'dataset.preview']);
 export type JobKind = z.infer<typeof JobKind>;
 // compile-time guard: JobKind lists exactly the kinds JobSpec has
 const jobKindsMatch: [JobKind] extends [JobSpec['kind']] ? ([JobSpec['kind']] extends [JobKind] ? true : never) : never = true;
@@ -159,6 +174,7 @@ export const JOB_RESULTS = {
   'model.trainSteps': ModelTrainStepsResult,
   'pretrain.start': RunSummary,
   'pretrain.resume': RunSummary,
+  'dataset.preview': DatasetPreview,
 } as const satisfies Record<JobKind, z.ZodType>;
 export type JobResultOf<K extends JobKind> = z.infer<(typeof JOB_RESULTS)[K]>;
 
@@ -247,7 +263,7 @@ export const OnJobProgress = z.object({
 function jobDone<K extends JobKind>(kind: K) {
   return z.object({ type: z.literal('onJobDone'), jobId: JobId, kind: z.literal(kind), result: JOB_RESULTS[kind] }).strict();
 }
-export const OnJobDone = z.discriminatedUnion('kind', [jobDone('model.describe'), jobDone('model.trainSteps'), jobDone('pretrain.start'), jobDone('pretrain.resume')]);
+export const OnJobDone = z.discriminatedUnion('kind', [jobDone('model.describe'), jobDone('model.trainSteps'), jobDone('pretrain.start'), jobDone('pretrain.resume'), jobDone('dataset.preview')]);
 /** A pretraining run's events, batched (a fast run must not flood the host): steps, evaluations, checkpoints, diagnostics. */
 export const OnRunEvents = z.object({ type: z.literal('onRunEvents'), jobId: JobId, events: z.array(RunEvent).max(10_000) }).strict();
 export const OnJobFailed = z.object({ type: z.literal('onJobFailed'), jobId: JobId, error: SerializedError }).strict();

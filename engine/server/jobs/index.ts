@@ -1,5 +1,6 @@
 /** Every job the engine runs, by kind. A new job is a module here and a schema in common/protocol.ts. */
 import type { JobHandlers } from '../job';
+import { datasetPreview } from './datasetPreview';
 import { modelDescribe } from './modelDescribe';
 import { modelTrainSteps } from './modelTrainSteps';
 import { pretrainResume, pretrainStart } from './pretrain';
@@ -9,4 +10,5 @@ export const JOB_HANDLERS: JobHandlers = {
   'model.trainSteps': modelTrainSteps,
   'pretrain.start': pretrainStart,
   'pretrain.resume': pretrainResume,
+  'dataset.preview': datasetPreview,
 };

@@ -1,0 +1,186 @@
+/**
+ * Experiment files through the host's API, on real files in a temporary folder (no engine needed):
+ * open and save round trips, atomic saves, refusals that never write, mtime conflicts, the recent list,
+ * templates, and the workspace guard of browser mode.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { EngineError } from '../../common/errors';
+import { EXPERIMENT_FORMAT } from '../../common/experiment';
+import { createWorkbenchHost, type WorkbenchHost } from './workbenchHost';
+
+let tmp: string;
+let host: WorkbenchHost;
+
+const experiment = (name = 'tiny', extra: Record<string, unknown> = {}) => ({
+  format: EXPERIMENT_FORMAT,
+  version: 1,
+  name,
+  cells: [
+    { id: 'notes', kind: 'notes', markdown: '# hello' },
+    { id: 'data', kind: 'dataset', dataset: { source: { kind: 'brown', genres: ['humor'] } }, tokenizer: { kind: 'char' } },
+    { id: 'model', kind: 'model', model: { arch: 'gpt', contextLength: 32, dModel: 32, nHeads: 4, nLayers: 2 } },
+    { id: 'pretrain', kind: 'pretrain', pretrain: { steps: 10 }, runs: [{ runId: 'r1', status: 'completed' }] },
+  ],
+  ...extra,
+});
+
+function write(file: string, value: unknown): string {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, typeof value === 'string' ? value : JSON.stringify(value, null, 2));
+  return file;
+}
+
+async function refusal(p: Promise<unknown>): Promise<EngineError> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof EngineError, `an EngineError, not ${String(err)}`);
+    return err;
+  }
+  assert.fail('expected a refusal');
+}
+
+before(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'host-files-'));
+  host = createWorkbenchHost({ configDir: path.join(tmp, 'config'), startEngine: false });
+});
+after(async () => {
+  await host.dispose();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('experiments.open / save', () => {
+  it('opens, saves atomically with the mtime check, and remembers the file as recent', async () => {
+    const file = write(path.join(tmp, 'a', 'tiny.experiment.json'), experiment());
+    const opened = await host.call('experiments.open', { path: file });
+    assert.equal(opened.path, file);
+    assert.equal(opened.migratedFrom, undefined);
+    assert.equal((opened.doc as { name: string }).name, 'tiny');
+    const doc = { ...opened.doc, name: 'tiny, renamed' };
+    const saved = await host.call('experiments.save', { path: file, doc, expectedMtimeMs: opened.mtimeMs });
+    assert.equal(saved.mtimeMs, fs.statSync(file).mtimeMs);
+    assert.equal(JSON.parse(fs.readFileSync(file, 'utf8')).name, 'tiny, renamed');
+    assert.deepEqual(fs.readdirSync(path.dirname(file)), ['tiny.experiment.json'], 'no temporary file is left behind');
+    // the mtime a save returns is the one the next save checks against
+    await host.call('experiments.save', { path: file, doc: { ...doc, name: 'again' }, expectedMtimeMs: saved.mtimeMs });
+    assert.deepEqual(await host.call('experiments.recent', {}), [file]);
+    const recentJson = JSON.parse(fs.readFileSync(path.join(tmp, 'config', 'recent.json'), 'utf8'));
+    assert.deepEqual(recentJson.paths, [file]);
+  });
+
+  it('refuses a save when another writer changed the file since it was opened, unless the save is forced', async () => {
+    const file = write(path.join(tmp, 'b', 'x.experiment.json'), experiment('x'));
+    const opened = await host.call('experiments.open', { path: file });
+    const theirs = JSON.stringify(experiment('written by another program'));
+    fs.writeFileSync(file, theirs);
+    fs.utimesSync(file, new Date(), new Date(Date.now() + 5000)); // a different mtime even on coarse clocks
+    const err = await refusal(host.call('experiments.save', { path: file, doc: { ...opened.doc, name: 'mine' }, expectedMtimeMs: opened.mtimeMs }));
+    assert.equal(err.code, 'BUSY');
+    assert.match(err.message, /changed on disk since it was opened/);
+    assert.ok(err.message.includes(file));
+    assert.equal(fs.readFileSync(file, 'utf8'), theirs, 'their version stands');
+    await host.call('experiments.save', { path: file, doc: { ...opened.doc, name: 'mine' } });
+    assert.equal(JSON.parse(fs.readFileSync(file, 'utf8')).name, 'mine');
+  });
+
+  it('refuses a file from a newer version with a message naming it, and never writes over it', async () => {
+    const file = write(path.join(tmp, 'c', 'future.experiment.json'), { ...experiment('future'), version: 99, cells: [{ kind: 'hologram' }] });
+    const before = fs.readFileSync(file, 'utf8');
+    const err = await refusal(host.call('experiments.open', { path: file }));
+    assert.equal(err.code, 'INVALID_CONFIG');
+    assert.ok(err.message.includes(file), err.message);
+    assert.match(err.message, /format version 99, written by a newer Transformer Workbench/);
+    const save = await refusal(host.call('experiments.save', { path: file, doc: experiment('overwrite') }));
+    assert.match(save.message, /never writes over a file it could not read/);
+    assert.equal(fs.readFileSync(file, 'utf8'), before);
+  });
+
+  it('refuses malformed files (not JSON, a bad cell) and never writes over them, even on a forced save by another window', async () => {
+    const notJson = write(path.join(tmp, 'd', 'broken.experiment.json'), '{"format": "transformer-workbench.experiment", "version": 1, "cells": [');
+    const err = await refusal(host.call('experiments.open', { path: notJson }));
+    assert.match(err.message, /is not valid JSON/);
+    assert.ok(err.message.includes(notJson));
+    await refusal(host.call('experiments.save', { path: notJson, doc: experiment() }));
+    assert.match(fs.readFileSync(notJson, 'utf8'), /"cells": \[$/);
+
+    const badCell = write(path.join(tmp, 'd', 'badcell.experiment.json'), experiment('bad', { cells: [{ id: 'm', kind: 'model', model: { arch: 'gpt', dModel: 30, nHeads: 4 } }] }));
+    const e2 = await refusal(host.call('experiments.open', { path: badCell }));
+    assert.match(e2.message, /cells\.0\.model/);
+    // a second host (another window) never opened it: its forced save checks the file on disk first
+    const other = createWorkbenchHost({ configDir: path.join(tmp, 'config2'), startEngine: false });
+    const e3 = await refusal(other.call('experiments.save', { path: badCell, doc: experiment() }));
+    assert.match(e3.message, /not written over/);
+    await other.dispose();
+    assert.equal(JSON.parse(fs.readFileSync(badCell, 'utf8')).name, 'bad');
+  });
+
+  it('validates the document before writing, and names the field', async () => {
+    const file = path.join(tmp, 'e', 'new.experiment.json');
+    fs.mkdirSync(path.dirname(file));
+    const err = await refusal(host.call('experiments.save', { path: file, doc: experiment('n', { cells: [{ id: 'p', kind: 'pretrain', pretrain: { steps: -1 } }] }) }));
+    assert.equal(err.code, 'INVALID_CONFIG');
+    assert.match(err.message, /cells\.0\.pretrain\.steps/);
+    assert.equal(fs.existsSync(file), false);
+    const bad = await refusal(host.call('experiments.save', { path: file }));
+    assert.equal(bad.code, 'BAD_MESSAGE');
+    assert.match(bad.message, /experiments\.save: doc/);
+  });
+
+  it('keeps working when recent.json is damaged', async () => {
+    const h = createWorkbenchHost({ configDir: path.join(tmp, 'config3'), startEngine: false });
+    write(path.join(tmp, 'config3', 'recent.json'), '{ nope');
+    assert.deepEqual(await h.call('experiments.recent', {}), []);
+    const file = write(path.join(tmp, 'f', 'r.experiment.json'), experiment('r'));
+    await h.call('experiments.open', { path: file });
+    assert.deepEqual(await h.call('experiments.recent', {}), [file]);
+    await h.dispose();
+  });
+});
+
+describe('templates', () => {
+  it('lists the repository examples and creates a fresh, unsaved experiment without their runs', async () => {
+    const templates = await host.call('experiments.templates', {});
+    const ids = templates.map((t) => t.id);
+    assert.ok(ids.includes('shakespeare-char-gpt') && ids.includes('brown-bert-mini'), ids.join(', '));
+    const dir = path.join(tmp, 'templates');
+    write(path.join(dir, 'with-runs.experiment.json'), experiment('With runs'));
+    const h = createWorkbenchHost({ configDir: path.join(tmp, 'config4'), templatesDir: dir, startEngine: false });
+    const { doc } = await h.call('experiments.create', { template: 'with-runs' });
+    assert.equal((doc as { name: string }).name, 'With runs (new)');
+    const pretrain = (doc.cells as { kind: string; runs?: unknown[] }[]).find((c) => c.kind === 'pretrain')!;
+    assert.deepEqual(pretrain.runs, []);
+    const err = await refusal(h.call('experiments.create', { template: '../experiments/with-runs' }));
+    assert.equal(err.code, 'INVALID_CONFIG');
+    await h.dispose();
+  });
+});
+
+describe('browser mode workspace', () => {
+  it('lists the workspace experiments and refuses every path outside it', async () => {
+    const ws = path.join(tmp, 'ws');
+    const inside = write(path.join(ws, 'proj', 'one.experiment.json'), experiment('one'));
+    write(path.join(ws, 'proj', 'one.runs', 'r', 'x.experiment.json'), experiment('in a run folder'));
+    write(path.join(ws, '.hidden', 'h.experiment.json'), experiment('hidden'));
+    const outside = write(path.join(tmp, 'outside.experiment.json'), experiment('secret'));
+    fs.symlinkSync(tmp, path.join(ws, 'link-out'));
+    const h = createWorkbenchHost({ configDir: path.join(tmp, 'config5'), workspaceRoot: ws, startEngine: false });
+    const wsReal = fs.realpathSync(ws);
+    assert.deepEqual((await h.call('experiments.list', {})).map((e) => e.path), [path.join(wsReal, 'proj', 'one.experiment.json')]);
+    assert.equal((await h.call('experiments.open', { path: 'proj/one.experiment.json' })).path, fs.realpathSync(inside));
+    for (const p of ['../outside.experiment.json', outside, 'proj/../../outside.experiment.json', 'link-out/outside.experiment.json', '/etc/passwd']) {
+      const err = await refusal(h.call('experiments.open', { path: p }));
+      assert.equal(err.code, 'BAD_MESSAGE', p);
+      assert.match(err.message, /outside the workspace/, p);
+      const save = await refusal(h.call('experiments.save', { path: p, doc: experiment() }));
+      assert.match(save.message, /outside the workspace/, p);
+      await refusal(h.call('runs.list', { experimentPath: p }));
+      await refusal(h.call('runs.metrics', { runDir: path.dirname(p) }));
+    }
+    assert.equal(JSON.parse(fs.readFileSync(outside, 'utf8')).name, 'secret');
+    await h.dispose();
+  });
+});

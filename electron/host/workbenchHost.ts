@@ -1,0 +1,126 @@
+/**
+ * The host: every WorkbenchApi method (common/workbenchApi.ts) implemented once, in plain Node, for both
+ * transports — Electron's preload bridge and browser mode's WebSocket expose this one object.
+ *
+ * `call` validates the params with the method's schema, runs it, and validates the result before it
+ * leaves; every failure is an EngineError (code + message + path) whose toJSON() is the SerializedError a
+ * transport sends. `on` hands out WORKBENCH_EVENTS payloads, each checked against its schema.
+ */
+import { EngineError, type SerializedError } from '../../common/errors';
+import { toSerializedError } from '../../common/protocol';
+import {
+  WORKBENCH_EVENTS, WORKBENCH_METHODS, parseParams,
+  type PayloadOf, type ResultOfMethod, type WorkbenchEvent, type WorkbenchMethod,
+} from '../../common/workbenchApi';
+import { EngineSupervisor, type EngineSupervisorOptions } from './engineSupervisor';
+import { ExperimentFiles, type ExperimentFilesOptions } from './experimentFiles';
+import { RunsService } from './runsService';
+
+export interface WorkbenchHostOptions extends ExperimentFilesOptions {
+  /** how the engine is started and supervised (fork function, entry, restart backoff) */
+  engine?: EngineSupervisorOptions;
+  /** start the engine now rather than on the first call that needs it; default true */
+  startEngine?: boolean;
+}
+
+export interface WorkbenchHost {
+  /** one WorkbenchApi call; rejects with an EngineError (`.toJSON()` is the wire's SerializedError) */
+  call<M extends WorkbenchMethod>(method: M, params: unknown): Promise<ResultOfMethod<M>>;
+  /** a method named at run time (a transport's raw request): unknown methods are refused the same way */
+  callRaw(method: string, params: unknown): Promise<unknown>;
+  on<E extends WorkbenchEvent>(event: E, listener: (payload: PayloadOf<E>) => void): () => void;
+  /** the shell's own events (onMenuCommand) go out through the same listeners */
+  emit<E extends WorkbenchEvent>(event: E, payload: PayloadOf<E>): void;
+  readonly engine: EngineSupervisor;
+  readonly files: ExperimentFiles;
+  /** stops the engine and forgets every listener */
+  dispose(): Promise<void>;
+}
+
+/** Any error as a transport sends it. */
+export function serializeError(err: unknown): SerializedError {
+  return toSerializedError(err);
+}
+
+export function createWorkbenchHost(opts: WorkbenchHostOptions = {}): WorkbenchHost {
+  const files = new ExperimentFiles(opts);
+  const engine = new EngineSupervisor(opts.engine);
+  const listeners = new Map<WorkbenchEvent, Set<(payload: unknown) => void>>();
+
+  function emit<E extends WorkbenchEvent>(event: E, payload: PayloadOf<E>): void {
+    const checked = WORKBENCH_EVENTS[event].safeParse(payload);
+    if (!checked.success) {
+      // a host bug: say so loudly, but do not take the host down over one event
+      console.error(`workbench host: refused to emit a malformed ${event}: ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      return;
+    }
+    for (const l of listeners.get(event) ?? []) {
+      try {
+        l(checked.data);
+      } catch (err) {
+        console.error(`workbench host: a listener of ${event} threw: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  const runs = new RunsService(engine, files, emit);
+  engine.on((e) => { if (e.type === 'status') emit('onEngineStatus', e.status); });
+
+  type Handlers = { [M in WorkbenchMethod]: (params: ReturnType<typeof parseParams<M>> extends infer R ? R extends { ok: true; params: infer P } ? P : never : never) => Promise<unknown> };
+  const handlers: Handlers = {
+    'experiments.templates': async () => (await files.templates()).map(({ id, name, description }) => ({ id, name, description })),
+    'experiments.create': (p) => files.create(p.template),
+    'experiments.open': (p) => files.open(p.path),
+    'experiments.save': (p) => files.save(p.path, p.doc, p.expectedMtimeMs),
+    'experiments.recent': () => files.recent(),
+    'experiments.list': () => files.list(),
+    'dataset.preview': (p) => runs.preview({ dataset: p.dataset as unknown as Record<string, unknown>, tokenizer: p.tokenizer as unknown as Record<string, unknown>, experimentPath: p.experimentPath, samples: p.samples }),
+    'runs.start': (p) => runs.start(p),
+    'runs.resume': (p) => runs.resume(p.runDir),
+    'runs.control': (p) => runs.control(p.jobId, p.action),
+    'runs.list': (p) => runs.list(p.experimentPath),
+    'runs.metrics': (p) => runs.metrics(p.runDir, p.sinceStep),
+    'engine.status': async () => engine.getStatus(),
+    'engine.restart': () => engine.restart(),
+  };
+
+  async function callRaw(method: string, params: unknown): Promise<unknown> {
+    const parsed = parseParams(method, params);
+    if (!parsed.ok) throw new EngineError(parsed.error.code, parsed.error.message, parsed.error.path);
+    const m = parsed.method as WorkbenchMethod;
+    let result: unknown;
+    try {
+      result = await (handlers[m] as (p: unknown) => Promise<unknown>)(parsed.params);
+    } catch (err) {
+      if (err instanceof EngineError) throw err;
+      const e = toSerializedError(err);
+      throw new EngineError(e.code, `${method}: ${e.message}`, e.path);
+    }
+    const checked = WORKBENCH_METHODS[m].result.safeParse(result);
+    if (!checked.success) {
+      throw new EngineError('INTERNAL', `${method} produced a result that breaks its schema (a host bug): ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    }
+    return checked.data;
+  }
+
+  if (opts.startEngine !== false) engine.start().catch(() => undefined);
+
+  return {
+    engine,
+    files,
+    call: <M extends WorkbenchMethod>(method: M, params: unknown) => callRaw(method, params) as Promise<ResultOfMethod<M>>,
+    callRaw,
+    on(event, listener) {
+      let set = listeners.get(event);
+      if (!set) listeners.set(event, (set = new Set()));
+      set.add(listener as (payload: unknown) => void);
+      return () => { set.delete(listener as (payload: unknown) => void); };
+    },
+    emit,
+    async dispose() {
+      runs.dispose();
+      await engine.dispose();
+      listeners.clear();
+    },
+  };
+}
