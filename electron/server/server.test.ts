@@ -172,7 +172,7 @@ describe('browser-mode server', () => {
     assert.match(csp, /frame-ancestors 'none'/);
     assert.ok(!csp.includes('unsafe-eval'));
     assert.ok(!/https?:\/\/(?!127\.0\.0\.1|localhost)/.test(csp), 'no remote origins');
-    assert.ok(csp.includes(`ws://127.0.0.1:${port}/ws`));
+    assert.ok(csp.includes(`ws://127.0.0.1:${port}/api`));
     const js = await request(port, '/assets/app.js', { cookie });
     assert.equal(js.status, 200);
     assert.match(String(js.headers['content-type']), /^text\/javascript/);
@@ -186,24 +186,24 @@ describe('browser-mode server', () => {
       assert.equal(t.status, status, p);
       assert.ok(!t.body.includes('outside the root'), p);
     }
-    assert.equal((await request(port, '/ws', { cookie })).status, 426);
+    assert.equal((await request(port, '/api', { cookie })).status, 426);
   });
 
   test('WebSocket upgrade refusal matrix', async () => {
     const ok = { cookie, origin };
     const cases: [string, string, Record<string, string>, number][] = [
-      ['no token, no cookie', '/ws', { origin }, 401],
-      ['wrong token', '/ws?token=' + 'b'.repeat(64), { origin }, 403],
-      ['wrong cookie', '/ws', { origin, cookie: `${cookieName(port)}=${'c'.repeat(64)}` }, 403],
-      ['foreign Origin', '/ws', { ...ok, origin: 'http://evil.example' }, 403],
-      ['null Origin', '/ws', { ...ok, origin: 'null' }, 403],
-      ['missing Origin', '/ws', { cookie }, 403],
-      ['Host evil.example:PORT', '/ws', { ...ok, host: `evil.example:${port}` }, 403],
-      ['Host 127.0.0.1:OTHERPORT', '/ws', { ...ok, host: `127.0.0.1:${port + 1}` }, 403],
+      ['no token, no cookie', '/api', { origin }, 401],
+      ['wrong token', '/api?token=' + 'b'.repeat(64), { origin }, 403],
+      ['wrong cookie', '/api', { origin, cookie: `${cookieName(port)}=${'c'.repeat(64)}` }, 403],
+      ['foreign Origin', '/api', { ...ok, origin: 'http://evil.example' }, 403],
+      ['null Origin', '/api', { ...ok, origin: 'null' }, 403],
+      ['missing Origin', '/api', { cookie }, 403],
+      ['Host evil.example:PORT', '/api', { ...ok, host: `evil.example:${port}` }, 403],
+      ['Host 127.0.0.1:OTHERPORT', '/api', { ...ok, host: `127.0.0.1:${port + 1}` }, 403],
       ['other path', '/other', ok, 404],
-      ['valid cookie', '/ws', ok, 101],
-      ['valid token', '/ws?token=' + 'a'.repeat(64), { origin }, 101],
-      ['localhost host and origin', '/ws', { cookie, host: `localhost:${port}`, origin: `http://localhost:${port}` }, 101],
+      ['valid cookie', '/api', ok, 101],
+      ['valid token', '/api?token=' + 'a'.repeat(64), { origin }, 101],
+      ['localhost host and origin', '/api', { cookie, host: `localhost:${port}`, origin: `http://localhost:${port}` }, 101],
     ];
     for (const [name, p, headers, status] of cases) assert.equal(await upgrade(port, p, headers), status, name);
   });
@@ -217,7 +217,7 @@ describe('browser-mode server', () => {
       return inbox.shift() as Record<string, unknown>;
     };
     const open = () => new Promise<WebSocket>((resolve, reject) => {
-      const s = new WebSocket(`ws://127.0.0.1:${port}/ws`, { headers: { cookie }, origin });
+      const s = new WebSocket(`ws://127.0.0.1:${port}/api`, { headers: { cookie }, origin });
       s.once('open', () => resolve(s));
       s.once('error', reject);
     });

@@ -5,7 +5,7 @@
  * and a redirect to the clean URL, so the token leaves the address bar and the history.
  *
  *   GET /…      the built renderer (dist/renderer), with the CSP of ../csp
- *   GET /ws     WebSocket: WireRequest in → WireResponse out; host events out as WireEvent
+ *   GET /api    WebSocket: WireRequest in → WireResponse out; host events out as WireEvent
  */
 import fs from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -19,7 +19,7 @@ import { lookupStatic } from '../staticFiles';
 import { answerWireMessage } from '../wire';
 import { type GuardConfig, judge, newSecret, ownOrigins, sessionCookie } from './guard';
 
-export const WS_PATH = '/ws';
+export const WS_PATH = '/api';
 
 export interface ServerOptions {
   host: HostLike;
