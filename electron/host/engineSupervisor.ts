@@ -237,10 +237,11 @@ export class EngineSupervisor {
     died.catch(() => undefined);
     child.onExit((code, signal) => {
       inc.exited = true;
-      const tail = child.stderrTail?.().trim().split('\n').slice(-5).join('\n');
-      const reason = describeExit(code, signal);
+      // the engine's last words on stderr usually say why (an exception, a missing package)
+      const tail = child.stderrTail?.().trim().split('\n').slice(-3).join('\n');
+      const reason = tail ? `${describeExit(code, signal)}; it last wrote: ${tail}` : describeExit(code, signal);
       client.close(new EngineError('INTERNAL', `${reason}; the request was not answered`));
-      exitedEarly(tail ? `${reason}\n${tail}` : reason);
+      exitedEarly(reason);
       this.onExit(inc, reason);
     });
     let timer: NodeJS.Timeout | undefined;
@@ -288,7 +289,7 @@ export class EngineSupervisor {
     this.setStatus({ state: 'crashed', pid: null, lastExit: reason });
     this.emit({ type: 'exited', intentional: false, reason, jobs: lost });
     // once per stableMs: a second crash soon after an automatic restart waits for the user
-    if (Date.now() - this.lastAutoRestartAt >= this.stableMs && !this.starting) {
+    if (Date.now() - this.lastAutoRestartAt >= this.stableMs) {
       this.autoRestartTimer = setTimeout(() => {
         this.autoRestartTimer = null;
         if (this.disposed || this.status.state !== 'crashed') return;
