@@ -1,0 +1,127 @@
+import type { ExperimentInput } from '../../common/experiment';
+import { parseExperiment } from '../../common/experiment';
+import { errorMessage, getApi } from '../api';
+import { isDirty } from '../state/selectors';
+import { useStore } from '../state/store';
+import { refreshHistory } from './runs';
+
+/**
+ * Experiment files: open, new from a template, save, save as and autosave. The host reads, migrates and
+ * validates; a malformed or newer file is refused with its message, shown here, and never written.
+ */
+
+const store = useStore;
+
+/** The document as it is written to disk: the UI's collapse state folded into the cells. */
+export function serialize(doc: ExperimentInput): ExperimentInput {
+  const collapsed = store.getState().collapsed;
+  return { ...doc, cells: doc.cells.map((c) => { const { collapsed: _c, ...rest } = c; return collapsed[c.id] ? { ...rest, collapsed: true } : rest; }) };
+}
+
+function adopt(doc: ExperimentInput, path: string | null, mtimeMs: number | null): void {
+  const s = store.getState();
+  s.loadDocument(doc, path, mtimeMs);
+  s.resetCollapsed(Object.fromEntries(doc.cells.filter((c) => c.collapsed).map((c) => [c.id, true])));
+  s.selectCell(doc.cells[0]?.id ?? null);
+  s.selectRun(null);
+  s.setHistory([]);
+  for (const b of s.banners) if (b.id.startsWith('doc-')) s.dismissBanner(b.id);
+  if (path) void refreshHistory();
+}
+
+/** Asks before a change that would drop unsaved edits; true when it may go ahead. */
+export function confirmDiscard(what: string): boolean {
+  if (!isDirty(store.getState())) return true;
+  return window.confirm(`The experiment has unsaved changes. ${what} anyway and lose them?`);
+}
+
+export async function openExperiment(path: string): Promise<boolean> {
+  const s = store.getState();
+  s.setBusy(`Opening ${path}`);
+  try {
+    const r = await getApi().call('experiments.open', { path });
+    adopt(r.doc as ExperimentInput, r.path, r.mtimeMs);
+    if (r.migratedFrom !== undefined) {
+      s.showBanner({ id: 'doc-migrated', tone: 'info', title: `Updated from format version ${r.migratedFrom}`, message: 'The file is rewritten in the current format when you save it.' });
+    }
+    try { localStorage.setItem('workbench.lastPath', r.path); } catch { /* storage may be off */ }
+    return true;
+  } catch (err) {
+    s.showBanner({ id: 'doc-open-failed', tone: 'error', title: `Could not open ${path}`, message: `${errorMessage(err)}\nThe file was left as it is.` });
+    return false;
+  } finally {
+    s.setBusy(null);
+  }
+}
+
+export async function newFromTemplate(template: string): Promise<void> {
+  const s = store.getState();
+  try {
+    const r = await getApi().call('experiments.create', { template });
+    adopt(r.doc as ExperimentInput, null, null);
+  } catch (err) {
+    s.showBanner({ id: 'doc-new-failed', tone: 'error', title: 'Could not create the experiment', message: errorMessage(err) });
+  }
+}
+
+/** Checks the document as the host will; a message per problem, or null. */
+export function localProblems(doc: ExperimentInput): string | null {
+  const r = parseExperiment(serialize(doc));
+  return r.ok ? null : r.error;
+}
+
+let saving: Promise<boolean> | null = null;
+
+/** Saves to `path` (default: the document's own); false, with a banner, when the host refuses. */
+export async function saveExperiment(path?: string): Promise<boolean> {
+  if (saving) await saving.catch(() => false);
+  const s = store.getState();
+  const doc = s.doc;
+  const target = path ?? s.path;
+  if (!doc) return false;
+  if (!target) { s.setOpenDialog(true); return false; }
+  const problems = localProblems(doc);
+  if (problems) {
+    s.showBanner({ id: 'doc-save-failed', tone: 'error', title: 'Not saved: the experiment has invalid cells', message: problems });
+    return false;
+  }
+  const expectedMtimeMs = target === s.path && s.mtimeMs !== null ? s.mtimeMs : undefined;
+  saving = (async () => {
+    try {
+      const r = await getApi().call('experiments.save', { path: target, doc: serialize(doc) as Record<string, unknown>, ...(expectedMtimeMs !== undefined ? { expectedMtimeMs } : {}) });
+      const before = store.getState().path;
+      store.getState().markSaved(r.path, r.mtimeMs, doc);
+      store.getState().dismissBanner('doc-save-failed');
+      if (before !== r.path) void refreshHistory();
+      return true;
+    } catch (err) {
+      store.getState().showBanner({ id: 'doc-save-failed', tone: 'error', title: `Could not save ${target}`, message: errorMessage(err) });
+      return false;
+    }
+  })();
+  try { return await saving; } finally { saving = null; }
+}
+
+const AUTOSAVE_MS = 1500;
+
+/** Saves a document that has a path a moment after the last edit, unless it is invalid or the last save failed. */
+export function startAutosave(): () => void {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const unsub = store.subscribe((s, prev) => {
+    if (s.doc === prev.doc) return;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => {
+      const now = store.getState();
+      if (!now.path || !isDirty(now) || now.banners.some((b) => b.id === 'doc-save-failed')) return;
+      if (Object.keys(now.jsonErrors).length || localProblems(now.doc!)) return;
+      void saveExperiment();
+    }, AUTOSAVE_MS);
+  });
+  const beforeUnload = (e: BeforeUnloadEvent) => {
+    if (!isDirty(store.getState())) return;
+    e.preventDefault();
+    e.returnValue = '';
+  };
+  window.addEventListener('beforeunload', beforeUnload);
+  return () => { unsub(); if (timer) clearTimeout(timer); window.removeEventListener('beforeunload', beforeUnload); };
+}

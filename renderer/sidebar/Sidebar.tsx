@@ -1,0 +1,89 @@
+import { useShallow } from 'zustand/react/shallow';
+import { KIND_LABEL } from '../lib/cellConfig';
+import { fileName, loss } from '../lib/format';
+import { refreshHistory } from '../session/runs';
+import { useDocMeta } from '../state/selectors';
+import { useStore } from '../state/store';
+
+function scrollToCell(id: string) {
+  document.querySelector(`[data-cell-id="${CSS.escape(id)}"]`)?.scrollIntoView({ behavior: 'smooth', block: 'start' });
+}
+
+function ExperimentInfo() {
+  const { name, path } = useDocMeta();
+  const description = useStore((s) => s.doc?.description ?? '');
+  const editDocument = useStore((s) => s.editDocument);
+  return (
+    <div className="side-section">
+      <div className="side-title">Experiment</div>
+      <input className="input side-name" value={name ?? ''} aria-label="experiment name"
+        onChange={(e) => editDocument((d) => ({ ...d, name: e.target.value }), 'doc:name')} />
+      <textarea className="input side-desc" rows={3} value={description} placeholder="What this experiment is about" aria-label="description"
+        onChange={(e) => editDocument((d) => ({ ...d, description: e.target.value || undefined }), 'doc:description')} />
+      <div className="muted small mono path" title={path ?? ''}>{path ? fileName(path) : 'not saved yet'}</div>
+    </div>
+  );
+}
+
+function Outline() {
+  const cells = useStore(useShallow((s) => s.doc?.cells.map((c) => `${c.id}\u0000${c.kind}\u0000${c.title ?? ''}`) ?? []));
+  const selected = useStore((s) => s.selectedCellId);
+  const selectCell = useStore((s) => s.selectCell);
+  return (
+    <div className="side-section">
+      <div className="side-title">Cells</div>
+      <ol className="outline">
+        {cells.map((key, i) => {
+          const [id, kind, title] = key.split('\u0000') as [string, keyof typeof KIND_LABEL, string];
+          return (
+            <li key={id}>
+              <button className={selected === id ? 'outline-item active' : 'outline-item'} onClick={() => { selectCell(id); scrollToCell(id); }}>
+                <span className="mono muted">{i + 1}</span><span className={`kind-dot kind-${kind}`} /><span className="ellipsis">{title || KIND_LABEL[kind]}</span>
+              </button>
+            </li>
+          );
+        })}
+      </ol>
+    </div>
+  );
+}
+
+function Runs() {
+  const history = useStore((s) => s.history);
+  const error = useStore((s) => s.historyError);
+  const selectedRunDir = useStore((s) => s.selectedRunDir);
+  const selectRun = useStore((s) => s.selectRun);
+  const path = useStore((s) => s.path);
+  const cellOfRun = useStore(useShallow((s) => Object.fromEntries((s.doc?.cells ?? []).flatMap((c) => (c.kind === 'pretrain' ? (c.runs ?? []).map((r) => [r.runId, c.id]) : [])))));
+  return (
+    <div className="side-section grow">
+      <div className="side-title">Runs <button className="link" onClick={() => void refreshHistory()} disabled={!path}>refresh</button></div>
+      {!path && <p className="muted small">Runs are listed once the experiment is saved.</p>}
+      {error && <p className="inline-error small">{error}</p>}
+      {path && !error && history.length === 0 && <p className="muted small">No runs yet.</p>}
+      <ul className="run-list">
+        {history.map((r) => (
+          <li key={r.dir}>
+            <button className={selectedRunDir === r.dir ? 'run-item active' : 'run-item'} title={r.ok ? r.dir : r.problem}
+              onClick={() => { selectRun(r.dir); const c = cellOfRun[r.id]; if (c) scrollToCell(c); }}>
+              <span className="mono ellipsis">{r.id}</span>
+              {r.ok ? <>
+                <span className={`badge status-${r.run.status}`}>{r.run.status}</span>
+                <span className="muted small mono run-meta">step {r.run.step} · best val {loss(r.run.bestValLoss)}</span>
+              </> : <span className="badge error">unreadable</span>}
+            </button>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+export function Sidebar() {
+  const { hasDoc } = useDocMeta();
+  return (
+    <aside className="sidebar">
+      {hasDoc ? <><ExperimentInfo /><Outline /><Runs /></> : <p className="muted small side-section">Open or create an experiment to begin.</p>}
+    </aside>
+  );
+}

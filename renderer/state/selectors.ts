@@ -1,0 +1,63 @@
+import { useShallow } from 'zustand/react/shallow';
+import { type CellInput, pretrainCellHash, runJsonHash, validateCell } from '../lib/cellConfig';
+import type { Job, RunListItem } from './runsSlice';
+import { type Store, useStore } from './store';
+
+/** Selectors: plain functions of the store, so commands (`enabled`) and components share them. */
+export const isDirty = (s: Store): boolean => s.doc !== null && s.doc !== s.savedDoc;
+export const selectedCell = (s: Store): CellInput | undefined => s.doc?.cells.find((c) => c.id === s.selectedCellId);
+export const cellIndex = (s: Store, id: string | null): number => (id && s.doc ? s.doc.cells.findIndex((c) => c.id === id) : -1);
+export const activeJobOf = (s: Store, cellId: string | undefined): Job | undefined =>
+  cellId ? Object.values(s.jobs).find((j) => j.cellId === cellId && j.ended === null) : undefined;
+export const anyActiveJob = (s: Store): Job | undefined => Object.values(s.jobs).find((j) => j.ended === null);
+
+/** Why a cell cannot run now, or null when it can. */
+export function cannotRun(s: Store, cellId: string | undefined): string | null {
+  const cell = s.doc?.cells.find((c) => c.id === cellId);
+  if (!cell) return 'select a cell first';
+  if (cell.kind === 'notes') return null;
+  if (s.jsonErrors[cell.id]) return `its JSON does not parse: ${s.jsonErrors[cell.id]}`;
+  const issues = validateCell(cell);
+  if (issues.length) return `its config is invalid: ${issues[0].path.join('.') || '(config)'}: ${issues[0].message}`;
+  if (cell.kind === 'pretrain') {
+    for (const up of s.doc!.cells) {
+      if (up.kind !== 'dataset' && up.kind !== 'model') continue;
+      if (s.jsonErrors[up.id] || validateCell(up).length) return `fix the ${up.kind} cell '${up.id}' first`;
+    }
+    if (!s.doc!.cells.some((c) => c.kind === 'dataset')) return 'add a dataset cell above it';
+    if (!s.doc!.cells.some((c) => c.kind === 'model')) return 'add a model cell above it';
+    if (activeJobOf(s, cell.id)) return 'it is running';
+    if (s.engine && (s.engine.state === 'crashed' || s.engine.state === 'stopped')) return 'the engine is not running; restart it';
+  }
+  return null;
+}
+
+/** The configs hash each past run of a pretrain cell was started from, by run id (for the stale mark). */
+function runHashes(s: Store): Map<string, string | null> {
+  const m = new Map<string, string | null>();
+  for (const r of s.history) if (r.ok) m.set(r.run.id, runJsonHash(r.run.config));
+  for (const j of Object.values(s.jobs)) if (j.runId && !m.has(j.runId)) m.set(j.runId, j.configHash);
+  return m;
+}
+
+/** A pretrain cell's output is stale when its newest run started from other configs than the current ones. */
+export function pretrainStale(s: Store, cellId: string): boolean {
+  const cell = s.doc?.cells.find((c) => c.id === cellId);
+  if (!cell || cell.kind !== 'pretrain' || !cell.runs?.length) return false;
+  const latest = cell.runs[cell.runs.length - 1];
+  const then = runHashes(s).get(latest.runId);
+  const now = pretrainCellHash(s.doc!.cells, cellId);
+  return then !== undefined && then !== null && now !== null && then !== now;
+}
+
+export const useDocMeta = () => useStore(useShallow((s) => ({
+  name: s.doc?.name ?? null,
+  path: s.path,
+  dirty: isDirty(s),
+  hasDoc: s.doc !== null,
+})));
+export const useCellIds = () => useStore(useShallow((s) => s.doc?.cells.map((c) => c.id) ?? []));
+export const useCell = (id: string) => useStore((s) => s.doc?.cells.find((c) => c.id === id));
+export const useJobsOf = (cellId: string) => useStore(useShallow((s) => Object.values(s.jobs).filter((j) => j.cellId === cellId)));
+export const useHistoryOf = (runIds: readonly string[]): RunListItem[] =>
+  useStore(useShallow((s) => s.history.filter((r) => runIds.includes(r.id))));

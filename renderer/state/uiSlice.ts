@@ -1,0 +1,84 @@
+import type { StateCreator } from 'zustand';
+import type { DatasetPreview, EngineStatus } from '../../common/workbenchApi';
+import type { Store } from './store';
+
+export interface Banner {
+  id: string;
+  tone: 'info' | 'warning' | 'error';
+  title: string;
+  message?: string;
+}
+
+export interface PreviewState {
+  loading: boolean;
+  result: DatasetPreview | null;
+  error: string | null;
+  /** hash of the config it was made from: a different current hash marks it stale */
+  configHash: string | null;
+}
+
+export interface UiSlice {
+  selectedCellId: string | null;
+  collapsed: Record<string, boolean>;
+  banners: Banner[];
+  engine: EngineStatus | null;
+  /** cells whose JSON editor holds text that does not parse: the document keeps the last good value */
+  jsonErrors: Record<string, string>;
+  previews: Record<string, PreviewState>;
+  /** the past run whose charts the pretrain cell shows */
+  selectedRunDir: string | null;
+  openDialog: boolean;
+  busy: string | null;
+  /** the notes cell whose markdown is being written (others render) */
+  editingNotes: string | null;
+
+  selectCell(id: string | null): void;
+  setCollapsed(id: string, collapsed: boolean): void;
+  resetCollapsed(collapsed: Record<string, boolean>): void;
+  showBanner(b: Omit<Banner, 'id'> & { id?: string }): void;
+  dismissBanner(id: string): void;
+  setEngine(s: EngineStatus): void;
+  setJsonError(cellId: string, error: string | null): void;
+  setPreview(cellId: string, p: Partial<PreviewState>): void;
+  selectRun(runDir: string | null): void;
+  setOpenDialog(open: boolean): void;
+  setBusy(what: string | null): void;
+  setEditingNotes(id: string | null): void;
+}
+
+let bannerSeq = 0;
+
+export const createUiSlice: StateCreator<Store, [], [], UiSlice> = (set, get) => ({
+  selectedCellId: null,
+  collapsed: {},
+  banners: [],
+  engine: null,
+  jsonErrors: {},
+  previews: {},
+  selectedRunDir: null,
+  openDialog: false,
+  busy: null,
+  editingNotes: null,
+
+  selectCell: (id) => set({ selectedCellId: id }),
+  setCollapsed: (id, collapsed) => set({ collapsed: { ...get().collapsed, [id]: collapsed } }),
+  resetCollapsed: (collapsed) => set({ collapsed }),
+  showBanner(b) {
+    const id = b.id ?? `banner-${++bannerSeq}`;
+    set({ banners: [...get().banners.filter((x) => x.id !== id), { ...b, id }] });
+  },
+  dismissBanner: (id) => set({ banners: get().banners.filter((b) => b.id !== id) }),
+  setEngine: (engine) => set({ engine }),
+  setJsonError(cellId, error) {
+    const { [cellId]: _old, ...rest } = get().jsonErrors;
+    set({ jsonErrors: error === null ? rest : { ...rest, [cellId]: error } });
+  },
+  setPreview(cellId, p) {
+    const old = get().previews[cellId] ?? { loading: false, result: null, error: null, configHash: null };
+    set({ previews: { ...get().previews, [cellId]: { ...old, ...p } } });
+  },
+  selectRun: (selectedRunDir) => set({ selectedRunDir }),
+  setOpenDialog: (openDialog) => set({ openDialog }),
+  setBusy: (busy) => set({ busy }),
+  setEditingNotes: (editingNotes) => set({ editingNotes }),
+});
