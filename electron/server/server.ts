@@ -115,6 +115,7 @@ export async function createWorkbenchServer(opts: ServerOptions): Promise<Workbe
       if (found.reason === 'renderer not built' || (url.pathname === '/' && found.status === 404)) {
         return plain(res, 503, `The renderer is not built (${opts.rendererDir}); run \`npm run build:renderer\`.\n`);
       }
+      if (url.pathname === '/favicon.ico' && found.status === 404) { res.writeHead(204, headers); return void res.end(); }
       return plain(res, found.status, found.status === 404 ? 'not found\n' : 'refused\n');
     }
     res.writeHead(200, { ...headers, 'Content-Type': found.contentType, 'Content-Length': String(found.size), 'Cache-Control': 'no-cache' });
