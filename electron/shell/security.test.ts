@@ -77,6 +77,12 @@ test('IPC is answered only for the main frame of our window showing the app', ()
   assert.equal(isTrustedSender({ sender: {}, senderFrame: mainFrame }, win), false, 'another webContents');
   assert.equal(isTrustedSender({ sender: webContents, senderFrame: null }, win), false, 'a destroyed or navigated frame');
   assert.equal(isTrustedSender({ sender: webContents, senderFrame: mainFrame }, null), false, 'no window');
+  // the same webContents and frame through other wrapper objects, as Electron may hand them out
+  const byId = { isDestroyed: () => false, webContents: { id: 3, mainFrame: { url: APP_URL, parent: null, processId: 5, routingId: 1 } } };
+  assert.equal(isTrustedSender({ sender: { id: 3 }, senderFrame: { url: APP_URL, parent: null, processId: 5, routingId: 1 } }, byId), true);
+  assert.equal(isTrustedSender({ sender: { id: 4 }, senderFrame: { url: APP_URL, parent: null, processId: 5, routingId: 1 } }, byId), false, 'another webContents id');
+  assert.equal(isTrustedSender({ sender: { id: 3 }, senderFrame: { url: APP_URL, parent: null, processId: 5, routingId: 2 } }, byId), false, 'another frame');
+  assert.equal(isTrustedSender({ sender: { id: 3 }, senderFrame: { url: APP_URL, parent: null } }, byId), false, 'a frame without ids is not assumed equal');
   mainFrame.url = 'https://evil.example/';
   assert.equal(isTrustedSender({ sender: webContents, senderFrame: mainFrame }, win), false, 'navigated away');
   mainFrame.url = APP_URL;

@@ -53,9 +53,21 @@ export function denyPermissionCheck(): boolean {
   return false;
 }
 
-export interface FrameLike { url: string; parent?: FrameLike | null }
+export interface FrameLike { url: string; parent?: FrameLike | null; processId?: number; routingId?: number }
 export interface IpcEventLike { sender: unknown; senderFrame: FrameLike | null }
-export interface WindowLike { isDestroyed(): boolean; webContents: { mainFrame: FrameLike } }
+export interface WindowLike { isDestroyed(): boolean; webContents: { mainFrame: FrameLike; id?: number } }
+
+// Electron hands out wrapper objects; compare by identity, else by the ids that name the same thing.
+function sameWebContents(a: unknown, b: { id?: number }): boolean {
+  if (a === b) return true;
+  const id = (a as { id?: unknown } | null)?.id;
+  return typeof id === 'number' && id === b.id;
+}
+
+function sameFrame(a: FrameLike, b: FrameLike): boolean {
+  if (a === b) return true;
+  return typeof a.processId === 'number' && typeof a.routingId === 'number' && a.processId === b.processId && a.routingId === b.routingId;
+}
 
 /**
  * The IPC sender check: a message counts only when it comes from the main frame (not an iframe) of our
@@ -64,9 +76,9 @@ export interface WindowLike { isDestroyed(): boolean; webContents: { mainFrame: 
  */
 export function isTrustedSender(event: IpcEventLike, win: WindowLike | null): boolean {
   if (!win || win.isDestroyed()) return false;
-  if (event.sender !== win.webContents) return false;
+  if (!sameWebContents(event.sender, win.webContents)) return false;
   const frame = event.senderFrame;
-  if (!frame || frame !== win.webContents.mainFrame) return false;
+  if (!frame || !sameFrame(frame, win.webContents.mainFrame)) return false;
   if (frame.parent) return false;
   return isAppUrl(frame.url);
 }
