@@ -1,0 +1,254 @@
+/**
+ * The live dashboards of a pretrain cell: progress and ETA, diagnostics as banners, loss (train smoothed
+ * over raw, validation points), learning rate, global gradient norm, the per-layer gradient-norm heatmap,
+ * tokens per second, and — with several runs — one colour per run and a table of their configs'
+ * differences. Charts draw from the MetricsBuffer imperatively; React renders only controls, the
+ * progress bar and banners (those at most ~10 times a second).
+ */
+import { useEffect, useMemo, useRef, useState, type CSSProperties } from 'react';
+import type { Diagnostic } from '../../common/runEvents';
+import { configDiff } from './configDiff';
+import { formatCount, formatDuration } from './format';
+import { GradHeatmap } from './gradHeatmap';
+import { useMetricsVersion } from './hooks';
+import { LiveLineChart, type CurveSpec, type LineChartOptions } from './lineChart';
+import { metricsBuffer as sharedBuffer, type MetricsBuffer, type XAxisMode } from './metricsBuffer';
+import { MAX_SMOOTHING } from './smoothing';
+
+export const RUN_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
+
+export interface RunDashboardProps {
+  /** the runs to show, overlaid; the first one's heatmap and progress lead */
+  runIds: string[];
+  /** the buffer to read; the shared `metricsBuffer` by default */
+  buffer?: MetricsBuffer;
+  /** display names by run id (legend, progress, diff table); the id by default */
+  runLabels?: Record<string, string>;
+  /** each run's config (any JSON object): the diff table shows the keys whose values differ */
+  configs?: Record<string, unknown>;
+  /** a banner was dismissed (the dashboard hides it either way) */
+  onDismissDiagnostic?: (runId: string, diagnostic: Diagnostic) => void;
+  /** initial smoothing weight, 0–0.999; 0.6 as TensorBoard */
+  defaultSmoothing?: number;
+  /** called with the chart controllers once mounted (benchmarks, tests, programmatic zoom) */
+  onCharts?: (charts: DashboardCharts) => void;
+}
+
+export interface DashboardCharts { loss: LiveLineChart; lr: LiveLineChart; gradNorm: LiveLineChart; throughput: LiveLineChart; heatmap: GradHeatmap }
+
+const colorOf = (i: number) => RUN_COLORS[i % RUN_COLORS.length];
+
+export function RunDashboard(props: RunDashboardProps) {
+  const buffer = props.buffer ?? sharedBuffer;
+  const { runIds } = props;
+  const label = (id: string) => props.runLabels?.[id] ?? id;
+  const [smoothing, setSmoothing] = useState(props.defaultSmoothing ?? 0.6);
+  const [logY, setLogY] = useState(true);
+  const [x, setX] = useState<XAxisMode>('step');
+  const [heatRun, setHeatRun] = useState<string | undefined>(undefined);
+  const multi = runIds.length > 1;
+  const runKey = runIds.join('\u0000');
+
+  const curves = useMemo(() => {
+    const per = (tag: string, suffix: string, extra: Partial<CurveSpec> = {}) =>
+      runIds.map((id, i): CurveSpec => ({ runId: id, tag, name: multi ? `${label(id)}${suffix}` : suffix.trim() || tag, color: colorOf(i), smooth: true, ...extra }));
+    return {
+      loss: runIds.flatMap((id, i): CurveSpec[] => [
+        { runId: id, tag: 'train/loss', name: multi ? `${label(id)} train` : 'train', color: colorOf(i), smooth: true },
+        { runId: id, tag: 'val/loss', name: multi ? `${label(id)} val` : 'validation', color: multi ? colorOf(i) : '#d62728', markers: true, dashed: true },
+      ]),
+      lr: per('train/lr', '', { smooth: false }),
+      gradNorm: per('grad/global_norm', ''),
+      throughput: per('perf/tokens_per_s', ''),
+    };
+  }, [runKey, multi, props.runLabels]);
+
+  const shared = { x, smoothing };
+  return (
+    <div style={styles.root} data-testid="run-dashboard">
+      {runIds.map((id, i) => <RunHeader key={id} buffer={buffer} runId={id} label={label(id)} color={colorOf(i)} showColor={multi} onDismiss={props.onDismissDiagnostic} />)}
+      <div style={styles.controls}>
+        <label style={styles.control} title="TensorBoard's debiased exponential moving average; past points never move">
+          smoothing
+          <input type="range" min={0} max={MAX_SMOOTHING} step={0.001} value={smoothing} onChange={(e) => setSmoothing(Number(e.target.value))} aria-label="smoothing" />
+          <output style={{ width: 40 }}>{smoothing.toFixed(3)}</output>
+        </label>
+        <label style={styles.control}><input type="checkbox" checked={logY} onChange={(e) => setLogY(e.target.checked)} /> log scale</label>
+        <label style={styles.control}>
+          x axis
+          <select value={x} onChange={(e) => setX(e.target.value as XAxisMode)} aria-label="x axis">
+            <option value="step">steps</option><option value="tokens">tokens seen</option><option value="wall">wall time</option>
+          </select>
+        </label>
+        <span style={styles.hint}>wheel to zoom, drag to pan, double-click to reset</span>
+      </div>
+      <DashboardCharts buffer={buffer} curves={curves} shared={shared} logY={logY} heatRun={heatRun && runIds.includes(heatRun) ? heatRun : runIds[0]} onCharts={props.onCharts} />
+      {multi && (
+        <label style={styles.control}>
+          heatmap of
+          <select value={heatRun ?? runIds[0]} onChange={(e) => setHeatRun(e.target.value)}>
+            {runIds.map((id) => <option key={id} value={id}>{label(id)}</option>)}
+          </select>
+        </label>
+      )}
+      {multi && props.configs && <ConfigDiffTable runIds={runIds} label={label} configs={props.configs} />}
+    </div>
+  );
+}
+
+interface ChartsProps {
+  buffer: MetricsBuffer;
+  curves: Record<'loss' | 'lr' | 'gradNorm' | 'throughput', CurveSpec[]>;
+  shared: { x: XAxisMode; smoothing: number };
+  logY: boolean;
+  heatRun: string | undefined;
+  onCharts?: (c: DashboardCharts) => void;
+}
+
+/** Mounts the ECharts instances once; later prop changes go to the controllers, not through a re-mount. */
+function DashboardCharts({ buffer, curves, shared, logY, heatRun, onCharts }: ChartsProps) {
+  const refs = { loss: useRef<HTMLDivElement>(null), lr: useRef<HTMLDivElement>(null), gradNorm: useRef<HTMLDivElement>(null), throughput: useRef<HTMLDivElement>(null), heatmap: useRef<HTMLDivElement>(null) };
+  const charts = useRef<DashboardCharts | null>(null);
+
+  const optionsOf = (): Record<'loss' | 'lr' | 'gradNorm' | 'throughput', LineChartOptions> => ({
+    loss: { title: 'loss', curves: curves.loss, x: shared.x, smoothing: shared.smoothing, logY },
+    lr: { title: 'learning rate', curves: curves.lr, x: shared.x, smoothing: 0, logY: false },
+    gradNorm: { title: 'global gradient norm', curves: curves.gradNorm, x: shared.x, smoothing: shared.smoothing, logY: true },
+    throughput: { title: 'tokens per second', curves: curves.throughput, x: shared.x, smoothing: shared.smoothing, logY: false },
+  });
+
+  useEffect(() => {
+    const o = optionsOf();
+    const c: DashboardCharts = {
+      loss: new LiveLineChart(refs.loss.current!, buffer, o.loss),
+      lr: new LiveLineChart(refs.lr.current!, buffer, o.lr),
+      gradNorm: new LiveLineChart(refs.gradNorm.current!, buffer, o.gradNorm),
+      throughput: new LiveLineChart(refs.throughput.current!, buffer, o.throughput),
+      heatmap: new GradHeatmap(refs.heatmap.current!, buffer, heatRun ?? ''),
+    };
+    charts.current = c;
+    const lines = [c.loss, c.lr, c.gradNorm, c.throughput];
+    // one chart per animation frame: four charts redrawn in the same frame would overrun it
+    const queue: ((changed: ReadonlySet<string>) => void)[] = [];
+    let pendingRuns = new Set<string>();
+    let raf = 0;
+    const drain = () => {
+      raf = 0;
+      const next = queue.shift();
+      next?.(pendingRuns);
+      if (queue.length) raf = requestAnimationFrame(drain);
+      else pendingRuns = new Set();
+    };
+    const unsubscribe = buffer.subscribe((changed) => {
+      changed.forEach((id) => pendingRuns.add(id));
+      if (queue.length === 0) queue.push(...lines.map((l) => (ch: ReadonlySet<string>) => l.update(ch)), (ch) => c.heatmap.update(ch));
+      if (!raf) raf = requestAnimationFrame(drain);
+    });
+    const dbl = (l: LiveLineChart) => () => l.zoomTo(null);
+    const resets = lines.map((l) => { const f = dbl(l); l.chart.getZr().on('dblclick', f); return f; });
+    const ro = new ResizeObserver(() => { for (const l of lines) l.resize(); c.heatmap.resize(); });
+    Object.values(refs).forEach((r) => ro.observe(r.current!));
+    onCharts?.(c);
+    return () => {
+      unsubscribe(); ro.disconnect(); cancelAnimationFrame(raf);
+      lines.forEach((l, i) => l.chart.getZr().off('dblclick', resets[i]));
+      for (const l of lines) l.dispose();
+      c.heatmap.dispose();
+      charts.current = null;
+    };
+  }, [buffer]);
+
+  useEffect(() => {
+    const c = charts.current;
+    if (!c) return;
+    const o = optionsOf();
+    c.loss.setOptions(o.loss); c.lr.setOptions(o.lr); c.gradNorm.setOptions(o.gradNorm); c.throughput.setOptions(o.throughput);
+  }, [curves, shared.x, shared.smoothing, logY]);
+
+  useEffect(() => { if (heatRun) charts.current?.heatmap.setRun(heatRun); }, [heatRun]);
+
+  return (
+    <div style={styles.grid}>
+      <div ref={refs.loss} style={{ ...styles.chart, gridColumn: '1 / span 2', height: 320 }} data-testid="chart-loss" />
+      <div ref={refs.lr} style={styles.chart} data-testid="chart-lr" />
+      <div ref={refs.gradNorm} style={styles.chart} data-testid="chart-grad-norm" />
+      <div ref={refs.heatmap} style={{ ...styles.chart, gridColumn: '1 / span 2', height: 300 }} data-testid="chart-grad-heatmap" />
+      <div ref={refs.throughput} style={{ ...styles.chart, gridColumn: '1 / span 2' }} data-testid="chart-tokens-per-s" />
+    </div>
+  );
+}
+
+/** Progress, ETA, status and the run's diagnostic banners. */
+function RunHeader({ buffer, runId, label, color, showColor, onDismiss }: { buffer: MetricsBuffer; runId: string; label: string; color: string; showColor: boolean; onDismiss?: (runId: string, d: Diagnostic) => void }) {
+  useMetricsVersion(buffer);
+  const [dismissed, setDismissed] = useState<ReadonlySet<string>>(new Set());
+  const run = buffer.run(runId);
+  const p = run?.progress;
+  const frac = p && p.totalSteps > 0 ? Math.min(1, p.step / p.totalSteps) : 0;
+  const done = p?.status === 'completed' || (p !== undefined && p.totalSteps > 0 && p.step >= p.totalSteps);
+  const key = (d: Diagnostic) => `${d.kind}@${d.step}`;
+  const banners = (run?.diagnostics ?? []).filter((d) => !dismissed.has(key(d)));
+  return (
+    <div style={styles.header}>
+      <div style={styles.progressRow}>
+        {showColor && <span style={{ ...styles.swatch, background: color }} />}
+        <strong style={{ minWidth: 80 }}>{label}</strong>
+        <div style={styles.bar} role="progressbar" aria-valuemin={0} aria-valuemax={p?.totalSteps ?? 0} aria-valuenow={p?.step ?? 0} aria-label={`${label} progress`}>
+          <div style={{ ...styles.barFill, width: `${(frac * 100).toFixed(2)}%`, background: p?.status === 'failed' ? '#d62728' : color }} />
+        </div>
+        <span style={styles.progressText}>
+          {p ? `step ${formatCount(p.step)}${p.totalSteps ? ` / ${formatCount(p.totalSteps)}` : ''} · ${formatCount(p.tokens)} tokens` : 'no data'}
+          {p?.status && p.status !== 'running' ? ` · ${p.status}` : ''}
+          {!done && p?.etaSeconds != null ? ` · ETA ${formatDuration(p.etaSeconds)}` : ''}
+        </span>
+      </div>
+      {banners.map((d) => (
+        <div key={key(d)} role="alert" style={{ ...styles.banner, ...(d.severity === 'error' ? styles.bannerError : styles.bannerWarning) }}>
+          <div style={{ flex: 1 }}>
+            <div><strong>{d.severity === 'error' ? 'Error' : 'Warning'} at step {d.step}:</strong> {d.message}</div>
+            <div style={{ marginTop: 2 }}><em>What to try:</em> {d.advice}</div>
+          </div>
+          <button type="button" style={styles.dismiss} aria-label="dismiss" onClick={() => { setDismissed(new Set(dismissed).add(key(d))); onDismiss?.(runId, d); }}>×</button>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+function ConfigDiffTable({ runIds, label, configs }: { runIds: string[]; label: (id: string) => string; configs: Record<string, unknown> }) {
+  const rows = useMemo(() => configDiff(runIds.map((id) => configs[id] ?? {})), [runIds, configs]);
+  return (
+    <div style={{ marginTop: 8 }}>
+      <div style={{ fontWeight: 600, fontSize: 13, margin: '4px 0' }}>configuration differences</div>
+      {rows.length === 0 ? <div style={styles.hint}>the runs' configurations are identical</div> : (
+        <table style={styles.table} data-testid="config-diff">
+          <thead><tr><th style={styles.th}>setting</th>{runIds.map((id, i) => <th key={id} style={styles.th}><span style={{ ...styles.swatch, background: colorOf(i) }} />{label(id)}</th>)}</tr></thead>
+          <tbody>{rows.map((r) => <tr key={r.path}><td style={styles.tdPath}>{r.path}</td>{r.values.map((v, i) => <td key={i} style={styles.td}>{v}</td>)}</tr>)}</tbody>
+        </table>
+      )}
+    </div>
+  );
+}
+
+const styles: Record<string, CSSProperties> = {
+  root: { fontFamily: 'system-ui, sans-serif', fontSize: 13, color: '#222', display: 'flex', flexDirection: 'column', gap: 6 },
+  header: { display: 'flex', flexDirection: 'column', gap: 4 },
+  progressRow: { display: 'flex', alignItems: 'center', gap: 8 },
+  bar: { flex: 1, height: 10, background: '#e8e8e8', borderRadius: 5, overflow: 'hidden' },
+  barFill: { height: '100%', transition: 'width 0.2s linear' },
+  progressText: { fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap', color: '#444' },
+  swatch: { display: 'inline-block', width: 10, height: 10, borderRadius: 2, marginRight: 4, verticalAlign: 'middle' },
+  banner: { display: 'flex', alignItems: 'flex-start', gap: 8, padding: '6px 10px', borderRadius: 4, border: '1px solid' },
+  bannerWarning: { background: '#fff8e1', borderColor: '#f0c36d' },
+  bannerError: { background: '#fdecea', borderColor: '#e57373' },
+  dismiss: { border: 'none', background: 'transparent', fontSize: 16, cursor: 'pointer', lineHeight: 1 },
+  controls: { display: 'flex', alignItems: 'center', gap: 16, flexWrap: 'wrap' },
+  control: { display: 'inline-flex', alignItems: 'center', gap: 6 },
+  hint: { color: '#888', fontSize: 12 },
+  grid: { display: 'grid', gridTemplateColumns: '1fr 1fr', gap: 8 },
+  chart: { height: 240, border: '1px solid #eee', borderRadius: 4, minWidth: 0 },
+  table: { borderCollapse: 'collapse', fontSize: 12 },
+  th: { textAlign: 'left', borderBottom: '1px solid #ccc', padding: '3px 10px' },
+  td: { borderBottom: '1px solid #eee', padding: '3px 10px', fontFamily: 'ui-monospace, monospace' },
+  tdPath: { borderBottom: '1px solid #eee', padding: '3px 10px', fontFamily: 'ui-monospace, monospace', color: '#555' },
+};

@@ -1,0 +1,249 @@
+/**
+ * One live line chart, driven imperatively (no React render per update): it reads curves straight from
+ * the MetricsBuffer, smooths them with the incremental EMA, downsamples them to about two points per
+ * pixel and hands ECharts only those. While the whole run is in view a new batch costs time for its own
+ * points (TailDownsampler); zoomed in (wheel, drag, or `zoomTo`), the visible range is downsampled afresh
+ * from the full-resolution columns, so zooming reveals real points, never interpolated ones, and the y
+ * axis fits what is visible.
+ */
+import { downsample, lowerBound, TailDownsampler, type Points } from './downsample';
+import { echarts, type EChart } from './echarts';
+import { formatValue, formatX, X_AXIS_LABEL } from './format';
+import type { MetricsBuffer, Series, XAxisMode } from './metricsBuffer';
+import { IncrementalEma } from './smoothing';
+
+export interface CurveSpec {
+  runId: string;
+  tag: string;
+  /** legend entry; curves with the same name share it */
+  name: string;
+  color: string;
+  /** draw the raw curve faintly under its smoothed one (when smoothing > 0) */
+  smooth?: boolean;
+  /** sparse curves (validation) show their points */
+  markers?: boolean;
+  dashed?: boolean;
+}
+
+export interface LineChartOptions {
+  title: string;
+  curves: CurveSpec[];
+  x: XAxisMode;
+  smoothing: number;
+  logY: boolean;
+  /** empty-state text */
+  emptyText?: string;
+}
+
+interface CurveState {
+  spec: CurveSpec;
+  epoch: number;
+  ema: IncrementalEma | null;
+  rawTail: TailDownsampler;
+  smoothTail: TailDownsampler;
+}
+
+const EMPTY: Points = { x: new Float64Array(0), y: new Float64Array(0), length: 0 };
+
+export class LiveLineChart {
+  readonly chart: EChart;
+  private o: LineChartOptions;
+  private curves: CurveState[] = [];
+  /** the visible x window in display units, or null for everything */
+  private view: [number, number] | null = null;
+  private extent: [number, number] = [0, 1];
+  private readonly onZoom: (e: unknown) => void;
+
+  constructor(el: HTMLElement, private readonly buffer: MetricsBuffer, options: LineChartOptions) {
+    this.o = options;
+    this.chart = echarts.init(el, undefined, { renderer: 'canvas' });
+    this.onZoom = (e) => this.zoomEvent(e);
+    this.chart.on('datazoom', this.onZoom);
+    this.rebuild();
+  }
+
+  /** which runs it draws: the buffer notifies with changed run ids */
+  get runIds(): Set<string> { return new Set(this.o.curves.map((c) => c.runId)); }
+
+  setOptions(next: Partial<LineChartOptions>): void {
+    const xChanged = next.x !== undefined && next.x !== this.o.x;
+    this.o = { ...this.o, ...next };
+    if (xChanged) this.view = null;
+    this.rebuild();
+  }
+
+  /** Zooms to the x window [from, to] (display units), or back to everything with null. */
+  zoomTo(window: [number, number] | null): void {
+    this.view = window;
+    this.draw('view');
+  }
+
+  resize(): void { this.chart.resize(); }
+
+  dispose(): void {
+    this.chart.off('datazoom', this.onZoom);
+    this.chart.dispose();
+  }
+
+  /** new points arrived for some of its runs */
+  update(changedRuns?: ReadonlySet<string>): void {
+    if (changedRuns && !this.o.curves.some((c) => changedRuns.has(c.runId))) return;
+    // zoomed, the y fit depends on every curve; else only the changed curves' series are sent
+    this.draw(this.view ? 'view' : 'data', changedRuns);
+  }
+
+  private rebuild(): void {
+    const target = this.targetBuckets();
+    this.curves = this.o.curves.map((spec) => ({
+      spec,
+      epoch: -1,
+      ema: spec.smooth && this.o.smoothing > 0 ? new IncrementalEma(this.o.smoothing) : null,
+      rawTail: new TailDownsampler(target),
+      smoothTail: new TailDownsampler(target),
+    }));
+    this.chart.clear();
+    this.draw('full');
+  }
+
+  private targetBuckets(): number {
+    // about three px per bucket; M4 then draws at most ~1.3 points per pixel column
+    return Math.max(50, Math.round((this.chart.getWidth() || 600) / 3));
+  }
+
+  private series(c: CurveState): Series | undefined { return this.buffer.series(c.spec.runId, c.spec.tag); }
+
+  /** x origin in display units: wall time counts from the run's first point */
+  private origin(s: Series): number { return this.o.x === 'wall' && s.length ? s.wall[0] : 0; }
+
+  private zoomEvent(e: unknown): void {
+    const ev = (e as { batch?: Record<string, number>[] }).batch?.[0] ?? (e as Record<string, number>);
+    const [lo, hi] = this.extent;
+    let a: number, b: number;
+    if (ev.startValue !== undefined && ev.endValue !== undefined) { a = ev.startValue; b = ev.endValue; } else {
+      a = lo + ((ev.start ?? 0) / 100) * (hi - lo);
+      b = lo + ((ev.end ?? 100) / 100) * (hi - lo);
+    }
+    this.view = a <= lo && b >= hi ? null : [a, b];
+    this.draw('view');
+  }
+
+  /** everything of one curve, downsampled for the current view */
+  private pointsOf(values: ArrayLike<number>, tail: TailDownsampler, s: Series, restart: boolean): Points {
+    const xs = s.column(this.o.x);
+    if (!this.view) {
+      if (restart) tail.reset();
+      return tail.update(xs, values, s.length);
+    }
+    // zoomed: the visible range plus one neighbour each side (the line runs off the edge correctly),
+    // plus the first and last points, which hold the zoom extent steady
+    const t0 = this.origin(s);
+    const from = Math.max(0, lowerBound(xs, s.length, this.view[0] + t0) - 1);
+    const to = Math.min(s.length, lowerBound(xs, s.length, this.view[1] + t0) + 1);
+    const mid = downsample(xs, values, this.targetBuckets(), from, to);
+    const out: Points = { x: new Float64Array(mid.length + 2), y: new Float64Array(mid.length + 2), length: 0 };
+    const push = (x: number, y: number) => { out.x[out.length] = x; out.y[out.length] = y; out.length += 1; };
+    if (from > 0) push(xs[0], values[0]);
+    for (let i = 0; i < mid.length; i++) push(mid.x[i], mid.y[i]);
+    if (to < s.length) push(xs[s.length - 1], values[s.length - 1]);
+    return out;
+  }
+
+  /**
+   * 'full': options changed, everything is sent; 'view': the zoom window moved; 'data': points arrived
+   * for `changed` runs (whole run in view), and only their series are sent — ECharts deep-copies what
+   * it is given, so unchanged curves are left out.
+   */
+  private draw(kind: 'full' | 'view' | 'data', changed?: ReadonlySet<string>): void {
+    const series: object[] = [];
+    let lo = Infinity, hi = -Infinity, yLo = Infinity, yHi = -Infinity;
+    const legend: string[] = [];
+    for (const c of this.curves) {
+      const s = this.series(c);
+      const ps = c.spec;
+      if (!legend.includes(ps.name)) legend.push(ps.name);
+      if (s && s.length) {
+        const t0 = this.origin(s);
+        const xs = s.column(this.o.x);
+        lo = Math.min(lo, xs[0] - t0); hi = Math.max(hi, xs[s.length - 1] - t0);
+      }
+      if (kind === 'data' && changed && !changed.has(ps.runId)) continue;
+      if (!s || s.length === 0) { series.push(...this.seriesOf(c, EMPTY, null)); continue; }
+      const dataChanged = s.epoch !== c.epoch;
+      c.epoch = s.epoch;
+      if (dataChanged) c.ema?.reset();
+      const smoothed = c.ema ? c.ema.update(s.value, s.length) : null;
+      const restart = kind === 'full' || kind === 'view' || dataChanged;
+      const raw = this.pointsOf(s.value, c.rawTail, s, restart);
+      const sm = smoothed ? this.pointsOf(smoothed, c.smoothTail, s, restart) : null;
+      const t0 = this.origin(s);
+      if (this.view) {
+        for (const p of sm ? [raw, sm] : [raw]) {
+          for (let i = 0; i < p.length; i++) {
+            const x = p.x[i] - t0, y = p.y[i];
+            if (x >= this.view[0] && x <= this.view[1] && Number.isFinite(y) && (!this.o.logY || y > 0)) { yLo = Math.min(yLo, y); yHi = Math.max(yHi, y); }
+          }
+        }
+      }
+      series.push(...this.seriesOf(c, raw, sm, t0));
+    }
+    if (lo <= hi) this.extent = [lo, hi];
+    if (kind === 'data') {
+      if (series.length) this.chart.setOption({ series }, { lazyUpdate: this.lazyData });
+      this.setEmptyText(lo > hi);
+      return;
+    }
+    const mode = this.o.x;
+    const yFit = this.view && yLo <= yHi ? this.fitY(yLo, yHi) : null;
+    this.chart.setOption({
+      animation: false,
+      title: { text: this.o.title, left: 8, top: 4, textStyle: { fontSize: 13, fontWeight: 600 } },
+      grid: { left: 56, right: 16, top: 34, bottom: 42 },
+      legend: { data: legend, top: 4, right: 12, type: 'scroll', itemWidth: 14, textStyle: { fontSize: 11 } },
+      tooltip: { trigger: 'axis', axisPointer: { type: 'line' }, valueFormatter: (v: unknown) => formatValue(Number(v)) },
+      xAxis: { type: 'value', name: X_AXIS_LABEL[mode], nameLocation: 'middle', nameGap: 26, scale: true, min: 'dataMin', max: 'dataMax', axisLabel: { formatter: (v: number) => formatX(mode, v), hideOverlap: true } },
+      yAxis: {
+        type: this.o.logY ? 'log' : 'value', scale: true, axisLabel: { formatter: (v: number) => formatValue(v) },
+        min: yFit ? yFit[0] : null, max: yFit ? yFit[1] : null,
+        splitLine: { lineStyle: { color: '#eee' } },
+      },
+      dataZoom: [{ type: 'inside', xAxisIndex: 0, filterMode: 'none', ...(this.view ? { startValue: this.view[0], endValue: this.view[1] } : { start: 0, end: 100 }) }],
+      series,
+    }, { replaceMerge: kind === 'full' ? ['series'] : [], lazyUpdate: true });
+    this.setEmptyText(lo > hi);
+  }
+
+  /** false: a data update renders at once (the caller spreads charts over frames itself) */
+  lazyData = false;
+  private emptyShown: boolean | null = null;
+  private setEmptyText(empty: boolean): void {
+    if (empty === this.emptyShown) return;
+    this.emptyShown = empty;
+    this.chart.setOption({ title: { subtext: empty ? (this.o.emptyText ?? 'no data yet') : '' } }, { lazyUpdate: true });
+  }
+
+  private fitY(lo: number, hi: number): [number, number] {
+    if (this.o.logY) return [lo / 1.05, hi * 1.05];
+    const pad = (hi - lo) * 0.05 || Math.abs(hi) * 0.05 || 1;
+    return [lo - pad, hi + pad];
+  }
+
+  private seriesOf(c: CurveState, raw: Points, smoothed: Points | null, t0 = 0): object[] {
+    const ps = c.spec;
+    // flat [x0, y0, x1, y1, …]: ECharts copies a typed array in one go, an array of pairs pair by pair
+    const data = (p: Points) => {
+      const d = new Float64Array(2 * p.length);
+      for (let i = 0; i < p.length; i++) { d[2 * i] = p.x[i] - t0; d[2 * i + 1] = p.y[i]; }
+      return d;
+    };
+    // each run on a canvas layer of its own: a live run's batch repaints its layer, not a 100k-point past run
+    const zlevel = [...new Set(this.o.curves.map((k) => k.runId))].indexOf(ps.runId);
+    const base = { type: 'line', name: ps.name, zlevel, dimensions: ['x', 'y'], encode: { x: 0, y: 1 }, showSymbol: !!ps.markers, symbolSize: 5, connectNulls: false, animation: false, emphasis: { disabled: true } };
+    if (!smoothed) {
+      return [{ ...base, id: `${ps.runId}|${ps.tag}`, data: data(raw), itemStyle: { color: ps.color }, lineStyle: { color: ps.color, width: 1.5, type: ps.dashed ? 'dashed' : 'solid' } }];
+    }
+    return [
+      { ...base, id: `${ps.runId}|${ps.tag}|raw`, data: data(raw), silent: true, tooltip: { show: false }, itemStyle: { color: ps.color }, lineStyle: { color: ps.color, width: 1, opacity: 0.25 }, z: 1 },
+      { ...base, id: `${ps.runId}|${ps.tag}`, data: data(smoothed), itemStyle: { color: ps.color }, lineStyle: { color: ps.color, width: 1.8 }, z: 2 },
+    ];
+  }
+}
