@@ -52,8 +52,9 @@ module.exports = {
     },
     {
       name: 'renderer-no-node-builtins',
+      comment: 'renderer/ runs in a browser; its unit tests run under node:test and may use Node built-ins.',
       severity: 'error',
-      from: { path: '^renderer/' },
+      from: { path: '^renderer/', pathNot: TESTS },
       to: { dependencyTypes: ['core'] },
     },
     {
