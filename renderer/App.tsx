@@ -23,7 +23,7 @@ export function App() {
       <Toolbar />
       <div className="app-body">
         <Sidebar />
-        <main className="main">
+        <main className="app-main">
           <Banners />
           <Notebook />
         </main>

@@ -1,6 +1,6 @@
 import Editor, { type OnMount } from '@monaco-editor/react';
-import { useEffect, useRef } from 'react';
-import type { ConfigKind } from '../lib/cellConfig';
+import { useEffect, useRef, useState } from 'react';
+import type { ConfigIssue, ConfigKind } from '../lib/cellConfig';
 import { modelPath, monaco } from './monacoSetup';
 
 type IEditor = Parameters<OnMount>[0];
@@ -10,14 +10,29 @@ type IEditor = Parameters<OnMount>[0];
  * does not is reported as an error and the document keeps its last good value. When the value changes
  * from elsewhere (the form, undo), the text is replaced unless it already says the same thing.
  */
-export default function ConfigEditor({ cellId, kind, value, onChange, onJsonError }: {
+/** The text offset of a config path's key (searching key after key), or 0 when it cannot be found. */
+function offsetOf(text: string, path: (string | number)[]): number {
+  let at = 0;
+  for (const p of path) {
+    if (typeof p === 'number') continue;
+    const i = text.indexOf(`"${p}"`, at);
+    if (i < 0) break;
+    at = i;
+  }
+  return at;
+}
+
+export default function ConfigEditor({ cellId, kind, value, issues, onChange, onJsonError }: {
   cellId: string;
   kind: ConfigKind;
   value: unknown;
+  /** the zod schema's issues, cross-field checks included (the JSON Schema cannot express those) */
+  issues: ConfigIssue[];
   onChange: (v: unknown) => void;
   onJsonError: (message: string | null) => void;
 }) {
   const editorRef = useRef<IEditor | null>(null);
+  const [mounted, setMounted] = useState(false);
   const text = JSON.stringify(value ?? {}, null, 2);
 
   useEffect(() => {
@@ -33,6 +48,16 @@ export default function ConfigEditor({ cellId, kind, value, onChange, onJsonErro
       if (model) ed.executeEdits('workbench', [{ range: model.getFullModelRange(), text }]);
     }
   }, [text, value]);
+
+  useEffect(() => {
+    const model = editorRef.current?.getModel();
+    if (!model) return;
+    const t = model.getValue();
+    monaco.editor.setModelMarkers(model, 'workbench', issues.map((i) => {
+      const start = model.getPositionAt(offsetOf(t, i.path));
+      return { severity: monaco.MarkerSeverity.Error, message: i.message, startLineNumber: start.lineNumber, startColumn: start.column, endLineNumber: start.lineNumber, endColumn: model.getLineMaxColumn(start.lineNumber) };
+    }));
+  }, [issues, text, mounted]);
 
   // the JSON's line count sets the height (within bounds), so the notebook scrolls, not the editor
   const lines = text.split('\n').length;
@@ -60,7 +85,7 @@ export default function ConfigEditor({ cellId, kind, value, onChange, onJsonErro
           fixedOverflowWidgets: true,
           quickSuggestions: { strings: true, other: true, comments: false },
         }}
-        onMount={(ed) => { editorRef.current = ed; }}
+        onMount={(ed) => { editorRef.current = ed; setMounted(true); }}
         onChange={(t) => {
           if (t === undefined) return;
           try {

@@ -26,7 +26,7 @@ export function ConfigPanel({ cell, kind, form, side }: { cell: CellInput; kind:
         <div className="config-main">
           {tab === 'form' ? form : (
             <Suspense fallback={<div className="config-editor loading">Loading editor…</div>}>
-              <ConfigEditor cellId={cell.id} kind={kind} value={config} onChange={(v) => replace(v)} onJsonError={(m) => setJsonError(cell.id, m)} />
+              <ConfigEditor cellId={cell.id} kind={kind} value={config} issues={issues} onChange={(v) => replace(v)} onJsonError={(m) => setJsonError(cell.id, m)} />
             </Suspense>
           )}
         </div>

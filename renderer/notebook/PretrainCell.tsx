@@ -5,7 +5,7 @@ import { activeJobOf, pretrainStale } from '../state/selectors';
 import type { Job } from '../state/runsSlice';
 import { useStore } from '../state/store';
 import { ConfigPanel } from './ConfigPanel';
-import { DashboardSlot } from './DashboardSlot';
+import { RunCharts, type ShownRun } from './RunCharts';
 import { Field, NumberInput, Section, Select } from './fields';
 import { LrChart } from './LrChart';
 import { useCellConfig } from './useCellConfig';
@@ -110,13 +110,15 @@ export function PretrainCell({ cell }: { cell: PretrainCellT }) {
   const selectedRunDir = useStore((s) => s.selectedRunDir);
   const history = useStore((s) => s.history);
   const refs = cell.runs ?? [];
-  // the live run, else the run picked in a list, else this cell's newest
-  const latest = refs[refs.length - 1];
-  const shown = job?.runDir && job.runId ? { runId: job.runId, runDir: job.runDir, live: true }
-    : (() => {
-      const h = history.find((x) => x.dir === selectedRunDir && refs.some((r) => r.runId === x.id)) ?? history.find((x) => x.id === latest?.runId);
-      return h ? { runId: h.id, runDir: h.dir, live: false } : null;
-    })();
+  // the live run and the run picked in a runs list, overlaid; else this cell's newest run
+  const shown: ShownRun[] = [];
+  if (job?.runDir && job.runId) shown.push({ runId: job.runId, runDir: job.runDir, live: true, label: `${job.runId} (live)` });
+  const picked = history.find((x) => x.dir === selectedRunDir && refs.some((r) => r.runId === x.id));
+  if (picked && !shown.some((r) => r.runDir === picked.dir)) shown.push({ runId: picked.id, runDir: picked.dir, live: false });
+  if (!shown.length) {
+    const newest = history.find((x) => x.id === refs[refs.length - 1]?.runId);
+    if (newest) shown.push({ runId: newest.id, runDir: newest.dir, live: false });
+  }
 
   return (
     <>
@@ -124,7 +126,7 @@ export function PretrainCell({ cell }: { cell: PretrainCellT }) {
       <div className={stale ? 'output is-stale' : 'output'}>
         {stale && <div className="stale-note">The configs changed since the newest run started: its results describe the old dataset, model or pretrain settings. Run again to bring them up to date.</div>}
         {job && <JobStatus job={job} />}
-        {shown && <DashboardSlot runId={shown.runId} runDir={shown.runDir} live={shown.live} />}
+        {shown.length > 0 && <RunCharts runs={shown} />}
         <CellRuns cell={cell} />
       </div>
     </>

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { RunRef } from '../../common/experiment';
 import type { RunEvent } from '../../common/runEvents';
 import { errorMessage, getApi } from '../api';
+import { ingestRunEvents } from '../dashboards';
 import { configOf, pretrainCellHash } from '../lib/cellConfig';
 import { hashValue } from '../lib/hash';
 import { updateCell } from '../state/documentSlice';
@@ -114,6 +115,8 @@ function onRunEvents(jobId: string, events: RunEvent[]): void {
   const before = store.getState().jobs[jobId];
   store.getState().applyRunEvents(jobId, events);
   const job = store.getState().jobs[jobId];
+  // every step's numbers go to the dashboards' buffer, outside React; the store keeps the latest only
+  if (job.runId) ingestRunEvents(job.runId, events);
   if (job.cellId && job.runId && (before?.runId !== job.runId || before?.status !== job.status)) {
     recordRun(job.cellId, { runId: job.runId, status: job.status === 'preparing' ? 'running' : job.status, step: job.step });
   }

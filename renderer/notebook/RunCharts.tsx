@@ -1,0 +1,45 @@
+import { useEffect } from 'react';
+import { ingestMetrics, RunDashboard } from '../dashboards';
+import { errorMessage, getApi } from '../api';
+import { useStore } from '../state/store';
+
+/** Run folders whose metrics.jsonl was read into the dashboards' buffer (once per window). */
+const loaded = new Set<string>();
+
+async function loadMetrics(runId: string, runDir: string): Promise<void> {
+  if (loaded.has(runDir)) return;
+  loaded.add(runDir);
+  try {
+    ingestMetrics(runId, await getApi().call('runs.metrics', { runDir }));
+  } catch (err) {
+    loaded.delete(runDir);
+    useStore.getState().showBanner({ tone: 'warning', title: `Could not read the metrics of ${runId}`, message: errorMessage(err) });
+  }
+}
+
+export interface ShownRun { runId: string; runDir: string; live: boolean; label?: string }
+
+/**
+ * The pretrain cell's charts: renderer/dashboards' RunDashboard over the runs shown (the live one, the
+ * one picked in a runs list, overlaid). Past points come from runs.metrics; live ones arrive through
+ * onRunEvents, which session/runs feeds to the same buffer.
+ */
+export function RunCharts({ runs }: { runs: ShownRun[] }) {
+  const history = useStore((s) => s.history);
+  const key = runs.map((r) => r.runDir).join('|');
+  useEffect(() => {
+    for (const r of runs) void loadMetrics(r.runId, r.runDir);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [key]);
+  const configs = Object.fromEntries(runs.flatMap((r) => {
+    const h = history.find((x) => x.dir === r.runDir);
+    const spec = h?.ok ? (h.run.config as { spec?: unknown }).spec : undefined;
+    return spec ? [[r.runId, spec]] : [];
+  }));
+  const labels = Object.fromEntries(runs.filter((r) => r.label).map((r) => [r.runId, r.label!]));
+  return (
+    <div className="run-charts">
+      <RunDashboard runIds={runs.map((r) => r.runId)} configs={configs} runLabels={labels} />
+    </div>
+  );
+}
