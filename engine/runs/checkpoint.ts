@@ -30,7 +30,7 @@ import {
 } from '../../common/runFolder';
 import { ParamStore } from '../models/params';
 import type { AdamWState, SerializedTensor } from '../training/adamw';
-import { fsyncDir, isTempName, removeStaleTemps, tempPathFor, writeAndSync, writeJsonAtomic, jsonText } from './atomicWrite';
+import { fsyncDir, isTempName, removeStaleTemps, tempPathFor, writeAndSync, writeJsonAtomic, jsonText } from '../util/atomicWrite';
 import { CHECKPOINTS_DIR, RunFileError, formatIssues } from './runFolder';
 
 export const MODEL_FILE = 'model.safetensors';

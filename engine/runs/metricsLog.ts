@@ -11,7 +11,7 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { MetricsLine, decodeScalar, encodeScalar } from '../../common/runFolder';
-import { writeFileAtomic } from './atomicWrite';
+import { writeFileAtomic } from '../util/atomicWrite';
 import { RunFileError, METRICS_FILE, formatIssues } from './runFolder';
 import { EventFileWriter, truncateEventFiles, type EventFileOptions } from './tensorboard';
 

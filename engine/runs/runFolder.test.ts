@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BackendInfo } from '../../common/backends';
 import { RunJson } from '../../common/runFolder';
-import { isTempName, removeStaleTemps, tempPathFor, writeFileAtomic, writeJsonAtomicSync } from './atomicWrite';
+import { isTempName, removeStaleTemps, tempPathFor, writeFileAtomic, writeJsonAtomicSync } from '../util/atomicWrite';
 import { RunFolder, listRuns, newRunId, readRunJson } from './runFolder';
 
 const dirs: string[] = [];

@@ -10,7 +10,7 @@ import type { z } from 'zod';
 import { RUN_FORMAT, RUN_FORMAT_VERSION, RunId, RunJson, type RunStatus } from '../../common/runFolder';
 import type { BackendInfo } from '../../common/backends';
 import type { SerializedError } from '../../common/errors';
-import { fsyncDir, removeStaleTemps, writeJsonAtomic, writeJsonAtomicSync } from './atomicWrite';
+import { fsyncDir, removeStaleTemps, writeJsonAtomic, writeJsonAtomicSync } from '../util/atomicWrite';
 
 export const RUN_JSON = 'run.json';
 export const METRICS_FILE = 'metrics.jsonl';

@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { crc32c } from '@aws-crypto/crc32c';
 import protobuf from 'protobufjs';
-import { isTempName, writeFileAtomic } from './atomicWrite';
+import { isTempName, writeFileAtomic } from '../util/atomicWrite';
 
 // The subset of tensorflow/core/util/event.proto, framework/summary.proto that we write or read back.
 const PROTO = `

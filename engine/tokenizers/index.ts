@@ -17,6 +17,7 @@ import { BYTE_ALPHABET, gpt2Pieces, toByteLevel } from './byteLevel';
 import { trainBpe } from './bpeTrainer';
 import { tokenizerFromJSON, type Tokenizer } from './tokenizer';
 import { byteLevelBpeJson, charJson, wordPieceJson, type TokenizerJson } from './tokenizerJson';
+import { writeFileAtomicSync } from '../util/atomicWrite';
 
 export { tokenizerFromJSON, type Tokenizer, type DecodeOptions } from './tokenizer';
 export type { TokenizerJson } from './tokenizerJson';
@@ -78,27 +79,10 @@ function emptyCorpus(): EngineError {
   return new EngineError('INVALID_DATASET', 'the dataset has no text to train a tokenizer on; add documents with some text');
 }
 
-/** Writes tokenizer.json atomically: a temporary file beside it, fsync, rename (a crash leaves the old file or the new one). */
+/** Writes tokenizer.json atomically: a crash leaves the old file or the new one, never half of one. */
 export function saveTokenizer(tokenizer: Tokenizer, file: string): void {
-  const text = JSON.stringify(tokenizer.toJSON(), null, 2) + '\n';
-  const dir = path.dirname(file);
-  fs.mkdirSync(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeFileSync(fd, text);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  try {
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-  // The rename itself is durable only once the directory is synced (not possible on every platform).
-  try { const d = fs.openSync(dir, 'r'); try { fs.fsyncSync(d); } finally { fs.closeSync(d); } } catch { /* Windows */ }
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  writeFileAtomicSync(file, JSON.stringify(tokenizer.toJSON(), null, 2) + '\n');
 }
 
 /** Reads a tokenizer.json; a file that is not one this engine can run is refused with a message naming it. */
