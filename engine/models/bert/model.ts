@@ -8,9 +8,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedModelConfig } from '../../../common/modelConfig';
 import { selfAttention } from '../attention';
-import { activation, addPositions, crossEntropy, dropout, embedding, layerNorm, linearT, withAuxLoss } from '../layers';
-import { moeFeedForward, moeParamSpecs, moeParamsFromNamed } from '../moe';
-import { ParamStore, bias, norm, weight, type ParamSpec } from '../params';
+import { activation, addPositions, crossEntropy, dropout, embedding, linearT, withAuxLoss } from '../layers';
+import { moeParamSpecs } from '../moe';
+import { TransformerBase } from '../base';
+import { bias, norm, weight, type ParamSpec } from '../params';
 import type { Batch, ForwardOptions, ForwardResult, LossResult, Objective, TransformerModel } from '../types';
 
 export function bertParamSpecs(c: ResolvedModelConfig): ParamSpec[] {
@@ -38,24 +39,10 @@ export function bertParamSpecs(c: ResolvedModelConfig): ParamSpec[] {
   return specs;
 }
 
-export class BERT implements TransformerModel {
-  readonly params: ParamStore;
-
-  constructor(readonly config: ResolvedModelConfig, seed: number) {
+export class BERT extends TransformerBase implements TransformerModel {
+  constructor(config: ResolvedModelConfig, seed: number) {
     if (config.arch !== 'bert') throw new Error(`BERT built from a config whose arch is '${config.arch}'`);
-    this.params = new ParamStore(bertParamSpecs(config), config.initStd, seed);
-  }
-
-  get variables(): Map<string, tf.Variable> {
-    return this.params.variables;
-  }
-
-  private p<R extends tf.Rank = tf.Rank>(name: string): tf.Tensor<R> {
-    return this.params.get(name) as unknown as tf.Tensor<R>;
-  }
-
-  private ln(x: tf.Tensor2D, name: string): tf.Tensor2D {
-    return layerNorm(x, this.p(`${name}.weight`), this.p(`${name}.bias`), this.config.layerNormEps);
+    super(config, bertParamSpecs(config), seed);
   }
 
   private dense(x: tf.Tensor2D, name: string): tf.Tensor2D {
@@ -64,9 +51,8 @@ export class BERT implements TransformerModel {
 
   forward(batch: Batch, opts: ForwardOptions = {}): ForwardResult {
     const c = this.config;
-    const [B, T] = batch.inputIds.shape;
+    const [B, T] = this.batchShape(batch.inputIds);
     const d = c.dModel;
-    if (T > c.contextLength) throw new Error(`sequence length ${T} exceeds contextLength ${c.contextLength}; shorten the input or raise contextLength`);
     const training = opts.training ?? false;
     const attentions: tf.Tensor4D[] = [];
     const auxLosses: tf.Scalar[] = [];
@@ -93,8 +79,8 @@ export class BERT implements TransformerModel {
       x = this.ln(tf.add(o, x), `${l}.attention.output.LayerNorm`);
       let y: tf.Tensor2D;
       if (c.moe) {
-        const r = moeFeedForward(x, moeParamsFromNamed(this.params.withPrefix(`${l}.moe.`), `${l}.moe`, c.moe.experts), { topK: c.moe.topK, activation: c.activation });
-        y = r.y as tf.Tensor2D;
+        const r = this.moe(x, `${l}.moe`);
+        y = r.y;
         auxLosses.push(r.auxLoss);
       } else {
         y = this.dense(activation(c.activation, this.dense(x, `${l}.intermediate.dense`)) as tf.Tensor2D, `${l}.output.dense`); // [N, d]
@@ -171,7 +157,4 @@ export class BERT implements TransformerModel {
     return crossEntropy(this.mlmLogitsRows(picked), tf.tensor1d(targets, 'int32'));
   }
 
-  dispose(): void {
-    this.params.dispose();
-  }
 }

@@ -7,9 +7,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedModelConfig } from '../../../common/modelConfig';
 import { selfAttention } from '../attention';
-import { activation, addPositions, crossEntropy, dropout, embedding, layerNorm, linear, withAuxLoss } from '../layers';
-import { moeFeedForward, moeParamSpecs, moeParamsFromNamed } from '../moe';
-import { ParamStore, bias, norm, weight, type ParamSpec } from '../params';
+import { activation, addPositions, crossEntropy, dropout, embedding, linear, withAuxLoss } from '../layers';
+import { moeParamSpecs } from '../moe';
+import { TransformerBase } from '../base';
+import { bias, norm, weight, type ParamSpec } from '../params';
 import type { Batch, ForwardOptions, ForwardResult, LossResult, Objective, TransformerModel } from '../types';
 
 export function gptParamSpecs(c: ResolvedModelConfig): ParamSpec[] {
@@ -34,24 +35,10 @@ export function gptParamSpecs(c: ResolvedModelConfig): ParamSpec[] {
   return specs;
 }
 
-export class GPT implements TransformerModel {
-  readonly params: ParamStore;
-
-  constructor(readonly config: ResolvedModelConfig, seed: number) {
+export class GPT extends TransformerBase implements TransformerModel {
+  constructor(config: ResolvedModelConfig, seed: number) {
     if (config.arch !== 'gpt') throw new Error(`GPT built from a config whose arch is '${config.arch}'`);
-    this.params = new ParamStore(gptParamSpecs(config), config.initStd, seed);
-  }
-
-  get variables(): Map<string, tf.Variable> {
-    return this.params.variables;
-  }
-
-  private p<R extends tf.Rank = tf.Rank>(name: string): tf.Tensor<R> {
-    return this.params.get(name) as unknown as tf.Tensor<R>;
-  }
-
-  private ln(x: tf.Tensor2D, name: string): tf.Tensor2D {
-    return layerNorm(x, this.p(`${name}.weight`), this.p(`${name}.bias`), this.config.layerNormEps);
+    super(config, gptParamSpecs(config), seed);
   }
 
   private conv1d(x: tf.Tensor2D, name: string): tf.Tensor2D {
@@ -60,9 +47,8 @@ export class GPT implements TransformerModel {
 
   forward(batch: Batch, opts: ForwardOptions = {}): ForwardResult {
     const c = this.config;
-    const [B, T] = batch.inputIds.shape;
+    const [B, T] = this.batchShape(batch.inputIds);
     const d = c.dModel;
-    if (T > c.contextLength) throw new Error(`sequence length ${T} exceeds contextLength ${c.contextLength}; shorten the input or raise contextLength`);
     const training = opts.training ?? false;
     const attentions: tf.Tensor4D[] = [];
     const auxLosses: tf.Scalar[] = [];
@@ -86,8 +72,8 @@ export class GPT implements TransformerModel {
       const m = this.ln(x, `${h}.ln_2`);
       let y: tf.Tensor2D;
       if (c.moe) {
-        const r = moeFeedForward(m, moeParamsFromNamed(this.params.withPrefix(`${h}.mlp.`), `${h}.mlp`, c.moe.experts), { topK: c.moe.topK, activation: c.activation });
-        y = r.y as tf.Tensor2D;
+        const r = this.moe(m, `${h}.mlp`);
+        y = r.y;
         auxLosses.push(r.auxLoss);
       } else {
         y = this.conv1d(activation(c.activation, this.conv1d(m, `${h}.mlp.c_fc`)) as tf.Tensor2D, `${h}.mlp.c_proj`); // [N, d]
@@ -140,7 +126,4 @@ export class GPT implements TransformerModel {
     return { loss, parts: { lm: loss } };
   }
 
-  dispose(): void {
-    this.params.dispose();
-  }
 }

@@ -1,0 +1,49 @@
+/**
+ * What every architecture shares: its named parameters, the few layer helpers that read them by name, the
+ * mixture-of-experts feed-forward, and the checks on its input. Each architecture (gpt/, bert/) extends it
+ * with its own parameter list, forward pass and heads.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { ResolvedModelConfig } from '../../common/modelConfig';
+import { layerNorm } from './layers';
+import { moeFeedForward, moeParamsFromNamed } from './moe';
+import { ParamStore, type ParamSpec } from './params';
+
+export abstract class TransformerBase {
+  readonly params: ParamStore;
+
+  protected constructor(readonly config: ResolvedModelConfig, specs: ParamSpec[], seed: number) {
+    this.params = new ParamStore(specs, config.initStd, seed);
+  }
+
+  get variables(): Map<string, tf.Variable> {
+    return this.params.variables;
+  }
+
+  protected p<R extends tf.Rank = tf.Rank>(name: string): tf.Tensor<R> {
+    return this.params.get(name) as unknown as tf.Tensor<R>;
+  }
+
+  /** LayerNorm with the parameters `${name}.weight` and `${name}.bias`. */
+  protected ln(x: tf.Tensor2D, name: string): tf.Tensor2D {
+    return layerNorm(x, this.p(`${name}.weight`), this.p(`${name}.bias`), this.config.layerNormEps);
+  }
+
+  /** The mixture-of-experts block under `prefix` on rows x [N, d]: its output [N, d] and load-balancing loss. */
+  protected moe(x: tf.Tensor2D, prefix: string): { y: tf.Tensor2D; auxLoss: tf.Scalar } {
+    const c = this.config;
+    const r = moeFeedForward(x, moeParamsFromNamed(this.params.withPrefix(`${prefix}.`), prefix, c.moe!.experts), { topK: c.moe!.topK, activation: c.activation });
+    return { y: r.y as tf.Tensor2D, auxLoss: r.auxLoss };
+  }
+
+  /** [B, T] of the batch, refused when T exceeds the context. */
+  protected batchShape(inputIds: tf.Tensor2D): [number, number] {
+    const [B, T] = inputIds.shape;
+    if (T > this.config.contextLength) throw new Error(`sequence length ${T} exceeds contextLength ${this.config.contextLength}; shorten the input or raise contextLength`);
+    return [B, T];
+  }
+
+  dispose(): void {
+    this.params.dispose();
+  }
+}
