@@ -1,0 +1,152 @@
+/**
+ * What an end-to-end test needs around the product, started as a user would start it: the renderer built,
+ * browser mode (`electron/server/main.ts`, run by path as its own process group, so the engine it forks
+ * goes down with it) in a temporary workspace, and Debian's Chromium driven by playwright-core.
+ * e2e/ imports common/ and Playwright only (DESIGN.md's folder table); the product is a separate process.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+
+export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
+export const SHARED_DATA = path.resolve(REPO_ROOT, '..', 'shared', 'data');
+export const SCREENSHOTS = path.join(REPO_ROOT, 'e2e', 'screenshots');
+/** failure screenshots and logs: not committed (.gitignore has test-results/) */
+export const ARTIFACTS = path.join(REPO_ROOT, 'test-results', 'e2e');
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+
+/** The newest modification time of the files under `dir` (recursively), 0 when it has none. */
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || entry.name.endsWith('.test.ts')) continue;
+    newest = Math.max(newest, fs.statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Builds dist/renderer when it is missing or older than renderer/ (a clean clone in CI, or sources edited
+ * since the last build). E2E_NO_BUILD=1 uses whatever is there.
+ */
+export function ensureRendererBuilt(): void {
+  const index = path.join(REPO_ROOT, 'dist', 'renderer', 'index.html');
+  const built = fs.existsSync(index) ? fs.statSync(index).mtimeMs : 0;
+  if (process.env.E2E_NO_BUILD === '1' && built) return;
+  if (built && built >= newestMtime(path.join(REPO_ROOT, 'renderer'))) return;
+  const started = Date.now();
+  const r = spawnSync('npm', ['run', 'build:renderer'], { cwd: REPO_ROOT, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`npm run build:renderer failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  console.log(`# built the renderer in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/** A fresh workspace folder with the first `bytes` of tinyshakespeare in it as `name`. */
+export function makeWorkspace(name = 'tiny.txt', bytes = 40_000): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'workbench-e2e-'));
+  const fd = fs.openSync(path.join(SHARED_DATA, 'tinyshakespeare.txt'), 'r');
+  try {
+    const buf = Buffer.alloc(bytes);
+    const n = fs.readSync(fd, buf, 0, bytes, 0);
+    fs.writeFileSync(path.join(dir, name), buf.subarray(0, n));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return dir;
+}
+
+export interface RunningWorkbench {
+  url: string;
+  /** the browser-mode process (leader of its own process group) */
+  pid: number;
+  workspace: string;
+  /** what the process wrote, for failure reports */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+const URL_RE = /http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]+/;
+
+/**
+ * Starts browser mode on a free port (`--port 0`) in `workspace` and resolves with the URL it prints.
+ * Caches and the recent-files list go to folders inside the workspace, so nothing of the user's is touched.
+ */
+export async function startWorkbench(workspace: string, timeoutMs = 60_000): Promise<RunningWorkbench> {
+  const home = path.join(workspace, '.home');
+  fs.mkdirSync(home, { recursive: true });
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'electron/server/main.ts', '--port', '0', '--workspace', workspace, '--no-open'], {
+    cwd: REPO_ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, XDG_CACHE_HOME: path.join(home, 'cache'), XDG_CONFIG_HOME: path.join(home, 'config'), BROWSER: 'none' },
+  });
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => { out += d; });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const pid = child.pid!;
+
+  const killGroup = (signal: NodeJS.Signals) => {
+    try { process.kill(-pid, signal); } catch { /* the group is gone */ }
+  };
+  // should the test process itself end abruptly, the workbench and its engine must not outlive it
+  const onExit = () => killGroup('SIGKILL');
+  process.once('exit', onExit);
+
+  let stopping: Promise<void> | null = null;
+  const stop = () => (stopping ??= (async () => {
+    killGroup('SIGTERM');
+    const timer = new Promise<void>((resolve) => setTimeout(resolve, 10_000).unref());
+    await Promise.race([exited, timer]);
+    // the engine, and anything the host forked, whether or not the host managed to end it
+    killGroup('SIGKILL');
+    process.removeListener('exit', onExit);
+  })());
+
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`browser mode printed no URL within ${timeoutMs} ms:\n${out}`)), timeoutMs);
+      const check = () => {
+        const m = URL_RE.exec(out);
+        if (m) { clearTimeout(timer); resolve(m[0]); }
+      };
+      child.stdout!.on('data', check);
+      child.once('exit', (code, signal) => { clearTimeout(timer); reject(new Error(`browser mode exited (${code ?? signal}) before printing its URL:\n${out}`)); });
+      check();
+    });
+    return { url, pid, workspace, log: () => out, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+export function launchChromium(): Promise<Browser> {
+  if (!fs.existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: install Debian's Chromium (apt-get install -y chromium) or set CHROMIUM_PATH`);
+  }
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+}
+
+/** The processes whose parent is `pid` (Linux /proc), e.g. the engine the host forked. */
+export function childPids(pid: number): number[] {
+  const kids: number[] = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      // the command may hold spaces and parentheses: the fields after the last ')' are fixed
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) kids.push(Number(d));
+    } catch { /* it ended meanwhile */ }
+  }
+  return kids;
+}
+
+export function isAlive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch { return false; }
+}

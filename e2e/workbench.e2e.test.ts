@@ -1,0 +1,321 @@
+/**
+ * The workbench as a user drives it, end to end, in Debian's Chromium against browser mode:
+ * a template becomes an experiment; an invalid edit in the Monaco editor shows its error and is fixed;
+ * a short pretraining run streams into the live dashboard and is stopped; the experiment is saved,
+ * the page reloaded, and the run found again with its chart; then a second run loses its engine to
+ * SIGKILL, the UI says so, and the run is resumed to completion on a restarted engine.
+ * Screenshots of the main screens go to e2e/screenshots/ (README shows them).
+ *
+ * The steps share one page and run in order; a failed step leaves a screenshot in test-results/e2e/.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Locator, Page } from 'playwright-core';
+import {
+  ARTIFACTS, SCREENSHOTS, childPids, ensureRendererBuilt, isAlive, launchChromium, makeWorkspace, startWorkbench, type RunningWorkbench,
+} from './harness';
+
+const EXPERIMENT_FILE = 'e2e-char.experiment.json';
+const DATA_FILE = 'tiny.txt';
+const STEPS = 600;
+const CHECKPOINT_EVERY = 50;
+/** the tiny model the template's baby GPT is edited down to */
+const TINY_MODEL = { arch: 'gpt', contextLength: 32, dModel: 32, nHeads: 4, nLayers: 2, dropout: 0 };
+
+let workbench: RunningWorkbench;
+let browser: Browser;
+let page: Page;
+const consoleErrors: string[] = [];
+
+const cell = (kind: string, id: string) => page.getByRole('region', { name: `${kind} cell ${id}` });
+const datasetCell = () => cell('Dataset', 'data');
+const modelCell = () => cell('Model', 'model');
+const pretrainCell = () => cell('Pretrain', 'pretrain');
+const toolbar = () => page.getByRole('banner');
+const enginePill = () => toolbar().getByRole('status').filter({ hasText: /^engine ·/ });
+const crashBanner = () => page.getByRole('alert').filter({ hasText: 'The engine stopped unexpectedly' });
+/** the dashboard's progress bar of the (first) run it shows: aria-valuenow is the step */
+const progressBar = () => pretrainCell().getByTestId('run-dashboard').getByRole('progressbar').first();
+const runsTable = () => pretrainCell().getByRole('table');
+
+/**
+ * A screenshot under e2e/screenshots/. An element is shot whole: the notebook scrolls inside its own
+ * container, so the viewport is made tall enough for the element first, then put back.
+ */
+async function shot(name: string, target: Page | Locator = page): Promise<void> {
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  const file = path.join(SCREENSHOTS, `${name}.png`);
+  if (!('locator' in target) || 'goto' in target) {
+    await (target as Page).screenshot({ path: file, animations: 'disabled' });
+    return;
+  }
+  const viewport = page.viewportSize()!;
+  const box = await target.boundingBox();
+  const need = Math.ceil((box?.height ?? 0) + 140);
+  if (need > viewport.height) await page.setViewportSize({ width: viewport.width, height: need });
+  try {
+    await target.scrollIntoViewIfNeeded();
+    await target.screenshot({ path: file, animations: 'disabled' });
+  } finally {
+    if (need > viewport.height) await page.setViewportSize(viewport);
+  }
+}
+
+const scrollNotebookToTop = () => page.getByRole('main').evaluate((el) => el.scrollTo(0, 0));
+
+async function stepOf(): Promise<number> {
+  return Number(await progressBar().getAttribute('aria-valuenow', { timeout: 5_000 }));
+}
+
+/** Polls until `fn` returns a truthy value; its last error or value in the message when it never does. */
+async function until<T>(what: string, fn: () => Promise<T>, timeoutMs = 60_000, everyMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v) return v;
+      last = v;
+    } catch (err) { last = err; }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${last instanceof Error ? last.message : String(last)}`);
+}
+
+/**
+ * Replaces the text of the Monaco editor inside `scope` as typed input (Monaco sees a user's edit, not a
+ * setValue). One line: typed newlines would be auto-indented. Checks that Monaco shows exactly that text,
+ * since its auto-closing of brackets and quotes could otherwise repair (or break) what the test meant.
+ */
+async function replaceEditorText(scope: Locator, text: string): Promise<void> {
+  assert.ok(!text.includes('\n'));
+  const editor = scope.getByRole('textbox', { name: /editor content/i });
+  await editor.focus();
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.press('Delete');
+  await page.keyboard.insertText(text);
+  const shown = async () => (await scope.locator('.view-lines').innerText()).replace(/\u00a0/g, ' ').trim();
+  await until(`the editor to show ${text}`, async () => (await shown()) === text, 5_000, 100);
+}
+
+/** Each step: a screenshot of the page in test-results/e2e/ when it fails. */
+function step(name: string, fn: () => Promise<void>, timeout = 90_000): void {
+  it(name, { timeout }, async () => {
+    try {
+      await fn();
+    } catch (err) {
+      fs.mkdirSync(ARTIFACTS, { recursive: true });
+      const file = path.join(ARTIFACTS, `failed-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`);
+      await page?.screenshot({ path: file, fullPage: true }).catch(() => {});
+      throw err;
+    }
+  });
+}
+
+describe('workbench in a browser', { timeout: 300_000 }, () => {
+  before(async () => {
+    ensureRendererBuilt();
+    workbench = await startWorkbench(makeWorkspace(DATA_FILE));
+    browser = await launchChromium();
+    const context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, deviceScaleFactor: 1 });
+    page = await context.newPage();
+    page.setDefaultTimeout(20_000);
+    // a reload with unsaved edits asks first; the flow saves before it reloads, and must not hang if not
+    page.on('dialog', (d) => void d.accept());
+    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+    page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => {});
+    await workbench?.stop();
+    if (workbench) {
+      fs.mkdirSync(ARTIFACTS, { recursive: true });
+      fs.writeFileSync(path.join(ARTIFACTS, 'workbench.log'), workbench.log());
+      fs.writeFileSync(path.join(ARTIFACTS, 'console-errors.log'), consoleErrors.join('\n'));
+      fs.rmSync(workbench.workspace, { recursive: true, force: true });
+    }
+  });
+
+  step('the welcome page lists the templates; one becomes an experiment with its cells', async () => {
+    await page.goto(workbench.url);
+    await page.getByRole('heading', { name: 'Transformer Workbench' }).waitFor();
+    await page.getByRole('button', { name: /Shakespeare, character-level GPT/ }).click();
+    for (const c of [datasetCell(), modelCell(), pretrainCell()]) await c.waitFor();
+    await assert.doesNotReject(toolbar().getByText('unsaved', { exact: true }).waitFor());
+    // the engine is up by now (or soon), and says which backend it runs
+    await until('the engine to be ready', async () => /engine · (?!starting|stopped|crashed|restarting)/.test(await enginePill().innerText()));
+  });
+
+  step('an invalid edit in the Monaco editor shows its error; fixing it clears it', async () => {
+    const model = modelCell();
+    await model.getByRole('tab', { name: 'JSON' }).click();
+    const problems = model.getByRole('list', { name: 'problems' });
+
+    // text that does not parse: the cell says so and keeps its last valid config
+    await replaceEditorText(model, JSON.stringify(TINY_MODEL).replace(',"contextLength"', ' "contextLength"'));
+    await problems.getByText(/JSON/).first().waitFor();
+    await model.getByText('JSON error').waitFor();
+
+    // JSON that parses but cannot be a model: 32 is not divisible by 3 heads
+    await replaceEditorText(model, JSON.stringify({ ...TINY_MODEL, nHeads: 3 }));
+    await problems.getByText(/nHeads/).waitFor();
+    assert.match(await problems.innerText(), /divisible/);
+    await model.getByText('invalid', { exact: true }).waitFor();
+    await shot('model-cell-invalid', model);
+
+    await replaceEditorText(model, JSON.stringify(TINY_MODEL));
+    await problems.waitFor({ state: 'detached' });
+    assert.equal(await model.getByText('invalid', { exact: true }).count(), 0);
+    await model.getByRole('tab', { name: 'Form' }).click();
+    assert.equal(await model.getByLabel('Width (dModel)').inputValue(), '32');
+    assert.equal(await model.getByLabel('Heads').inputValue(), '4');
+    // statistics and the diagram follow the config
+    await model.getByText('parameters', { exact: true }).waitFor();
+    await shot('model-cell', model);
+  });
+
+  step('the dataset and the pretraining are set through the forms; the data previews', async () => {
+    const data = datasetCell();
+    await data.getByLabel('Path', { exact: true }).fill(DATA_FILE);
+    const pre = pretrainCell();
+    const set = async (label: string, value: number) => pre.getByLabel(label, { exact: true }).fill(String(value));
+    await set('Steps', STEPS);
+    await set('Batch size', 8);
+    await set('Warmup steps', 20);
+    await set('Evaluate every', 50);
+    await set('Eval batches', 4);
+    await set('Checkpoint every', CHECKPOINT_EVERY);
+    assert.equal(await pre.getByText('invalid', { exact: true }).count(), 0, 'the pretrain cell should be valid');
+
+    await data.getByRole('button', { name: 'Preview data' }).click();
+    await data.getByText('documents read').waitFor({ timeout: 60_000 });
+    // the 40 KB slice, characters: a vocabulary of a few dozen symbols
+    const vocab = Number(await data.locator('.stat', { hasText: 'vocabulary' }).locator('.stat-value').innerText());
+    assert.ok(vocab > 30 && vocab < 100, `character vocabulary ${vocab}`);
+    await data.locator('details summary').first().click();
+    await data.getByText('cleaned', { exact: true }).first().waitFor();
+    await shot('dataset-preview', data);
+    await scrollNotebookToTop();
+    await shot('notebook');
+  });
+
+  step('the experiment is saved into the workspace', async () => {
+    await toolbar().getByRole('button', { name: 'Save', exact: true }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Path of an experiment file').fill(EXPERIMENT_FILE);
+    await dialog.getByRole('button', { name: 'Save the current experiment here' }).click();
+    await toolbar().getByText('saved', { exact: true }).waitFor();
+    assert.ok(fs.existsSync(path.join(workbench.workspace, EXPERIMENT_FILE)));
+  });
+
+  let firstRun = '';
+let firstRunStep = 0;
+  step('a short pretraining run streams into the live dashboard, and stops when asked', async () => {
+    const pre = pretrainCell();
+    await pre.getByRole('button', { name: /Run$/ }).click();
+    await pre.getByTestId('run-dashboard').waitFor({ timeout: 60_000 });
+    await until('the first steps', async () => (await stepOf()) > 0, 60_000);
+
+    // the loss chart grows: the step counter climbs and the chart's pixels change between looks
+    const lossChart = pre.getByTestId('chart-loss');
+    const seen: number[] = [];
+    let before = await lossChart.screenshot();
+    let changed = 0;
+    for (let i = 0; i < 4; i++) {
+      await page.waitForTimeout(1_000);
+      seen.push(await stepOf());
+      const now = await lossChart.screenshot();
+      if (!now.equals(before)) changed++;
+      before = now;
+    }
+    console.log(`steps seen: ${seen.join(", ")}`);
+    assert.ok(seen.every((s, i) => i === 0 || s >= seen[i - 1]) && seen[seen.length - 1] > seen[0], `steps should climb: ${seen.join(', ')}`);
+    assert.ok(changed >= 2, `the loss chart should be redrawn as points arrive (changed ${changed} of 4 looks)`);
+    assert.match(await pre.locator('.job').innerText(), /train \d+\.\d+/);
+    await until('the first evaluation', async () => (await stepOf()) >= 60, 60_000);
+    await shot('live-dashboard');
+    await shot('live-dashboard-cell', pre);
+
+    const at = await stepOf();
+    assert.ok(at < STEPS, `the run should still be going to be stopped (at step ${at})`);
+    await pre.getByRole('button', { name: 'Stop', exact: true }).click();
+    const row = runsTable().getByRole('row').nth(1);
+    await until('the run to stop', async () => /cancelled|stopped|paused|interrupted/.test(await row.innerText()), 30_000);
+    firstRun = (await row.getByRole('cell').first().innerText()).trim();
+    firstRunStep = Number((await row.getByRole('cell').nth(2).innerText()).trim());
+    assert.ok(firstRun, 'the run has an id in the runs table');
+    assert.ok(firstRunStep > 0 && firstRunStep < STEPS, `stopped at step ${firstRunStep}`);
+  });
+
+  step('saved, reloaded and reopened, the experiment still has its run and chart', async () => {
+    await toolbar().getByRole('button', { name: 'Save', exact: true }).click();
+    await toolbar().getByText('saved', { exact: true }).waitFor();
+    await page.reload();
+    const reopen = page.getByRole('button', { name: new RegExp(EXPERIMENT_FILE.replace(/\./g, '\\.')) }).first();
+    if (await pretrainCell().count() === 0) await reopen.click();
+    await pretrainCell().waitFor();
+    assert.equal(await datasetCell().getByLabel('Path', { exact: true }).inputValue(), DATA_FILE);
+    // the runs table of the cell and the sidebar's runs list both have it
+    await runsTable().getByRole('cell', { name: firstRun, exact: true }).waitFor();
+    await page.getByRole('complementary').getByText(firstRun).waitFor();
+    // its chart is drawn from metrics.jsonl
+    await pretrainCell().getByTestId('run-dashboard').waitFor();
+    await pretrainCell().getByTestId('chart-loss').locator('canvas').first().waitFor();
+    const dashboard = pretrainCell().getByTestId('run-dashboard');
+    await until(`the dashboard to show step ${firstRunStep} from the run's metrics`, async () => (await dashboard.innerText()).includes(`step ${firstRunStep}`), 20_000);
+    await shot('reopened-run', pretrainCell());
+  });
+
+  step('a run whose engine is killed is reported, and resumes to completion on a restarted engine', async () => {
+    const pre = pretrainCell();
+    await until('the engine to be ready', async () => /engine · (?!starting|stopped|crashed|restarting)/.test(await enginePill().innerText()));
+    await pre.getByRole('button', { name: /Run$/ }).click();
+    await until('a new run in the runs table', async () => {
+      const id = (await runsTable().getByRole('row').nth(1).getByRole('cell').first().innerText()).trim();
+      return id && id !== firstRun;
+    }, 60_000);
+    const crashRun = (await runsTable().getByRole('row').nth(1).getByRole('cell').first().innerText()).trim();
+    // past a checkpoint or two, so there is something to resume from
+    await until(`step > ${2 * CHECKPOINT_EVERY}`, async () => (await stepOf()) > 2 * CHECKPOINT_EVERY + 5, 90_000);
+
+    // the engine's pid as the status pill shows it (its tooltip), checked against the host's children
+    const title = (await enginePill().getAttribute('title')) ?? '';
+    const pid = Number(/pid (\d+)/.exec(title)?.[1]);
+    assert.ok(pid > 0, `the status pill names the engine's pid: ${JSON.stringify(title)}`);
+    assert.ok(childPids(workbench.pid).includes(pid), `pid ${pid} should be a child of the host ${workbench.pid}`);
+    const killedAt = await stepOf();
+    process.kill(pid, 'SIGKILL');
+
+    await crashBanner().waitFor({ timeout: 15_000 });
+    const bannerAt = Date.now();
+    // the banner sits at the top of the scrolling notebook: bring it into view as a user would have to
+    await crashBanner().scrollIntoViewIfNeeded();
+    await shot('engine-crashed');
+    const statusAfterCrash = await runsTable().getByRole('row').filter({ hasText: crashRun }).innerText();
+    assert.ok(!isAlive(pid) || !childPids(workbench.pid).includes(pid));
+
+    // restart and resume: the banner's button where it is still up (the host may restart the engine on
+    // its own after a second, which clears the banner), else the interrupted run's Resume in the table
+    let resumed = false;
+    try {
+      await crashBanner().getByRole('button', { name: 'Resume run' }).click({ timeout: 3_000 });
+      resumed = true;
+    } catch { /* the banner went with the automatic restart */ }
+    console.log(`crash: banner ${resumed ? 'still up' : `gone after ${Date.now() - bannerAt} ms`}; the run's row said ${JSON.stringify(statusAfterCrash)}; resumed through ${resumed ? "the banner's Resume run" : "the runs table's Resume"}`);
+    if (!resumed) {
+      const row = runsTable().getByRole('row').filter({ hasText: crashRun });
+      await until('the interrupted run to offer Resume', async () => (await row.getByRole('button', { name: 'Resume' }).count()) > 0, 30_000);
+      await row.getByRole('button', { name: 'Resume' }).click();
+    }
+    await until('the engine to run again', async () => /engine · (?!crashed|stopped)/.test(await enginePill().innerText()), 30_000);
+    const row = runsTable().getByRole('row').filter({ hasText: crashRun });
+    await until('the resumed run to complete', async () => /completed/.test(await row.innerText()), 120_000, 500);
+    const cells = await row.getByRole('cell').allInnerTexts();
+    assert.equal(Number(cells[2]), STEPS, `the run ends at step ${STEPS}: ${cells.join(' | ')}`);
+    assert.ok(killedAt < STEPS);
+    await shot('resumed-completed', pre);
+  }, 180_000);
+});
