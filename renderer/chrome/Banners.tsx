@@ -6,20 +6,32 @@ import { useStore } from '../state/store';
 /** The engine crashed: what is safe, and the two ways forward. */
 function EngineCrashed({ message }: { message?: string }) {
   const history = useStore((s) => s.history);
+  const engineDown = useStore((s) => s.engine?.state === 'crashed' || s.engine?.state === 'stopped');
+  const dismiss = useStore((s) => s.dismissBanner);
   const [resuming, setResuming] = useState(false);
-  const resumable = history.length >= 0 ? resumableRun() : null;
+  // recomputed when the runs list changes
+  const resumable = history ? resumableRun() : null;
   return (
     <div className="banner error" role="alert">
       <div className="banner-text">
-        <strong>The engine stopped unexpectedly.</strong>
-        <span>Your experiment and every finished checkpoint are intact on disk{message ? ` (${message})` : ''}. Restart the engine, then resume the interrupted run from its last checkpoint.</span>
+        <strong>The engine stopped unexpectedly{engineDown ? '' : ' (it has been restarted)'}.</strong>
+        <span>Your experiment and every finished checkpoint are intact on disk. {engineDown ? 'Restart the engine, then resume' : 'Resume'} the interrupted run from its last checkpoint.</span>
+        {message && <span className="muted small">{message}</span>}
       </div>
       <div className="banner-actions">
-        <button className="btn" onClick={() => void runCommand('engine.restart')}>Restart engine</button>
+        <button className="btn" disabled={!engineDown} onClick={() => void runCommand('engine.restart')}>Restart engine</button>
         <button className="btn primary" disabled={!resumable || resuming} title={resumable ? `resume ${resumable.runId}` : 'no interrupted run of this experiment'}
-          onClick={async () => { if (!resumable) return; setResuming(true); await runCommand('engine.restart'); await resumeRun(resumable.runDir, resumable.cellId); setResuming(false); }}>
+          onClick={async () => {
+            if (!resumable) return;
+            setResuming(true);
+            if (engineDown) await runCommand('engine.restart');
+            await resumeRun(resumable.runDir, resumable.cellId);
+            setResuming(false);
+            dismiss('engine-crashed');
+          }}>
           Resume run
         </button>
+        <button className="icon-btn" aria-label="Dismiss" onClick={() => dismiss('engine-crashed')}>✕</button>
       </div>
     </div>
   );

@@ -90,7 +90,7 @@ function CellRuns({ cell }: { cell: PretrainCellT }) {
           return (
             <tr key={r.runId} className={dir && dir === selectedRunDir ? 'selected' : ''} onClick={() => dir && selectRun(dir)}>
               <td className="mono">{r.runId}</td>
-              <td><span className={`badge status-${status}`}>{live ? 'running' : status}</span></td>
+              <td><span className={`badge status-${live ? 'running' : status}`}>{live ? 'running' : status}</span></td>
               <td className="num mono">{h?.ok ? h.run.step : r.step ?? '—'}</td>
               <td className="num mono">{loss(r.finalTrainLoss)}</td>
               <td className="num mono">{loss(h?.ok ? h.run.bestValLoss ?? r.finalValLoss : r.finalValLoss)}</td>

@@ -111,10 +111,32 @@ function recordRun(cellId: string, ref: RunRefT): void {
   }));
 }
 
+const resolving = new Set<string>();
+
+/**
+ * A job this window did not start (another window, or before a reload) is known by its id only until
+ * its run shows up: the run folder still 'running' that no known job claims is its run.
+ */
+async function adoptForeignJob(jobId: string): Promise<void> {
+  if (resolving.has(jobId)) return;
+  resolving.add(jobId);
+  await refreshHistory();
+  const s = store.getState();
+  const claimed = new Set(Object.values(s.jobs).map((j) => j.runId));
+  const open = s.history.filter((r) => r.ok && r.run.status === 'running' && !claimed.has(r.id));
+  if (open.length === 1 && !s.jobs[jobId]?.runId) onRunEvents(jobId, [{ type: 'status', status: 'running', runId: open[0].id, runDir: open[0].dir }]);
+  else resolving.delete(jobId);
+}
+
 function onRunEvents(jobId: string, events: RunEvent[]): void {
   const before = store.getState().jobs[jobId];
   store.getState().applyRunEvents(jobId, events);
-  const job = store.getState().jobs[jobId];
+  let job = store.getState().jobs[jobId];
+  if (!job.cellId && job.runId) {
+    const owner = store.getState().doc?.cells.find((c) => c.kind === 'pretrain' && (c.runs ?? []).some((r) => r.runId === job.runId));
+    if (owner) { store.getState().assignJob(jobId, owner.id); job = store.getState().jobs[jobId]; }
+  }
+  if (!job.runId) void adoptForeignJob(jobId);
   // every step's numbers go to the dashboards' buffer, outside React; the store keeps the latest only
   if (job.runId) ingestRunEvents(job.runId, events);
   if (job.cellId && job.runId && (before?.runId !== job.runId || before?.status !== job.status)) {
@@ -133,10 +155,13 @@ export function wireEvents(onMenuCommand: (command: string, args: string[]) => v
       if (job?.cellId && job.runId) {
         recordRun(job.cellId, { runId: job.runId, status: job.status, step: job.step, finalTrainLoss: job.trainLoss, finalValLoss: job.valLoss });
       }
-      if (p.outcome === 'failed' && p.error) {
-        store.getState().showBanner({ id: `job-${p.jobId}`, tone: 'error', title: `Run ${job?.runId ?? p.jobId} failed`, message: p.error.message });
-      }
-      void refreshHistory();
+      void refreshHistory().then(() => {
+        if (p.outcome !== 'failed' || !p.error) return;
+        const run = store.getState().history.find((r) => r.id === job?.runId);
+        // a run left 'interrupted' died with its engine: say what is safe and offer to resume it
+        if (run?.ok && run.run.status === 'interrupted') store.getState().showBanner({ id: 'engine-crashed', tone: 'error', title: 'The engine stopped during a run', message: p.error.message });
+        else store.getState().showBanner({ id: `job-${p.jobId}`, tone: 'error', title: `Run ${job?.runId ?? p.jobId} failed`, message: p.error.message });
+      });
     }),
     api.on('onEngineStatus', (status) => {
       const s = store.getState();
@@ -145,8 +170,6 @@ export function wireEvents(onMenuCommand: (command: string, args: string[]) => v
         s.showBanner({ id: 'engine-crashed', tone: 'error', title: 'The engine crashed', message: status.lastExit ?? undefined });
         for (const j of Object.values(s.jobs)) if (j.ended === null) s.jobEnded({ jobId: j.jobId, outcome: 'failed', error: { code: 'INTERNAL', message: 'the engine crashed' } });
         void refreshHistory();
-      } else if (status.state === 'ready') {
-        s.dismissBanner('engine-crashed');
       }
     }),
     api.on('onMenuCommand', (p) => onMenuCommand(p.command, p.args ?? [])),

@@ -38,6 +38,8 @@ export interface RunsSlice {
 
   jobStarted(jobId: string, cellId: string, configHash: string | null): void;
   applyRunEvents(jobId: string, events: RunEvent[]): void;
+  /** ties a job another window started to its cell, once its run id names the cell's run */
+  assignJob(jobId: string, cellId: string): void;
   jobEnded(p: PayloadOf<'onJobEnded'>): void;
   setHistory(history: RunListItem[], error?: string | null): void;
 }
@@ -72,6 +74,11 @@ export const createRunsSlice: StateCreator<Store, [], [], RunsSlice> = (set, get
     // a job another window started: its cell is unknown until its run folder is listed
     const next = events.reduce(reduce, job ?? blankJob(jobId, '', null));
     set({ jobs: { ...get().jobs, [jobId]: next } });
+  },
+
+  assignJob(jobId, cellId) {
+    const job = get().jobs[jobId];
+    if (job && job.cellId !== cellId) set({ jobs: { ...get().jobs, [jobId]: { ...job, cellId } } });
   },
 
   jobEnded(p) {
