@@ -1,0 +1,55 @@
+import type { ExperimentInput } from '../../common/experiment';
+import { newCell, pretrainCellHash, runJsonHash, validateCell } from '../lib/cellConfig';
+import { learningRateAt } from '../lib/schedule';
+import { updateCell } from './documentSlice';
+import { isDirty } from './selectors';
+import { useStore } from './store';
+// the renderer's dependency-free harness (renderer/ has no Node types)
+import { close, deepEqual, equal, ok, test } from '../dashboards/testing';
+
+const doc = (): ExperimentInput => ({
+  format: 'transformer-workbench.experiment', version: 1, name: 't',
+  cells: [newCell('dataset', []), newCell('model', []), newCell('pretrain', [])],
+});
+
+test('edits are undoable, quick edits of one field merge, and undo keeps run references', () => {
+  const s = useStore.getState();
+  s.loadDocument(doc(), '/x.experiment.json', 1);
+  equal(isDirty(useStore.getState()), false);
+  s.editDocument((d) => updateCell(d, 'model', (c) => ({ ...c, title: 'a' })), 'model:title');
+  s.editDocument((d) => updateCell(d, 'model', (c) => ({ ...c, title: 'ab' })), 'model:title');
+  equal(useStore.getState().past.length, 1);
+  equal(isDirty(useStore.getState()), true);
+  s.recordOutput((d) => updateCell(d, 'pretrain', (c) => (c.kind === 'pretrain' ? { ...c, runs: [{ runId: 'r1', status: 'running' }] } : c)));
+  useStore.getState().undo();
+  const after = useStore.getState().doc!;
+  equal(after.cells[1].title, undefined);
+  const p = after.cells[2];
+  deepEqual(p.kind === 'pretrain' ? p.runs : null, [{ runId: 'r1', status: 'running' }]);
+  useStore.getState().redo();
+  equal(useStore.getState().doc!.cells[1].title, 'ab');
+});
+
+test('a run is stale when the configs it started from differ from the current ones', () => {
+  const d = doc();
+  const now = pretrainCellHash(d.cells, 'pretrain');
+  const [ds, m, p] = d.cells as [Extract<typeof d.cells[number], { kind: 'dataset' }>, Extract<typeof d.cells[number], { kind: 'model' }>, Extract<typeof d.cells[number], { kind: 'pretrain' }>];
+  // run.json holds the configs with defaults filled in and vocabSize from the tokenizer
+  const snapshot = { spec: { dataset: ds.dataset, tokenizer: ds.tokenizer, model: { ...m.model, vocabSize: 8000, positional: 'learned' }, pretrain: p.pretrain } };
+  equal(runJsonHash(snapshot), now);
+  ok(runJsonHash({ spec: { ...snapshot.spec, model: { ...snapshot.spec.model, nLayers: 6 } } }) !== now, 'a changed model makes the run stale');
+});
+
+test('cell validation reports cross-field problems by path', () => {
+  const m = newCell('model', []);
+  const bad = m.kind === 'model' ? { ...m, model: { ...m.model, dModel: 130 } } : m;
+  deepEqual(validateCell(bad).map((i) => i.path.join('.')), ['nHeads']);
+});
+
+test('the LR preview follows nanoGPT get_lr', () => {
+  const p = { steps: 2000, optimizer: { lr: 1e-3 }, schedule: { kind: 'cosine', warmupSteps: 100, minLr: 1e-4 } } as Parameters<typeof learningRateAt>[0];
+  equal(learningRateAt(p, 0), 1e-3 / 101);
+  close(learningRateAt(p, 100), 1e-3, 1e-12);
+  close(learningRateAt(p, 1050), 5.5e-4, 1e-9);
+  equal(learningRateAt(p, 2001), 1e-4);
+});
