@@ -95,7 +95,14 @@ export async function startWorkbench(workspace: string, timeoutMs = 60_000): Pro
   };
   // should the test process itself end abruptly, the workbench and its engine must not outlive it
   const onExit = () => killGroup('SIGKILL');
+  const onSignal = (signal: NodeJS.Signals) => {
+    killGroup('SIGKILL');
+    fs.rmSync(workspace, { recursive: true, force: true });
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
   process.once('exit', onExit);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
 
   let stopping: Promise<void> | null = null;
   const stop = () => (stopping ??= (async () => {
@@ -105,6 +112,8 @@ export async function startWorkbench(workspace: string, timeoutMs = 60_000): Pro
     // the engine, and anything the host forked, whether or not the host managed to end it
     killGroup('SIGKILL');
     process.removeListener('exit', onExit);
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
   })());
 
   try {

@@ -38,7 +38,8 @@ const enginePill = () => toolbar().getByRole('status').filter({ hasText: /^engin
 const crashBanner = () => page.getByRole('alert').filter({ hasText: 'The engine stopped unexpectedly' });
 /** the dashboard's progress bar of the (first) run it shows: aria-valuenow is the step */
 const progressBar = () => pretrainCell().getByTestId('run-dashboard').getByRole('progressbar').first();
-const runsTable = () => pretrainCell().getByRole('table');
+/** the cell's runs table: the last table in it (a second run overlaid adds the dashboard's config-diff table above) */
+const runsTable = () => pretrainCell().getByRole('table').last();
 
 /**
  * A screenshot under e2e/screenshots/. An element is shot whole: the notebook scrolls inside its own
