@@ -13,6 +13,7 @@
  * and rebuilt, never trusted: a cache must not be able to change what a model is trained on.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { stableStringify } from '../../common/stableJson';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,15 +28,6 @@ const STALE_TMP_MS = 60 * 60 * 1000;
 export function defaultCacheDir(): string {
   const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
   return path.join(base, 'transformer-workbench', 'datasets');
-}
-
-/** JSON with sorted keys, so the key does not depend on the order fields were written in. */
-export function stableStringify(v: unknown): string {
-  if (v === undefined) return 'null';
-  if (v === null || typeof v !== 'object') return JSON.stringify(v);
-  if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
-  const o = v as Record<string, unknown>;
-  return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${stableStringify(o[k])}`).join(',')}}`;
 }
 
 export function cacheKey(parts: unknown): string {
