@@ -11,5 +11,5 @@ export function EngineStatusPill() {
     e.pid !== null && `pid ${e.pid}`,
     e.lastExit && `last exit: ${e.lastExit}`,
   ].filter(Boolean).join('\n');
-  return <span className={`pill engine-${e.state}`} title={title} role="status"><span className="dot" />{label}</span>;
+  return <span className={`pill engine-${e.state}`} title={title} role="status" data-pid={e.pid ?? undefined}><span className="dot" />{label}</span>;
 }

@@ -26,12 +26,24 @@ export interface RunDashboardProps {
   runLabels?: Record<string, string>;
   /** each run's config (any JSON object): the diff table shows the keys whose values differ */
   configs?: Record<string, unknown>;
+  /**
+   * what the caller knows of a run besides its points (run.json of a reopened run): its step count and
+   * status, for the header where no live event said them
+   */
+  runInfo?: Record<string, RunInfo>;
   /** a banner was dismissed (the dashboard hides it either way) */
   onDismissDiagnostic?: (runId: string, diagnostic: Diagnostic) => void;
   /** initial smoothing weight, 0–0.999; 0.6 as TensorBoard */
   defaultSmoothing?: number;
   /** called with the chart controllers once mounted (benchmarks, tests, programmatic zoom) */
   onCharts?: (charts: DashboardCharts) => void;
+}
+
+export interface RunInfo {
+  /** the run's planned steps */
+  totalSteps?: number | null;
+  /** the run's status as recorded; it wins over the buffer's, which only live events set */
+  status?: string | null;
 }
 
 export interface DashboardCharts { loss: LiveLineChart; lr: LiveLineChart; gradNorm: LiveLineChart; throughput: LiveLineChart; heatmap: GradHeatmap }
@@ -66,17 +78,17 @@ export function RunDashboard(props: RunDashboardProps) {
   const shared = { x, smoothing };
   return (
     <div style={styles.root} data-testid="run-dashboard">
-      {runIds.map((id, i) => <RunHeader key={id} buffer={buffer} runId={id} label={label(id)} color={colorOf(i)} showColor={multi} onDismiss={props.onDismissDiagnostic} />)}
+      {runIds.map((id, i) => <RunHeader key={id} buffer={buffer} runId={id} label={label(id)} color={colorOf(i)} showColor={multi} info={props.runInfo?.[id]} onDismiss={props.onDismissDiagnostic} />)}
       <div style={styles.controls}>
         <label style={styles.control} title="TensorBoard's debiased exponential moving average; past points never move">
           smoothing
-          <input type="range" min={0} max={MAX_SMOOTHING} step={0.001} value={smoothing} onChange={(e) => setSmoothing(Number(e.target.value))} aria-label="smoothing" />
-          <output style={{ width: 40 }}>{smoothing.toFixed(3)}</output>
+          <input type="range" min={0} max={MAX_SMOOTHING} step={0.001} value={smoothing} onChange={(e) => setSmoothing(Number(e.target.value))} aria-label="smoothing" style={styles.range} />
+          <output style={styles.output}>{smoothing.toFixed(3)}</output>
         </label>
-        <label style={styles.control}><input type="checkbox" checked={logY} onChange={(e) => setLogY(e.target.checked)} /> log scale</label>
+        <label style={styles.control}><input type="checkbox" checked={logY} onChange={(e) => setLogY(e.target.checked)} style={styles.checkbox} /> log scale</label>
         <label style={styles.control}>
           x axis
-          <select value={x} onChange={(e) => setX(e.target.value as XAxisMode)} aria-label="x axis">
+          <select value={x} onChange={(e) => setX(e.target.value as XAxisMode)} aria-label="x axis" style={styles.select}>
             <option value="step">steps</option><option value="tokens">tokens seen</option><option value="wall">wall time</option>
           </select>
         </label>
@@ -86,7 +98,7 @@ export function RunDashboard(props: RunDashboardProps) {
       {multi && (
         <label style={styles.control}>
           heatmap of
-          <select value={heatRun ?? runIds[0]} onChange={(e) => setHeatRun(e.target.value)}>
+          <select value={heatRun ?? runIds[0]} onChange={(e) => setHeatRun(e.target.value)} style={styles.select}>
             {runIds.map((id) => <option key={id} value={id}>{label(id)}</option>)}
           </select>
         </label>
@@ -179,11 +191,17 @@ function DashboardCharts({ buffer, curves, shared, logY, heatRun, onCharts }: Ch
 }
 
 /** Progress, ETA, status and the run's diagnostic banners. */
-function RunHeader({ buffer, runId, label, color, showColor, onDismiss }: { buffer: MetricsBuffer; runId: string; label: string; color: string; showColor: boolean; onDismiss?: (runId: string, d: Diagnostic) => void }) {
+function RunHeader({ buffer, runId, label, color, showColor, info, onDismiss }: { buffer: MetricsBuffer; runId: string; label: string; color: string; showColor: boolean; info?: RunInfo; onDismiss?: (runId: string, d: Diagnostic) => void }) {
   useMetricsVersion(buffer);
   const [dismissed, setDismissed] = useState<ReadonlySet<string>>(new Set());
   const run = buffer.run(runId);
-  const p = run?.progress;
+  const live = run?.progress;
+  // a run read back from metrics.jsonl has no step count or status of its own: the caller's info fills them
+  const p = live && {
+    ...live,
+    totalSteps: live.totalSteps > 0 ? live.totalSteps : info?.totalSteps ?? 0,
+    status: info?.status ?? live.status,
+  };
   const frac = p && p.totalSteps > 0 ? Math.min(1, p.step / p.totalSteps) : 0;
   const done = p?.status === 'completed' || (p !== undefined && p.totalSteps > 0 && p.step >= p.totalSteps);
   const key = (d: Diagnostic) => `${d.kind}@${d.step}`;
@@ -194,12 +212,12 @@ function RunHeader({ buffer, runId, label, color, showColor, onDismiss }: { buff
         {showColor && <span style={{ ...styles.swatch, background: color }} />}
         <strong style={{ minWidth: 80 }}>{label}</strong>
         <div style={styles.bar} role="progressbar" aria-valuemin={0} aria-valuemax={p?.totalSteps ?? 0} aria-valuenow={p?.step ?? 0} aria-label={`${label} progress`}>
-          <div style={{ ...styles.barFill, width: `${(frac * 100).toFixed(2)}%`, background: p?.status === 'failed' ? '#d62728' : color }} />
+          <div style={{ ...styles.barFill, width: `${(frac * 100).toFixed(2)}%`, background: p?.status === 'failed' ? '#d62728' : done || !p?.status || p.status === 'running' || p.status === 'preparing' ? color : '#c9a227' }} />
         </div>
         <span style={styles.progressText}>
           {p ? `step ${formatCount(p.step)}${p.totalSteps ? ` / ${formatCount(p.totalSteps)}` : ''} · ${formatCount(p.tokens)} tokens` : 'no data'}
           {p?.status && p.status !== 'running' ? ` · ${p.status}` : ''}
-          {!done && p?.etaSeconds != null ? ` · ETA ${formatDuration(p.etaSeconds)}` : ''}
+          {!done && p?.etaSeconds != null && (!p.status || p.status === 'running') ? ` · ETA ${formatDuration(p.etaSeconds)}` : ''}
         </span>
       </div>
       {banners.map((d) => (
@@ -231,7 +249,8 @@ function ConfigDiffTable({ runIds, label, configs }: { runIds: string[]; label: 
 }
 
 const styles: Record<string, CSSProperties> = {
-  root: { fontFamily: 'system-ui, sans-serif', fontSize: 13, color: '#222', display: 'flex', flexDirection: 'column', gap: 6 },
+  // the app's font and colours where its stylesheet defines them (renderer/styles.css), else plain ones
+  root: { fontFamily: 'var(--sans, system-ui, sans-serif)', fontSize: 12.5, color: 'var(--text, #222)', display: 'flex', flexDirection: 'column', gap: 6 },
   header: { display: 'flex', flexDirection: 'column', gap: 4 },
   progressRow: { display: 'flex', alignItems: 'center', gap: 8 },
   bar: { flex: 1, height: 10, background: '#e8e8e8', borderRadius: 5, overflow: 'hidden' },
@@ -243,7 +262,12 @@ const styles: Record<string, CSSProperties> = {
   bannerError: { background: '#fdecea', borderColor: '#e57373' },
   dismiss: { border: 'none', background: 'transparent', fontSize: 16, cursor: 'pointer', lineHeight: 1 },
   controls: { display: 'flex', alignItems: 'center', gap: 16, flexWrap: 'wrap' },
-  control: { display: 'inline-flex', alignItems: 'center', gap: 6 },
+  control: { display: 'inline-flex', alignItems: 'center', gap: 6, color: 'var(--muted, #555)', fontSize: 12 },
+  // as the app's .input
+  select: { height: 28, padding: '0 6px', border: '1px solid var(--border-strong, #cdd2d8)', borderRadius: 5, background: 'var(--panel, #fff)', color: 'var(--text, #222)', font: 'inherit', fontSize: 12.5, cursor: 'pointer' },
+  range: { width: 120, margin: 0, accentColor: 'var(--accent, #2f5fd0)', cursor: 'pointer' },
+  checkbox: { margin: 0, accentColor: 'var(--accent, #2f5fd0)', cursor: 'pointer' },
+  output: { width: 40, fontFamily: 'var(--mono, ui-monospace, monospace)', fontSize: 12, color: 'var(--text, #222)' },
   hint: { color: '#888', fontSize: 12 },
   grid: { display: 'grid', gridTemplateColumns: '1fr 1fr', gap: 8 },
   chart: { height: 240, border: '1px solid #eee', borderRadius: 4, minWidth: 0 },

@@ -20,8 +20,17 @@ export function formatCount(n: number): string {
 export function formatValue(v: number): string {
   if (!Number.isFinite(v)) return String(v);
   const a = Math.abs(v);
-  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(2);
+  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return formatExp(v);
   return `${+v.toPrecision(4)}`;
+}
+
+/** 8e−4, 2.5e−4, 1e−3, 0: three significant digits at most, no trailing zeros */
+export function formatExp(v: number): string {
+  if (v === 0 || !Number.isFinite(v)) return String(v);
+  let exp = Math.floor(Math.log10(Math.abs(v)));
+  let m = Number((v / 10 ** exp).toPrecision(3));
+  if (Math.abs(m) >= 10) { m /= 10; exp += 1; }
+  return `${m}e${exp < 0 ? '−' : ''}${Math.abs(exp)}`;
 }
 
 export function formatX(mode: XAxisMode, x: number): string {

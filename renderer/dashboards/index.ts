@@ -12,7 +12,8 @@
  *                 runLabels={{ [runId]: 'small lr' }} onDismissDiagnostic={(runId, d) => …} />
  *
  * RunDashboard props: runIds (overlaid, one colour each), buffer? (default: the shared `metricsBuffer`),
- * runLabels?, configs? (diff table of the keys whose values differ, with two runs or more),
+ * runLabels?, configs? (diff table of the keys whose values differ, with two runs or more), runInfo?
+ * (a reopened run's step count and recorded status, for its header),
  * onDismissDiagnostic?, defaultSmoothing? (0–0.999, default 0.6), onCharts? (the chart controllers).
  * Run ids are the caller's keys: use the same id for a run's history and its live events.
  *
@@ -21,7 +22,7 @@
  * `MetricsBuffer` (columnar typed arrays per run and tag, subscribers notified at most every 100 ms) with
  * `useMetricsVersion` for React parts that must follow it.
  */
-export { RunDashboard, RUN_COLORS, type RunDashboardProps, type DashboardCharts } from './RunDashboard';
+export { RunDashboard, RUN_COLORS, type RunDashboardProps, type DashboardCharts, type RunInfo } from './RunDashboard';
 export { MetricsBuffer, metricsBuffer, ingestRunEvents, ingestMetrics, Series, RunMetrics, type XAxisMode, type RunProgress, type BufferListener, type MetricsBufferOptions } from './metricsBuffer';
 export { ema, IncrementalEma, MAX_SMOOTHING } from './smoothing';
 export { downsample, TailDownsampler, type Points } from './downsample';

@@ -6,6 +6,7 @@
  * from the full-resolution columns, so zooming reveals real points, never interpolated ones, and the y
  * axis fits what is visible.
  */
+import { fitAxis, type AxisFit } from './axisFit';
 import { downsample, lowerBound, TailDownsampler, type Points } from './downsample';
 import { echarts, type EChart } from './echarts';
 import { formatValue, formatX, X_AXIS_LABEL } from './format';
@@ -41,6 +42,9 @@ interface CurveState {
   ema: IncrementalEma | null;
   rawTail: TailDownsampler;
   smoothTail: TailDownsampler;
+  /** the y range of the points last drawn (the visible ones when zoomed): the y axis fits all curves' */
+  yLo: number;
+  yHi: number;
 }
 
 const EMPTY: Points = { x: new Float64Array(0), y: new Float64Array(0), length: 0 };
@@ -100,7 +104,10 @@ export class LiveLineChart {
       ema: spec.smooth && this.o.smoothing > 0 ? new IncrementalEma(this.o.smoothing) : null,
       rawTail: new TailDownsampler(target),
       smoothTail: new TailDownsampler(target),
+      yLo: Infinity,
+      yHi: -Infinity,
     }));
+    this.yFit = null;
     this.chart.clear();
     this.draw('full');
   }
@@ -155,7 +162,7 @@ export class LiveLineChart {
    */
   private draw(kind: 'full' | 'view' | 'data', changed?: ReadonlySet<string>): void {
     const series: object[] = [];
-    let lo = Infinity, hi = -Infinity, yLo = Infinity, yHi = -Infinity;
+    let lo = Infinity, hi = -Infinity;
     const legend: string[] = [];
     for (const c of this.curves) {
       const s = this.series(c);
@@ -167,7 +174,7 @@ export class LiveLineChart {
         lo = Math.min(lo, xs[0] - t0); hi = Math.max(hi, xs[s.length - 1] - t0);
       }
       if (kind === 'data' && changed && !changed.has(ps.runId)) continue;
-      if (!s || s.length === 0) { series.push(...this.seriesOf(c, EMPTY, null)); continue; }
+      if (!s || s.length === 0) { c.yLo = Infinity; c.yHi = -Infinity; series.push(...this.seriesOf(c, EMPTY, null)); continue; }
       const dataChanged = s.epoch !== c.epoch;
       c.epoch = s.epoch;
       if (dataChanged) c.ema?.reset();
@@ -176,24 +183,32 @@ export class LiveLineChart {
       const raw = this.pointsOf(s.value, c.rawTail, s, restart);
       const sm = smoothed ? this.pointsOf(smoothed, c.smoothTail, s, restart) : null;
       const t0 = this.origin(s);
-      if (this.view) {
-        for (const p of sm ? [raw, sm] : [raw]) {
-          for (let i = 0; i < p.length; i++) {
-            const x = p.x[i] - t0, y = p.y[i];
-            if (x >= this.view[0] && x <= this.view[1] && Number.isFinite(y) && (!this.o.logY || y > 0)) { yLo = Math.min(yLo, y); yHi = Math.max(yHi, y); }
+      let yLo = Infinity, yHi = -Infinity;
+      for (const p of sm ? [raw, sm] : [raw]) {
+        for (let i = 0; i < p.length; i++) {
+          const x = p.x[i] - t0, y = p.y[i];
+          if ((!this.view || (x >= this.view[0] && x <= this.view[1])) && Number.isFinite(y) && (!this.o.logY || y > 0)) {
+            if (y < yLo) yLo = y;
+            if (y > yHi) yHi = y;
           }
         }
       }
+      c.yLo = yLo; c.yHi = yHi;
       series.push(...this.seriesOf(c, raw, sm, t0));
     }
     if (lo <= hi) this.extent = [lo, hi];
+    // the y axis fits the curves drawn (every curve's range: unchanged ones keep theirs)
+    let yLo = Infinity, yHi = -Infinity;
+    for (const c of this.curves) { yLo = Math.min(yLo, c.yLo); yHi = Math.max(yHi, c.yHi); }
+    const yFit = this.keepOrFit(yLo, yHi);
+    const yChanged = yFit !== this.yFit;
+    this.yFit = yFit;
     if (kind === 'data') {
-      if (series.length) this.chart.setOption({ series }, { lazyUpdate: this.lazyData });
+      if (series.length || yChanged) this.chart.setOption(yChanged ? { series, yAxis: this.yAxisOf(yFit) } : { series }, { lazyUpdate: this.lazyData });
       this.setEmptyText(lo > hi);
       return;
     }
     const mode = this.o.x;
-    const yFit = this.view && yLo <= yHi ? this.fitY(yLo, yHi) : null;
     this.chart.setOption({
       animation: false,
       title: { text: this.o.title, left: 8, top: 4, textStyle: { fontSize: 13, fontWeight: 600 } },
@@ -201,11 +216,7 @@ export class LiveLineChart {
       legend: { data: legend, top: 4, right: 12, type: 'scroll', itemWidth: 14, textStyle: { fontSize: 11 } },
       tooltip: { trigger: 'axis', axisPointer: { type: 'line' }, valueFormatter: (v: unknown) => formatValue(Number(v)) },
       xAxis: { type: 'value', name: X_AXIS_LABEL[mode], nameLocation: 'middle', nameGap: 26, scale: true, min: 'dataMin', max: 'dataMax', axisLabel: { formatter: (v: number) => formatX(mode, v), hideOverlap: true } },
-      yAxis: {
-        type: this.o.logY ? 'log' : 'value', scale: true, axisLabel: { formatter: (v: number) => formatValue(v) },
-        min: yFit ? yFit[0] : null, max: yFit ? yFit[1] : null,
-        splitLine: { lineStyle: { color: '#eee' } },
-      },
+      yAxis: this.yAxisOf(yFit),
       dataZoom: [{ type: 'inside', xAxisIndex: 0, filterMode: 'none', ...(this.view ? { startValue: this.view[0], endValue: this.view[1] } : { start: 0, end: 100 }) }],
       series,
     }, { replaceMerge: kind === 'full' ? ['series'] : [], lazyUpdate: true });
@@ -221,10 +232,31 @@ export class LiveLineChart {
     this.chart.setOption({ title: { subtext: empty ? (this.o.emptyText ?? 'no data yet') : '' } }, { lazyUpdate: true });
   }
 
-  private fitY(lo: number, hi: number): [number, number] {
-    if (this.o.logY) return [lo / 1.05, hi * 1.05];
-    const pad = (hi - lo) * 0.05 || Math.abs(hi) * 0.05 || 1;
-    return [lo - pad, hi + pad];
+  /** the y axis last set: a data update sends the axis only when it changed */
+  private yFit: AxisFit | null = null;
+
+  /**
+   * The fit for data in [lo, hi]: the current one while the data stays inside it and fills most of it
+   * (the axis does not twitch with every new low of a falling loss), else a new one.
+   */
+  private keepOrFit(lo: number, hi: number): AxisFit | null {
+    const cur = this.yFit;
+    if (cur && lo >= cur.min && hi <= cur.max) {
+      const span = (a: number, b: number) => (this.o.logY ? Math.log(b / a) : b - a);
+      if (span(lo, hi) >= 0.75 * span(cur.min, cur.max)) return cur;
+    }
+    return fitAxis(lo, hi, this.o.logY);
+  }
+
+  /** the y axis fitted to the data (axisFit): its bounds, its ticks as labels and split lines, one label format */
+  private yAxisOf(fit: AxisFit | null): object {
+    return {
+      type: this.o.logY ? 'log' : 'value', scale: true,
+      min: fit ? fit.min : null, max: fit ? fit.max : null,
+      axisLabel: { formatter: fit ? fit.format : (v: number) => formatValue(v), customValues: fit ? fit.ticks : null, hideOverlap: true },
+      axisTick: { customValues: fit ? fit.ticks : null },
+      splitLine: { lineStyle: { color: '#eee' } },
+    };
   }
 
   private seriesOf(c: CurveState, raw: Points, smoothed: Points | null, t0 = 0): object[] {

@@ -164,8 +164,11 @@ function PreviewOutput({ preview }: { preview: DatasetPreview }) {
   );
 }
 
+/** data-testid stat-<label>, the label in lower case with runs of other characters as '-': stat-train-val-tokens */
+const statTestId = (label: string) => `stat-${label.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')}`;
+
 function Stat({ label, value }: { label: string; value: string }) {
-  return <div className="stat"><div className="stat-value mono">{value}</div><div className="stat-label">{label}</div></div>;
+  return <div className="stat" data-testid={statTestId(label)}><div className="stat-value mono">{value}</div><div className="stat-label">{label}</div></div>;
 }
 
 export function DatasetCell({ cell }: { cell: DatasetCellT }) {

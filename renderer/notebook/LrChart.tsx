@@ -24,7 +24,10 @@ export function LrChart({ config }: { config: PretrainConfig }) {
         <text x={padL - 4} y={sy(config.schedule.minLr) + 4} className="tick" textAnchor="end">{config.schedule.kind === 'constant' ? '' : fmt(config.schedule.minLr)}</text>
         <text x={padL} y={H - 6} className="tick">0</text>
         <text x={W - padR} y={H - 6} className="tick" textAnchor="end">{config.steps} steps</text>
-        {warm > 0 && warm < maxX && <text x={sx(warm) + 3} y={padT + 9} className="tick">warmup {warm}</text>}
+        {/* at the foot of the warmup line, on the side away from the rising curve (where the decay leaves room) */}
+        {warm > 0 && warm < maxX && (sx(warm) < W - padR - 60
+          ? <text x={sx(warm) + 4} y={H - padB - 4} className="tick">warmup {warm}</text>
+          : <text x={sx(warm) - 4} y={H - padB - 4} className="tick" textAnchor="end">warmup {warm}</text>)}
       </svg>
       <figcaption className="muted small">learning rate: {config.schedule.kind}{config.schedule.kind !== 'constant' ? `, ${fmt(config.optimizer.lr)} → ${fmt(config.schedule.minLr)}` : ''}</figcaption>
     </figure>

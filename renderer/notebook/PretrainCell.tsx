@@ -53,7 +53,7 @@ function JobStatus({ job }: { job: Job }) {
   const frac = job.totalSteps ? job.step / job.totalSteps : job.progress ? job.progress.done / Math.max(1, job.progress.total) : 0;
   const paused = job.status === 'paused';
   return (
-    <div className="job">
+    <div className="job" data-testid="job-status">
       <div className="job-line">
         <span className={`badge status-${job.status}`}>{job.status}</span>
         <span className="mono">{job.progress ? `${job.progress.phase} ${job.progress.done}/${job.progress.total}` : `step ${job.step}${job.totalSteps ? ` / ${job.totalSteps}` : ''}`}</span>
@@ -78,22 +78,26 @@ function CellRuns({ cell }: { cell: PretrainCellT }) {
   const refs = [...(cell.runs ?? [])].reverse();
   if (!refs.length) return <p className="muted">No runs yet. Run the cell (Shift+Enter) to pretrain; runs are kept beside the experiment file.</p>;
   return (
-    <table className="table runs-table">
+    <table className="table runs-table" aria-label="runs">
       <thead><tr><th>run</th><th>status</th><th className="num">step</th><th className="num">train</th><th className="num">val</th><th /></tr></thead>
       <tbody>
         {refs.map((r) => {
           const h = history.find((x) => x.id === r.runId);
           const dir = h?.dir ?? Object.values(jobs).find((j) => j.runId === r.runId)?.runDir ?? null;
           const status = h?.ok ? h.run.status : r.status;
-          const live = Object.values(jobs).some((j) => j.runId === r.runId && j.ended === null);
+          // a run still going: its step and losses as its job reports them (run.json and the cell's
+          // reference are written at checkpoints and at the end only)
+          const job = Object.values(jobs).find((j) => j.runId === r.runId && j.ended === null);
+          const live = job !== undefined;
+          const shownStatus = job ? job.status : status;
           const canResume = h?.ok && !live && ['interrupted', 'paused', 'cancelled', 'failed'].includes(status);
           return (
             <tr key={r.runId} className={dir && dir === selectedRunDir ? 'selected' : ''} onClick={() => dir && selectRun(dir)}>
               <td className="mono">{r.runId}</td>
-              <td><span className={`badge status-${live ? 'running' : status}`}>{live ? 'running' : status}</span></td>
-              <td className="num mono">{h?.ok ? h.run.step : r.step ?? '—'}</td>
-              <td className="num mono">{loss(r.finalTrainLoss)}</td>
-              <td className="num mono">{loss(h?.ok ? h.run.bestValLoss ?? r.finalValLoss : r.finalValLoss)}</td>
+              <td><span className={`badge status-${shownStatus}`}>{shownStatus}</span></td>
+              <td className="num mono">{job ? job.step : h?.ok ? h.run.step : r.step ?? '—'}</td>
+              <td className="num mono">{loss(job ? job.trainLoss : r.finalTrainLoss)}</td>
+              <td className="num mono">{loss(job ? job.valLoss : h?.ok ? h.run.bestValLoss ?? r.finalValLoss : r.finalValLoss)}</td>
               <td className="num">{canResume && dir && <button className="btn small" onClick={(e) => { e.stopPropagation(); void resumeRun(dir, cell.id); }}>Resume</button>}</td>
             </tr>
           );

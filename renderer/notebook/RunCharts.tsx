@@ -1,5 +1,5 @@
 import { useEffect } from 'react';
-import { ingestMetrics, RunDashboard } from '../dashboards';
+import { ingestMetrics, RunDashboard, type RunInfo } from '../dashboards';
 import { errorMessage, getApi } from '../api';
 import { useStore } from '../state/store';
 
@@ -37,9 +37,17 @@ export function RunCharts({ runs }: { runs: ShownRun[] }) {
     return spec ? [[r.runId, spec]] : [];
   }));
   const labels = Object.fromEntries(runs.filter((r) => r.label).map((r) => [r.runId, r.label!]));
+  // run.json's config snapshot has the planned steps; its status is the run's own unless it is live
+  // (then the live events say it)
+  const info = Object.fromEntries(runs.flatMap((r): [string, RunInfo][] => {
+    const h = history.find((x) => x.dir === r.runDir);
+    if (!h?.ok) return [];
+    const steps = (h.run.config as { spec?: { pretrain?: { steps?: unknown } } }).spec?.pretrain?.steps;
+    return [[r.runId, { totalSteps: typeof steps === 'number' ? steps : null, status: r.live ? null : h.run.status }]];
+  }));
   return (
     <div className="run-charts">
-      <RunDashboard runIds={runs.map((r) => r.runId)} configs={configs} runLabels={labels} />
+      <RunDashboard runIds={runs.map((r) => r.runId)} configs={configs} runLabels={labels} runInfo={info} />
     </div>
   );
 }

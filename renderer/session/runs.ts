@@ -139,6 +139,8 @@ function onRunEvents(jobId: string, events: RunEvent[]): void {
   if (!job.runId) void adoptForeignJob(jobId);
   // every step's numbers go to the dashboards' buffer, outside React; the store keeps the latest only
   if (job.runId) ingestRunEvents(job.runId, events);
+  // a new run folder: list it (the sidebar's runs, the crash banner's resumable run)
+  if (job.runId && before?.runId !== job.runId && !resolving.has(jobId)) void refreshHistory();
   if (job.cellId && job.runId && (before?.runId !== job.runId || before?.status !== job.status)) {
     recordRun(job.cellId, { runId: job.runId, status: job.status === 'preparing' ? 'running' : job.status, step: job.step });
   }
