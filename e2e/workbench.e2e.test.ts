@@ -38,8 +38,12 @@ const enginePill = () => toolbar().getByRole('status').filter({ hasText: /^engin
 const crashBanner = () => page.getByRole('alert').filter({ hasText: 'The engine stopped unexpectedly' });
 /** the dashboard's progress bar of the (first) run it shows: aria-valuenow is the step */
 const progressBar = () => pretrainCell().getByTestId('run-dashboard').getByRole('progressbar').first();
-/** the cell's runs table: the last table in it (a second run overlaid adds the dashboard's config-diff table above) */
-const runsTable = () => pretrainCell().getByRole('table').last();
+/** the cell's runs table */
+const runsTable = () => pretrainCell().getByRole('table', { name: 'runs', exact: true });
+/** the running job's line: status, step, losses, Pause and Stop */
+const jobStatus = () => pretrainCell().getByTestId('job-status');
+/** a statistic of a cell (data-testid stat-<label>): its value, the first line of it */
+const statValue = async (scope: Locator, testId: string) => (await scope.getByTestId(testId).innerText()).split('\n')[0].trim();
 
 /**
  * A screenshot under e2e/screenshots/. An element is shot whole: the notebook scrolls inside its own
@@ -174,7 +178,7 @@ describe('workbench in a browser', { timeout: 300_000 }, () => {
     assert.equal(await model.getByLabel('Width (dModel)').inputValue(), '32');
     assert.equal(await model.getByLabel('Heads').inputValue(), '4');
     // statistics and the diagram follow the config
-    await model.getByText('parameters', { exact: true }).waitFor();
+    await model.getByTestId('stat-parameters').waitFor();
     await shot('model-cell', model);
   });
 
@@ -194,7 +198,7 @@ describe('workbench in a browser', { timeout: 300_000 }, () => {
     await data.getByRole('button', { name: 'Preview data' }).click();
     await data.getByText('documents read').waitFor({ timeout: 60_000 });
     // the 40 KB slice, characters: a vocabulary of a few dozen symbols
-    const vocab = Number(await data.locator('.stat', { hasText: 'vocabulary' }).locator('.stat-value').innerText());
+    const vocab = Number(await statValue(data, 'stat-vocabulary'));
     assert.ok(vocab > 30 && vocab < 100, `character vocabulary ${vocab}`);
     await data.locator('details summary').first().click();
     await data.getByText('cleaned', { exact: true }).first().waitFor();
@@ -213,7 +217,7 @@ describe('workbench in a browser', { timeout: 300_000 }, () => {
   });
 
   let firstRun = '';
-let firstRunStep = 0;
+  let firstRunStep = 0;
   step('a short pretraining run streams into the live dashboard, and stops when asked', async () => {
     const pre = pretrainCell();
     await pre.getByRole('button', { name: /Run$/ }).click();
@@ -235,7 +239,15 @@ let firstRunStep = 0;
     console.log(`steps seen: ${seen.join(", ")}`);
     assert.ok(seen.every((s, i) => i === 0 || s >= seen[i - 1]) && seen[seen.length - 1] > seen[0], `steps should climb: ${seen.join(', ')}`);
     assert.ok(changed >= 2, `the loss chart should be redrawn as points arrive (changed ${changed} of 4 looks)`);
-    assert.match(await pre.locator('.job').innerText(), /train \d+\.\d+/);
+    assert.match(await jobStatus().innerText(), /train \d+\.\d+/);
+    // the runs table and the sidebar follow the live run: its step and train loss, not 0 and —
+    const liveRow = runsTable().getByRole('row').nth(1);
+    await until('the live run\'s step and train loss in the runs table', async () => {
+      const cells = await liveRow.getByRole('cell').allInnerTexts();
+      return /running/.test(cells[1]) && Number(cells[2]) > 0 && /^\d+\.\d+$/.test(cells[3].trim());
+    }, 10_000);
+    const liveId = (await liveRow.getByRole('cell').first().innerText()).trim();
+    await page.getByRole('complementary').getByRole('list', { name: 'runs' }).getByText(liveId).waitFor({ timeout: 10_000 });
     await until('the first evaluation', async () => (await stepOf()) >= 60, 60_000);
     await shot('live-dashboard');
     await shot('live-dashboard-cell', pre);
@@ -267,6 +279,11 @@ let firstRunStep = 0;
     await pretrainCell().getByTestId('chart-loss').locator('canvas').first().waitFor();
     const dashboard = pretrainCell().getByTestId('run-dashboard');
     await until(`the dashboard to show step ${firstRunStep} from the run's metrics`, async () => (await dashboard.innerText()).includes(`step ${firstRunStep}`), 20_000);
+    // its header has the planned steps (run.json's config snapshot) and the run's status, and the bar is filled so far
+    const header = await dashboard.innerText();
+    assert.ok(header.includes(`step ${firstRunStep} / ${STEPS}`), `the header should say step ${firstRunStep} / ${STEPS}: ${header.slice(0, 200)}`);
+    assert.match(header.slice(0, 200), /cancelled|stopped|paused|interrupted/);
+    assert.equal(await progressBar().getAttribute('aria-valuemax'), String(STEPS));
     await shot('reopened-run', pretrainCell());
   });
 
@@ -282,18 +299,21 @@ let firstRunStep = 0;
     // past a checkpoint or two, so there is something to resume from
     await until(`step > ${2 * CHECKPOINT_EVERY}`, async () => (await stepOf()) > 2 * CHECKPOINT_EVERY + 5, 90_000);
 
-    // the engine's pid as the status pill shows it (its tooltip), checked against the host's children
-    const title = (await enginePill().getAttribute('title')) ?? '';
-    const pid = Number(/pid (\d+)/.exec(title)?.[1]);
-    assert.ok(pid > 0, `the status pill names the engine's pid: ${JSON.stringify(title)}`);
+    // the engine's pid as the status pill gives it (data-pid), checked against the host's children
+    const pid = Number(await enginePill().getAttribute('data-pid'));
+    assert.ok(pid > 0, `the status pill names the engine's pid: ${pid}`);
     assert.ok(childPids(workbench.pid).includes(pid), `pid ${pid} should be a child of the host ${workbench.pid}`);
     const killedAt = await stepOf();
     process.kill(pid, 'SIGKILL');
 
     await crashBanner().waitFor({ timeout: 15_000 });
     const bannerAt = Date.now();
-    // the banner sits at the top of the scrolling notebook: bring it into view as a user would have to
-    await crashBanner().scrollIntoViewIfNeeded();
+    // the banners are sticky: scrolled down to the pretrain cell, the notebook still shows it at its top
+    const bannerBox = await crashBanner().boundingBox();
+    const mainBox = await page.getByRole('main').boundingBox();
+    assert.ok(bannerBox && mainBox && bannerBox.y >= mainBox.y - 1 && bannerBox.y + bannerBox.height <= mainBox.y + mainBox.height,
+      `the crash banner should be in view: banner ${JSON.stringify(bannerBox)}, notebook ${JSON.stringify(mainBox)}`);
+    assert.ok(await page.getByRole('main').evaluate((el) => el.scrollTop > 0), 'the notebook should be scrolled down to the run');
     await shot('engine-crashed');
     const statusAfterCrash = await runsTable().getByRole('row').filter({ hasText: crashRun }).innerText();
     assert.ok(!isAlive(pid) || !childPids(workbench.pid).includes(pid));
