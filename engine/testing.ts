@@ -1,5 +1,4 @@
 /** Helpers shared by the engine's tests. */
-import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from './backends/select';
 import type { BackendName } from '../common/backends';
 
@@ -8,6 +7,4 @@ export const TEST_BACKENDS: BackendName[] = ['cpu', 'wasm'];
 
 export async function useBackend(name: BackendName): Promise<void> {
   await selectBackend(name);
-  tf.engine().startScope();
-  tf.engine().endScope();
 }
