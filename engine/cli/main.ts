@@ -103,6 +103,15 @@ function stopOnSignals(trainer: Trainer): () => void {
   return () => { process.off('SIGINT', handler); process.off('SIGTERM', handler); };
 }
 
+/** Trains until the run ends or is stopped by a signal; exit code 1 when it failed. */
+async function runToEnd(trainer: Trainer, printer: ReturnType<typeof printerFor>): Promise<number> {
+  const release = stopOnSignals(trainer);
+  const summary = await trainer.run();
+  release();
+  printer.done(summary);
+  return summary.status === 'failed' ? 1 : 0;
+}
+
 async function train(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args, allowPositionals: true, strict: true,
@@ -130,11 +139,7 @@ async function train(args: string[]): Promise<number> {
     path.resolve(values.out ?? runsDirOf(file)),
     { onEvent: printer.onEvent, baseDir: path.dirname(file), ...(backend ? { backend } : {}), ...(steps ? { steps } : {}) },
   );
-  const release = stopOnSignals(trainer);
-  const summary = await trainer.run();
-  release();
-  printer.done(summary);
-  return summary.status === 'failed' ? 1 : 0;
+  return runToEnd(trainer, printer);
 }
 
 async function resume(args: string[]): Promise<number> {
@@ -145,11 +150,7 @@ async function resume(args: string[]): Promise<number> {
   const backend = backendFlag(values.backend);
   const printer = printerFor(values.json);
   const trainer = await Trainer.resume(dir, { onEvent: printer.onEvent, ...(backend ? { backend } : {}) });
-  const release = stopOnSignals(trainer);
-  const summary = await trainer.run();
-  release();
-  printer.done(summary);
-  return summary.status === 'failed' ? 1 : 0;
+  return runToEnd(trainer, printer);
 }
 
 async function runs(args: string[]): Promise<number> {
