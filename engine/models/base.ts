@@ -5,7 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedModelConfig } from '../../common/modelConfig';
-import { layerNorm } from './layers';
+import { dropout, layerNorm } from './layers';
+import type { ForwardOptions } from './types';
 import { moeFeedForward, moeParamsFromNamed } from './moe';
 import { ParamStore, type ParamSpec } from './params';
 
@@ -34,6 +35,17 @@ export abstract class TransformerBase {
     const c = this.config;
     const r = moeFeedForward(x, moeParamsFromNamed(this.params.withPrefix(`${prefix}.`), prefix, c.moe!.experts), { topK: c.moe!.topK, activation: c.activation });
     return { y: r.y as tf.Tensor2D, auxLoss: r.auxLoss };
+  }
+
+  /**
+   * The dropout of one forward pass: identity unless training with dropout > 0. With opts.dropoutSeed each
+   * call gets its own seed in order, so the same step draws the same masks again (after a resume too).
+   */
+  protected dropper(opts: ForwardOptions): <T extends tf.Tensor>(x: T) => T {
+    const training = opts.training ?? false;
+    const base = opts.dropoutSeed;
+    let call = 0;
+    return <T extends tf.Tensor>(x: T) => dropout(x, this.config.dropout, training, base === undefined ? undefined : base * 4099 + call++) as T;
   }
 
   /** [B, T] of the batch, refused when T exceeds the context. */

@@ -20,6 +20,8 @@ export interface ForwardOptions {
   training?: boolean;
   /** keep every layer's attention probabilities [B, H, T, T] */
   returnAttentions?: boolean;
+  /** seeds this forward pass's dropout masks, so that a training step repeats exactly; default: unseeded */
+  dropoutSeed?: number;
 }
 
 export interface ForwardResult {

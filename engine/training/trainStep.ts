@@ -15,14 +15,18 @@ export interface Gradients {
   grads: Record<string, tf.Tensor>;
 }
 
-/** Mean loss and mean gradients over `batches` (one micro-batch: plain backprop). */
-export function computeGradients(model: TransformerModel, batches: Batch[], objective?: Objective): Gradients {
+/**
+ * Mean loss and mean gradients over `batches` (one micro-batch: plain backprop). With a dropoutSeed the
+ * dropout masks are drawn from it (micro-batch i from dropoutSeed + i), so the step repeats exactly.
+ */
+export function computeGradients(model: TransformerModel, batches: Batch[], objective?: Objective, dropoutSeed?: number): Gradients {
   const params = [...model.variables];
   const vars = params.map(([, v]) => v);
   let sum: Record<string, tf.Tensor> | null = null;
   let loss = 0;
-  for (const batch of batches) {
-    const { value, grads } = tf.variableGrads(() => model.loss(batch, objective, { training: true }).loss, vars);
+  for (const [i, batch] of batches.entries()) {
+    const opts = { training: true, ...(dropoutSeed === undefined ? {} : { dropoutSeed: dropoutSeed + i }) };
+    const { value, grads } = tf.variableGrads(() => model.loss(batch, objective, opts).loss, vars);
     loss += value.dataSync()[0];
     value.dispose();
     if (!sum) {

@@ -83,8 +83,9 @@ describe('trainer', () => {
     assert.ok(tb.histograms.includes('weights/h.0.attn.c_attn.weight') && tb.histograms.includes('grads/wte.weight'));
   });
 
-  it('resumes a stopped run to exactly the parameters of an uninterrupted one', async () => {
-    const spec = charGpt({ steps: 16, evalInterval: 8, checkpointInterval: 100 });
+  it('resumes a stopped run to exactly the parameters of an uninterrupted one, dropout included', async () => {
+    const base = charGpt({ steps: 16, evalInterval: 8, checkpointInterval: 100 });
+    const spec = { ...base, model: { ...base.model, dropout: 0.1 } };
     const whole = await train(spec, path.join(tmp, 'whole'));
     const part = await train(spec, path.join(tmp, 'part'), (e, t) => { if (e.type === 'step' && e.step === 6) t.stop(); });
     assert.equal(part.summary.status, 'cancelled');

@@ -235,7 +235,8 @@ export class Trainer {
         const t0 = performance.now();
         const lr = learningRate(lrs, this.step);
         const batches = Array.from({ length: p.gradAccumSteps }, () => toBatch(this.data.trainBatch(this.rng)));
-        const { loss, grads } = computeGradients(this.model, batches, this.objective);
+        // dropout masks seeded by run seed and step: a resumed run draws the ones the uninterrupted run would
+        const { loss, grads } = computeGradients(this.model, batches, this.objective, ((p.seed * 1_000_003) ^ (this.step * p.gradAccumSteps)) >>> 0);
         batches.forEach((b) => tf.dispose(Object.values(b)));
         const layerNorms = layerGradNorms(groups, grads);
         const globalNorm = Math.sqrt(Object.values(layerNorms).reduce((s, n) => s + n * n, 0));

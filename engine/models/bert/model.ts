@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedModelConfig } from '../../../common/modelConfig';
 import { selfAttention } from '../attention';
-import { activation, addPositions, crossEntropy, dropout, embedding, linearT, withAuxLoss } from '../layers';
+import { activation, addPositions, crossEntropy, embedding, linearT, withAuxLoss } from '../layers';
 import { moeParamSpecs } from '../moe';
 import { TransformerBase } from '../base';
 import { bias, norm, weight, type ParamSpec } from '../params';
@@ -53,7 +53,7 @@ export class BERT extends TransformerBase implements TransformerModel {
     const c = this.config;
     const [B, T] = this.batchShape(batch.inputIds);
     const d = c.dModel;
-    const training = opts.training ?? false;
+    const drop = this.dropper(opts);
     const attentions: tf.Tensor4D[] = [];
     const auxLosses: tf.Scalar[] = [];
 
@@ -61,7 +61,7 @@ export class BERT extends TransformerBase implements TransformerModel {
     const types = batch.tokenTypeIds ? tf.reshape(batch.tokenTypeIds, [B * T]) : tf.zeros([B * T], 'int32');
     x = tf.add(x, embedding(this.p('bert.embeddings.token_type_embeddings.weight'), types as tf.Tensor1D));
     x = addPositions(x, B, T, c, this.params);
-    x = dropout(this.ln(x, 'bert.embeddings.LayerNorm'), c.dropout, training) as tf.Tensor2D;
+    x = drop(this.ln(x, 'bert.embeddings.LayerNorm'));
 
     const keyMask = batch.attentionMask; // [B, T] padding mask, or none
 
@@ -75,7 +75,7 @@ export class BERT extends TransformerBase implements TransformerModel {
         ...(c.positional === 'rope' ? { ropeBase: c.ropeBase } : {}),
       });
       if (att.probs) attentions.push(att.probs);
-      const o = dropout(this.dense(att.out, `${l}.attention.output.dense`), c.dropout, training); // [N, d]
+      const o = drop(this.dense(att.out, `${l}.attention.output.dense`)); // [N, d]
       x = this.ln(tf.add(o, x), `${l}.attention.output.LayerNorm`);
       let y: tf.Tensor2D;
       if (c.moe) {
@@ -85,7 +85,7 @@ export class BERT extends TransformerBase implements TransformerModel {
       } else {
         y = this.dense(activation(c.activation, this.dense(x, `${l}.intermediate.dense`)) as tf.Tensor2D, `${l}.output.dense`); // [N, d]
       }
-      x = this.ln(tf.add(dropout(y, c.dropout, training), x), `${l}.output.LayerNorm`);
+      x = this.ln(tf.add(drop(y), x), `${l}.output.LayerNorm`);
     }
     return {
       hidden: tf.reshape(x, [B, T, d]),
@@ -118,7 +118,7 @@ export class BERT extends TransformerBase implements TransformerModel {
 
   classLogits(hidden: tf.Tensor3D): tf.Tensor2D {
     if (!this.config.numLabels) throw new Error('this model has no classification head; set numLabels in its config');
-    return this.dense(dropout(this.pooled(hidden), this.config.dropout, false) as tf.Tensor2D, 'classifier'); // [B, numLabels]
+    return this.dense(this.pooled(hidden), 'classifier'); // [B, numLabels]
   }
 
   loss(batch: Batch, objective?: Objective, opts: ForwardOptions = {}): LossResult {

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedModelConfig } from '../../../common/modelConfig';
 import { selfAttention } from '../attention';
-import { activation, addPositions, crossEntropy, dropout, embedding, linear, withAuxLoss } from '../layers';
+import { activation, addPositions, crossEntropy, embedding, linear, withAuxLoss } from '../layers';
 import { moeParamSpecs } from '../moe';
 import { TransformerBase } from '../base';
 import { bias, norm, weight, type ParamSpec } from '../params';
@@ -49,13 +49,13 @@ export class GPT extends TransformerBase implements TransformerModel {
     const c = this.config;
     const [B, T] = this.batchShape(batch.inputIds);
     const d = c.dModel;
-    const training = opts.training ?? false;
+    const drop = this.dropper(opts);
     const attentions: tf.Tensor4D[] = [];
     const auxLosses: tf.Scalar[] = [];
 
     let x = embedding(this.p('wte.weight'), tf.reshape(batch.inputIds, [B * T])); // [N, d]
     x = addPositions(x, B, T, c, this.params);
-    x = dropout(x, c.dropout, training) as tf.Tensor2D;
+    x = drop(x);
     const keyMask = batch.attentionMask; // [B, T] padding mask, or none
 
     for (let i = 0; i < c.nLayers; i++) {
@@ -67,7 +67,7 @@ export class GPT extends TransformerBase implements TransformerModel {
         ...(c.positional === 'rope' ? { ropeBase: c.ropeBase } : {}),
       });
       if (att.probs) attentions.push(att.probs);
-      x = tf.add(x, dropout(this.conv1d(att.out, `${h}.attn.c_proj`), c.dropout, training));
+      x = tf.add(x, drop(this.conv1d(att.out, `${h}.attn.c_proj`)));
       // MLP sub-block: x + c_proj(gelu(c_fc(ln_2(x)))), or a mixture of such experts
       const m = this.ln(x, `${h}.ln_2`);
       let y: tf.Tensor2D;
@@ -78,7 +78,7 @@ export class GPT extends TransformerBase implements TransformerModel {
       } else {
         y = this.conv1d(activation(c.activation, this.conv1d(m, `${h}.mlp.c_fc`)) as tf.Tensor2D, `${h}.mlp.c_proj`); // [N, d]
       }
-      x = tf.add(x, dropout(y, c.dropout, training));
+      x = tf.add(x, drop(y));
     }
     x = this.ln(x, 'ln_f');
     return {
