@@ -93,34 +93,24 @@ function registerFusedWasmKernels(): void {
     kernelsFor(be).ln_bwd(offset(be, dy), offset(be, x), offset(be, g), offset(be, mean), offset(be, rstd), offset(be, dx), offset(be, dg), offset(be, db), rows, C);
     return [dx, dg, db];
   });
-  registerWasmKernel(K.gelu, (a: Args) => {
-    const be = a.backend as WasmBackendLike;
-    const x = inp(a, 'x');
-    const y = be.makeOutput(x.shape, 'float32');
-    geluSplit(be, 'gelu_fwd', [offset(be, x), offset(be, y)], size(x.shape));
-    return y;
-  });
-  registerWasmKernel(K.geluGrad, (a: Args) => {
-    const be = a.backend as WasmBackendLike;
-    const x = inp(a, 'x'), dy = inp(a, 'dy');
-    const dx = be.makeOutput(x.shape, 'float32');
-    geluSplit(be, 'gelu_bwd', [offset(be, x), offset(be, dy), offset(be, dx)], size(x.shape));
-    return dx;
-  });
-  registerWasmKernel(K.geluErf, (a: Args) => {
-    const be = a.backend as WasmBackendLike;
-    const x = inp(a, 'x');
-    const y = be.makeOutput(x.shape, 'float32');
-    geluSplit(be, 'gelu_erf_fwd', [offset(be, x), offset(be, y)], size(x.shape));
-    return y;
-  });
-  registerWasmKernel(K.geluErfGrad, (a: Args) => {
-    const be = a.backend as WasmBackendLike;
-    const x = inp(a, 'x'), dy = inp(a, 'dy');
-    const dx = be.makeOutput(x.shape, 'float32');
-    geluSplit(be, 'gelu_erf_bwd', [offset(be, x), offset(be, dy), offset(be, dx)], size(x.shape));
-    return dx;
-  });
+  // both GELUs: an elementwise forward y = f(x) and backward dx = f'(x)·dy, split across the helper thread
+  const elementwise = [[K.gelu, 'gelu_fwd', K.geluGrad, 'gelu_bwd'], [K.geluErf, 'gelu_erf_fwd', K.geluErfGrad, 'gelu_erf_bwd']] as const;
+  for (const [fwdKernel, fwd, bwdKernel, bwd] of elementwise) {
+    registerWasmKernel(fwdKernel, (a: Args) => {
+      const be = a.backend as WasmBackendLike;
+      const x = inp(a, 'x');
+      const y = be.makeOutput(x.shape, 'float32');
+      geluSplit(be, fwd, [offset(be, x), offset(be, y)], size(x.shape));
+      return y;
+    });
+    registerWasmKernel(bwdKernel, (a: Args) => {
+      const be = a.backend as WasmBackendLike;
+      const x = inp(a, 'x'), dy = inp(a, 'dy');
+      const dx = be.makeOutput(x.shape, 'float32');
+      geluSplit(be, bwd, [offset(be, x), offset(be, dy), offset(be, dx)], size(x.shape));
+      return dx;
+    });
+  }
   registerWasmKernel(K.ce, (a: Args) => {
     const be = a.backend as WasmBackendLike;
     const logits = inp(a, 'logits'), labels = inp(a, 'labels');
