@@ -201,7 +201,11 @@ if (process.env[CHILD_ENV]) {
           c.proc.kill('SIGKILL');
           await c.exited;
 
-          const entries: string[] = await fsp.readdir(path.join(runDir, 'checkpoints'));
+          // a kill before the first save (a slow machine, or a kill while starting) leaves no folder yet
+          const entries: string[] = await fsp.readdir(path.join(runDir, 'checkpoints')).catch((e: NodeJS.ErrnoException) => {
+            if (e.code === 'ENOENT' && !haveCheckpoint) return [];
+            throw e;
+          });
           const temps = entries.filter(isTempName);
           if (temps.length) killsLeavingTemps++;
           const others: string[] = entries.filter((e) => !isTempName(e)).sort();
