@@ -162,3 +162,17 @@ export const DatasetStats = z.object({
   buildMs: z.number(),
 });
 export type DatasetStats = z.infer<typeof DatasetStats>;
+
+/**
+ * What a dataset preview found, without its text samples: the statistics, the cleaning report, the
+ * documents' length histogram and the trained vocabulary's size. The dataset cell keeps it in the
+ * experiment file, so a reopened notebook shows what the data held without reading it again.
+ */
+export const DatasetSummary = z.object({
+  stats: DatasetStats,
+  cleaning: CleaningReport,
+  /** documents by token count: bucket upper bounds and counts */
+  lengthHistogram: z.object({ bounds: z.array(z.number()), counts: z.array(z.number().int()) }).strict(),
+  vocabSize: z.number().int(),
+}).strict();
+export type DatasetSummary = z.infer<typeof DatasetSummary>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DatasetConfig } from './datasetConfig';
+import { DatasetConfig, DatasetSummary } from './datasetConfig';
 import { ModelConfigFields, checkModelConfig } from './modelConfig';
 import { PretrainConfig } from './pretrainConfig';
 import { TokenizerConfig } from './tokenizerConfig';
@@ -27,11 +27,15 @@ export const RunRef = z.object({
 
 export const NotesCell = z.object({ ...cellBase, kind: z.literal('notes'), markdown: z.string().max(1_000_000).default('') }).strict();
 
+/** The dataset cell's last preview, minus its samples; `configHash` tells whether the config changed since. */
+export const DatasetCellSummary = DatasetSummary.extend({ configHash: z.string().max(64), at: z.iso.datetime() }).strict();
+
 export const DatasetCell = z.object({
   ...cellBase,
   kind: z.literal('dataset'),
   dataset: DatasetConfig,
   tokenizer: TokenizerConfig,
+  summary: DatasetCellSummary.optional(),
 }).strict();
 
 /** The model cell may leave vocabSize out: it then comes from the dataset cell's trained tokenizer. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BackendInfo, BackendRequest } from './backends';
-import { CleaningReport, DatasetConfig, DatasetStats } from './datasetConfig';
+import { DatasetConfig, DatasetSummary } from './datasetConfig';
 import { SerializedError } from './errors';
 import { RunJson } from './runFolder';
 import { RunEvent, RunSummary } from './runEvents';
@@ -43,14 +43,8 @@ export const DatasetSample = z.object({
   tokens: z.array(z.string()),
 }).strict();
 
-export const DatasetPreview = z.object({
-  samples: z.array(DatasetSample),
-  stats: DatasetStats,
-  cleaning: CleaningReport,
-  /** documents by token count: bucket upper bounds and counts */
-  lengthHistogram: z.object({ bounds: z.array(z.number()), counts: z.array(z.number().int()) }).strict(),
-  vocabSize: z.number().int(),
-}).strict();
+/** A dataset preview: its summary and a few documents raw, cleaned and tokenized. */
+export const DatasetPreview = DatasetSummary.extend({ samples: z.array(DatasetSample) }).strict();
 export type DatasetPreview = z.infer<typeof DatasetPreview>;
 
 export const EngineState = z.enum(['starting', 'ready', 'busy', 'crashed', 'restarting', 'stopped']);

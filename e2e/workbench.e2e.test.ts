@@ -271,6 +271,10 @@ describe('workbench in a browser', { timeout: 300_000 }, () => {
     if (await pretrainCell().count() === 0) await reopen.click();
     await pretrainCell().waitFor();
     assert.equal(await datasetCell().getByLabel('Path', { exact: true }).inputValue(), DATA_FILE);
+    // the dataset preview's statistics were saved with the cell (its samples were not)
+    const vocab = Number(await statValue(datasetCell(), 'stat-vocabulary'));
+    assert.ok(vocab > 30 && vocab < 100, `the reopened dataset cell shows the saved vocabulary size (${vocab})`);
+    await datasetCell().getByText(/Samples are not kept/).waitFor();
     // the runs table of the cell and the sidebar's runs list both have it
     await runsTable().getByRole('cell', { name: firstRun, exact: true }).waitFor();
     await page.getByRole('complementary').getByText(firstRun).waitFor();

@@ -1,4 +1,5 @@
 import { BROWN_GENRES, findBrownGenre } from '../../common/datasetConfig';
+import type { DatasetSummary } from '../../common/datasetConfig';
 import type { DatasetPreview } from '../../common/workbenchApi';
 import { type CellInput, configOf } from '../lib/cellConfig';
 import { compact } from '../lib/format';
@@ -115,7 +116,8 @@ function DatasetForm({ cell }: { cell: DatasetCellT }) {
   );
 }
 
-function PreviewOutput({ preview }: { preview: DatasetPreview }) {
+/** A preview's statistics, cleaning report and histogram; its samples when it has them (a fresh preview). */
+function PreviewOutput({ preview }: { preview: DatasetSummary & { samples?: DatasetPreview['samples'] } }) {
   const { stats, cleaning, samples, lengthHistogram } = preview;
   const trainTokens = stats.train.tokens ?? 0;
   const valTokens = stats.validation.tokens ?? 0;
@@ -147,8 +149,9 @@ function PreviewOutput({ preview }: { preview: DatasetPreview }) {
           <Histogram bounds={lengthHistogram.bounds} counts={lengthHistogram.counts} />
         </div>
       </div>
-      <h4>Samples</h4>
-      <div className="samples">
+      {!samples && <p className="muted">Samples are not kept in the experiment file; preview again to see documents raw, cleaned and tokenized.</p>}
+      {samples && <h4>Samples</h4>}
+      {samples && <div className="samples">
         {samples.map((s) => (
           <details key={s.id} className="sample">
             <summary><code>{s.id}</code>{s.label && <span className="tag">{s.label}</span>}<span className="muted ellipsis">{s.cleaned.slice(0, 140)}</span></summary>
@@ -159,7 +162,7 @@ function PreviewOutput({ preview }: { preview: DatasetPreview }) {
             </div>
           </details>
         ))}
-      </div>
+      </div>}
     </div>
   );
 }
@@ -173,7 +176,10 @@ function Stat({ label, value }: { label: string; value: string }) {
 
 export function DatasetCell({ cell }: { cell: DatasetCellT }) {
   const preview = useStore((s) => s.previews[cell.id]);
-  const stale = preview?.configHash != null && preview.configHash !== hashValue(configOf(cell));
+  // this session's preview, or else the summary the document kept from an earlier one
+  const shown = preview?.result ?? cell.summary ?? null;
+  const shownHash = preview?.result ? preview.configHash : cell.summary?.configHash;
+  const stale = shown !== null && shownHash != null && shownHash !== hashValue(configOf(cell));
   return (
     <>
       <ConfigPanel cell={cell} kind="dataset" form={<DatasetForm cell={cell} />} />
@@ -181,10 +187,11 @@ export function DatasetCell({ cell }: { cell: DatasetCellT }) {
         <div className="output-head">
           <button className="btn" onClick={() => void previewDataset(cell.id)} disabled={preview?.loading}>{preview?.loading ? 'Reading…' : 'Preview data'}</button>
           {stale && <span className="badge warning" title="the config changed since this preview">stale — preview again</span>}
-          {!preview && <span className="muted">Reads and cleans the data, trains the tokenizer, and shows samples and statistics.</span>}
+          {!preview && !shown && <span className="muted">Reads and cleans the data, trains the tokenizer, and shows samples and statistics.</span>}
+          {!preview?.result && cell.summary && <span className="muted" title={cell.summary.at}>previewed {new Date(cell.summary.at).toLocaleString()}</span>}
         </div>
         {preview?.error && <div className="inline-error">{preview.error}</div>}
-        {preview?.result && <div className={stale ? 'is-stale' : ''}><PreviewOutput preview={preview.result} /></div>}
+        {shown && <div className={stale ? 'is-stale' : ''}><PreviewOutput preview={shown} /></div>}
       </div>
     </>
   );

@@ -32,10 +32,21 @@ export interface DocumentSlice {
 export const updateCell = (doc: ExperimentInput, id: string, f: (c: CellInput) => CellInput): ExperimentInput =>
   ({ ...doc, cells: doc.cells.map((c) => (c.id === id ? f(c) : c)) });
 
-/** Carries run references of the current document over into a snapshot being restored by undo/redo. */
+/**
+ * Carries the cells' outputs (run references, dataset summaries) of the current document over into a
+ * snapshot being restored by undo/redo: undo takes back edits, not what running produced.
+ */
 function keepOutputs(target: ExperimentInput, current: ExperimentInput): ExperimentInput {
-  const runs = new Map(current.cells.flatMap((c) => (c.kind === 'pretrain' ? [[c.id, c.runs] as const] : [])));
-  return { ...target, cells: target.cells.map((c) => (c.kind === 'pretrain' && runs.has(c.id) ? { ...c, runs: runs.get(c.id) } : c)) };
+  const now = new Map(current.cells.map((c) => [c.id, c] as const));
+  return {
+    ...target,
+    cells: target.cells.map((c) => {
+      const cur = now.get(c.id);
+      if (c.kind === 'pretrain' && cur?.kind === 'pretrain') return { ...c, runs: cur.runs };
+      if (c.kind === 'dataset' && cur?.kind === 'dataset') return { ...c, summary: cur.summary };
+      return c;
+    }),
+  };
 }
 
 export const createDocumentSlice: StateCreator<Store, [], [], DocumentSlice> = (set, get) => ({

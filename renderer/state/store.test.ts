@@ -1,4 +1,4 @@
-import type { ExperimentInput } from '../../common/experiment';
+import { type ExperimentInput, parseExperiment } from '../../common/experiment';
 import { newCell, pretrainCellHash, runJsonHash, validateCell } from '../lib/cellConfig';
 import { learningRateAt } from '../lib/schedule';
 import { updateCell } from './documentSlice';
@@ -28,6 +28,26 @@ test('edits are undoable, quick edits of one field merge, and undo keeps run ref
   deepEqual(p.kind === 'pretrain' ? p.runs : null, [{ runId: 'r1', status: 'running' }]);
   useStore.getState().redo();
   equal(useStore.getState().doc!.cells[1].title, 'ab');
+});
+
+test('undo keeps a dataset preview\'s summary, and the document with it is a valid experiment', () => {
+  const s = useStore.getState();
+  s.loadDocument(doc(), '/x.experiment.json', 1);
+  s.editDocument((d) => updateCell(d, 'dataset', (c) => ({ ...c, title: 'corpus' })), 'dataset:title');
+  const summary = {
+    stats: { source: 'x.txt', documentsRead: 3, train: { documents: 2, sentences: 2, chars: 40, tokens: 30 }, validation: { documents: 1, sentences: 1, chars: 20, tokens: 15 }, labels: {}, buildMs: 5 },
+    cleaning: { documentsIn: 3, documentsOut: 3, steps: [] },
+    lengthHistogram: { bounds: [16], counts: [3] },
+    vocabSize: 40,
+    configHash: 'abc',
+    at: '2026-11-25T10:00:00.000Z',
+  };
+  s.recordOutput((d) => updateCell(d, 'dataset', (c) => (c.kind === 'dataset' ? { ...c, summary } : c)));
+  useStore.getState().undo();
+  const cell = useStore.getState().doc!.cells[0];
+  equal(cell.title, undefined);
+  deepEqual(cell.kind === 'dataset' ? cell.summary : null, summary);
+  ok(parseExperiment(useStore.getState().doc).ok, 'the document with a summary parses');
 });
 
 test('a run is stale when the configs it started from differ from the current ones', () => {
