@@ -63,6 +63,9 @@ export function heatmapCells(buffer: MetricsBuffer, runId: string, columns: numb
   return out;
 }
 
+/** Category labels to skip between two shown, so that about eight columns are labelled, as on the line charts. */
+const labelInterval = (columns: number) => Math.max(0, Math.ceil(columns / 8) - 1);
+
 export class GradHeatmap {
   readonly chart: EChart;
   private runId: string;
@@ -93,7 +96,7 @@ export class GradHeatmap {
           return `${h.layers[r]}<br/>steps ${formatCount(s0)}–${formatCount(s0 + h.columnWidth - 1)}<br/>norm ${formatValue(10 ** v)}`;
         },
       },
-      xAxis: { type: 'category', data: h.columnSteps.map(formatCount), name: 'step', nameLocation: 'middle', nameGap: 26, splitArea: { show: false }, axisLabel: { hideOverlap: true } },
+      xAxis: { type: 'category', data: h.columnSteps.map(formatCount), name: 'step', nameLocation: 'middle', nameGap: 26, splitArea: { show: false }, axisLabel: { hideOverlap: true, interval: labelInterval(h.columnSteps.length) } },
       yAxis: { type: 'category', data: h.layers, axisLabel: { fontSize: 11 } },
       visualMap: {
         type: 'continuous', min: lo, max: hi === lo ? lo + 1 : hi, calculable: false, orient: 'vertical', right: 8, top: 40, bottom: 40, itemHeight: 120,
