@@ -19,8 +19,15 @@ import {
 
 const EXPERIMENT_FILE = 'e2e-char.experiment.json';
 const DATA_FILE = 'tiny.txt';
-const STEPS = 600;
+/**
+ * Long enough that the first run is still going when the test, after watching it for several seconds,
+ * stops it, on a machine a few times faster than this one (~50 steps/s here), and short enough that the
+ * resumed run completes in well under a minute.
+ */
+const STEPS = 1200;
 const CHECKPOINT_EVERY = 50;
+/** step numbers as the dashboard writes them: exact, with thousands separators */
+const fmt = (step: number) => step.toLocaleString('en-US');
 /** the tiny model the template's baby GPT is edited down to */
 const TINY_MODEL = { arch: 'gpt', contextLength: 32, dModel: 32, nHeads: 4, nLayers: 2, dropout: 0 };
 
@@ -119,7 +126,7 @@ function step(name: string, fn: () => Promise<void>, timeout = 90_000): void {
   });
 }
 
-describe('workbench in a browser', { timeout: 300_000 }, () => {
+describe('workbench in a browser', { timeout: 600_000 }, () => {
   before(async () => {
     ensureRendererBuilt();
     workbench = await startWorkbench(makeWorkspace(DATA_FILE));
@@ -282,10 +289,10 @@ describe('workbench in a browser', { timeout: 300_000 }, () => {
     await pretrainCell().getByTestId('run-dashboard').waitFor();
     await pretrainCell().getByTestId('chart-loss').locator('canvas').first().waitFor();
     const dashboard = pretrainCell().getByTestId('run-dashboard');
-    await until(`the dashboard to show step ${firstRunStep} from the run's metrics`, async () => (await dashboard.innerText()).includes(`step ${firstRunStep}`), 20_000);
+    await until(`the dashboard to show step ${firstRunStep} from the run's metrics`, async () => (await dashboard.innerText()).includes(`step ${fmt(firstRunStep)}`), 20_000);
     // its header has the planned steps (run.json's config snapshot) and the run's status, and the bar is filled so far
     const header = await dashboard.innerText();
-    assert.ok(header.includes(`step ${firstRunStep} / ${STEPS}`), `the header should say step ${firstRunStep} / ${STEPS}: ${header.slice(0, 200)}`);
+    assert.ok(header.includes(`step ${fmt(firstRunStep)} / ${fmt(STEPS)}`), `the header should say step ${fmt(firstRunStep)} / ${fmt(STEPS)}: ${header.slice(0, 200)}`);
     assert.match(header.slice(0, 200), /cancelled|stopped|paused|interrupted/);
     assert.equal(await progressBar().getAttribute('aria-valuemax'), String(STEPS));
     await shot('reopened-run', pretrainCell());
@@ -337,10 +344,10 @@ describe('workbench in a browser', { timeout: 300_000 }, () => {
     }
     await until('the engine to run again', async () => /engine · (?!crashed|stopped)/.test(await enginePill().innerText()), 30_000);
     const row = runsTable().getByRole('row').filter({ hasText: crashRun });
-    await until('the resumed run to complete', async () => /completed/.test(await row.innerText()), 120_000, 500);
+    await until('the resumed run to complete', async () => /completed/.test(await row.innerText()), 240_000, 500);
     const cells = await row.getByRole('cell').allInnerTexts();
     assert.equal(Number(cells[2]), STEPS, `the run ends at step ${STEPS}: ${cells.join(' | ')}`);
     assert.ok(killedAt < STEPS);
     await shot('resumed-completed', pre);
-  }, 180_000);
+  }, 300_000);
 });

@@ -8,7 +8,7 @@
 import { useEffect, useMemo, useRef, useState, type CSSProperties } from 'react';
 import type { Diagnostic } from '../../common/runEvents';
 import { configDiff } from './configDiff';
-import { formatCount, formatDuration } from './format';
+import { formatCount, formatDuration, formatStep } from './format';
 import { GradHeatmap } from './gradHeatmap';
 import { useMetricsVersion } from './hooks';
 import { LiveLineChart, type CurveSpec, type LineChartOptions } from './lineChart';
@@ -215,7 +215,7 @@ function RunHeader({ buffer, runId, label, color, showColor, info, onDismiss }: 
           <div style={{ ...styles.barFill, width: `${(frac * 100).toFixed(2)}%`, background: p?.status === 'failed' ? '#d62728' : done || !p?.status || p.status === 'running' || p.status === 'preparing' ? color : '#c9a227' }} />
         </div>
         <span style={styles.progressText}>
-          {p ? `step ${formatCount(p.step)}${p.totalSteps ? ` / ${formatCount(p.totalSteps)}` : ''} · ${formatCount(p.tokens)} tokens` : 'no data'}
+          {p ? `step ${formatStep(p.step)}${p.totalSteps ? ` / ${formatStep(p.totalSteps)}` : ''} · ${formatCount(p.tokens)} tokens` : 'no data'}
           {p?.status && p.status !== 'running' ? ` · ${p.status}` : ''}
           {!done && p?.etaSeconds != null && (!p.status || p.status === 'running') ? ` · ETA ${formatDuration(p.etaSeconds)}` : ''}
         </span>

@@ -17,6 +17,9 @@ export function formatCount(n: number): string {
   return `${+n.toPrecision(4)}`;
 }
 
+/** A step number exactly, with thousands separators (1,200 / 25,000): progress must not round. */
+export const formatStep = (n: number): string => Math.round(n).toLocaleString('en-US');
+
 export function formatValue(v: number): string {
   if (!Number.isFinite(v)) return String(v);
   const a = Math.abs(v);

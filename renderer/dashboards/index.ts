@@ -30,3 +30,4 @@ export { configDiff, flatten, type ConfigDiffRow } from './configDiff';
 export { useMetricsVersion } from './hooks';
 export { LiveLineChart, type CurveSpec, type LineChartOptions } from './lineChart';
 export { GradHeatmap, heatmapCells, layerOrder } from './gradHeatmap';
+export { formatStep } from './format';

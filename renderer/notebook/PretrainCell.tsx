@@ -3,6 +3,7 @@ import { duration, loss } from '../lib/format';
 import { controlRun, resumeRun } from '../session/runs';
 import { activeJobOf, pretrainStale } from '../state/selectors';
 import type { Job } from '../state/runsSlice';
+import { formatStep } from '../dashboards';
 import { useStore } from '../state/store';
 import { ConfigPanel } from './ConfigPanel';
 import { RunCharts, type ShownRun } from './RunCharts';
@@ -56,7 +57,7 @@ function JobStatus({ job }: { job: Job }) {
     <div className="job" data-testid="job-status">
       <div className="job-line">
         <span className={`badge status-${job.status}`}>{job.status}</span>
-        <span className="mono">{job.progress ? `${job.progress.phase} ${job.progress.done}/${job.progress.total}` : `step ${job.step}${job.totalSteps ? ` / ${job.totalSteps}` : ''}`}</span>
+        <span className="mono">{job.progress ? `${job.progress.phase} ${job.progress.done}/${job.progress.total}` : `step ${formatStep(job.step)}${job.totalSteps ? ` / ${formatStep(job.totalSteps)}` : ''}`}</span>
         <span className="muted">train <span className="mono">{loss(job.trainLoss)}</span> · val <span className="mono">{loss(job.valLoss)}</span> · ETA {duration(job.etaSeconds)}</span>
         <span className="spacer" />
         <button className="btn small" onClick={() => void controlRun(job.cellId, paused ? 'resume' : 'pause')}>{paused ? 'Resume' : 'Pause'}</button>
