@@ -12,6 +12,10 @@ import { TokenizerConfig } from './tokenizerConfig';
  */
 export const EXPERIMENT_FORMAT = 'transformer-workbench.experiment';
 export const EXPERIMENT_VERSION = 1;
+/** Experiment files are named NAME.experiment.json; their runs live in NAME.runs/ beside them. */
+export const EXPERIMENT_SUFFIX = '.experiment.json';
+/** The runs folder's name for an experiment file's name: NAME.runs (a plain NAME.json gives NAME.runs too). */
+export const runsFolderName = (fileName: string): string => `${fileName.replace(/\.experiment\.json$|\.json$/, '')}.runs`;
 
 const CellId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'a cell id is letters, digits, _ and -');
 const cellBase = { id: CellId, title: z.string().max(200).optional(), collapsed: z.boolean().optional() };

@@ -154,6 +154,8 @@ describe('workbench in a browser', { timeout: 600_000 }, () => {
   step('the welcome page lists the templates; one becomes an experiment with its cells', async () => {
     await page.goto(workbench.url);
     await page.getByRole('heading', { name: 'Transformer Workbench' }).waitFor();
+    // the token went from the query to the fragment to the page's storage: the address bar no longer shows it
+    await until('the token to leave the address bar', async () => !page.url().includes('token'));
     await page.getByRole('button', { name: /Shakespeare, character-level GPT/ }).click();
     for (const c of [datasetCell(), modelCell(), pretrainCell()]) await c.waitFor();
     await assert.doesNotReject(toolbar().getByText('unsaved', { exact: true }).waitFor());

@@ -118,6 +118,22 @@ describe('experiments.open / save', () => {
     assert.equal(JSON.parse(fs.readFileSync(badCell, 'utf8')).name, 'bad');
   });
 
+  it('writes only NAME.experiment.json files, and never over a file that is not an experiment, even with its exact mtime', async () => {
+    const notes = write(path.join(tmp, 'f', 'notes.experiment.json'), 'my notes, not JSON');
+    const mtimeMs = fs.statSync(notes).mtimeMs; // what a caller could guess from BUSY refusals
+    const err = await refusal(host.call('experiments.save', { path: notes, doc: experiment(), expectedMtimeMs: mtimeMs }));
+    assert.match(err.message, /not written over/);
+    assert.equal(fs.readFileSync(notes, 'utf8'), 'my notes, not JSON');
+
+    const rc = write(path.join(tmp, 'f', '.bashrc'), 'alias ls=ls');
+    for (const p of [rc, path.join(tmp, 'f', 'new.json'), path.join(tmp, 'f', '.experiment.json')]) {
+      const e = await refusal(host.call('experiments.save', { path: p, doc: experiment() }));
+      assert.match(e.message, /experiment files are named NAME\.experiment\.json/, p);
+    }
+    assert.equal(fs.readFileSync(rc, 'utf8'), 'alias ls=ls');
+    assert.equal(fs.existsSync(path.join(tmp, 'f', 'new.json')), false);
+  });
+
   it('validates the document before writing, and names the field', async () => {
     const file = path.join(tmp, 'e', 'new.experiment.json');
     fs.mkdirSync(path.dirname(file));

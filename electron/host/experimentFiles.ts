@@ -13,10 +13,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { EngineError } from '../../common/errors';
-import { parseExperiment, type Experiment } from '../../common/experiment';
+import { EXPERIMENT_SUFFIX, parseExperiment, runsFolderName, type Experiment } from '../../common/experiment';
 import { writeJsonAtomic } from './atomicWrite';
 
-export const EXPERIMENT_SUFFIX = '.experiment.json';
 /** the repository's experiments/ folder: templates are read from it when asked for, not bundled */
 export const DEFAULT_TEMPLATES_DIR = fileURLToPath(new URL('../../experiments/', import.meta.url));
 export const RECENT_LIMIT = 20;
@@ -32,8 +31,7 @@ export function defaultConfigDir(): string {
 
 /** NAME.runs/ beside NAME.experiment.json (the command line's rule, engine/cli/main.ts runsDirOf). */
 export function runsDirOf(experimentFile: string): string {
-  const base = path.basename(experimentFile).replace(/\.experiment\.json$|\.json$/, '');
-  return path.join(path.dirname(experimentFile), `${base}.runs`);
+  return path.join(path.dirname(experimentFile), runsFolderName(path.basename(experimentFile)));
 }
 
 export interface ExperimentFilesOptions {
@@ -154,12 +152,16 @@ export class ExperimentFiles {
   }
 
   /**
-   * experiments.save: validates the document and replaces the file atomically. With `expectedMtimeMs`
-   * (the mtimeMs open or the last save returned) a file changed since is refused; without it the save is
-   * forced, but an existing file that is not a readable experiment is still never written over.
+   * experiments.save: validates the document and replaces the file atomically. Only NAME.experiment.json
+   * files are written, and an existing file that is not a readable experiment never is, whatever the
+   * caller says. With `expectedMtimeMs` (the mtimeMs open or the last save returned) a file changed since
+   * is refused; without it the save replaces the experiment that is there.
    */
   async save(p: string, doc: Record<string, unknown>, expectedMtimeMs?: number): Promise<{ path: string; mtimeMs: number }> {
     const file = await this.resolvePath(p);
+    if (!path.basename(file).endsWith(EXPERIMENT_SUFFIX) || path.basename(file) === EXPERIMENT_SUFFIX) {
+      throw fail('INVALID_CONFIG', `${file}: experiment files are named NAME${EXPERIMENT_SUFFIX}; save as ${path.basename(file).replace(/\.json$/, '') || 'experiment'}${EXPERIMENT_SUFFIX}`, ['path']);
+    }
     const refusedFor = this.refused.get(file);
     if (refusedFor !== undefined) {
       throw fail('INVALID_CONFIG', `${file}: was refused when it was opened (${refusedFor.split('\n')[0]}); the workbench never writes over a file it could not read — save under another name`);
@@ -184,13 +186,12 @@ export class ExperimentFiles {
       if (expectedMtimeMs !== undefined && existing.mtimeMs !== expectedMtimeMs) {
         throw fail('BUSY', `${file}: changed on disk since it was opened (another program or window wrote it); reopen it to see those changes, or save again without the check to replace them`, ['expectedMtimeMs']);
       }
-      if (expectedMtimeMs === undefined) {
-        // a forced save or a "save as" over an existing file: only over a file we could read ourselves
-        try {
-          await this.read(file);
-        } catch (err) {
-          throw fail('INVALID_CONFIG', `${file}: exists and is not an experiment this workbench can read, so it is not written over (${(err as Error).message.split('\n')[0]})`);
-        }
+      // only over a file we can read ourselves, even when the caller's mtime matches: a guessed mtime
+      // must not turn a save into a way to overwrite any file
+      try {
+        await this.read(file);
+      } catch (err) {
+        throw fail('INVALID_CONFIG', `${file}: exists and is not an experiment this workbench can read, so it is not written over (${(err as Error).message.split('\n')[0]})`);
       }
     }
     await writeJsonAtomic(file, r.migratedFrom !== undefined ? r.value : doc);

@@ -3,8 +3,11 @@
  * - Host must name the loopback address this server serves (127.0.0.1:PORT or localhost:PORT), so a
  *   DNS-rebinding page at evil.example, whose name now points at 127.0.0.1, is refused;
  * - Origin, when a browser sends one, must be the server's own; the WebSocket upgrade must send one;
- * - the caller must hold the secret: the session cookie set when the printed URL's token was first
- *   presented, or that token itself (?token=… or `Authorization: token …`).
+ * - the caller must hold the secret. For the page's files, the session cookie set when the printed URL's
+ *   token was first presented will do, or the token itself (?token=… or `Authorization: token …`). The
+ *   API socket needs the token: cookies are not scoped by port, so every other server on 127.0.0.1 that
+ *   the browser visits receives the cookie — with it alone one can fetch the (public) app bundle, not
+ *   reach the workbench. The page keeps the token in its own origin's localStorage, which is per port.
  */
 import crypto from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -46,13 +49,18 @@ export function secretsEqual(given: string, expected: string): boolean {
   return a.length === b.length && crypto.timingSafeEqual(a, b);
 }
 
-export function readCookie(header: string | undefined, name: string): string | null {
-  if (!header) return null;
+/**
+ * Every value of the cookie `name` in a Cookie header. There can be several: a page on another port of
+ * 127.0.0.1 can set one of the same name (with a longer Path, so it is sent first) to lock the user out.
+ */
+export function readCookies(header: string | undefined, name: string): string[] {
+  if (!header) return [];
+  const out: string[] = [];
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+    if (eq > 0 && part.slice(0, eq).trim() === name) out.push(part.slice(eq + 1).trim());
   }
-  return null;
+  return out;
 }
 
 function presentedToken(url: URL, headers: IncomingHttpHeaders): string | null {
@@ -84,9 +92,9 @@ export function judge(cfg: GuardConfig, req: { headers: IncomingHttpHeaders; url
   if (token !== null) {
     return secretsEqual(token, cfg.token) ? { ok: true, via: 'token' } : { ok: false, status: 403, reason: 'wrong token' };
   }
-  const cookie = readCookie(req.headers.cookie, cookieName(cfg.port));
-  if (cookie !== null) {
-    return secretsEqual(cookie, cfg.session) ? { ok: true, via: 'cookie' } : { ok: false, status: 403, reason: 'stale or wrong session cookie' };
-  }
+  if (upgrade) return { ok: false, status: 401, reason: 'the API socket needs the token; open the URL that `npm start` printed' };
+  const cookies = readCookies(req.headers.cookie, cookieName(cfg.port));
+  if (cookies.some((c) => secretsEqual(c, cfg.session))) return { ok: true, via: 'cookie' };
+  if (cookies.length) return { ok: false, status: 403, reason: 'stale or wrong session cookie' };
   return { ok: false, status: 401, reason: 'no token or session cookie; open the URL that `npm start` printed' };
 }

@@ -13,12 +13,12 @@ test('browser mode end to end: the real host behind the server answers over the 
   const { server, stop } = await startBrowserMode({ workspaceRoot: dir, rendererDir: path.join(dir, 'no-renderer'), port: 0 });
   try {
     assert.equal((server.server.address() as { address: string }).address, '127.0.0.1');
-    // first load: token → cookie
-    const cookie = await new Promise<string>((resolve, reject) => {
+    // first load: token → cookie for the page, and the token in the fragment for its API socket
+    const { cookie, token } = await new Promise<{ cookie: string; token: string }>((resolve, reject) => {
       http.get(server.url, (res) => {
         res.resume();
         assert.equal(res.statusCode, 302);
-        resolve(String(res.headers['set-cookie']).split(';')[0]);
+        resolve({ cookie: String(res.headers['set-cookie']).split(';')[0], token: String(res.headers.location).split('#token=')[1] });
       }).on('error', reject);
     });
     const page = await new Promise<{ status: number; body: string }>((resolve, reject) => {
@@ -31,7 +31,7 @@ test('browser mode end to end: the real host behind the server answers over the 
     assert.equal(page.status, 503, 'an unbuilt renderer is explained, not listed');
     assert.match(page.body, /npm run build:renderer/);
 
-    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api`, { headers: { cookie }, origin: `http://127.0.0.1:${server.port}` });
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api?token=${token}`, { origin: `http://127.0.0.1:${server.port}` });
     await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
     const replies = new Map<number, (v: Record<string, unknown>) => void>();
     ws.on('message', (d) => { const m = JSON.parse(String(d)); if ('id' in m) replies.get(m.id)?.(m); });

@@ -116,16 +116,16 @@ describe('browser-mode server', () => {
     }
   });
 
-  test('HTTP GET /: the token is exchanged for an HttpOnly SameSite=Strict cookie and a redirect to the clean URL', async () => {
+  test('HTTP GET /: the token is exchanged for an HttpOnly SameSite=Strict cookie and moves to the fragment, which is never sent', async () => {
     const r = await request(port, `/?token=${'a'.repeat(64)}`);
     assert.equal(r.status, 302);
-    assert.equal(r.headers.location, '/');
+    assert.equal(r.headers.location, `/#token=${'a'.repeat(64)}`);
     const set = String(r.headers['set-cookie']);
     assert.match(set, new RegExp(`^${cookieName(port)}=[0-9a-f]{64}; Path=/; HttpOnly; SameSite=Strict$`));
     assert.ok(!set.includes('a'.repeat(64)), 'the cookie is not the token');
     cookie = set.split(';')[0];
     const again = await request(port, '/?token=' + 'a'.repeat(64) + '&x=1');
-    assert.equal(again.headers.location, '/?x=1', 'other query parameters survive');
+    assert.equal(again.headers.location, `/?x=1#token=${'a'.repeat(64)}`, 'other query parameters survive');
   });
 
   test('HTTP GET / refusal matrix', async () => {
@@ -143,6 +143,8 @@ describe('browser-mode server', () => {
       ['Host without port', '/', { ...ok, host: '127.0.0.1' }, 403],
       ['Host evil.example with a valid token', '/?token=' + 'a'.repeat(64), { host: `evil.example:${port}` }, 403],
       ['valid cookie', '/', ok, 200],
+      // a page on another local port can set a cookie of the same name that is sent first: it must not lock the user out
+      ['a tossed cookie of the same name before the valid one', '/', { cookie: `${cookieName(port)}=x; ${cookie}` }, 200],
       ['valid cookie, own Origin', '/', { ...ok, origin }, 200],
       ['valid cookie, Host localhost:PORT', '/', { ...ok, host: `localhost:${port}` }, 200],
       ['Authorization: token', '/', { authorization: `token ${'a'.repeat(64)}` }, 200],
@@ -190,20 +192,23 @@ describe('browser-mode server', () => {
   });
 
   test('WebSocket upgrade refusal matrix', async () => {
-    const ok = { cookie, origin };
+    const api = '/api?token=' + 'a'.repeat(64);
+    const ok = { origin };
     const cases: [string, string, Record<string, string>, number][] = [
       ['no token, no cookie', '/api', { origin }, 401],
       ['wrong token', '/api?token=' + 'b'.repeat(64), { origin }, 403],
-      ['wrong cookie', '/api', { origin, cookie: `${cookieName(port)}=${'c'.repeat(64)}` }, 403],
-      ['foreign Origin', '/api', { ...ok, origin: 'http://evil.example' }, 403],
-      ['null Origin', '/api', { ...ok, origin: 'null' }, 403],
-      ['missing Origin', '/api', { cookie }, 403],
-      ['Host evil.example:PORT', '/api', { ...ok, host: `evil.example:${port}` }, 403],
-      ['Host 127.0.0.1:OTHERPORT', '/api', { ...ok, host: `127.0.0.1:${port + 1}` }, 403],
-      ['other path', '/other', ok, 404],
-      ['valid cookie', '/api', ok, 101],
-      ['valid token', '/api?token=' + 'a'.repeat(64), { origin }, 101],
-      ['localhost host and origin', '/api', { cookie, host: `localhost:${port}`, origin: `http://localhost:${port}` }, 101],
+      ['wrong token, valid cookie', '/api?token=' + 'b'.repeat(64), { origin, cookie }, 403],
+      // cookies reach every port of 127.0.0.1: the session cookie alone must not open the API
+      ['valid cookie, no token', '/api', { origin, cookie }, 401],
+      ['foreign Origin', api, { ...ok, origin: 'http://evil.example' }, 403],
+      ['null Origin', api, { ...ok, origin: 'null' }, 403],
+      ['missing Origin', api, {}, 403],
+      ['Host evil.example:PORT', api, { ...ok, host: `evil.example:${port}` }, 403],
+      ['Host 127.0.0.1:OTHERPORT', api, { ...ok, host: `127.0.0.1:${port + 1}` }, 403],
+      ['other path', '/other?token=' + 'a'.repeat(64), ok, 404],
+      ['valid token', api, ok, 101],
+      ['valid token by Authorization header', '/api', { origin, authorization: `token ${'a'.repeat(64)}` }, 101],
+      ['localhost host and origin', api, { host: `localhost:${port}`, origin: `http://localhost:${port}` }, 101],
     ];
     for (const [name, p, headers, status] of cases) assert.equal(await upgrade(port, p, headers), status, name);
   });
@@ -217,7 +222,7 @@ describe('browser-mode server', () => {
       return inbox.shift() as Record<string, unknown>;
     };
     const open = () => new Promise<WebSocket>((resolve, reject) => {
-      const s = new WebSocket(`ws://127.0.0.1:${port}/api`, { headers: { cookie }, origin });
+      const s = new WebSocket(`ws://127.0.0.1:${port}/api?token=${'a'.repeat(64)}`, { origin });
       s.once('open', () => resolve(s));
       s.once('error', reject);
     });

@@ -2,10 +2,11 @@
  * Browser mode: the renderer over HTTP and WorkbenchApi over a WebSocket, on 127.0.0.1 only.
  * Every request passes the gate of ./guard (Host, Origin, token or session cookie) before anything
  * else happens; the printed URL's token is traded on first load for an HttpOnly, SameSite=Strict cookie
- * and a redirect to the clean URL, so the token leaves the address bar and the history.
+ * and a redirect that moves the token into the URL's fragment, where the page picks it up for the API
+ * socket and clears it from the address bar and the history.
  *
- *   GET /…      the built renderer (dist/renderer), with the CSP of ../csp
- *   GET /api    WebSocket: WireRequest in → WireResponse out; host events out as WireEvent
+ *   GET /…             the built renderer (dist/renderer), with the CSP of ../csp; token or cookie
+ *   GET /api?token=…   WebSocket: WireRequest in → WireResponse out; host events out as WireEvent; token only
  */
 import fs from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -102,9 +103,12 @@ export async function createWorkbenchServer(opts: ServerOptions): Promise<Workbe
     }
     const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
     if (verdict.via === 'token' && url.searchParams.has('token')) {
-      // Trade the token for the cookie and take it out of the address bar (one leading slash: never //host).
+      // Trade the token for the cookie (the page's files) and move it from the query into the fragment, which
+      // browsers never send: the page keeps it for its API socket and clears the address bar (guard.ts says
+      // why the cookie alone does not open the API). One leading slash: never //host.
       url.searchParams.delete('token');
-      res.writeHead(302, { ...headers, 'Set-Cookie': sessionCookie(cfg), Location: '/' + url.pathname.replace(/^\/+/, '') + url.search, 'Cache-Control': 'no-store' });
+      const location = '/' + url.pathname.replace(/^\/+/, '') + url.search + '#token=' + encodeURIComponent(cfg.token);
+      res.writeHead(302, { ...headers, 'Set-Cookie': sessionCookie(cfg), Location: location, 'Cache-Control': 'no-store' });
       return void res.end();
     }
     if (url.pathname === WS_PATH) return plain(res, 426, 'WebSocket only\n');

@@ -5,6 +5,7 @@
  * Keys the renderer binds itself are shown but not registered here, so a keystroke never fires twice.
  */
 import type { MenuItemConstructorOptions } from 'electron';
+import { EXPERIMENT_SUFFIX } from '../../common/experiment';
 
 export type MenuAction =
   | { kind: 'command'; command: string; args?: string[] }
@@ -23,7 +24,6 @@ export interface MenuItemData {
   submenu?: MenuItemData[];
 }
 
-export const EXPERIMENT_EXTENSION = '.experiment.json';
 const CELL_KINDS = [['notes', 'Notes'], ['dataset', 'Dataset'], ['model', 'Model'], ['pretrain', 'Pretrain']] as const;
 
 const cmd = (command: string, args?: string[]): MenuAction => ({ kind: 'command', command, ...(args ? { args } : {}) });
@@ -103,8 +103,8 @@ const FILTERS = [{ name: 'Experiments', extensions: ['json'] }];
 
 /** The path a save dialog returned, with the experiment extension when the user left it off. */
 export function withExperimentExtension(p: string): string {
-  if (p.endsWith(EXPERIMENT_EXTENSION)) return p;
-  return p.endsWith('.json') ? p.slice(0, -'.json'.length) + EXPERIMENT_EXTENSION : p + EXPERIMENT_EXTENSION;
+  if (p.endsWith(EXPERIMENT_SUFFIX)) return p;
+  return p.endsWith('.json') ? p.slice(0, -'.json'.length) + EXPERIMENT_SUFFIX : p + EXPERIMENT_SUFFIX;
 }
 
 /**

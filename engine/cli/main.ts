@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BackendRequest } from '../../common/backends';
 import { EngineError } from '../../common/errors';
-import { cellOf, parseExperiment, type Experiment } from '../../common/experiment';
+import { cellOf, parseExperiment, runsFolderName, type Experiment } from '../../common/experiment';
 import { listRuns } from '../runs/runFolder';
 import { Trainer, type RunSummary, type TrainerEvent } from '../training/trainer';
 import { ProgressView } from './progress';
@@ -72,8 +72,7 @@ export function readExperiment(file: string): Experiment {
 
 /** Where an experiment's runs live: NAME.runs/ beside NAME.experiment.json. */
 export function runsDirOf(experimentFile: string): string {
-  const base = path.basename(experimentFile).replace(/\.experiment\.json$|\.json$/, '');
-  return path.join(path.dirname(experimentFile), `${base}.runs`);
+  return path.join(path.dirname(experimentFile), runsFolderName(path.basename(experimentFile)));
 }
 
 type Printer = (e: TrainerEvent) => void;

@@ -19,6 +19,22 @@ export function shell(): Shell {
   return window.workbench ? 'desktop' : 'browser';
 }
 
+const TOKEN_KEY = 'workbench-token';
+
+/**
+ * Browser mode: the server's token, which its API socket asks for. The server hands it over once in the
+ * URL's fragment (#token=…); it is kept in this origin's localStorage — per port, unlike cookies, so no
+ * other local server can read it — and taken out of the address bar and the history.
+ */
+function browserToken(): string | null {
+  const m = /^#token=([0-9a-f]{16,128})$/.exec(location.hash);
+  if (m) {
+    localStorage.setItem(TOKEN_KEY, m[1]);
+    history.replaceState(history.state, '', location.pathname + location.search);
+  }
+  return localStorage.getItem(TOKEN_KEY);
+}
+
 /** The one WorkbenchApi of this page: the preload bridge on the desktop, a same-origin WebSocket in a browser. */
 export function getApi(): WorkbenchApi {
   if (api) return api;
@@ -26,7 +42,8 @@ export function getApi(): WorkbenchApi {
     api = window.workbench;
   } else {
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-    api = new SocketTransport(`${scheme}://${location.host}/api`);
+    const token = browserToken();
+    api = new SocketTransport(`${scheme}://${location.host}/api${token ? `?token=${token}` : ''}`);
   }
   return api;
 }

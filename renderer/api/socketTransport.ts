@@ -15,9 +15,10 @@ export class ApiError extends Error {
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; method: string };
 
 /**
- * Browser mode: WorkbenchApi over one WebSocket to the page's own origin (`/api`; the host's cookie
- * authenticates it). Calls wait for the socket to open; when it drops, pending calls fail with a
- * DISCONNECTED error and the socket is reopened with a growing delay, so a restarted host is picked up.
+ * Browser mode: WorkbenchApi over one WebSocket to the page's own origin (`/api?token=…`; ./index.ts
+ * says where the token comes from). Calls wait for the socket to open; when it drops, pending calls fail
+ * with a DISCONNECTED error and the socket is reopened with a growing delay, so a restarted host is
+ * picked up.
  */
 export class SocketTransport implements WorkbenchApi {
   private socket: WebSocket | null = null;
@@ -56,7 +57,7 @@ export class SocketTransport implements WorkbenchApi {
       ws.onclose = () => {
         this.socket = null;
         this.opened = null;
-        for (const [, p] of this.pending) p.reject(new ApiError('DISCONNECTED', `${p.method}: the connection to the workbench host closed; reload once it runs again`));
+        for (const [, p] of this.pending) p.reject(new ApiError('DISCONNECTED', `${p.method}: the connection to the workbench host closed or was refused; once it runs again, reload (after a restart of the host, open the URL it printed)`));
         this.pending.clear();
         reject(new ApiError('DISCONNECTED', `cannot reach the workbench host at ${this.url}`));
         this.emit('onEngineStatus', { state: 'stopped', pid: null, backend: null, lastExit: 'the connection to the workbench host closed', restarts: 0 });
