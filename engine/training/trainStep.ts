@@ -11,7 +11,7 @@ import { clipGradNorm, globalNorm } from './clip';
 export interface Gradients {
   /** mean loss over the micro-batches */
   loss: number;
-  /** by parameter name; the caller disposes them (applyUpdate does) */
+  /** by parameter name, for the parameters the loss depends on; the caller disposes them (applyUpdate does) */
   grads: Record<string, tf.Tensor>;
 }
 
@@ -29,11 +29,14 @@ export function computeGradients(model: TransformerModel, batches: Batch[], obje
     const { value, grads } = tf.variableGrads(() => model.loss(batch, objective, opts).loss, vars);
     loss += value.dataSync()[0];
     value.dispose();
+    // a parameter the objective never touches (BERT's NSP head under plain MLM, a classifier head while
+    // pretraining) gets no gradient: it is left out, and AdamW leaves it as it is, as torch does
     if (!sum) {
       sum = {};
-      for (const [name, v] of params) sum[name] = grads[v.name];
+      for (const [name, v] of params) if (grads[v.name]) sum[name] = grads[v.name];
     } else {
       for (const [name, v] of params) {
+        if (!(name in sum)) continue;
         const next = tf.add(sum[name], grads[v.name]);
         tf.dispose([sum[name], grads[v.name]]);
         sum[name] = next;

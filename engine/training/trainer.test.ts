@@ -145,4 +145,28 @@ describe('trainer', () => {
     assert.ok(summary.nsp_accuracy! >= 0 && summary.nsp_accuracy! <= 1);
     assert.ok(Number.isFinite(summary.final_val_loss));
   });
+
+  it('trains models with parameters the objective never touches, and leaves those parameters as they were', async () => {
+    const bertMlm: RunSpec = {
+      name: 'bert mlm only',
+      dataset: DatasetConfig.parse({ source: { kind: 'brown', genres: ['humor'] }, validationFraction: 0.2 }),
+      tokenizer: TokenizerConfig.parse({ kind: 'wordpiece', vocabSize: 600 }),
+      model: { arch: 'bert', contextLength: 32, dModel: 32, nHeads: 2, nLayers: 1, dFF: 64 },
+      pretrain: PretrainConfig.parse({ objective: 'mlm', steps: 3, batchSize: 4, evalInterval: 3, evalBatches: 1, seed: 3, gradAccumSteps: 2 }),
+    };
+    const gptWithClassifier = charGpt({ steps: 3, evalInterval: 3, gradAccumSteps: 2 });
+    gptWithClassifier.model = { ...gptWithClassifier.model, numLabels: 3 };
+    const cases: [RunSpec, string[]][] = [
+      [bertMlm, ['bert.pooler.dense.weight', 'cls.seq_relationship.weight']],
+      [gptWithClassifier, ['score.weight']],
+    ];
+    for (const [spec, untouched] of cases) {
+      const { summary } = await train({ ...spec, pretrain: { ...spec.pretrain, checkpointInterval: 1, keepCheckpoints: 10 } }, path.join(tmp, `untouched-${spec.model.arch}`));
+      assert.equal(summary.status, 'completed', `${spec.name}: ${summary.error?.message}`);
+      const [first, last] = [(await listCheckpoints(summary.run_dir))[0], await latestValidCheckpoint(summary.run_dir)];
+      const a = await loadCheckpoint(first.dir);
+      for (const n of untouched) assert.deepEqual(last!.params.get(n)!.data, a.params.get(n)!.data, `${spec.name}: ${n} has no gradient and stays`);
+      assert.notDeepEqual(last!.params.get(spec.model.arch === 'bert' ? 'cls.predictions.bias' : 'ln_f.weight')!.data, a.params.get(spec.model.arch === 'bert' ? 'cls.predictions.bias' : 'ln_f.weight')!.data, `${spec.name}: trained parameters move`);
+    }
+  });
 });

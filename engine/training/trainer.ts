@@ -361,11 +361,13 @@ function toSerialized(err: unknown): SerializedError {
   return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
 }
 
-/** √Σg² per layer group. */
+/** √Σg² per layer group, over the parameters that have a gradient; a group with none is left out. */
 function layerGradNorms(groups: Map<string, string[]>, grads: Record<string, tf.Tensor>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [g, names] of groups) {
-    const s = fused.sumOfSquares(names.map((n) => grads[n]));
+    const present = names.filter((n) => n in grads);
+    if (!present.length) continue;
+    const s = fused.sumOfSquares(present.map((n) => grads[n]));
     out[g] = Math.sqrt(s.dataSync()[0]);
     s.dispose();
   }
