@@ -132,6 +132,19 @@ describe('trainer', () => {
     for (const [name, t] of ck!.params) assert.ok(t.data.every(Number.isFinite), `${name} is finite in the last checkpoint`);
   });
 
+  it('makes a step count given at start the run\'s own: the schedule decays over it and run.json records it', async () => {
+    const spec = charGpt({ steps: 1000, evalInterval: 1000, schedule: { warmupSteps: 2, minLr: 1e-4 }, optimizer: { lr: 1e-3 } });
+    const trainer = await Trainer.start(spec, path.join(tmp, 'steps'), { baseDir: tmp, cacheDir: path.join(tmp, 'cache'), steps: 6 });
+    const summary = await trainer.run();
+    assert.equal(summary.steps, 6);
+    const lrs = (await readMetrics(summary.run_dir)).records.map((r) => r.scalars['train/lr']);
+    assert.equal(lrs.length, 6);
+    // nanoGPT's get_lr(5) with warmup 2 and decay over 6: 1e-4 + 0.5 (1 + cos(0.75π)) · 9e-4 (over 1000 steps it would be ~1e-3)
+    assert.ok(Math.abs(lrs[5]! - (1e-4 + 0.5 * (1 + Math.cos(0.75 * Math.PI)) * 9e-4)) < 1e-9, `the cosine decays over the 6 steps: ${lrs.join(', ')}`);
+    const run = await readRunJson(summary.run_dir);
+    assert.equal((run.config as { spec: RunSpec }).spec.pretrain.steps, 6);
+  });
+
   it('trains a BERT with masked LM + next-sentence prediction and reports its accuracies', async () => {
     const { summary } = await train({
       name: 'tiny bert',

@@ -56,7 +56,10 @@ export interface TrainerOptions {
   cacheDir?: string | null;
   /** forces a backend, over the pretrain cell's */
   backend?: BackendRequest;
-  /** forces a step count, over the pretrain cell's */
+  /**
+   * start only: the run's step count, over the pretrain cell's. It becomes the run's own (its schedule
+   * decays over it, run.json records it, and resume trains to it).
+   */
   steps?: number;
   signal?: AbortSignal;
 }
@@ -101,6 +104,7 @@ export class Trainer {
 
   /** Creates a run folder under `runsDir` and prepares everything; `run()` then trains. */
   static async start(spec: RunSpec, runsDir: string, opts: TrainerOptions = {}): Promise<Trainer> {
+    if (opts.steps !== undefined) spec = { ...spec, pretrain: { ...spec.pretrain, steps: opts.steps } };
     const p = spec.pretrain;
     const backend = await selectBackend(opts.backend ?? p.backend);
     const snapshot: Snapshot = { spec, baseDir: path.resolve(opts.baseDir ?? '.') };
@@ -174,9 +178,8 @@ export class Trainer {
       }
     }
     const log = await RunLog.open(run.dir, resuming ? { resumeStep: step } : {});
-    const totalSteps = opts.steps ?? p.steps;
     await run.update({ status: 'running', step, tokensSeen, backend });
-    return new Trainer(run, log, spec, model, optimizer, data, rng, backend, objective, totalSteps, step, tokensSeen, opts);
+    return new Trainer(run, log, spec, model, optimizer, data, rng, backend, objective, p.steps, step, tokensSeen, opts);
   }
 
   /** Pauses after the current step (a checkpoint is written first, so a pause is safe to walk away from). */
