@@ -11,7 +11,9 @@ import { RunStatus } from './runFolder';
 const num = z.number().nullable();
 
 export const EvalResult = z.object({
+  /** the task's loss (mlm-nsp: MLM + NSP); an MoE's load-balancing term is left out */
   loss: z.number(),
+  /** exp of the language-model loss alone (causal LM, or the MLM part) */
   perplexity: z.number(),
   /** masked tokens predicted right, over all masked tokens (bert) */
   mlmAccuracy: z.number().optional(),

@@ -1,6 +1,8 @@
 /**
- * Evaluation on fixed batches: mean loss (and perplexity), plus masked-LM and next-sentence accuracy for
- * BERT — all from one forward pass per batch, with no gradient recorded.
+ * Evaluation on fixed batches: mean loss and perplexity, plus masked-LM and next-sentence accuracy for
+ * BERT — all from one forward pass per batch, with no gradient recorded. The loss is the task's alone
+ * (an MoE's load-balancing term is a training device, left out for both architectures), and perplexity is
+ * exp of the language-model part only: for mlm-nsp the NSP loss counts in `loss`, not in perplexity.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Objective } from '../../common/pretrainConfig';
@@ -19,12 +21,16 @@ function argmaxRows(logits: tf.Tensor2D): Int32Array {
 
 export function evaluate(model: AnyModel, batches: HostBatch[], objective: Objective): EvalResult {
   let loss = 0;
+  let lmLoss = 0;
   let mlmRight = 0, mlmCount = 0, nspRight = 0, nspCount = 0;
   for (const h of batches) {
     tf.tidy(() => {
       const batch = toBatch(h);
       if (!(model instanceof BERT)) {
-        loss += model.loss(batch, objective === 'causal-lm' ? 'causal-lm' : objective).loss.dataSync()[0];
+        const r = model.loss(batch, objective);
+        const task = (r.parts.lm ?? r.loss).dataSync()[0];
+        loss += task;
+        lmLoss += task;
         return;
       }
       const { hidden } = model.forward(batch);
@@ -35,7 +41,9 @@ export function evaluate(model: AnyModel, batches: HostBatch[], objective: Objec
       let batchLoss = 0;
       if (rows.length) {
         const logits = model.mlmLogitsRows(tf.gather(tf.reshape(hidden, [B * T, d]), tf.tensor1d(rows, 'int32')) as tf.Tensor2D);
-        batchLoss += crossEntropy(logits, tf.tensor1d(targets, 'int32')).dataSync()[0];
+        const mlm = crossEntropy(logits, tf.tensor1d(targets, 'int32')).dataSync()[0];
+        batchLoss += mlm;
+        lmLoss += mlm;
         argmaxRows(logits).forEach((p, i) => { if (p === targets[i]) mlmRight++; });
         mlmCount += rows.length;
       }
@@ -48,10 +56,10 @@ export function evaluate(model: AnyModel, batches: HostBatch[], objective: Objec
       loss += batchLoss;
     });
   }
-  const mean = loss / Math.max(1, batches.length);
+  const n = Math.max(1, batches.length);
   return {
-    loss: mean,
-    perplexity: Math.exp(mean),
+    loss: loss / n,
+    perplexity: Math.exp(lmLoss / n),
     ...(mlmCount ? { mlmAccuracy: mlmRight / mlmCount } : {}),
     ...(nspCount ? { nspAccuracy: nspRight / nspCount } : {}),
   };
