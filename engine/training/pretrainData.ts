@@ -148,6 +148,10 @@ export async function prepareData(datasetCfg: DatasetConfig, tokenizerCfg: Token
     if (!docs.some((d) => d.length >= 2)) {
       throw new EngineError('INVALID_DATASET', `next-sentence prediction needs documents of at least two sentences, and the ${split} split has none; use objective 'mlm' or a corpus of multi-sentence documents`);
     }
+    // the random "next" segment comes from another document: with one, every pair would be a true one
+    if (docs.length < 2) {
+      throw new EngineError('INVALID_DATASET', `next-sentence prediction draws its negative pairs from other documents, and the ${split} split has ${docs.length}; cut the text into more documents (source unit 'paragraph' or 'line'), give the split more data, or use objective 'mlm'`);
+    }
   }
   const make = (docs: TokenizedDocument[]) => (rng: Rng): HostBatch => mlmNspBatch(docs, o.batchSize, T, masking, rng);
   return { tokenizer, dataset, trainBatch: make(trainDocs), validation: fixed(make(valDocs), 0x7a11), trainSample: fixed(make(trainDocs), 0x7a12) };

@@ -159,6 +159,18 @@ describe('trainer', () => {
     assert.ok(Number.isFinite(summary.final_val_loss));
   });
 
+  it('refuses next-sentence prediction on a split of one document, where every pair would be a true one', async () => {
+    const spec: RunSpec = {
+      name: 'one document',
+      dataset: DatasetConfig.parse({ source: { kind: 'file', path: 'small.txt', unit: 'file' }, split: 'tail', cleaning: { minChars: 0 } }),
+      tokenizer: TokenizerConfig.parse({ kind: 'wordpiece', vocabSize: 300 }),
+      model: { arch: 'bert', contextLength: 32, dModel: 32, nHeads: 2, nLayers: 1, dFF: 64 },
+      pretrain: PretrainConfig.parse({ objective: 'mlm-nsp', steps: 2, batchSize: 2 }),
+    };
+    await assert.rejects(Trainer.start(spec, path.join(tmp, 'one-doc'), { baseDir: tmp, cacheDir: null }),
+      (e: Error & { code?: string }) => e.code === 'INVALID_DATASET' && /negative pairs from other documents, and the training split has 1/.test(e.message));
+  });
+
   it('trains models with parameters the objective never touches, and leaves those parameters as they were', async () => {
     const bertMlm: RunSpec = {
       name: 'bert mlm only',
