@@ -101,6 +101,8 @@ describe('trainer', () => {
     for (const [name, t] of a!.params) assert.deepEqual(b!.params.get(name)!.data, t.data, `${name} equals the uninterrupted run's`);
     const curve = async (dir: string) => (await readMetrics(dir)).records.map((r) => [r.step, r.scalars['train/loss']]);
     assert.deepEqual(await curve(part.summary.run_dir), await curve(whole.summary.run_dir), 'the resumed curve continues the interrupted one');
+    const elapsed = (await readMetrics(part.summary.run_dir)).records.map((r) => r.scalars['progress/elapsed_s']!);
+    assert.ok(elapsed.every((t, i) => i === 0 || t > elapsed[i - 1]), `elapsed time continues across the resume: ${elapsed.map((t) => t.toFixed(3))}`);
   });
 
   it('pauses between steps with a checkpoint, and goes on when resumed', async () => {

@@ -96,8 +96,13 @@ export class Trainer {
     private readonly totalSteps: number,
     private step: number,
     private tokensSeen: number,
+    /** training time before this session (a resumed run's), so that elapsed time continues */
+    private readonly secondsBefore: number,
     private readonly opts: TrainerOptions,
   ) {}
+
+  /** training time so far, all sessions; this session's part is counted in run() */
+  private elapsedSeconds = 0;
 
   get runDir(): string { return this.folder.dir; }
   get runId(): string { return this.folder.id; }
@@ -163,6 +168,7 @@ export class Trainer {
     const rng = new Rng((p.seed + 1) >>> 0);
     let step = 0;
     let tokensSeen = 0;
+    let secondsBefore = 0;
     if (resuming) {
       await cleanCheckpointTemps(run.dir);
       const ck = await latestValidCheckpoint(run.dir, { onSkip: (name, problem) => emit({ type: 'log', level: 'warning', message: `checkpoint ${name} skipped: ${problem}` }) });
@@ -170,6 +176,7 @@ export class Trainer {
         restoreCheckpoint(ck, model.params, optimizer);
         step = ck.manifest.step;
         tokensSeen = ck.manifest.tokensSeen;
+        secondsBefore = typeof ck.manifest.extra.elapsedSeconds === 'number' ? ck.manifest.extra.elapsedSeconds : 0;
         rng.state = (ck.manifest.rng as { data: number }).data;
         await discardCheckpointsAfter(run.dir, step);
         emit({ type: 'log', level: 'info', message: `resumed from checkpoint ${ck.name} at step ${step}` });
@@ -179,7 +186,7 @@ export class Trainer {
     }
     const log = await RunLog.open(run.dir, resuming ? { resumeStep: step } : {});
     await run.update({ status: 'running', step, tokensSeen, backend });
-    return new Trainer(run, log, spec, model, optimizer, data, rng, backend, objective, p.steps, step, tokensSeen, opts);
+    return new Trainer(run, log, spec, model, optimizer, data, rng, backend, objective, p.steps, step, tokensSeen, secondsBefore, opts);
   }
 
   /** Pauses after the current step (a checkpoint is written first, so a pause is safe to walk away from). */
@@ -213,6 +220,7 @@ export class Trainer {
     /** the validation loss of this step, when it was evaluated: it decides whether a checkpoint is the best */
     const valLossNow = () => (lastEvalStep === this.step ? lastVal!.loss : null);
     let trainSeconds = 0;
+    this.elapsedSeconds = this.secondsBefore;
     let trainedSteps = 0;
     let stepSecondsEma = 0;
     let status: RunStatus = 'running';
@@ -260,6 +268,7 @@ export class Trainer {
         this.tokensSeen += tokensPerStep;
         const seconds = (performance.now() - t0) / 1000;
         trainSeconds += seconds;
+        this.elapsedSeconds = this.secondsBefore + trainSeconds;
         trainedSteps += 1;
         stepSecondsEma = trainedSteps === 1 ? seconds : 0.9 * stepSecondsEma + 0.1 * seconds;
 
@@ -268,7 +277,7 @@ export class Trainer {
           'train/lr': lr,
           'grad/global_norm': globalNorm,
           'perf/tokens_per_s': tokensPerStep / seconds,
-          'progress/elapsed_s': trainSeconds,
+          'progress/elapsed_s': this.elapsedSeconds,
         };
         for (const [g, n] of Object.entries(layerNorms)) scalars[`grad_norm/${g}`] = n;
         for (const [g, r] of Object.entries(ratios)) scalars[`update_ratio/${g}`] = r;
@@ -344,7 +353,7 @@ export class Trainer {
     await this.log.sync(); // the curves on disk reach at least the checkpoint's step
     const saved = await saveCheckpoint(this.folder.dir, {
       step: this.step, tokensSeen: this.tokensSeen, params: this.model.params, optimizer: this.optimizer,
-      rng: { data: this.rng.state }, dataPosition: { step: this.step }, valLoss,
+      rng: { data: this.rng.state }, dataPosition: { step: this.step }, valLoss, extra: { elapsedSeconds: this.elapsedSeconds },
     }, { keepLast: this.spec.pretrain.keepCheckpoints });
     this.lastCheckpointStep = this.step;
     const patch: Partial<RunJson> = { lastCheckpoint: saved.name as RunJson['lastCheckpoint'] };
