@@ -74,12 +74,54 @@ export function jsonSchemaOf(kind: ConfigKind): Record<string, unknown> {
   return s;
 }
 
-/** The cells a pretrain cell trains from: the nearest dataset and model cells above it (else anywhere). */
+/**
+ * The cells a pretrain cell trains from: the nearest dataset and model cells above it — the host's rule
+ * (electron/host/runsService.ts pretrainCells), so a cell below does not count.
+ */
 export function upstreamOf(cells: readonly CellInput[], cellId: string): { dataset?: Extract<CellInput, { kind: 'dataset' }>; model?: Extract<CellInput, { kind: 'model' }> } {
   const at = cells.findIndex((c) => c.id === cellId);
   const above = at >= 0 ? cells.slice(0, at).reverse() : [];
-  const pick = <K extends 'dataset' | 'model'>(k: K) => (above.find((c) => c.kind === k) ?? cells.find((c) => c.kind === k)) as Extract<CellInput, { kind: K }> | undefined;
+  const pick = <K extends 'dataset' | 'model'>(k: K) => above.find((c) => c.kind === k) as Extract<CellInput, { kind: K }> | undefined;
   return { dataset: pick('dataset'), model: pick('model') };
+}
+
+const defaultObjective = (arch: 'gpt' | 'bert') => (arch === 'gpt' ? 'causal-lm' : 'mlm-nsp');
+
+/** A problem of a pretrain cell against its model: `message` for its field, `engineMessage` as the engine words it. */
+export interface PretrainModelIssue extends ConfigIssue {
+  engineMessage: string;
+}
+
+/**
+ * What the trainer refuses about a pretrain cell given the model it trains (engine/training/trainer.ts,
+ * build): an objective the architecture has no head for, and sequences longer than the model's context.
+ * Checked here so that the run guard stops it before a run starts, in the engine's own words. Empty when
+ * either config is invalid (their own issues say why).
+ */
+export function pretrainModelIssues(pretrain: unknown, model: unknown): PretrainModelIssue[] {
+  const p = parsedConfig('pretrain', pretrain);
+  const m = parsedConfig('model', model);
+  if (!p || !m) return [];
+  const issues: PretrainModelIssue[] = [];
+  const objective = p.objective ?? defaultObjective(m.arch);
+  if ((objective === 'causal-lm') !== (m.arch === 'gpt')) {
+    const message = `a ${m.arch} model does not train with ${objective}; use ${defaultObjective(m.arch)}${m.arch === 'bert' ? " or 'mlm'" : ''}`;
+    issues.push({ path: ['objective'], message, engineMessage: `pretrain.objective: ${message}` });
+  }
+  const seqLen = p.seqLen ?? m.contextLength;
+  if (seqLen > m.contextLength) {
+    const message = `${seqLen} exceeds the model's contextLength ${m.contextLength}; lower seqLen or raise contextLength`;
+    issues.push({ path: ['seqLen'], message, engineMessage: `pretrain.seqLen ${message}` });
+  }
+  return issues;
+}
+
+/** A cell's issues in the document: its own config's, and for a pretrain cell those against the model it trains. */
+export function cellIssues(cells: readonly CellInput[], cell: CellInput): ConfigIssue[] {
+  const own = validateCell(cell);
+  if (cell.kind !== 'pretrain') return own;
+  const { model } = upstreamOf(cells, cell.id);
+  return model ? [...own, ...pretrainModelIssues(cell.pretrain, model.model)] : own;
 }
 
 /**

@@ -1,8 +1,8 @@
 import { memo } from 'react';
 import { getCommand, runCommand, formatKeybinding } from '../commands';
-import { KIND_LABEL, validateCell } from '../lib/cellConfig';
+import { KIND_LABEL } from '../lib/cellConfig';
 import { updateCell } from '../state/documentSlice';
-import { activeJobOf, cannotRun, pretrainStale, useCell } from '../state/selectors';
+import { activeJobOf, cannotRun, isCellInvalid, pretrainStale, useCell } from '../state/selectors';
 import { useStore } from '../state/store';
 import { DatasetCell } from './DatasetCell';
 import { ModelCell } from './ModelCell';
@@ -29,7 +29,7 @@ export const Cell = memo(function Cell({ id, index }: { id: string; index: numbe
   const running = useStore((s) => Boolean(activeJobOf(s, id)));
   const stale = useStore((s) => pretrainStale(s, id));
   const blocked = useStore((s) => cannotRun(s, id));
-  const invalid = useStore((s) => Boolean(s.jsonErrors[id])) || validateCell(cell).length > 0;
+  const invalid = useStore((s) => isCellInvalid(s, id));
   const selectCell = useStore((s) => s.selectCell);
   const editDocument = useStore((s) => s.editDocument);
 

@@ -23,7 +23,7 @@ function PretrainForm({ cell }: { cell: PretrainCellT }) {
   return (
     <div className="form">
       <Section title="Run">
-        <Field label="Objective"><Select value={get(['objective'])} options={['causal-lm', 'mlm', 'mlm-nsp'] as const} placeholder="by architecture" onChange={(v) => set(['objective'], v)} /></Field>
+        <Field label="Objective" error={error(['objective'])}><Select value={get(['objective'])} options={['causal-lm', 'mlm', 'mlm-nsp'] as const} placeholder="by architecture" onChange={(v) => set(['objective'], v)} /></Field>
         {num(['steps'], 'Steps', '2000')}
         {num(['batchSize'], 'Batch size', '12')}
         {num(['gradAccumSteps'], 'Grad. accumulation', '1')}

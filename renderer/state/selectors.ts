@@ -1,5 +1,5 @@
 import { useShallow } from 'zustand/react/shallow';
-import { type CellInput, pretrainCellHash, runJsonHash, validateCell } from '../lib/cellConfig';
+import { type CellInput, pretrainCellHash, pretrainModelIssues, runJsonHash, upstreamOf, validateCell } from '../lib/cellConfig';
 import type { Job, RunListItem } from './runsSlice';
 import { type Store, useStore } from './store';
 
@@ -10,6 +10,16 @@ export const cellIndex = (s: Store, id: string | null): number => (id && s.doc ?
 export const activeJobOf = (s: Store, cellId: string | undefined): Job | undefined =>
   cellId ? Object.values(s.jobs).find((j) => j.cellId === cellId && j.ended === null) : undefined;
 export const anyActiveJob = (s: Store): Job | undefined => Object.values(s.jobs).find((j) => j.ended === null);
+
+/** The 'invalid' mark: JSON that does not parse, a config its schema refuses, or a pretrain config its model cannot train with. */
+export function isCellInvalid(s: Store, cellId: string): boolean {
+  const cell = s.doc?.cells.find((c) => c.id === cellId);
+  if (!cell) return false;
+  if (s.jsonErrors[cellId] || validateCell(cell).length) return true;
+  if (cell.kind !== 'pretrain') return false;
+  const { model } = upstreamOf(s.doc!.cells, cellId);
+  return model !== undefined && pretrainModelIssues(cell.pretrain, model.model).length > 0;
+}
 
 /** Why a cell cannot run now, or null when it can. */
 export function cannotRun(s: Store, cellId: string | undefined): string | null {
@@ -24,8 +34,12 @@ export function cannotRun(s: Store, cellId: string | undefined): string | null {
       if (up.kind !== 'dataset' && up.kind !== 'model') continue;
       if (s.jsonErrors[up.id] || validateCell(up).length) return `fix the ${up.kind} cell '${up.id}' first`;
     }
-    if (!s.doc!.cells.some((c) => c.kind === 'dataset')) return 'add a dataset cell above it';
-    if (!s.doc!.cells.some((c) => c.kind === 'model')) return 'add a model cell above it';
+    const { dataset, model } = upstreamOf(s.doc!.cells, cell.id);
+    if (!dataset) return 'add a dataset cell above it';
+    if (!model) return 'add a model cell above it';
+    // what the trainer would refuse at step 0, in its words
+    const clash = pretrainModelIssues(cell.pretrain, model.model)[0];
+    if (clash) return clash.engineMessage;
     if (activeJobOf(s, cell.id)) return 'it is running';
     if (s.engine && (s.engine.state === 'crashed' || s.engine.state === 'stopped')) return 'the engine is not running; restart it';
   }

@@ -1,8 +1,8 @@
 import { type ExperimentInput, parseExperiment } from '../../common/experiment';
-import { newCell, pretrainCellHash, runJsonHash, validateCell } from '../lib/cellConfig';
+import { type CellInput, newCell, pretrainCellHash, runJsonHash, validateCell } from '../lib/cellConfig';
 import { learningRateAt } from '../lib/schedule';
 import { updateCell } from './documentSlice';
-import { isDirty } from './selectors';
+import { cannotRun, isCellInvalid, isDirty } from './selectors';
 import { useStore } from './store';
 // the renderer's dependency-free harness (renderer/ has no Node types)
 import { close, deepEqual, equal, ok, test } from '../dashboards/testing';
@@ -72,4 +72,43 @@ test('the LR preview follows nanoGPT get_lr', () => {
   close(learningRateAt(p, 100), 1e-3, 1e-12);
   close(learningRateAt(p, 1050), 5.5e-4, 1e-9);
   equal(learningRateAt(p, 2001), 1e-4);
+});
+
+/** The document with its model and pretrain cells changed. */
+function withConfigs(model: Record<string, unknown>, pretrain: Record<string, unknown>): ExperimentInput {
+  const d = doc();
+  return { ...d, cells: d.cells.map((c): CellInput => (c.kind === 'model' ? { ...c, model: { ...c.model, ...model } as never } : c.kind === 'pretrain' ? { ...c, pretrain: { ...c.pretrain, ...pretrain } as never } : c)) };
+}
+
+test('the run guard refuses an objective the model has no head for, in the engine\'s words', () => {
+  const s = useStore.getState();
+  s.loadDocument(withConfigs({ arch: 'gpt' }, { objective: 'mlm' }), '/x.experiment.json', 1);
+  equal(cannotRun(useStore.getState(), 'pretrain'), 'pretrain.objective: a gpt model does not train with mlm; use causal-lm');
+  ok(isCellInvalid(useStore.getState(), 'pretrain'), 'the pretrain cell is marked invalid');
+  equal(isCellInvalid(useStore.getState(), 'model'), false, 'the model cell itself is fine');
+  s.loadDocument(withConfigs({ arch: 'gpt' }, { objective: 'mlm-nsp' }), '/x.experiment.json', 1);
+  equal(cannotRun(useStore.getState(), 'pretrain'), 'pretrain.objective: a gpt model does not train with mlm-nsp; use causal-lm');
+  s.loadDocument(withConfigs({ arch: 'bert' }, { objective: 'causal-lm' }), '/x.experiment.json', 1);
+  equal(cannotRun(useStore.getState(), 'pretrain'), "pretrain.objective: a bert model does not train with causal-lm; use mlm-nsp or 'mlm'");
+  // the objective left to the architecture, or one that suits it, runs
+  for (const [arch, objective] of [['gpt', undefined], ['gpt', 'causal-lm'], ['bert', undefined], ['bert', 'mlm'], ['bert', 'mlm-nsp']] as const) {
+    s.loadDocument(withConfigs({ arch }, { objective }), '/x.experiment.json', 1);
+    equal(cannotRun(useStore.getState(), 'pretrain'), null, `${arch} with ${objective ?? 'its default'}`);
+  }
+});
+
+test('the run guard refuses sequences longer than the model\'s context', () => {
+  const s = useStore.getState();
+  s.loadDocument(withConfigs({ contextLength: 32 }, { seqLen: 64 }), '/x.experiment.json', 1);
+  equal(cannotRun(useStore.getState(), 'pretrain'), "pretrain.seqLen 64 exceeds the model's contextLength 32; lower seqLen or raise contextLength");
+  s.loadDocument(withConfigs({ contextLength: 32 }, { seqLen: 32 }), '/x.experiment.json', 1);
+  equal(cannotRun(useStore.getState(), 'pretrain'), null);
+});
+
+test('a pretrain cell trains from the cells above it, as the host does', () => {
+  const s = useStore.getState();
+  const d = doc();
+  // the model cell moved below the pretrain cell
+  s.loadDocument({ ...d, cells: [d.cells[0], d.cells[2], d.cells[1]] }, '/x.experiment.json', 1);
+  equal(cannotRun(useStore.getState(), 'pretrain'), 'add a model cell above it');
 });
