@@ -2,11 +2,19 @@ import type { StateCreator } from 'zustand';
 import type { DatasetPreview, EngineStatus } from '../../common/workbenchApi';
 import type { Store } from './store';
 
+/** A way out a banner offers: a registered command, run by id (so a banner stays plain data). */
+export interface BannerAction {
+  label: string;
+  command: string;
+  primary?: boolean;
+}
+
 export interface Banner {
   id: string;
   tone: 'info' | 'warning' | 'error';
   title: string;
   message?: string;
+  actions?: BannerAction[];
 }
 
 export interface PreviewState {
