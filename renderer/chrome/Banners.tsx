@@ -46,7 +46,12 @@ export function Banners() {
       {banners.map((b) => (b.id === 'engine-crashed' ? <EngineCrashed key={b.id} message={b.message} /> : (
         <div key={b.id} className={`banner ${b.tone}`} role={b.tone === 'error' ? 'alert' : 'status'}>
           <div className="banner-text"><strong>{b.title}</strong>{b.message && <pre className="banner-message">{b.message}</pre>}</div>
-          <button className="icon-btn" aria-label="Dismiss" onClick={() => dismiss(b.id)}>✕</button>
+          <div className="banner-actions">
+            {b.actions?.map((a) => (
+              <button key={a.command} className={a.primary ? 'btn primary' : 'btn'} onClick={() => void runCommand(a.command)}>{a.label}</button>
+            ))}
+            <button className="icon-btn" aria-label="Dismiss" onClick={() => dismiss(b.id)}>✕</button>
+          </div>
         </div>
       )))}
     </div>

@@ -6,6 +6,8 @@ import './newExperiment';
 import './openExperiment';
 import './save';
 import './saveAs';
+import './reopenExperiment';
+import './overwrite';
 import './addCell';
 import './moveCell';
 import './deleteCell';

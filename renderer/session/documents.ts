@@ -1,6 +1,7 @@
 import type { ExperimentInput } from '../../common/experiment';
 import { parseExperiment } from '../../common/experiment';
 import { errorMessage, getApi } from '../api';
+import { fileName } from '../lib/format';
 import { isDirty } from '../state/selectors';
 import { useStore } from '../state/store';
 import { refreshHistory } from './runs';
@@ -54,6 +55,13 @@ export async function openExperiment(path: string): Promise<boolean> {
   }
 }
 
+/** Reads the document's file again, dropping the edits made here (after asking, when there are some). */
+export async function reopenFromDisk(): Promise<boolean> {
+  const path = store.getState().path;
+  if (!path || !confirmDiscard('Reopen it from disk')) return false;
+  return openExperiment(path);
+}
+
 export async function newFromTemplate(template: string): Promise<void> {
   const s = store.getState();
   try {
@@ -72,8 +80,26 @@ export function localProblems(doc: ExperimentInput): string | null {
 
 let saving: Promise<boolean> | null = null;
 
-/** Saves to `path` (default: the document's own); false, with a banner, when the host refuses. */
-export async function saveExperiment(path?: string): Promise<boolean> {
+/** The host's answer to a save whose expectedMtimeMs no longer matches: someone else wrote the file. */
+function isSaveConflict(err: unknown): boolean {
+  const e = err as { code?: unknown; path?: unknown } | null;
+  return e?.code === 'BUSY' && Array.isArray(e.path) && e.path.includes('expectedMtimeMs');
+}
+
+function showConflict(target: string): void {
+  store.getState().showBanner({
+    id: 'doc-save-failed', tone: 'error', title: `Not saved: ${fileName(target)} changed on disk`,
+    message: `Another program or window wrote ${target} after it was opened here. Reopen it from disk to see those changes (your edits here are discarded), or overwrite it with this version.`,
+    actions: [{ label: 'Reopen from disk', command: 'experiment.reopen' }, { label: 'Overwrite', command: 'experiment.overwrite', primary: true }],
+  });
+}
+
+/**
+ * Saves to `path` (default: the document's own); false, with a banner, when the host refuses. A save over
+ * the document's own file checks that nobody wrote it since it was opened, unless `overwrite` says to
+ * replace what is there (the host still writes only over a file that is an experiment).
+ */
+export async function saveExperiment(path?: string, { overwrite = false }: { overwrite?: boolean } = {}): Promise<boolean> {
   if (saving) await saving.catch(() => false);
   const s = store.getState();
   const doc = s.doc;
@@ -85,7 +111,7 @@ export async function saveExperiment(path?: string): Promise<boolean> {
     s.showBanner({ id: 'doc-save-failed', tone: 'error', title: 'Not saved: the experiment has invalid cells', message: problems });
     return false;
   }
-  const expectedMtimeMs = target === s.path && s.mtimeMs !== null ? s.mtimeMs : undefined;
+  const expectedMtimeMs = !overwrite && target === s.path && s.mtimeMs !== null ? s.mtimeMs : undefined;
   saving = (async () => {
     try {
       const r = await getApi().call('experiments.save', { path: target, doc: serialize(doc) as Record<string, unknown>, ...(expectedMtimeMs !== undefined ? { expectedMtimeMs } : {}) });
@@ -95,7 +121,8 @@ export async function saveExperiment(path?: string): Promise<boolean> {
       if (before !== r.path) void refreshHistory();
       return true;
     } catch (err) {
-      store.getState().showBanner({ id: 'doc-save-failed', tone: 'error', title: `Could not save ${target}`, message: errorMessage(err) });
+      if (isSaveConflict(err)) showConflict(target);
+      else store.getState().showBanner({ id: 'doc-save-failed', tone: 'error', title: `Could not save ${target}`, message: errorMessage(err) });
       return false;
     }
   })();
