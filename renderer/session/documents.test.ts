@@ -105,3 +105,10 @@ test('an overwrite still reports what the host refuses', async () => {
   equal(banner!.actions, undefined, 'no Overwrite is offered for a file that is not an experiment');
   equal(host.saves.length, 0);
 });
+
+test('a refused file is reported once, in the host\'s words', async () => {
+  const message = '/w/bad.experiment.json: is not valid JSON (Unexpected token)\nThe file was not changed, and the workbench will not write over it.';
+  setApi({ call: async () => { throw new ApiError('INVALID_CONFIG', message); }, on: () => () => {} } as unknown as WorkbenchApi);
+  equal(await openExperiment('/w/bad.experiment.json'), false);
+  equal(useStore.getState().banners.find((b) => b.id === 'doc-open-failed')?.message, message);
+});

@@ -48,7 +48,7 @@ export async function openExperiment(path: string): Promise<boolean> {
     try { localStorage.setItem('workbench.lastPath', r.path); } catch { /* storage may be off */ }
     return true;
   } catch (err) {
-    s.showBanner({ id: 'doc-open-failed', tone: 'error', title: `Could not open ${path}`, message: `${errorMessage(err)}\nThe file was left as it is.` });
+    s.showBanner({ id: 'doc-open-failed', tone: 'error', title: `Could not open ${path}`, message: errorMessage(err) });
     return false;
   } finally {
     s.setBusy(null);
