@@ -8,7 +8,7 @@ const minimal = {
     { id: 'n', kind: 'notes', markdown: '# hi' },
     { id: 'd', kind: 'dataset', dataset: { source: { kind: 'brown' } }, tokenizer: { kind: 'wordpiece', vocabSize: 4000 } },
     { id: 'm', kind: 'model', model: { arch: 'bert', contextLength: 64, dModel: 64, nHeads: 2, nLayers: 2 } },
-    { id: 'p', kind: 'pretrain', pretrain: { steps: 10 } },
+    { id: 'p', kind: 'pretrain', pretrain: { steps: 10, schedule: { warmupSteps: 2 } } },
   ],
 };
 

@@ -42,8 +42,15 @@ export const PretrainConfig = z.object({
   backend: BackendRequest.default('auto'),
   mixedPrecision: z.boolean().default(false).describe('float16 compute where the backend supports it'),
 }).strict().superRefine((c, ctx) => {
-  if (c.schedule.minLr > c.optimizer.lr) {
-    ctx.addIssue({ code: 'custom', path: ['schedule', 'minLr'], message: `schedule.minLr ${c.schedule.minLr} is above optimizer.lr ${c.optimizer.lr}; the decay must go down: lower minLr` });
+  const s = c.schedule;
+  if (s.minLr > c.optimizer.lr) {
+    ctx.addIssue({ code: 'custom', path: ['schedule', 'minLr'], message: `schedule.minLr ${s.minLr} is above optimizer.lr ${c.optimizer.lr}; the decay must go down: lower minLr` });
+  }
+  // a warmup that outlasts the run (or the decay) never reaches the peak learning rate: a slip, not a plan
+  if (s.warmupSteps > c.steps) {
+    ctx.addIssue({ code: 'custom', path: ['schedule', 'warmupSteps'], message: `schedule.warmupSteps ${s.warmupSteps} is longer than the run's ${c.steps} steps, so the learning rate never reaches its peak; lower warmupSteps or raise steps` });
+  } else if (s.kind !== 'constant' && s.decaySteps !== undefined && s.decaySteps < s.warmupSteps) {
+    ctx.addIssue({ code: 'custom', path: ['schedule', 'decaySteps'], message: `schedule.decaySteps ${s.decaySteps} ends the decay before the warmup of ${s.warmupSteps} steps is over; raise decaySteps or lower warmupSteps` });
   }
 });
 export type PretrainConfigInput = z.input<typeof PretrainConfig>;

@@ -23,7 +23,7 @@ const experiment = (name = 'tiny', extra: Record<string, unknown> = {}) => ({
     { id: 'notes', kind: 'notes', markdown: '# hello' },
     { id: 'data', kind: 'dataset', dataset: { source: { kind: 'brown', genres: ['humor'] } }, tokenizer: { kind: 'char' } },
     { id: 'model', kind: 'model', model: { arch: 'gpt', contextLength: 32, dModel: 32, nHeads: 4, nLayers: 2 } },
-    { id: 'pretrain', kind: 'pretrain', pretrain: { steps: 10 }, runs: [{ runId: 'r1', status: 'completed' }] },
+    { id: 'pretrain', kind: 'pretrain', pretrain: { steps: 10, schedule: { warmupSteps: 2 } }, runs: [{ runId: 'r1', status: 'completed' }] },
   ],
   ...extra,
 });

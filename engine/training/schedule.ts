@@ -22,16 +22,3 @@ export function learningRate(s: LrSchedule, it: number): number {
   const coeff = s.kind === 'cosine' ? 0.5 * (1 + Math.cos(Math.PI * ratio)) : 1 - ratio;
   return s.minLr + coeff * (s.lr - s.minLr);
 }
-
-/** Checks a schedule, naming the field and the fix; returns it. */
-export function validateSchedule(s: LrSchedule): LrSchedule {
-  if (!(s.lr > 0)) throw new Error(`schedule.lr ${s.lr} must be > 0`);
-  if (s.warmupIters !== undefined && !(Number.isInteger(s.warmupIters) && s.warmupIters >= 0)) {
-    throw new Error(`schedule.warmupIters ${s.warmupIters} must be a non-negative integer`);
-  }
-  if (s.kind !== 'constant') {
-    if (!(s.minLr >= 0 && s.minLr <= s.lr)) throw new Error(`schedule.minLr ${s.minLr} must be between 0 and lr ${s.lr}`);
-    if (!(s.decayIters >= s.warmupIters)) throw new Error(`schedule.decayIters ${s.decayIters} must be ≥ warmupIters ${s.warmupIters}: decay starts after warmup`);
-  }
-  return s;
-}

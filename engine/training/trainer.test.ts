@@ -153,7 +153,7 @@ describe('trainer', () => {
       dataset: DatasetConfig.parse({ source: { kind: 'brown', genres: ['humor'] }, validationFraction: 0.2 }),
       tokenizer: TokenizerConfig.parse({ kind: 'wordpiece', vocabSize: 600 }),
       model: { arch: 'bert', contextLength: 32, dModel: 32, nHeads: 2, nLayers: 1, dFF: 64 },
-      pretrain: PretrainConfig.parse({ steps: 6, batchSize: 4, evalInterval: 6, evalBatches: 2, seed: 3 }),
+      pretrain: PretrainConfig.parse({ steps: 6, batchSize: 4, evalInterval: 6, evalBatches: 2, seed: 3, schedule: { warmupSteps: 1 } }),
     }, path.join(tmp, 'bert'));
     assert.equal(summary.status, 'completed');
     assert.ok(summary.mlm_accuracy! >= 0 && summary.mlm_accuracy! <= 1);
@@ -167,7 +167,7 @@ describe('trainer', () => {
       dataset: DatasetConfig.parse({ source: { kind: 'file', path: 'small.txt', unit: 'file' }, split: 'tail', cleaning: { minChars: 0 } }),
       tokenizer: TokenizerConfig.parse({ kind: 'wordpiece', vocabSize: 300 }),
       model: { arch: 'bert', contextLength: 32, dModel: 32, nHeads: 2, nLayers: 1, dFF: 64 },
-      pretrain: PretrainConfig.parse({ objective: 'mlm-nsp', steps: 2, batchSize: 2 }),
+      pretrain: PretrainConfig.parse({ objective: 'mlm-nsp', steps: 2, batchSize: 2, schedule: { warmupSteps: 1 } }),
     };
     await assert.rejects(Trainer.start(spec, path.join(tmp, 'one-doc'), { baseDir: tmp, cacheDir: null }),
       (e: Error & { code?: string }) => e.code === 'INVALID_DATASET' && /negative pairs from other documents, and the training split has 1/.test(e.message));
@@ -179,9 +179,9 @@ describe('trainer', () => {
       dataset: DatasetConfig.parse({ source: { kind: 'brown', genres: ['humor'] }, validationFraction: 0.2 }),
       tokenizer: TokenizerConfig.parse({ kind: 'wordpiece', vocabSize: 600 }),
       model: { arch: 'bert', contextLength: 32, dModel: 32, nHeads: 2, nLayers: 1, dFF: 64 },
-      pretrain: PretrainConfig.parse({ objective: 'mlm', steps: 3, batchSize: 4, evalInterval: 3, evalBatches: 1, seed: 3, gradAccumSteps: 2 }),
+      pretrain: PretrainConfig.parse({ objective: 'mlm', steps: 3, batchSize: 4, evalInterval: 3, evalBatches: 1, seed: 3, gradAccumSteps: 2, schedule: { warmupSteps: 1 } }),
     };
-    const gptWithClassifier = charGpt({ steps: 3, evalInterval: 3, gradAccumSteps: 2 });
+    const gptWithClassifier = charGpt({ steps: 3, evalInterval: 3, gradAccumSteps: 2, schedule: { warmupSteps: 1 } });
     gptWithClassifier.model = { ...gptWithClassifier.model, numLabels: 3 };
     const cases: [RunSpec, string[]][] = [
       [bertMlm, ['bert.pooler.dense.weight', 'cls.seq_relationship.weight']],
