@@ -6,7 +6,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import WebSocket from 'ws';
 import { parseArgs, startBrowserMode } from './main';
-import { browserCommand } from './openBrowser';
+import { browserCommand, openBrowser } from './openBrowser';
 
 test('browser mode end to end: the real host behind the server answers over the WebSocket', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wb-browser-'));
@@ -63,4 +63,24 @@ test('browser-mode arguments and browser opening', () => {
   assert.equal(browserCommand('linux', { DISPLAY: ':0', PATH: '/nonexistent' }), null, 'no xdg-open: skipped quietly');
   assert.equal(browserCommand('darwin', { WORKBENCH_NO_BROWSER: '1' }), null);
   assert.deepEqual(browserCommand('darwin', {}), { cmd: 'open', args: [] });
+});
+
+test('the browser is handed a file only this user can read, never the tokenized URL on a command line', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wb-open-'));
+  try {
+    // a stand-in xdg-open, found on PATH as the real one would be, that records its command line
+    const argsFile = path.join(dir, 'args.txt');
+    fs.writeFileSync(path.join(dir, 'xdg-open'), `#!/bin/sh\nprintf '%s' "$*" > '${argsFile}'\n`, { mode: 0o755 });
+    const url = `http://127.0.0.1:1234/?token=${'f'.repeat(64)}`;
+    assert.equal(openBrowser(url, 'linux', { PATH: dir, DISPLAY: ':99', TMPDIR: dir }), true);
+    for (let i = 0; i < 200 && !fs.existsSync(argsFile); i++) await new Promise((r) => setTimeout(r, 10));
+    const args = fs.readFileSync(argsFile, 'utf8');
+    assert.doesNotMatch(args, /token|f{64}/, `the command line must not carry the token: ${args}`);
+    const page = new URL(args).pathname;
+    assert.equal(fs.statSync(page).mode & 0o777, 0o600);
+    assert.equal(fs.statSync(path.dirname(page)).mode & 0o777, 0o700);
+    assert.ok(fs.readFileSync(page, 'utf8').includes(`url=${url}`), 'the page redirects to the URL');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
