@@ -1,4 +1,4 @@
-import { type ReactNode, useEffect, useState } from 'react';
+import { createContext, type ReactNode, useContext, useEffect, useId, useState } from 'react';
 
 /**
  * Form fields bound to one value of a cell's config. They write on every change; the store coalesces
@@ -23,13 +23,29 @@ export function getIn(obj: unknown, path: Path): unknown {
   return path.reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string | number, unknown>)[k] : undefined), obj);
 }
 
+/** What a Field tells the control inside it: its id (for the label) and its error message's, if any. */
+const FieldContext = createContext<{ id: string; messageId?: string } | null>(null);
+
+/** The control's side of a Field: id, aria-invalid and aria-describedby (nothing outside a Field). */
+function useFieldControl() {
+  const f = useContext(FieldContext);
+  if (!f) return {};
+  return { id: f.id, ...(f.messageId ? { 'aria-invalid': true, 'aria-describedby': f.messageId } : {}) };
+}
+
+/**
+ * A labelled control with its error under it. The message is outside the <label>, so the field's
+ * accessible name is its label alone; the control points at it (aria-describedby) and is aria-invalid.
+ */
 export function Field({ label, hint, error, children, wide }: { label: string; hint?: string; error?: string; children: ReactNode; wide?: boolean }) {
+  const id = useId();
+  const messageId = error ? `${id}-message` : undefined;
   return (
-    <label className={`field${wide ? ' field-wide' : ''}${error ? ' field-error' : ''}`} title={hint}>
-      <span className="field-label">{label}</span>
-      {children}
-      {error && <span className="field-message">{error}</span>}
-    </label>
+    <div className={`field${wide ? ' field-wide' : ''}${error ? ' field-error' : ''}`} title={hint}>
+      <label className="field-label" htmlFor={id}>{label}</label>
+      <FieldContext.Provider value={{ id, messageId }}>{children}</FieldContext.Provider>
+      {error && <span className="field-message" id={messageId}>{error}</span>}
+    </div>
   );
 }
 
@@ -43,8 +59,10 @@ export function NumberInput({ value, onChange, placeholder, step, min, max }: {
     if (shown !== value) setText(value === undefined || value === null ? '' : String(value));
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [value]);
+  const field = useFieldControl();
   return (
     <input
+      {...field}
       className="input mono"
       inputMode="decimal"
       value={text}
@@ -63,8 +81,9 @@ export function NumberInput({ value, onChange, placeholder, step, min, max }: {
 }
 
 export function TextInput({ value, onChange, placeholder }: { value: unknown; onChange: (v: string | undefined) => void; placeholder?: string }) {
+  const field = useFieldControl();
   return (
-    <input className="input mono" value={typeof value === 'string' ? value : ''} placeholder={placeholder}
+    <input {...field} className="input mono" value={typeof value === 'string' ? value : ''} placeholder={placeholder}
       onChange={(e) => onChange(e.target.value === '' ? undefined : e.target.value)} />
   );
 }
@@ -72,8 +91,9 @@ export function TextInput({ value, onChange, placeholder }: { value: unknown; on
 export function Select<T extends string>({ value, options, onChange, placeholder }: {
   value: unknown; options: readonly (T | { value: T; label: string })[]; onChange: (v: T | undefined) => void; placeholder?: string;
 }) {
+  const field = useFieldControl();
   return (
-    <select className="input" value={typeof value === 'string' ? value : ''} onChange={(e) => onChange(e.target.value === '' ? undefined : (e.target.value as T))}>
+    <select {...field} className="input" value={typeof value === 'string' ? value : ''} onChange={(e) => onChange(e.target.value === '' ? undefined : (e.target.value as T))}>
       {placeholder !== undefined && <option value="">{placeholder}</option>}
       {options.map((o) => {
         const v = typeof o === 'string' ? o : o.value;
