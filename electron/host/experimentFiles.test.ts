@@ -197,6 +197,21 @@ describe('browser mode workspace', () => {
       await refusal(h.call('runs.metrics', { runDir: path.dirname(p) }));
     }
     assert.equal(JSON.parse(fs.readFileSync(outside, 'utf8')).name, 'secret');
+
+    // a run folder inside the workspace whose files link out: not read, not quoted back
+    const secretDir = path.join(tmp, 'secret-run');
+    write(path.join(secretDir, 'metrics.jsonl'), '{"step":1,"wallTime":0,"tokens":1,"scalars":{"secret":42}}\n');
+    write(path.join(secretDir, 'run.json'), 'SECRET-TEXT');
+    const linked = path.join(ws, 'proj', 'one.runs', 'linked');
+    fs.mkdirSync(linked, { recursive: true });
+    for (const f of ['metrics.jsonl', 'run.json']) fs.symlinkSync(path.join(secretDir, f), path.join(linked, f));
+    const m = await refusal(h.call('runs.metrics', { runDir: linked }));
+    assert.match(m.message, /outside the workspace/);
+    const r = await refusal(h.call('runs.resume', { runDir: linked }));
+    assert.match(r.message, /outside the workspace/);
+    const listed = (await h.call('runs.list', { experimentPath: 'proj/one.experiment.json' })).find((e) => e.id === 'linked');
+    assert.ok(listed && !listed.ok && /outside the workspace/.test(listed.problem), JSON.stringify(listed));
+    assert.doesNotMatch(JSON.stringify(listed) + m.message + r.message, /SECRET|secret"?:42/);
     await h.dispose();
   });
 });

@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { EngineError } from '../../common/errors';
 import { EXPERIMENT_SUFFIX, parseExperiment, runsFolderName, type Experiment } from '../../common/experiment';
 import { writeJsonAtomic } from './atomicWrite';
+import { jsonProblem } from './jsonProblem';
 
 /** the repository's experiments/ folder: templates are read from it when asked for, not bundled */
 export const DEFAULT_TEMPLATES_DIR = fileURLToPath(new URL('../../experiments/', import.meta.url));
@@ -128,7 +129,7 @@ export class ExperimentFiles {
     try {
       raw = JSON.parse(text);
     } catch (err) {
-      throw this.refuse(file, `is not valid JSON (${(err as Error).message})`);
+      throw this.refuse(file, `is not valid JSON (${jsonProblem(err)})`);
     }
     const r = parseExperiment(raw);
     if (!r.ok) throw this.refuse(file, r.error);

@@ -25,6 +25,7 @@ import type { DatasetPreview, MetricsPoint, PayloadOf, RunListEntry, WorkbenchEv
 import { writeJsonAtomic } from './atomicWrite';
 import type { EngineSupervisor, SupervisorListener } from './engineSupervisor';
 import { runsDirOf, type ExperimentFiles } from './experimentFiles';
+import { jsonProblem } from './jsonProblem';
 
 export const RUN_JSON = 'run.json';
 export const METRICS_FILE = 'metrics.jsonl';
@@ -60,7 +61,7 @@ export async function readRunJson(runDir: string): Promise<{ ok: true; run: RunJ
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    return { ok: false, problem: `${file}: is not valid JSON (${(err as Error).message})` };
+    return { ok: false, problem: `${file}: is not valid JSON (${jsonProblem(err)})` };
   }
   const r = RunJson.safeParse(raw);
   if (!r.success) return { ok: false, problem: `${file}: does not match the run format: ${issues(r.error)}` };
@@ -136,6 +137,8 @@ export class RunsService {
     }
     return Promise.all(names.map(async (id) => {
       const dir = path.join(runsDir, id);
+      const outside = await this.outsideWorkspace(dir, RUN_JSON);
+      if (outside) return { ok: false as const, id, dir, problem: outside };
       const r = await readRunJson(dir);
       if (!r.ok) return { ok: false as const, id, dir, problem: r.problem };
       if (r.run.id !== id) return { ok: false as const, id, dir, problem: `${path.join(dir, RUN_JSON)}: names run '${r.run.id}' but lies in folder '${id}'; rename the folder back to '${r.run.id}'` };
@@ -145,7 +148,22 @@ export class RunsService {
 
   async metrics(runDir: string, sinceStep?: number): Promise<MetricsPoint[]> {
     const dir = await this.files.resolvePath(runDir, ['runDir']);
+    const outside = await this.outsideWorkspace(dir, METRICS_FILE);
+    if (outside) throw new EngineError('BAD_MESSAGE', outside, ['runDir']);
     return readMetricsPoints(dir, sinceStep ?? 0);
+  }
+
+  /**
+   * Why `name` in the run folder `dir` may not be read, or null: in browser mode a file of a run folder
+   * inside the workspace can still be a link to one outside it, and what is read goes back to the page.
+   */
+  private async outsideWorkspace(dir: string, name: string): Promise<string | null> {
+    try {
+      await this.files.resolvePath(path.join(dir, name));
+      return null;
+    } catch (err) {
+      return (err as Error).message;
+    }
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -175,6 +193,8 @@ export class RunsService {
   /** runs.resume: continues a stopped, failed or interrupted run from its newest valid checkpoint. */
   async resume(runDir: string): Promise<{ jobId: string }> {
     const dir = await this.files.resolvePath(runDir, ['runDir']);
+    const outside = await this.outsideWorkspace(dir, RUN_JSON);
+    if (outside) throw new EngineError('BAD_MESSAGE', outside, ['runDir']);
     const r = await readRunJson(dir);
     if (!r.ok) throw new EngineError('INVALID_CONFIG', r.problem, ['runDir']);
     if (r.run.status === 'completed') throw new EngineError('INVALID_CONFIG', `${dir}: this run completed all its steps; start a new run to train further`, ['runDir']);
