@@ -1,5 +1,6 @@
 import { allCommands } from './register';
 import { runCommand } from './run';
+import type { Command } from './types';
 
 const isMac = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform);
 
@@ -14,11 +15,24 @@ function chord(e: KeyboardEvent): string {
   return parts.join('+');
 }
 
-/** Keys typed into a field or Monaco belong to it (its own undo), except commands marked inEditors. */
-function inEditor(target: EventTarget | null): boolean {
+/**
+ * Where a key goes: 'editor' is a place with key handling of its own (Monaco's undo and its text, a
+ * dialog's fields, which are not the document), 'field' a form field of the notebook (bound to the
+ * document: its edits are the document's undo steps), 'none' anywhere else.
+ */
+export function focusKind(target: EventTarget | null): 'editor' | 'field' | 'none' {
   const el = target as HTMLElement | null;
-  if (!el || !el.closest) return false;
-  return Boolean(el.closest('input, textarea, select, [contenteditable="true"], .monaco-editor'));
+  if (!el || typeof el.closest !== 'function') return 'none';
+  if (el.closest('.monaco-editor, [contenteditable="true"], dialog')) return 'editor';
+  if (el.closest('input, textarea, select')) return 'field';
+  return 'none';
+}
+
+/** Whether a command's keybinding fires with focus there (Command.inEditors). */
+export function firesIn(command: Command, where: ReturnType<typeof focusKind>): boolean {
+  if (where === 'none') return true;
+  if (where === 'field') return Boolean(command.inEditors);
+  return command.inEditors === true;
 }
 
 /** Routes key chords to commands by their keybinding; returns the uninstaller. */
@@ -28,7 +42,7 @@ export function installKeyboard(): () => void {
     const c = chord(e);
     const command = allCommands().find((x) => x.keybinding?.toUpperCase() === c.toUpperCase());
     if (!command) return;
-    if (inEditor(e.target) && !command.inEditors) return;
+    if (!firesIn(command, focusKind(e.target))) return;
     e.preventDefault();
     e.stopPropagation();
     void runCommand(command.id);

@@ -21,8 +21,13 @@ export interface Command {
   label: string;
   /** e.g. 'Mod+S', 'Shift+Enter' (Mod is Cmd on macOS, Ctrl elsewhere) */
   keybinding?: string;
-  /** fires even while focus is in a text field or editor (Ctrl+S should save from anywhere) */
-  inEditors?: boolean;
+  /**
+   * Where focus may be for the keybinding to fire: true, anywhere, text fields and editors included
+   * (Ctrl+S saves from anywhere); 'fields', also in the notebook's form fields (inputs, selects, text
+   * areas, which write to the document as they change) but not in an editor with keys of its own
+   * (Monaco, a dialog's fields); absent, only outside both.
+   */
+  inEditors?: boolean | 'fields';
   /** true for commands that act on one cell */
   cellScoped?: boolean;
   enabled?(state: Store, cellId: string | null): boolean;
