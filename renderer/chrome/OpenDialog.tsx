@@ -15,6 +15,7 @@ type Listed = { path: string; name: string; mtimeMs: number };
  */
 export function OpenDialog() {
   const open = useStore((s) => s.openDialog);
+  const saving = open === 'save';
   const setOpen = useStore((s) => s.setOpenDialog);
   const hasDoc = useStore((s) => s.doc !== null);
   const docPath = useStore((s) => s.path);
@@ -24,6 +25,7 @@ export function OpenDialog() {
   const [path, setPath] = useState('');
   const [error, setError] = useState<string | null>(null);
   const ref = useRef<HTMLDialogElement>(null);
+  const pathInput = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
     const d = ref.current;
@@ -35,6 +37,9 @@ export function OpenDialog() {
       setPath(docPath ?? `experiments/${slug}.experiment.json`);
       getApi().call('experiments.list', {}).then(setFiles, (e) => { setFiles([]); setError(errorMessage(e)); });
       getApi().call('experiments.templates', {}).then(setTemplates, () => {});
+      // showModal focuses the first button (✕); the path is what the dialog asks for. A frame later, so
+      // the path set above is in the field and selected whole, ready to be typed over.
+      requestAnimationFrame(() => { pathInput.current?.focus(); pathInput.current?.select(); });
     } else if (!open && d.open) d.close();
   }, [open, docPath, docName]);
 
@@ -44,14 +49,17 @@ export function OpenDialog() {
     <dialog ref={ref} className="dialog" onClose={() => setOpen(false)}>
       <div className="dialog-head"><h2>Experiments</h2><button className="icon-btn" aria-label="Close" onClick={() => setOpen(false)}>✕</button></div>
       <div className="dialog-body">
-        <label className="field field-wide">
-          <span className="field-label">Path of an experiment file</span>
-          <input className="input mono" value={path} onChange={(e) => setPath(e.target.value)} placeholder="experiments/name.experiment.json" />
-        </label>
-        <div className="dialog-actions">
-          <button className="btn" disabled={!path} onClick={() => void act('experiment.open', [path])}>Open this file</button>
-          <button className="btn primary" disabled={!path || !hasDoc} onClick={() => void act('experiment.saveAs', [path])}>Save the current experiment here</button>
-        </div>
+        {/* Enter in the path field does what the dialog was opened for (a form with one field submits on Enter) */}
+        <form className="dialog-form" onSubmit={(e) => { e.preventDefault(); if (path && (!saving || hasDoc)) void act(saving ? 'experiment.saveAs' : 'experiment.open', [path]); }}>
+          <label className="field field-wide">
+            <span className="field-label">Path of an experiment file</span>
+            <input ref={pathInput} className="input mono" value={path} onChange={(e) => setPath(e.target.value)} placeholder="experiments/name.experiment.json" />
+          </label>
+          <div className="dialog-actions">
+            <button type="button" className={saving ? 'btn' : 'btn primary'} disabled={!path} onClick={() => void act('experiment.open', [path])}>Open this file</button>
+            <button type="button" className={saving ? 'btn primary' : 'btn'} disabled={!path || !hasDoc} onClick={() => void act('experiment.saveAs', [path])}>Save the current experiment here</button>
+          </div>
+        </form>
         {error && <div className="inline-error">{error}</div>}
         <h3>In the workspace</h3>
         <div className="file-list">

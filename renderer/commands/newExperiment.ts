@@ -7,7 +7,7 @@ export const newExperiment = register({
   label: 'New experiment',
   keybinding: 'Mod+Alt+N',
   async perform(ctx) {
-    if (!ctx.args[0]) { ctx.getState().setOpenDialog(true); return; }
+    if (!ctx.args[0]) { ctx.getState().setOpenDialog('open'); return; }
     if (!confirmDiscard('Start a new experiment')) return;
     await newFromTemplate(ctx.args[0]);
   },

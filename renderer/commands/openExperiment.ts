@@ -8,7 +8,7 @@ export const openExperiment = register({
   keybinding: 'Mod+O',
   inEditors: true,
   async perform(ctx) {
-    if (!ctx.args[0]) { ctx.getState().setOpenDialog(true); return; }
+    if (!ctx.args[0]) { ctx.getState().setOpenDialog('open'); return; }
     if (!confirmDiscard('Open another experiment')) return;
     await open(ctx.args[0]);
   },

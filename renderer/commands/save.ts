@@ -9,7 +9,7 @@ export const save = register({
   enabled: (s) => s.doc !== null,
   async perform(ctx) {
     // a document without a path is saved through the dialog, which asks where
-    if (!ctx.getState().path) { ctx.getState().setOpenDialog(true); return; }
+    if (!ctx.getState().path) { ctx.getState().setOpenDialog('save'); return; }
     await saveExperiment();
   },
 });

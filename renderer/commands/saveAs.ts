@@ -9,7 +9,7 @@ export const saveAs = register({
   inEditors: true,
   enabled: (s) => s.doc !== null,
   async perform(ctx) {
-    if (!ctx.args[0]) { ctx.getState().setOpenDialog(true); return; }
+    if (!ctx.args[0]) { ctx.getState().setOpenDialog('save'); return; }
     await saveExperiment(ctx.args[0]);
   },
 });

@@ -38,7 +38,7 @@ export function Welcome() {
         {recent.map((p) => (
           <button key={p} className="link-row" onClick={() => void runCommand('experiment.open', { args: [p] })}><span>{fileName(p)}</span><span className="muted small mono">{p}</span></button>
         ))}
-        <button className="btn" onClick={() => setOpenDialog(true)}>Open an experiment file…</button>
+        <button className="btn" onClick={() => setOpenDialog('open')}>Open an experiment file…</button>
       </div>
     </div>
   );

@@ -105,7 +105,7 @@ export async function saveExperiment(path?: string, { overwrite = false }: { ove
   const doc = s.doc;
   const target = path ?? s.path;
   if (!doc) return false;
-  if (!target) { s.setOpenDialog(true); return false; }
+  if (!target) { s.setOpenDialog('save'); return false; }
   const problems = localProblems(doc);
   if (problems) {
     s.showBanner({ id: 'doc-save-failed', tone: 'error', title: 'Not saved: the experiment has invalid cells', message: problems });

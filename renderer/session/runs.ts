@@ -41,7 +41,7 @@ export async function runCell(cellId: string): Promise<void> {
   // runs.start reads the saved file: runs live beside it and record what it said when they started
   if (!s.path) {
     s.showBanner({ id: `run-${cellId}`, tone: 'info', title: 'Save the experiment first', message: 'Its runs are kept in a folder beside the experiment file.' });
-    s.setOpenDialog(true);
+    s.setOpenDialog('save');
     return;
   }
   if (isDirty(s) && !(await saveExperiment())) return;

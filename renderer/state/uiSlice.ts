@@ -35,7 +35,8 @@ export interface UiSlice {
   previews: Record<string, PreviewState>;
   /** the past run whose charts the pretrain cell shows */
   selectedRunDir: string | null;
-  openDialog: boolean;
+  /** the experiments dialog, and what it is for: its path field's Enter opens, or saves there */
+  openDialog: false | 'open' | 'save';
   busy: string | null;
   /** the notes cell whose markdown is being written (others render) */
   editingNotes: string | null;
@@ -49,7 +50,7 @@ export interface UiSlice {
   setJsonError(cellId: string, error: string | null): void;
   setPreview(cellId: string, p: Partial<PreviewState>): void;
   selectRun(runDir: string | null): void;
-  setOpenDialog(open: boolean): void;
+  setOpenDialog(open: false | 'open' | 'save'): void;
   setBusy(what: string | null): void;
   setEditingNotes(id: string | null): void;
 }
