@@ -20,15 +20,15 @@ export function Toolbar() {
   const saving = useStore((s) => s.banners.some((b) => b.id === 'doc-save-failed'));
   return (
     <header className="toolbar">
-      <div className="brand"><span className="logo" aria-hidden>◆</span> Workbench</div>
+      <div className="brand" title="Transformer Workbench"><span className="logo" aria-hidden>◆</span> <span className="brand-name">Workbench</span></div>
       <div className="doc-title">
         {hasDoc ? <>
-          <span className="doc-name">{name}</span>
+          <span className="doc-name" title={name ?? undefined}>{name}</span>
           <span className={`save-state${dirty ? ' dirty' : ''}${saving ? ' failed' : ''}`} title={path ?? 'not saved yet'}>
             {saving ? 'not saved' : !path ? 'unsaved' : dirty ? 'edited' : 'saved'}
           </span>
         </> : <span className="muted">No experiment open</span>}
-        {busy && <span className="muted small">{busy}</span>}
+        {busy && <span className="muted small busy" title={busy}>{busy}</span>}
       </div>
       <nav className="tool-group">
         <ToolButton id="experiment.open" label="Open" />
