@@ -1,7 +1,7 @@
 /**
  * The dataset pipeline a trainer calls: read the source, clean, cut into sentences, split by document,
  * tokenize, cache. Two entry points:
- *   loadTextDataset      cleaned text documents (what a tokenizer is trained on: the train split only)
+ *   loadTextDataset      cleaned text documents per split (what a tokenizer is trained on)
  *   loadTokenizedDataset token arrays per split, from the cache when the same inputs were seen before
  * Refusals are EngineErrors: INVALID_CONFIG for a bad config, INVALID_DATASET naming the file and why.
  */

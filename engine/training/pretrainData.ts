@@ -1,6 +1,6 @@
 /**
  * Everything between a dataset cell and batches of token ids: load and clean the text, train (or, on
- * resume, load) the tokenizer on the training split, tokenize through the on-disk cache, and build the
+ * resume, load) the tokenizer (on the training split; a char one on all the text), tokenize through the on-disk cache, and build the
  * objective's batches — random training batches from a seeded Rng, and a fixed set of validation batches
  * so that every evaluation measures the same thing.
  */
@@ -108,7 +108,11 @@ export async function prepareData(datasetCfg: DatasetConfig, tokenizerCfg: Token
   } else {
     const text = await loadTextDataset(datasetCfg, { baseDir: o.baseDir, onProgress: o.onProgress, signal: o.signal });
     o.onProgress?.({ phase: 'tokenizer', done: 0, total: 1 });
-    tokenizer = trainTokenizer(tokenizerCfg, (function* () { for (const d of text.train) yield* d.sentences; })());
+    // A char vocabulary is every character of the whole text (nanoGPT's prepare.py): one seen only in
+    // validation could not be encoded at all. BPE (all 256 bytes) and WordPiece ([UNK]) encode any text, so
+    // they learn from the training split alone and validation stays unseen.
+    const splits = tokenizerCfg.kind === 'char' ? [text.train, text.validation] : [text.train];
+    tokenizer = trainTokenizer(tokenizerCfg, (function* () { for (const docs of splits) for (const d of docs) yield* d.sentences; })());
     saveTokenizer(tokenizer, o.tokenizerFile);
     o.onProgress?.({ phase: 'tokenizer', done: 1, total: 1 });
   }
