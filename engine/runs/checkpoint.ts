@@ -488,11 +488,18 @@ export async function validateCheckpoint(dir: string): Promise<{ ok: true; manif
  * The newest checkpoint of a run that loads and validates, or null. Invalid newer ones are skipped
  * (onSkip hears which and why), never used.
  */
-export async function latestValidCheckpoint(runDir: string, opts: { onSkip?: (name: string, problem: string) => void } = {}): Promise<LoadedCheckpoint | null> {
+export async function latestValidCheckpoint(runDir: string, opts: {
+  onSkip?: (name: string, problem: string) => void;
+  /** the caller's own check of a checkpoint that loads (its rng, say): a problem in words, or null */
+  accept?: (ck: LoadedCheckpoint) => string | null;
+} = {}): Promise<LoadedCheckpoint | null> {
   const all = await listCheckpoints(runDir);
   for (const c of all.reverse()) {
     try {
-      return await loadCheckpoint(c.dir);
+      const ck = await loadCheckpoint(c.dir);
+      const problem = opts.accept?.(ck) ?? null;
+      if (problem === null) return ck;
+      opts.onSkip?.(c.name, `${path.join(c.dir, MANIFEST_FILE)}: ${problem}`);
     } catch (e) {
       opts.onSkip?.(c.name, (e as Error).message);
     }

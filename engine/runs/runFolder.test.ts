@@ -1,4 +1,5 @@
 import { after, describe, it } from 'node:test';
+import { spawn } from 'node:child_process';
 import assert from 'node:assert/strict';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
@@ -84,7 +85,7 @@ describe('run folders', () => {
     assert.equal(run.json.step, 20);
     run.updateSync({ status: 'interrupted' });
     assert.equal((await readRunJson(run.dir)).status, 'interrupted');
-    assert.deepEqual((await fsp.readdir(run.dir)).sort(), ['checkpoints', 'run.json']);
+    assert.deepEqual((await fsp.readdir(run.dir)).sort(), ['checkpoints', 'run.json', 'run.lock']);
   });
 
   it('refuse an id that exists or is not a safe folder name', async () => {
@@ -128,9 +129,36 @@ describe('run folders', () => {
     const runsDir = await tempDir();
     const run = await RunFolder.create(runsDir, { name: 'r', config, backend, seed: 1, id: 'r1' });
     await fsp.writeFile(tempPathFor(path.join(run.dir, 'run.json')), '{"half');
+    await run.close();
     const again = await RunFolder.open(run.dir);
     assert.equal(again.json.id, 'r1');
-    assert.deepEqual((await fsp.readdir(run.dir)).sort(), ['checkpoints', 'run.json']);
+    assert.deepEqual((await fsp.readdir(run.dir)).sort(), ['checkpoints', 'run.json', 'run.lock']);
+    await again.close();
+    assert.deepEqual((await fsp.readdir(run.dir)).sort(), ['checkpoints', 'run.json'], 'close gives the lock up');
     await assert.rejects(RunFolder.open(path.join(runsDir, 'nope')), /nope\/run\.json: missing/);
+  });
+
+  it('has one writer: a second open is refused while the first holds the run, here or in a live process; a dead holder\'s lock is taken over', async () => {
+    const runsDir = await tempDir();
+    const run = await RunFolder.create(runsDir, { name: 'r', config, backend, seed: 1, id: 'locked' });
+    await assert.rejects(RunFolder.open(run.dir), (e: Error & { code?: string }) => e.code === 'BUSY' && new RegExp(`being trained by process ${process.pid}`).test(e.message));
+    await run.close();
+
+    // another live process holds it
+    const holder = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      await fsp.writeFile(path.join(run.dir, 'run.lock'), JSON.stringify({ pid: holder.pid, host: os.hostname(), since: '2026-01-01T00:00:00Z' }));
+      await assert.rejects(RunFolder.open(run.dir), new RegExp(`process ${holder.pid} on ${os.hostname()}.*delete .*run\\.lock`));
+    } finally {
+      holder.kill('SIGKILL');
+      await new Promise((r) => holder.once('exit', r));
+    }
+    // its process is gone (killed): the lock is stale and the run opens
+    const taken = await RunFolder.open(run.dir);
+    assert.equal(JSON.parse(await fsp.readFile(path.join(run.dir, 'run.lock'), 'utf8')).pid, process.pid);
+    await taken.close();
+    // a lock torn by a crash while it was written is stale too
+    await fsp.writeFile(path.join(run.dir, 'run.lock'), '{"pid": 12');
+    await (await RunFolder.open(run.dir)).close();
   });
 });

@@ -11,6 +11,7 @@ import { RUN_FORMAT, RUN_FORMAT_VERSION, RunId, RunJson, type RunStatus } from '
 import type { BackendInfo } from '../../common/backends';
 import type { SerializedError } from '../../common/errors';
 import { fsyncDir, removeStaleTemps, writeJsonAtomic, writeJsonAtomicSync } from '../util/atomicWrite';
+import { RunLock } from './runLock';
 
 export const RUN_JSON = 'run.json';
 export const METRICS_FILE = 'metrics.jsonl';
@@ -106,12 +107,15 @@ export async function listRuns(runsDir: string): Promise<RunListing[]> {
   }));
 }
 
-/** An open run folder: run.json in memory, every change written through atomically and in order. */
+/**
+ * An open run folder: run.json in memory, every change written through atomically and in order. It is
+ * the run's one writer from create/open to close (run.lock, see ./runLock).
+ */
 export class RunFolder {
   private state: RunJson;
   private writes: Promise<void> = Promise.resolve();
 
-  private constructor(readonly dir: string, state: RunJson) {
+  private constructor(readonly dir: string, state: RunJson, private readonly lock: RunLock) {
     this.state = state;
   }
 
@@ -142,6 +146,7 @@ export class RunFolder {
       }
     }
     const dir = path.join(runsDir, id);
+    const lock = await RunLock.acquire(dir);
     await fsp.mkdir(path.join(dir, CHECKPOINTS_DIR));
     const now = new Date().toISOString();
     const state = RunJson.parse({
@@ -162,15 +167,35 @@ export class RunFolder {
     } satisfies RunJson);
     await writeJsonAtomic(path.join(dir, RUN_JSON), state);
     await fsyncDir(runsDir);
-    return new RunFolder(dir, state);
+    return new RunFolder(dir, state, lock);
   }
 
-  /** Opens an existing run (to resume or to mark it), cleaning temporaries a crash left in its folder. */
+  /**
+   * Opens an existing run (to resume or to mark it), cleaning temporaries a crash left in its folder.
+   * Refused (BUSY) while another process, or another trainer of this one, has the run open.
+   */
   static async open(runDir: string): Promise<RunFolder> {
     const state = await readRunJson(runDir);
-    await removeStaleTemps(runDir);
-    await fsp.mkdir(path.join(runDir, CHECKPOINTS_DIR), { recursive: true });
-    return new RunFolder(runDir, state);
+    const lock = await RunLock.acquire(runDir);
+    try {
+      await removeStaleTemps(runDir); // the lock makes this the one writer: what is left is a crash's
+      await fsp.mkdir(path.join(runDir, CHECKPOINTS_DIR), { recursive: true });
+    } catch (e) {
+      await lock.release();
+      throw e;
+    }
+    return new RunFolder(runDir, state, lock);
+  }
+
+  /** Writes what is pending and gives the run up to the next writer. */
+  async close(): Promise<void> {
+    await this.flush();
+    await this.lock.release();
+  }
+
+  /** Gives the run up now, without waiting: for a process on its way out. */
+  closeSync(): void {
+    this.lock.releaseSync();
   }
 
   /**

@@ -161,6 +161,40 @@ describe('trainer', () => {
     assert.ok(Number.isFinite(summary.final_val_loss));
   });
 
+  it('refuses, before any run folder is made, a model too large for the backend and an objective the model cannot train', async () => {
+    const runsDir = path.join(tmp, 'refused');
+    const huge = charGpt({ steps: 10, schedule: { warmupSteps: 1 } });
+    huge.model = { ...huge.model, dModel: 2048, nHeads: 16, nLayers: 24, contextLength: 1024 };
+    await assert.rejects(Trainer.start(huge, runsDir, { baseDir: tmp, cacheDir: null, backend: 'cpu' }), /needs about \d+\.\d GB/);
+    const mlmGpt = charGpt({ steps: 10, objective: 'mlm', schedule: { warmupSteps: 1 } });
+    await assert.rejects(Trainer.start(mlmGpt, runsDir, { baseDir: tmp, cacheDir: null }), /pretrain\.objective: a gpt model does not train with mlm/);
+    assert.equal(fs.existsSync(runsDir) ? fs.readdirSync(runsDir).length : 0, 0, 'no failed run folders are left for configs refused up front');
+  });
+
+  it('resumes only what run.json and the checkpoints really describe', async () => {
+    const { summary } = await train(charGpt({ steps: 4, evalInterval: 4, checkpointInterval: 2, keepCheckpoints: 5, schedule: { warmupSteps: 1 } }), path.join(tmp, 'tampered'), (e, t) => { if (e.type === 'step' && e.step === 3) t.stop(); });
+    assert.equal(summary.status, 'cancelled');
+    const runJson = path.join(summary.run_dir, 'run.json');
+    const original = fs.readFileSync(runJson, 'utf8');
+    // a run.json whose config was edited into nonsense: refused, naming the field
+    const bad = JSON.parse(original);
+    bad.config.spec.pretrain.batchSize = 0;
+    fs.writeFileSync(runJson, JSON.stringify(bad));
+    await assert.rejects(Trainer.resume(summary.run_dir, { cacheDir: null }), /run\.json: its config is not a run this trainer can continue: config\.spec\.pretrain\.batchSize/);
+    fs.writeFileSync(runJson, original);
+    // the newest checkpoint's rng damaged: skipped, with a warning, for the one before it
+    const newest = (await listCheckpoints(summary.run_dir)).at(-1)!;
+    const manifestFile = path.join(newest.dir, 'checkpoint.json');
+    const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8'));
+    fs.writeFileSync(manifestFile, JSON.stringify({ ...manifest, rng: null }));
+    const logs: string[] = [];
+    const resumed = await Trainer.resume(summary.run_dir, { cacheDir: null, onEvent: (e) => { if (e.type === 'log') logs.push(e.message); } });
+    const done = await resumed.run();
+    assert.equal(done.status, 'completed');
+    assert.ok(logs.some((m) => /skipped: .*checkpoint\.json: its rng is not the state of this trainer's data sampler/.test(m)), logs.join('\n'));
+    assert.ok(logs.some((m) => /resumed from checkpoint step-00000002/.test(m)), logs.join('\n'));
+  });
+
   it('refuses next-sentence prediction on a split of one document, where every pair would be a true one', async () => {
     const spec: RunSpec = {
       name: 'one document',

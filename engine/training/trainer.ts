@@ -10,14 +10,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
 import type { BackendInfo, BackendRequest } from '../../common/backends';
-import type { DatasetConfig } from '../../common/datasetConfig';
+import { DatasetConfig } from '../../common/datasetConfig';
 import { EngineError, type SerializedError } from '../../common/errors';
 import { ModelConfig, formatConfigIssues, type ModelConfigInput } from '../../common/modelConfig';
-import type { Objective, PretrainConfig } from '../../common/pretrainConfig';
+import { ModelCellConfig } from '../../common/experiment';
+import { PretrainConfig, type Objective } from '../../common/pretrainConfig';
 import type { RunJson, RunStatus } from '../../common/runFolder';
 import type { RunEvent, RunSummary } from '../../common/runEvents';
-import type { TokenizerConfig } from '../../common/tokenizerConfig';
+import { TokenizerConfig } from '../../common/tokenizerConfig';
 import { selectBackend } from '../backends/select';
 import * as fused from '../backends/fusedOps';
 import { createModel, type AnyModel } from '../models/registry';
@@ -29,6 +31,7 @@ import { AdamW } from './adamw';
 import { Diagnostics } from './diagnostics';
 import { evaluate, type EvalResult } from './evaluate';
 import { groupParams } from './layerGroups';
+import { checkMemory } from './memoryBudget';
 import { prepareData, toBatch, type PreparedData } from './pretrainData';
 import { learningRate, type LrSchedule } from './schedule';
 import { applyUpdate, computeGradients } from './trainStep';
@@ -65,9 +68,42 @@ export interface TrainerOptions {
 }
 
 /** The run's config snapshot in run.json, from which `resume` rebuilds the run. */
-interface Snapshot {
-  spec: RunSpec;
-  baseDir: string;
+const Snapshot = z.object({
+  spec: z.object({ name: z.string(), dataset: DatasetConfig, tokenizer: TokenizerConfig, model: ModelCellConfig, pretrain: PretrainConfig }),
+  baseDir: z.string(),
+});
+type Snapshot = { spec: RunSpec; baseDir: string };
+
+/** What a checkpoint's `rng` holds: the data sampler's state after its step. */
+const SamplerState = z.object({ data: z.number().int() });
+
+/**
+ * The checks that need the model and the pretrain cell together (each alone is checked by its schema):
+ * the objective fits the architecture, the sequences fit the context.
+ */
+function checkSpec(spec: RunSpec): { objective: Objective; seqLen: number } {
+  const p = spec.pretrain;
+  const objective = p.objective ?? defaultObjective(spec.model.arch);
+  const wrongArch = (objective === 'causal-lm') !== (spec.model.arch === 'gpt');
+  if (wrongArch) throw new EngineError('INVALID_CONFIG', `pretrain.objective: a ${spec.model.arch} model does not train with ${objective}; use ${defaultObjective(spec.model.arch)}${spec.model.arch === 'bert' ? " or 'mlm'" : ''}`, ['pretrain', 'objective']);
+  const seqLen = p.seqLen ?? spec.model.contextLength;
+  if (seqLen > spec.model.contextLength) throw new EngineError('INVALID_CONFIG', `pretrain.seqLen ${seqLen} exceeds the model's contextLength ${spec.model.contextLength}; lower seqLen or raise contextLength`, ['pretrain', 'seqLen']);
+  return { objective, seqLen };
+}
+
+/** The vocabulary a tokenizer will have, before it is trained: its configured size (characters: a byte's worth). */
+const vocabGuess = (t: TokenizerConfig): number => ('vocabSize' in t && typeof t.vocabSize === 'number' ? t.vocabSize : 256);
+
+/**
+ * The spec with another step count. A warmup longer than the shortened run is cut to fit it (a quick
+ * `--steps 20` of a recipe with a 100-step warmup), and the run says so.
+ */
+function withSteps(spec: RunSpec, steps: number, onEvent?: (e: TrainerEvent) => void): RunSpec {
+  const s = spec.pretrain.schedule;
+  const warmupSteps = Math.min(s.warmupSteps, steps);
+  if (warmupSteps < s.warmupSteps) onEvent?.({ type: 'log', level: 'warning', message: `the warmup of ${s.warmupSteps} steps is cut to ${warmupSteps} to fit a run of ${steps} steps` });
+  const decaySteps = s.decaySteps === undefined ? undefined : Math.max(s.decaySteps, warmupSteps);
+  return { ...spec, pretrain: { ...spec.pretrain, steps, schedule: { ...s, warmupSteps, ...(decaySteps === undefined ? {} : { decaySteps }) } } };
 }
 
 const defaultObjective = (arch: 'gpt' | 'bert'): Objective => (arch === 'gpt' ? 'causal-lm' : 'mlm-nsp');
@@ -109,9 +145,13 @@ export class Trainer {
 
   /** Creates a run folder under `runsDir` and prepares everything; `run()` then trains. */
   static async start(spec: RunSpec, runsDir: string, opts: TrainerOptions = {}): Promise<Trainer> {
-    if (opts.steps !== undefined) spec = { ...spec, pretrain: { ...spec.pretrain, steps: opts.steps } };
+    if (opts.steps !== undefined) spec = withSteps(spec, opts.steps, opts.onEvent);
     const p = spec.pretrain;
     const backend = await selectBackend(opts.backend ?? p.backend);
+    // what can be refused from the configs alone is refused before a run folder is made for it
+    checkSpec(spec);
+    const guess = ModelConfig.safeParse({ ...spec.model, vocabSize: spec.model.vocabSize ?? vocabGuess(spec.tokenizer) });
+    if (guess.success) checkMemory(guess.data, p.batchSize, p.seqLen ?? spec.model.contextLength, backend.name);
     const snapshot: Snapshot = { spec, baseDir: path.resolve(opts.baseDir ?? '.') };
     const run = await RunFolder.create(runsDir, { name: spec.name, config: snapshot as unknown as Record<string, unknown>, backend, seed: p.seed });
     opts.onEvent?.({ type: 'status', status: 'preparing', runId: run.id, runDir: run.dir });
@@ -119,6 +159,7 @@ export class Trainer {
       return await Trainer.build(run, spec, backend, { ...opts, baseDir: snapshot.baseDir }, false);
     } catch (err) {
       await run.setStatus('failed', toSerialized(err));
+      await run.close();
       throw err;
     }
   }
@@ -126,26 +167,32 @@ export class Trainer {
   /** Reopens a run folder and continues from its newest valid checkpoint (or from the start when it has none). */
   static async resume(runDir: string, opts: TrainerOptions = {}): Promise<Trainer> {
     const run = await RunFolder.open(runDir);
-    const json = run.json;
-    if (json.status === 'completed') throw new EngineError('INVALID_CONFIG', `${runDir}: this run completed all its steps; start a new run to train further`);
-    const snapshot = json.config as unknown as Snapshot;
-    if (!snapshot?.spec?.pretrain || !snapshot.spec.dataset) throw new EngineError('INVALID_CONFIG', `${path.join(runDir, 'run.json')}: its config holds no run spec; it was not written by this trainer`);
-    const backend = await selectBackend(opts.backend ?? json.backend.name);
-    if (backend.name !== json.backend.name) {
-      opts.onEvent?.({ type: 'log', level: 'warning', message: `resuming on ${backend.name}, not ${json.backend.name} as before: the curve continues, but not bit for bit` });
+    try {
+      const json = run.json;
+      if (json.status === 'completed') throw new EngineError('INVALID_CONFIG', `${runDir}: this run completed all its steps; start a new run to train further`);
+      // run.json is a file on disk like any other: what it says is checked with the schemas a start uses
+      const parsed = Snapshot.safeParse(json.config);
+      if (!parsed.success) {
+        throw new EngineError('INVALID_CONFIG', `${path.join(runDir, 'run.json')}: its config is not a run this trainer can continue: ${formatConfigIssues(parsed.error, ['config'])}; fix the field, or start a new run`);
+      }
+      const snapshot = parsed.data;
+      checkSpec(snapshot.spec);
+      const backend = await selectBackend(opts.backend ?? json.backend.name);
+      if (backend.name !== json.backend.name) {
+        opts.onEvent?.({ type: 'log', level: 'warning', message: `resuming on ${backend.name}, not ${json.backend.name} as before: the curve continues, but not bit for bit` });
+      }
+      opts.onEvent?.({ type: 'status', status: 'preparing', runId: run.id, runDir: run.dir });
+      return await Trainer.build(run, snapshot.spec, backend, { ...opts, baseDir: opts.baseDir ?? snapshot.baseDir }, true);
+    } catch (err) {
+      await run.close();
+      throw err;
     }
-    opts.onEvent?.({ type: 'status', status: 'preparing', runId: run.id, runDir: run.dir });
-    return Trainer.build(run, snapshot.spec, backend, { ...opts, baseDir: opts.baseDir ?? snapshot.baseDir }, true);
   }
 
   private static async build(run: RunFolder, spec: RunSpec, backend: BackendInfo, opts: TrainerOptions, resuming: boolean): Promise<Trainer> {
     const p = spec.pretrain;
     const emit = opts.onEvent ?? (() => {});
-    const objective = p.objective ?? defaultObjective(spec.model.arch);
-    const wrongArch = (objective === 'causal-lm') !== (spec.model.arch === 'gpt');
-    if (wrongArch) throw new EngineError('INVALID_CONFIG', `pretrain.objective: a ${spec.model.arch} model does not train with ${objective}; use ${defaultObjective(spec.model.arch)}${spec.model.arch === 'bert' ? " or 'mlm'" : ''}`, ['pretrain', 'objective']);
-    const seqLen = p.seqLen ?? spec.model.contextLength;
-    if (seqLen > spec.model.contextLength) throw new EngineError('INVALID_CONFIG', `pretrain.seqLen ${seqLen} exceeds the model's contextLength ${spec.model.contextLength}; lower seqLen or raise contextLength`, ['pretrain', 'seqLen']);
+    const { objective, seqLen } = checkSpec(spec);
     if (p.mixedPrecision) {
       emit({ type: 'log', level: 'warning', message: `mixed precision was asked for, but TensorFlow.js has no float16 training kernels on ${backend.name}; this run trains in float32` });
     }
@@ -161,6 +208,7 @@ export class Trainer {
     }
     const parsed = ModelConfig.safeParse(modelConfig);
     if (!parsed.success) throw new EngineError('INVALID_CONFIG', formatConfigIssues(parsed.error, ['model']));
+    checkMemory(parsed.data, p.batchSize, seqLen, backend.name);
     const model = createModel(parsed.data, p.seed);
     const optimizer = new AdamW(Object.fromEntries(model.variables), {
       lr: p.optimizer.lr, beta1: p.optimizer.beta1, beta2: p.optimizer.beta2, eps: p.optimizer.eps, weightDecay: p.optimizer.weightDecay,
@@ -171,13 +219,16 @@ export class Trainer {
     let secondsBefore = 0;
     if (resuming) {
       await cleanCheckpointTemps(run.dir);
-      const ck = await latestValidCheckpoint(run.dir, { onSkip: (name, problem) => emit({ type: 'log', level: 'warning', message: `checkpoint ${name} skipped: ${problem}` }) });
+      const ck = await latestValidCheckpoint(run.dir, {
+        onSkip: (name, problem) => emit({ type: 'log', level: 'warning', message: `checkpoint ${name} skipped: ${problem}` }),
+        accept: (c) => (SamplerState.safeParse(c.manifest.rng).success ? null : 'its rng is not the state of this trainer\'s data sampler ({ "data": an integer })'),
+      });
       if (ck) {
         restoreCheckpoint(ck, model.params, optimizer);
         step = ck.manifest.step;
         tokensSeen = ck.manifest.tokensSeen;
         secondsBefore = typeof ck.manifest.extra.elapsedSeconds === 'number' ? ck.manifest.extra.elapsedSeconds : 0;
-        rng.state = (ck.manifest.rng as { data: number }).data;
+        rng.state = SamplerState.parse(ck.manifest.rng).data;
         await discardCheckpointsAfter(run.dir, step);
         emit({ type: 'log', level: 'info', message: `resumed from checkpoint ${ck.name} at step ${step}` });
       } else {
@@ -209,6 +260,14 @@ export class Trainer {
 
   /** Trains to the last step (or until stopped / failed) and returns the summary. */
   async run(): Promise<RunSummary> {
+    try {
+      return await this.trainToEnd();
+    } finally {
+      await this.folder.close().catch(() => undefined); // the next writer (a resume) may take the run
+    }
+  }
+
+  private async trainToEnd(): Promise<RunSummary> {
     const p = this.spec.pretrain;
     const lrs = schedule(p);
     const diagnostics = new Diagnostics();
