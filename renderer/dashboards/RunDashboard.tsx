@@ -44,6 +44,8 @@ export interface RunInfo {
   totalSteps?: number | null;
   /** the run's status as recorded; it wins over the buffer's, which only live events set */
   status?: string | null;
+  /** when the run started, seconds since the epoch (run.json's `created`): wall time counts from it */
+  startedAt?: number | null;
 }
 
 export interface DashboardCharts { loss: LiveLineChart; lr: LiveLineChart; gradNorm: LiveLineChart; throughput: LiveLineChart; heatmap: GradHeatmap }
@@ -74,6 +76,12 @@ export function RunDashboard(props: RunDashboardProps) {
       throughput: per('perf/tokens_per_s', ''),
     };
   }, [runKey, multi, props.runLabels]);
+
+  // the recorded starts go to the buffer: every chart's wall-time axis counts from a run's own start
+  const starts = runIds.map((id) => props.runInfo?.[id]?.startedAt ?? null);
+  useEffect(() => {
+    runIds.forEach((id, i) => { if (starts[i] !== null) buffer.setRunStart(id, starts[i]); });
+  }, [buffer, runKey, starts.join(',')]);
 
   const shared = { x, smoothing };
   return (

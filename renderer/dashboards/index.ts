@@ -13,7 +13,8 @@
  *
  * RunDashboard props: runIds (overlaid, one colour each), buffer? (default: the shared `metricsBuffer`),
  * runLabels?, configs? (diff table of the keys whose values differ, with two runs or more), runInfo?
- * (a reopened run's step count and recorded status, for its header),
+ * (a reopened run's step count and recorded status, for its header, and its start time: wall time counts
+ * from there — `buffer.setRunStart` does the same outside React),
  * onDismissDiagnostic?, defaultSmoothing? (0–0.999, default 0.6), onCharts? (the chart controllers).
  * Run ids are the caller's keys: use the same id for a run's history and its live events.
  *

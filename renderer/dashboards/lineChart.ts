@@ -58,9 +58,10 @@ export class LiveLineChart {
   private extent: [number, number] = [0, 1];
   private readonly onZoom: (e: unknown) => void;
 
-  constructor(el: HTMLElement, private readonly buffer: MetricsBuffer, options: LineChartOptions) {
+  /** `target`: the element to draw into, or a chart made elsewhere (tests pass a server-side one) */
+  constructor(target: HTMLElement | EChart, private readonly buffer: MetricsBuffer, options: LineChartOptions) {
     this.o = options;
-    this.chart = echarts.init(el, undefined, { renderer: 'canvas' });
+    this.chart = 'setOption' in target ? target : echarts.init(target, undefined, { renderer: 'canvas' });
     this.onZoom = (e) => this.zoomEvent(e);
     this.chart.on('datazoom', this.onZoom);
     this.rebuild();
@@ -119,8 +120,8 @@ export class LiveLineChart {
 
   private series(c: CurveState): Series | undefined { return this.buffer.series(c.spec.runId, c.spec.tag); }
 
-  /** x origin in display units: wall time counts from the run's first point */
-  private origin(s: Series): number { return this.o.x === 'wall' && s.length ? s.wall[0] : 0; }
+  /** x origin in display units: wall time counts from the run's start, the same for all its series */
+  private origin(runId: string): number { return this.o.x === 'wall' ? this.buffer.run(runId)?.origin() ?? 0 : 0; }
 
   private zoomEvent(e: unknown): void {
     const ev = (e as { batch?: Record<string, number>[] }).batch?.[0] ?? (e as Record<string, number>);
@@ -135,7 +136,7 @@ export class LiveLineChart {
   }
 
   /** everything of one curve, downsampled for the current view */
-  private pointsOf(values: ArrayLike<number>, tail: TailDownsampler, s: Series, restart: boolean): Points {
+  private pointsOf(values: ArrayLike<number>, tail: TailDownsampler, s: Series, restart: boolean, t0: number): Points {
     const xs = s.column(this.o.x);
     if (!this.view) {
       if (restart) tail.reset();
@@ -143,7 +144,6 @@ export class LiveLineChart {
     }
     // zoomed: the visible range plus one neighbour each side (the line runs off the edge correctly),
     // plus the first and last points, which hold the zoom extent steady
-    const t0 = this.origin(s);
     const from = Math.max(0, lowerBound(xs, s.length, this.view[0] + t0) - 1);
     const to = Math.min(s.length, lowerBound(xs, s.length, this.view[1] + t0) + 1);
     const mid = downsample(xs, values, this.targetBuckets(), from, to);
@@ -168,8 +168,8 @@ export class LiveLineChart {
       const s = this.series(c);
       const ps = c.spec;
       if (!legend.includes(ps.name)) legend.push(ps.name);
+      const t0 = this.origin(ps.runId);
       if (s && s.length) {
-        const t0 = this.origin(s);
         const xs = s.column(this.o.x);
         lo = Math.min(lo, xs[0] - t0); hi = Math.max(hi, xs[s.length - 1] - t0);
       }
@@ -180,9 +180,8 @@ export class LiveLineChart {
       if (dataChanged) c.ema?.reset();
       const smoothed = c.ema ? c.ema.update(s.value, s.length) : null;
       const restart = kind === 'full' || kind === 'view' || dataChanged;
-      const raw = this.pointsOf(s.value, c.rawTail, s, restart);
-      const sm = smoothed ? this.pointsOf(smoothed, c.smoothTail, s, restart) : null;
-      const t0 = this.origin(s);
+      const raw = this.pointsOf(s.value, c.rawTail, s, restart, t0);
+      const sm = smoothed ? this.pointsOf(smoothed, c.smoothTail, s, restart, t0) : null;
       let yLo = Infinity, yHi = -Infinity;
       for (const p of sm ? [raw, sm] : [raw]) {
         for (let i = 0; i < p.length; i++) {

@@ -87,8 +87,21 @@ export class RunMetrics {
   progress: RunProgress = { step: 0, totalSteps: 0, tokens: 0, etaSeconds: null, status: null, statusMessage: null, updatedAt: 0 };
   /** bumps on every change to this run */
   version = 0;
+  /** when the run started, in seconds since the epoch (run.json's `created`), where the caller knows it */
+  startedAt: number | null = null;
 
   constructor(public readonly runId: string) {}
+
+  /**
+   * Where the run's wall-time axis counts from: its recorded start, or else its earliest point of any tag
+   * (never a series' own first point: validation at step 50 happened well after step 1). A resumed run
+   * keeps its origin, so its time goes on from where it was rather than starting again at 0.
+   */
+  origin(): number {
+    let t = this.startedAt ?? Infinity;
+    for (const s of this.series.values()) if (s.length && s.wall[0] < t) t = s.wall[0];
+    return Number.isFinite(t) ? t : 0;
+  }
 
   get(tag: string): Series | undefined { return this.series.get(tag); }
 
@@ -200,6 +213,14 @@ export class MetricsBuffer {
       for (const [tag, v] of Object.entries(p.scalars)) r.ensure(tag).put(p.step, p.tokens, p.wallTime, v ?? NaN, false);
       if (p.step >= r.progress.step) r.progress = { ...r.progress, step: p.step, tokens: p.tokens };
     }
+    this.changed(runId);
+  }
+
+  /** The run's recorded start (seconds since the epoch): its wall-time axis counts from there. */
+  setRunStart(runId: string, startedAt: number | null): void {
+    const r = this.ensureRun(runId);
+    if (r.startedAt === startedAt) return;
+    r.startedAt = startedAt;
     this.changed(runId);
   }
 

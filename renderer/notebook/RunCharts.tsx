@@ -43,7 +43,8 @@ export function RunCharts({ runs }: { runs: ShownRun[] }) {
     const h = history.find((x) => x.dir === r.runDir);
     if (!h?.ok) return [];
     const steps = (h.run.config as { spec?: { pretrain?: { steps?: unknown } } }).spec?.pretrain?.steps;
-    return [[r.runId, { totalSteps: typeof steps === 'number' ? steps : null, status: r.live ? null : h.run.status }]];
+    const created = Date.parse(h.run.created) / 1000;
+    return [[r.runId, { totalSteps: typeof steps === 'number' ? steps : null, status: r.live ? null : h.run.status, startedAt: Number.isFinite(created) ? created : null }]];
   }));
   return (
     <div className="run-charts">
