@@ -4,6 +4,7 @@
  * scale (norms span decades; a vanishing layer and an exploding one must both show). A cell is the
  * geometric mean of its bucket; the tooltip gives it and the bucket's step range.
  */
+import { niceStep } from './axisFit';
 import { echarts, type EChart } from './echarts';
 import { formatCount, formatValue } from './format';
 import type { MetricsBuffer } from './metricsBuffer';
@@ -21,6 +22,8 @@ export interface HeatmapCells {
   /** the first step of each column */
   columnSteps: number[];
   columnWidth: number;
+  /** the last step that has a norm (it lies in the last column) */
+  lastStep: number;
   /** [column, row, log10 of the geometric mean] */
   cells: [number, number, number][];
   min: number;
@@ -36,7 +39,7 @@ export function heatmapCells(buffer: MetricsBuffer, runId: string, columns: numb
     const s = run!.get(GRAD_NORM_PREFIX + l)!;
     if (s.length) { first = Math.min(first, s.step[0]); last = Math.max(last, s.step[s.length - 1]); }
   }
-  const out: HeatmapCells = { layers, columnSteps: [], columnWidth: 1, cells: [], min: Infinity, max: -Infinity };
+  const out: HeatmapCells = { layers, columnSteps: [], columnWidth: 1, lastStep: last, cells: [], min: Infinity, max: -Infinity };
   if (!(first <= last)) return out;
   const width = Math.max(1, Math.ceil((last - first + 1) / columns));
   const n = Math.floor((last - first) / width) + 1;
@@ -63,16 +66,39 @@ export function heatmapCells(buffer: MetricsBuffer, runId: string, columns: numb
   return out;
 }
 
-/** Category labels to skip between two shown, so that about eight columns are labelled, as on the line charts. */
-const labelInterval = (columns: number) => Math.max(0, Math.ceil(columns / 8) - 1);
+/**
+ * The x labels of the columns ('' for none): round step numbers (1, 2, 2.5 or 5 × 10^k apart, about `count`
+ * of them, as the line charts' axes have) on the columns that hold them, and always the first step on
+ * the first column and the last step on the last one; a round number too near either of those gives way.
+ */
+export function stepLabels(columnSteps: readonly number[], columnWidth: number, lastStep: number, count = 8): string[] {
+  const n = columnSteps.length;
+  const labels = new Array<string>(n).fill('');
+  if (n === 0) return labels;
+  const first = columnSteps[0];
+  labels[0] = formatCount(first);
+  if (n === 1) return labels;
+  labels[n - 1] = formatCount(lastStep);
+  let every = niceStep((lastStep - first) / count);
+  // steps are whole numbers: 2.5 becomes 5
+  if (!Number.isInteger(every)) every = niceStep(Math.ceil(every));
+  // columns kept free around the first and last labels: half the distance between two round ones
+  const margin = Math.max(1, Math.round(every / columnWidth / 2));
+  for (let v = Math.ceil(first / every) * every; v <= lastStep; v += every) {
+    const c = Math.floor((v - first) / columnWidth);
+    if (c >= margin && c <= n - 1 - margin) labels[c] = formatCount(v);
+  }
+  return labels;
+}
 
 export class GradHeatmap {
   readonly chart: EChart;
   private runId: string;
 
-  constructor(el: HTMLElement, private readonly buffer: MetricsBuffer, runId: string) {
+  /** `target`: the element to draw into, or a chart made elsewhere (tests pass a server-side one) */
+  constructor(target: HTMLElement | EChart, private readonly buffer: MetricsBuffer, runId: string) {
     this.runId = runId;
-    this.chart = echarts.init(el, undefined, { renderer: 'canvas' });
+    this.chart = 'setOption' in target ? target : echarts.init(target, undefined, { renderer: 'canvas' });
     this.draw();
   }
 
@@ -85,6 +111,8 @@ export class GradHeatmap {
     const columns = Math.max(20, Math.min(200, Math.round((this.chart.getWidth() || 600) / 6)));
     const h = heatmapCells(this.buffer, this.runId, columns);
     const lo = Number.isFinite(h.min) ? h.min : -3, hi = Number.isFinite(h.max) ? h.max : 1;
+    const labels = stepLabels(h.columnSteps, h.columnWidth, h.lastStep);
+    const labelled = (i: number) => labels[i] !== '';
     this.chart.setOption({
       animation: false,
       title: { text: 'gradient norm per layer', subtext: h.layers.length ? '' : 'no per-layer gradient norms yet', left: 8, top: 4, textStyle: { fontSize: 13, fontWeight: 600 } },
@@ -93,10 +121,15 @@ export class GradHeatmap {
         formatter: (p: { value: [number, number, number] }) => {
           const [c, r, v] = p.value;
           const s0 = h.columnSteps[c];
-          return `${h.layers[r]}<br/>steps ${formatCount(s0)}–${formatCount(s0 + h.columnWidth - 1)}<br/>norm ${formatValue(10 ** v)}`;
+          const s1 = Math.min(s0 + h.columnWidth - 1, h.lastStep);
+          return `${h.layers[r]}<br/>${s1 > s0 ? `steps ${formatCount(s0)}–${formatCount(s1)}` : `step ${formatCount(s0)}`}<br/>norm ${formatValue(10 ** v)}`;
         },
       },
-      xAxis: { type: 'category', data: h.columnSteps.map(formatCount), name: 'step', nameLocation: 'middle', nameGap: 26, splitArea: { show: false }, axisLabel: { hideOverlap: true, interval: labelInterval(h.columnSteps.length) } },
+      xAxis: {
+        type: 'category', data: h.columnSteps.map(String), name: 'step', nameLocation: 'middle', nameGap: 26, splitArea: { show: false },
+        axisLabel: { interval: labelled, formatter: (_: string, i: number) => labels[i], hideOverlap: true },
+        axisTick: { interval: labelled, alignWithLabel: true },
+      },
       yAxis: { type: 'category', data: h.layers, axisLabel: { fontSize: 11 } },
       visualMap: {
         type: 'continuous', min: lo, max: hi === lo ? lo + 1 : hi, calculable: false, orient: 'vertical', right: 8, top: 40, bottom: 40, itemHeight: 120,
