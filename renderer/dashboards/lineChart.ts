@@ -7,6 +7,7 @@
  * axis fits what is visible.
  */
 import { fitAxis, type AxisFit } from './axisFit';
+import { chartHeader } from './chartHeader';
 import { downsample, lowerBound, TailDownsampler, type Points } from './downsample';
 import { echarts, type EChart } from './echarts';
 import { formatValue, formatX, X_AXIS_LABEL } from './format';
@@ -83,7 +84,15 @@ export class LiveLineChart {
     this.draw('view');
   }
 
-  resize(): void { this.chart.resize(); }
+  resize(): void {
+    this.chart.resize();
+    // the title and legend share the top row only while both fit the new width
+    const head = chartHeader(this.chart.getWidth(), this.o.title, this.legend);
+    this.chart.setOption({ title: [{ id: 'title', ...head.title }], legend: head.legend, grid: { top: head.gridTop } });
+  }
+
+  /** the legend's entries as last drawn */
+  private legend: string[] = [];
 
   dispose(): void {
     this.chart.off('datazoom', this.onZoom);
@@ -208,18 +217,20 @@ export class LiveLineChart {
       return;
     }
     const mode = this.o.x;
+    this.legend = legend;
+    const head = chartHeader(this.chart.getWidth() || 600, this.o.title, legend);
+    this.emptyShown = lo > hi;
     this.chart.setOption({
       animation: false,
-      title: { text: this.o.title, left: 8, top: 4, textStyle: { fontSize: 13, fontWeight: 600 } },
-      grid: { left: 56, right: 16, top: 34, bottom: 42 },
-      legend: { data: legend, top: 4, right: 12, type: 'scroll', itemWidth: 14, textStyle: { fontSize: 11 } },
+      title: [{ id: 'title', ...head.title }, this.emptyTitle(lo > hi)],
+      grid: { left: 56, right: 16, top: head.gridTop, bottom: 42 },
+      legend: head.legend,
       tooltip: { trigger: 'axis', axisPointer: { type: 'line' }, valueFormatter: (v: unknown) => formatValue(Number(v)) },
       xAxis: { type: 'value', name: X_AXIS_LABEL[mode], nameLocation: 'middle', nameGap: 26, scale: true, min: 'dataMin', max: 'dataMax', axisLabel: { formatter: (v: number) => formatX(mode, v), hideOverlap: true } },
       yAxis: this.yAxisOf(yFit),
       dataZoom: [{ type: 'inside', xAxisIndex: 0, filterMode: 'none', ...(this.view ? { startValue: this.view[0], endValue: this.view[1] } : { start: 0, end: 100 }) }],
       series,
     }, { replaceMerge: kind === 'full' ? ['series'] : [], lazyUpdate: true });
-    this.setEmptyText(lo > hi);
   }
 
   /** false: a data update renders at once (the caller spreads charts over frames itself) */
@@ -228,7 +239,12 @@ export class LiveLineChart {
   private setEmptyText(empty: boolean): void {
     if (empty === this.emptyShown) return;
     this.emptyShown = empty;
-    this.chart.setOption({ title: { subtext: empty ? (this.o.emptyText ?? 'no data yet') : '' } }, { lazyUpdate: true });
+    this.chart.setOption({ title: [this.emptyTitle(empty)] }, { lazyUpdate: true });
+  }
+
+  /** the empty-state text, in the middle of the plot (under the title it would meet a legend row) */
+  private emptyTitle(empty: boolean): object {
+    return { id: 'empty', text: empty ? (this.o.emptyText ?? 'no data yet') : '', left: 'center', top: 'middle', textStyle: { fontSize: 12, fontWeight: 'normal', color: '#888' } };
   }
 
   /** the y axis last set: a data update sends the axis only when it changed */
