@@ -352,4 +352,63 @@ describe('workbench in a browser', { timeout: 600_000 }, () => {
     assert.ok(killedAt < STEPS);
     await shot('resumed-completed', pre);
   }, 300_000);
+
+  step('two finished runs are overlaid from the runs table, in one colour each, with their config differences', async () => {
+    const pre = pretrainCell();
+    const dashboard = pre.getByTestId('run-dashboard');
+    const rowOf = (runId: string) => runsTable().getByRole('row').filter({ has: page.getByRole('cell', { name: runId, exact: true }) });
+    const tick = (runId: string) => runsTable().getByRole('checkbox', { name: runId, exact: true });
+    const crashRun = (await runsTable().getByRole('row').nth(1).getByRole('cell').first().innerText()).trim();
+    assert.notEqual(crashRun, firstRun);
+    // the run trained in this window stayed on the charts when it completed; the older one is not on them
+    assert.equal(await tick(crashRun).isChecked(), true, 'the run that just ended is still ticked');
+    assert.equal(await tick(firstRun).isChecked(), false);
+    assert.equal(await dashboard.getByRole('progressbar').count(), 1);
+
+    // ticked from the keyboard: Space on its checkbox
+    await tick(firstRun).focus();
+    await page.keyboard.press('Space');
+    await until('both runs on the dashboard', async () => (await dashboard.getByRole('progressbar').count()) === 2, 10_000);
+    assert.equal(await tick(firstRun).isChecked(), true);
+    for (const id of [firstRun, crashRun]) await dashboard.getByRole('progressbar', { name: `${id} progress` }).waitFor();
+    // the older run's curves come from its metrics.jsonl: its header has its step
+    await until(`the first run's header at step ${fmt(firstRunStep)}`, async () => (await dashboard.innerText()).includes(`step ${fmt(firstRunStep)} / ${fmt(STEPS)}`), 20_000);
+    await until('the completed run\'s header', async () => (await dashboard.innerText()).includes(`step ${fmt(STEPS)} / ${fmt(STEPS)}`), 20_000);
+
+    // one colour per run: the runs table's swatch, the dashboard's header, and the two differ
+    const colour = (l: Locator) => l.evaluate((el) => el.ownerDocument.defaultView!.getComputedStyle(el).backgroundColor);
+    const colours: string[] = [];
+    for (const id of [firstRun, crashRun]) {
+      const inTable = await colour(rowOf(id).locator('.run-swatch'));
+      assert.equal(await colour(dashboard.getByTestId(`run-color-${id}`)), inTable, `run ${id} has one colour`);
+      colours.push(inTable);
+    }
+    assert.notEqual(colours[0], colours[1]);
+    // the configs' differences (or that there are none), under the charts
+    await dashboard.getByText('configuration differences').waitFor();
+    const diff = dashboard.getByTestId('config-diff');
+    if (await diff.count()) for (const id of [firstRun, crashRun]) await diff.getByRole('columnheader', { name: id }).waitFor();
+    else await dashboard.getByText("the runs' configurations are identical").waitFor();
+
+    // a row stays selectable: picking the older run marks its row and shows its heatmap
+    await rowOf(firstRun).getByRole('button', { name: firstRun, exact: true }).click();
+    await until('the picked row marked', async () => (await rowOf(firstRun).getAttribute('class'))?.includes('selected') ?? false, 5_000);
+    assert.equal(await dashboard.getByRole('combobox', { name: 'heatmap of' }).inputValue(), firstRun, 'the heatmap shows the picked run');
+    assert.equal(await tick(firstRun).isChecked(), true, 'picking a row keeps it ticked');
+    await shot('compare-runs', pre);
+    // a narrow window: each chart's legend moves under its title rather than run into it
+    const viewport = page.viewportSize()!;
+    await page.setViewportSize({ width: 900, height: viewport.height });
+    try {
+      await page.waitForTimeout(300);
+      await shot('compare-runs-narrow', dashboard.getByTestId('chart-lr').locator('..'));
+    } finally { await page.setViewportSize(viewport); }
+
+    // unticked, a run leaves the charts; the other stays
+    await tick(crashRun).click();
+    await until('one run left on the dashboard', async () => (await dashboard.getByRole('progressbar').count()) === 1, 10_000);
+    await dashboard.getByRole('progressbar', { name: `${firstRun} progress` }).waitFor();
+    await tick(crashRun).click();
+    await until('both runs back', async () => (await dashboard.getByRole('progressbar').count()) === 2, 10_000);
+  });
 });

@@ -13,9 +13,10 @@ import { GradHeatmap } from './gradHeatmap';
 import { useMetricsVersion } from './hooks';
 import { LiveLineChart, type CurveSpec, type LineChartOptions } from './lineChart';
 import { metricsBuffer as sharedBuffer, type MetricsBuffer, type XAxisMode } from './metricsBuffer';
+import { RUN_COLORS } from './runColors';
 import { MAX_SMOOTHING } from './smoothing';
 
-export const RUN_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
+export { RUN_COLORS };
 
 export interface RunDashboardProps {
   /** the runs to show, overlaid; the first one's heatmap and progress lead */
@@ -24,6 +25,13 @@ export interface RunDashboardProps {
   buffer?: MetricsBuffer;
   /** display names by run id (legend, progress, diff table); the id by default */
   runLabels?: Record<string, string>;
+  /**
+   * colours by run id (runColors keeps them steady as runs come and go, and the caller's own list of
+   * runs can show the same); by default RUN_COLORS in the order of runIds
+   */
+  colors?: Record<string, string>;
+  /** the run the user picked: the heatmap shows it */
+  focusRunId?: string | null;
   /** each run's config (any JSON object): the diff table shows the keys whose values differ */
   configs?: Record<string, unknown>;
   /**
@@ -50,18 +58,22 @@ export interface RunInfo {
 
 export interface DashboardCharts { loss: LiveLineChart; lr: LiveLineChart; gradNorm: LiveLineChart; throughput: LiveLineChart; heatmap: GradHeatmap }
 
-const colorOf = (i: number) => RUN_COLORS[i % RUN_COLORS.length];
+/** the validation curve's colour when one run is shown: one that stands apart from the run's own */
+const soloValColor = (runColor: string) => (runColor === '#d62728' ? '#444' : '#d62728');
 
 export function RunDashboard(props: RunDashboardProps) {
   const buffer = props.buffer ?? sharedBuffer;
   const { runIds } = props;
   const label = (id: string) => props.runLabels?.[id] ?? id;
+  const colorOf = (i: number) => props.colors?.[runIds[i]] ?? RUN_COLORS[i % RUN_COLORS.length];
   const [smoothing, setSmoothing] = useState(props.defaultSmoothing ?? 0.6);
   const [logY, setLogY] = useState(true);
   const [x, setX] = useState<XAxisMode>('step');
   const [heatRun, setHeatRun] = useState<string | undefined>(undefined);
   const multi = runIds.length > 1;
   const runKey = runIds.join('\u0000');
+  // what the curves are made of, as a value: callers pass new label and colour objects on every render
+  const lookKey = runIds.map((id, i) => `${label(id)}\u0001${colorOf(i)}`).join('\u0000');
 
   const curves = useMemo(() => {
     const per = (tag: string, suffix: string, extra: Partial<CurveSpec> = {}) =>
@@ -69,13 +81,16 @@ export function RunDashboard(props: RunDashboardProps) {
     return {
       loss: runIds.flatMap((id, i): CurveSpec[] => [
         { runId: id, tag: 'train/loss', name: multi ? `${label(id)} train` : 'train', color: colorOf(i), smooth: true },
-        { runId: id, tag: 'val/loss', name: multi ? `${label(id)} val` : 'validation', color: multi ? colorOf(i) : '#d62728', markers: true, dashed: true },
+        { runId: id, tag: 'val/loss', name: multi ? `${label(id)} val` : 'validation', color: multi ? colorOf(i) : soloValColor(colorOf(i)), markers: true, dashed: true },
       ]),
       lr: per('train/lr', '', { smooth: false }),
       gradNorm: per('grad/global_norm', ''),
       throughput: per('perf/tokens_per_s', ''),
     };
-  }, [runKey, multi, props.runLabels]);
+  }, [runKey, multi, lookKey]);
+
+  // picking a run elsewhere shows its heatmap
+  useEffect(() => { if (props.focusRunId && runIds.includes(props.focusRunId)) setHeatRun(props.focusRunId); }, [props.focusRunId, runKey]);
 
   // the recorded starts go to the buffer: every chart's wall-time axis counts from a run's own start
   const starts = runIds.map((id) => props.runInfo?.[id]?.startedAt ?? null);
@@ -84,9 +99,10 @@ export function RunDashboard(props: RunDashboardProps) {
   }, [buffer, runKey, starts.join(',')]);
 
   const shared = { x, smoothing };
+  const heatShown = heatRun && runIds.includes(heatRun) ? heatRun : runIds[0];
   return (
     <div style={styles.root} data-testid="run-dashboard">
-      {runIds.map((id, i) => <RunHeader key={id} buffer={buffer} runId={id} label={label(id)} color={colorOf(i)} showColor={multi} info={props.runInfo?.[id]} onDismiss={props.onDismissDiagnostic} />)}
+      {runIds.map((id, i) => <RunHeader key={id} buffer={buffer} runId={id} label={label(id)} color={colorOf(i)} showColor={multi || props.colors !== undefined} info={props.runInfo?.[id]} onDismiss={props.onDismissDiagnostic} />)}
       <div style={styles.controls}>
         <label style={styles.control} title="TensorBoard's debiased exponential moving average; past points never move">
           smoothing
@@ -102,16 +118,16 @@ export function RunDashboard(props: RunDashboardProps) {
         </label>
         <span style={styles.hint}>wheel to zoom, drag to pan, double-click to reset</span>
       </div>
-      <DashboardCharts buffer={buffer} curves={curves} shared={shared} logY={logY} heatRun={heatRun && runIds.includes(heatRun) ? heatRun : runIds[0]} onCharts={props.onCharts} />
+      <DashboardCharts buffer={buffer} curves={curves} shared={shared} logY={logY} heatRun={heatShown} onCharts={props.onCharts} />
       {multi && (
         <label style={styles.control}>
           heatmap of
-          <select value={heatRun ?? runIds[0]} onChange={(e) => setHeatRun(e.target.value)} style={styles.select}>
+          <select value={heatShown} onChange={(e) => setHeatRun(e.target.value)} style={styles.select}>
             {runIds.map((id) => <option key={id} value={id}>{label(id)}</option>)}
           </select>
         </label>
       )}
-      {multi && props.configs && <ConfigDiffTable runIds={runIds} label={label} configs={props.configs} />}
+      {multi && props.configs && <ConfigDiffTable runIds={runIds} label={label} color={colorOf} configs={props.configs} />}
     </div>
   );
 }
@@ -217,7 +233,7 @@ function RunHeader({ buffer, runId, label, color, showColor, info, onDismiss }: 
   return (
     <div style={styles.header}>
       <div style={styles.progressRow}>
-        {showColor && <span style={{ ...styles.swatch, background: color }} />}
+        {showColor && <span style={{ ...styles.swatch, background: color }} data-testid={`run-color-${runId}`} />}
         <strong style={{ minWidth: 80 }}>{label}</strong>
         <div style={styles.bar} role="progressbar" aria-valuemin={0} aria-valuemax={p?.totalSteps ?? 0} aria-valuenow={p?.step ?? 0} aria-label={`${label} progress`}>
           <div style={{ ...styles.barFill, width: `${(frac * 100).toFixed(2)}%`, background: p?.status === 'failed' ? '#d62728' : done || !p?.status || p.status === 'running' || p.status === 'preparing' ? color : '#c9a227' }} />
@@ -241,14 +257,14 @@ function RunHeader({ buffer, runId, label, color, showColor, info, onDismiss }: 
   );
 }
 
-function ConfigDiffTable({ runIds, label, configs }: { runIds: string[]; label: (id: string) => string; configs: Record<string, unknown> }) {
+function ConfigDiffTable({ runIds, label, color, configs }: { runIds: string[]; label: (id: string) => string; color: (i: number) => string; configs: Record<string, unknown> }) {
   const rows = useMemo(() => configDiff(runIds.map((id) => configs[id] ?? {})), [runIds, configs]);
   return (
     <div style={{ marginTop: 8 }}>
       <div style={{ fontWeight: 600, fontSize: 13, margin: '4px 0' }}>configuration differences</div>
       {rows.length === 0 ? <div style={styles.hint}>the runs' configurations are identical</div> : (
         <table style={styles.table} data-testid="config-diff">
-          <thead><tr><th style={styles.th}>setting</th>{runIds.map((id, i) => <th key={id} style={styles.th}><span style={{ ...styles.swatch, background: colorOf(i) }} />{label(id)}</th>)}</tr></thead>
+          <thead><tr><th style={styles.th}>setting</th>{runIds.map((id, i) => <th key={id} style={styles.th}><span style={{ ...styles.swatch, background: color(i) }} />{label(id)}</th>)}</tr></thead>
           <tbody>{rows.map((r) => <tr key={r.path}><td style={styles.tdPath}>{r.path}</td>{r.values.map((v, i) => <td key={i} style={styles.td}>{v}</td>)}</tr>)}</tbody>
         </table>
       )}

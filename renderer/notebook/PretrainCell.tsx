@@ -1,9 +1,9 @@
 import { type CellInput, parsedConfig } from '../lib/cellConfig';
 import { duration, loss } from '../lib/format';
 import { controlRun, resumeRun } from '../session/runs';
-import { activeJobOf, pretrainStale } from '../state/selectors';
+import { activeJobOf, pretrainStale, useOverlaidRuns } from '../state/selectors';
 import type { Job } from '../state/runsSlice';
-import { formatStep } from '../dashboards';
+import { formatStep, runColors } from '../dashboards';
 import { useStore } from '../state/store';
 import { ConfigPanel } from './ConfigPanel';
 import { RunCharts, type ShownRun } from './RunCharts';
@@ -71,15 +71,22 @@ function JobStatus({ job }: { job: Job }) {
   );
 }
 
-function CellRuns({ cell }: { cell: PretrainCellT }) {
+/**
+ * The cell's runs, newest first. A row's checkbox puts the run on the charts or takes it off (any number
+ * of runs, each in the colour of its swatch); clicking a row, or its run id, picks the run (the sidebar
+ * marks it too, and the heatmap shows it).
+ */
+function CellRuns({ cell, overlaid, colors }: { cell: PretrainCellT; overlaid: readonly string[]; colors: Record<string, string> }) {
   const history = useStore((s) => s.history);
   const selectedRunDir = useStore((s) => s.selectedRunDir);
   const selectRun = useStore((s) => s.selectRun);
+  const setRunOverlaid = useStore((s) => s.setRunOverlaid);
   const jobs = useStore((s) => s.jobs);
   const refs = [...(cell.runs ?? [])].reverse();
   if (!refs.length) return <p className="muted">No runs yet. Run the cell (Shift+Enter) to pretrain; runs are kept beside the experiment file.</p>;
   return (
     <table className="table runs-table" aria-label="runs">
+      <caption className="runs-caption">Tick runs to overlay them on the charts; their configs' differences are listed under the charts.</caption>
       <thead><tr><th>run</th><th>status</th><th className="num">step</th><th className="num">train</th><th className="num">val</th><th /></tr></thead>
       <tbody>
         {refs.map((r) => {
@@ -92,9 +99,22 @@ function CellRuns({ cell }: { cell: PretrainCellT }) {
           const live = job !== undefined;
           const shownStatus = job ? job.status : status;
           const canResume = h?.ok && !live && ['interrupted', 'paused', 'cancelled', 'failed'].includes(status);
+          const on = overlaid.includes(r.runId);
+          const idOfName = `run-name-${cell.id}-${r.runId}`;
+          const selected = dir !== null && dir === selectedRunDir;
           return (
-            <tr key={r.runId} className={dir && dir === selectedRunDir ? 'selected' : ''} onClick={() => dir && selectRun(dir)}>
-              <td className="mono">{r.runId}</td>
+            <tr key={r.runId} className={selected ? 'selected' : undefined} onClick={() => dir && selectRun(dir)}>
+              <td className="mono">
+                <span className="run-name">
+                  {/* named by the run id beside it (not a label of its own, which the cell's name would repeat) */}
+                  <input type="checkbox" className="run-overlay" checked={on} disabled={!dir} aria-labelledby={idOfName}
+                    title={on ? 'shown on the charts: untick to take it off' : 'tick to overlay it on the charts'}
+                    onClick={(e) => e.stopPropagation()} onChange={(e) => setRunOverlaid(cell.id, r.runId, e.target.checked)} />
+                  <span className="run-swatch" style={on ? { background: colors[r.runId] } : undefined} aria-hidden="true" />
+                  <button type="button" id={idOfName} className="run-pick" aria-pressed={selected} disabled={!dir} title="pick this run: the sidebar marks it and the heatmap shows it"
+                    onClick={(e) => { e.stopPropagation(); if (dir) selectRun(dir); }}>{r.runId}</button>
+                </span>
+              </td>
               <td><span className={`badge status-${shownStatus}`}>{shownStatus}</span></td>
               <td className="num mono">{job ? job.step : h?.ok ? h.run.step : r.step ?? '—'}</td>
               <td className="num mono">{loss(job ? job.trainLoss : r.finalTrainLoss)}</td>
@@ -114,16 +134,16 @@ export function PretrainCell({ cell }: { cell: PretrainCellT }) {
   const stale = useStore((s) => pretrainStale(s, cell.id));
   const selectedRunDir = useStore((s) => s.selectedRunDir);
   const history = useStore((s) => s.history);
-  const refs = cell.runs ?? [];
-  // the live run and the run picked in a runs list, overlaid; else this cell's newest run
-  const shown: ShownRun[] = [];
-  if (job?.runDir && job.runId) shown.push({ runId: job.runId, runDir: job.runDir, live: true, label: `${job.runId} (live)` });
-  const picked = history.find((x) => x.dir === selectedRunDir && refs.some((r) => r.runId === x.id));
-  if (picked && !shown.some((r) => r.runDir === picked.dir)) shown.push({ runId: picked.id, runDir: picked.dir, live: false });
-  if (!shown.length) {
-    const newest = history.find((x) => x.id === refs[refs.length - 1]?.runId);
-    if (newest) shown.push({ runId: newest.id, runDir: newest.dir, live: false });
-  }
+  const jobs = useStore((s) => s.jobs);
+  // the runs ticked in the runs table (the live one unless unticked; the newest when nothing is), overlaid
+  const overlaid = useOverlaidRuns(cell.id);
+  const colors = runColors((cell.runs ?? []).map((r) => r.runId), overlaid);
+  const shown = overlaid.flatMap((runId): ShownRun[] => {
+    const liveJob = Object.values(jobs).find((j) => j.runId === runId && j.ended === null);
+    const runDir = history.find((x) => x.id === runId)?.dir ?? liveJob?.runDir ?? Object.values(jobs).find((j) => j.runId === runId)?.runDir;
+    return runDir ? [{ runId, runDir, live: liveJob !== undefined, label: liveJob ? `${runId} (live)` : undefined }] : [];
+  });
+  const focusRunId = history.find((x) => x.dir === selectedRunDir)?.id ?? null;
 
   return (
     <>
@@ -131,8 +151,8 @@ export function PretrainCell({ cell }: { cell: PretrainCellT }) {
       <div className={stale ? 'output is-stale' : 'output'}>
         {stale && <div className="stale-note">The configs changed since the newest run started: its results describe the old dataset, model or pretrain settings. Run again to bring them up to date.</div>}
         {job && <JobStatus job={job} />}
-        {shown.length > 0 && <RunCharts runs={shown} />}
-        <CellRuns cell={cell} />
+        {shown.length > 0 && <RunCharts runs={shown} colors={colors} focusRunId={focusRunId} />}
+        <CellRuns cell={cell} overlaid={overlaid} colors={colors} />
       </div>
     </>
   );

@@ -20,11 +20,11 @@ async function loadMetrics(runId: string, runDir: string): Promise<void> {
 export interface ShownRun { runId: string; runDir: string; live: boolean; label?: string }
 
 /**
- * The pretrain cell's charts: renderer/dashboards' RunDashboard over the runs shown (the live one, the
- * one picked in a runs list, overlaid). Past points come from runs.metrics; live ones arrive through
- * onRunEvents, which session/runs feeds to the same buffer.
+ * The pretrain cell's charts: renderer/dashboards' RunDashboard over the runs shown (those the cell's
+ * runs table has ticked, the live one among them), overlaid in the colours the table shows. Past points
+ * come from runs.metrics; live ones arrive through onRunEvents, which session/runs feeds to the same buffer.
  */
-export function RunCharts({ runs }: { runs: ShownRun[] }) {
+export function RunCharts({ runs, colors, focusRunId }: { runs: ShownRun[]; colors?: Record<string, string>; focusRunId?: string | null }) {
   const history = useStore((s) => s.history);
   const key = runs.map((r) => r.runDir).join('|');
   useEffect(() => {
@@ -48,7 +48,7 @@ export function RunCharts({ runs }: { runs: ShownRun[] }) {
   }));
   return (
     <div className="run-charts">
-      <RunDashboard runIds={runs.map((r) => r.runId)} configs={configs} runLabels={labels} runInfo={info} />
+      <RunDashboard runIds={runs.map((r) => r.runId)} configs={configs} runLabels={labels} runInfo={info} colors={colors} focusRunId={focusRunId} />
     </div>
   );
 }

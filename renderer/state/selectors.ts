@@ -1,5 +1,6 @@
 import { useShallow } from 'zustand/react/shallow';
 import { type CellInput, pretrainCellHash, pretrainModelIssues, runJsonHash, upstreamOf, validateCell } from '../lib/cellConfig';
+import { overlaidRunIds } from './runSelection';
 import type { Job, RunListItem } from './runsSlice';
 import { type Store, useStore } from './store';
 
@@ -73,5 +74,8 @@ export const useDocMeta = () => useStore(useShallow((s) => ({
 export const useCellIds = () => useStore(useShallow((s) => s.doc?.cells.map((c) => c.id) ?? []));
 export const useCell = (id: string) => useStore((s) => s.doc?.cells.find((c) => c.id === id));
 export const useJobsOf = (cellId: string) => useStore(useShallow((s) => Object.values(s.jobs).filter((j) => j.cellId === cellId)));
+/** the runs a pretrain cell's dashboard overlays, live first, then newest first */
+export { overlaidRunIds } from './runSelection';
+export const useOverlaidRuns = (cellId: string): string[] => useStore(useShallow((s) => overlaidRunIds(s, cellId)));
 export const useHistoryOf = (runIds: readonly string[]): RunListItem[] =>
   useStore(useShallow((s) => s.history.filter((r) => runIds.includes(r.id))));

@@ -1,5 +1,6 @@
 import type { StateCreator } from 'zustand';
 import type { DatasetPreview, EngineStatus } from '../../common/workbenchApi';
+import { cellOfRun, overlaidRunIds, withRunOverlaid } from './runSelection';
 import type { Store } from './store';
 
 /** A way out a banner offers: a registered command, run by id (so a banner stays plain data). */
@@ -33,8 +34,13 @@ export interface UiSlice {
   /** cells whose JSON editor holds text that does not parse: the document keeps the last good value */
   jsonErrors: Record<string, string>;
   previews: Record<string, PreviewState>;
-  /** the past run whose charts the pretrain cell shows */
+  /** the run picked in a runs list (the cell's runs table, the sidebar): its row is marked, its heatmap shown */
   selectedRunDir: string | null;
+  /**
+   * per pretrain cell, the runs the user put on (true) or took off (false) its dashboard, by run id;
+   * read them through selectors' overlaidRunIds, which fills in the defaults
+   */
+  runOverlay: Record<string, Record<string, boolean>>;
   /** the experiments dialog, and what it is for: its path field's Enter opens, or saves there */
   openDialog: false | 'open' | 'save';
   busy: string | null;
@@ -49,7 +55,10 @@ export interface UiSlice {
   setEngine(s: EngineStatus): void;
   setJsonError(cellId: string, error: string | null): void;
   setPreview(cellId: string, p: Partial<PreviewState>): void;
+  /** picks a run; a run not on its cell's dashboard is put on it */
   selectRun(runDir: string | null): void;
+  /** puts a run of a pretrain cell on its dashboard, or takes it off */
+  setRunOverlaid(cellId: string, runId: string, shown: boolean): void;
   setOpenDialog(open: false | 'open' | 'save'): void;
   setBusy(what: string | null): void;
   setEditingNotes(id: string | null): void;
@@ -65,6 +74,7 @@ export const createUiSlice: StateCreator<Store, [], [], UiSlice> = (set, get) =>
   jsonErrors: {},
   previews: {},
   selectedRunDir: null,
+  runOverlay: {},
   openDialog: false,
   busy: null,
   editingNotes: null,
@@ -86,7 +96,17 @@ export const createUiSlice: StateCreator<Store, [], [], UiSlice> = (set, get) =>
     const old = get().previews[cellId] ?? { loading: false, result: null, error: null, configHash: null };
     set({ previews: { ...get().previews, [cellId]: { ...old, ...p } } });
   },
-  selectRun: (selectedRunDir) => set({ selectedRunDir }),
+  selectRun(selectedRunDir) {
+    set({ selectedRunDir });
+    const s = get();
+    const runId = selectedRunDir && (s.history.find((h) => h.dir === selectedRunDir)?.id ?? Object.values(s.jobs).find((j) => j.runDir === selectedRunDir)?.runId);
+    const cellId = runId ? cellOfRun(s, runId) : undefined;
+    if (runId && cellId && !overlaidRunIds(s, cellId).includes(runId)) s.setRunOverlaid(cellId, runId, true);
+  },
+  setRunOverlaid(cellId, runId, shown) {
+    const s = get();
+    set({ runOverlay: { ...s.runOverlay, [cellId]: withRunOverlaid(s, cellId, runId, shown) } });
+  },
   setOpenDialog: (openDialog) => set({ openDialog }),
   setBusy: (busy) => set({ busy }),
   setEditingNotes: (editingNotes) => set({ editingNotes }),
