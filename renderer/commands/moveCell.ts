@@ -1,3 +1,4 @@
+import { focusInside, revealMovedCell } from '../lib/reveal';
 import { cellIndex } from '../state/selectors';
 import type { Store } from '../state/store';
 import { register } from './register';
@@ -15,12 +16,14 @@ function move(delta: -1 | 1): Command {
     cellScoped: true,
     enabled: canMove,
     perform(ctx) {
+      const hadFocus = focusInside(ctx.cellId!);
       ctx.getState().editDocument((doc) => {
         const i = doc.cells.findIndex((c) => c.id === ctx.cellId);
         const cells = [...doc.cells];
         [cells[i], cells[i + delta]] = [cells[i + delta], cells[i]];
         return { ...doc, cells };
       });
+      revealMovedCell(ctx.cellId!, hadFocus);
     },
   });
 }

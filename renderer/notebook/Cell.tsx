@@ -37,6 +37,8 @@ export const Cell = memo(function Cell({ id, index }: { id: string; index: numbe
     <section
       className={`cell cell-${cell.kind}${selected ? ' selected' : ''}${collapsed ? ' collapsed' : ''}`}
       data-cell-id={id}
+      // focusable by script (not by Tab): focus lands on the cell after its neighbour is deleted
+      tabIndex={-1}
       onMouseDown={() => !selected && selectCell(id)}
       onFocusCapture={() => !selected && selectCell(id)}
       aria-label={`${KIND_LABEL[cell.kind]} cell ${id}`}

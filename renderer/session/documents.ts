@@ -2,6 +2,7 @@ import type { ExperimentInput } from '../../common/experiment';
 import { parseExperiment } from '../../common/experiment';
 import { errorMessage, getApi } from '../api';
 import { fileName } from '../lib/format';
+import { scrollNotebookToTop } from '../lib/reveal';
 import { isDirty } from '../state/selectors';
 import { useStore } from '../state/store';
 import { refreshHistory } from './runs';
@@ -21,6 +22,8 @@ export function serialize(doc: ExperimentInput): ExperimentInput {
 
 function adopt(doc: ExperimentInput, path: string | null, mtimeMs: number | null): void {
   const s = store.getState();
+  // another experiment starts at its top; the same file read again stays where the user was
+  if (path === null || path !== s.path) scrollNotebookToTop();
   s.loadDocument(doc, path, mtimeMs);
   s.resetCollapsed(Object.fromEntries(doc.cells.filter((c) => c.collapsed).map((c) => [c.id, true])));
   s.selectCell(doc.cells[0]?.id ?? null);
