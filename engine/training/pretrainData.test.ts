@@ -1,7 +1,7 @@
 /**
  * prepareData on texts whose validation split holds characters the training split lacks: each tokenizer
  * kind must still encode it (char learns its vocabulary from the whole text, as nanoGPT's prepare.py does;
- * byte-level BPE covers every byte; WordPiece has [UNK]).
+ * byte-level BPE covers every byte; WordPiece has [UNK]). And a cache warning reaches the caller.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,7 +20,7 @@ before(() => { tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pretrain-data-')); }
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 let files = 0;
-async function prepare(text: string, tokenizer: TokenizerConfigInput, objective: Objective, extra: { cacheDir?: string | null } = {}) {
+async function prepare(text: string, tokenizer: TokenizerConfigInput, objective: Objective, extra: { cacheDir?: string | null; onWarning?: (m: string) => void } = {}) {
   const file = `t${files++}.txt`;
   fs.writeFileSync(path.join(tmp, file), text);
   const dataset = DatasetConfig.parse({ source: { kind: 'file', path: file, unit: 'file' }, split: 'tail', validationFraction: 0.2, cleaning: { stripHtml: false, normalizeWhitespace: false, dedupeExact: false, dedupeNear: { enabled: false }, minChars: 0 } });
@@ -53,5 +53,14 @@ describe('prepareData', () => {
     const wp = await prepare(`${plain}Ωmega ☕ zeta\n`, { kind: 'wordpiece', vocabSize: 200, minFrequency: 1 }, 'mlm');
     assert.equal(wp.data.tokenizer.id, wp.trainedOn('train'));
     assert.ok(wp.data.dataset.validation.tokens.includes(wp.data.tokenizer.specialIds.unk!), 'unseen characters become [UNK]');
+  });
+
+  it('reports a cache warning to onWarning', async () => {
+    const cacheDir = path.join(tmp, 'not-a-folder');
+    fs.writeFileSync(cacheDir, 'a file where the cache folder should be');
+    const warnings: string[] = [];
+    await prepare(`${plain}\n`, { kind: 'char' }, 'causal-lm', { cacheDir, onWarning: (m) => warnings.push(m) });
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /could not write the dataset cache/);
   });
 });

@@ -53,6 +53,8 @@ export interface DataOptions {
   tokenizerFile: string;
   reuseTokenizer: boolean;
   onProgress?: (p: DatasetProgress | { phase: 'tokenizer'; done: number; total: number }) => void;
+  /** what went wrong without stopping the run, e.g. a corrupt or unwritable dataset cache */
+  onWarning?: (message: string) => void;
   signal?: AbortSignal;
 }
 
@@ -101,6 +103,10 @@ function mlmWindowBatch(stream: Int32Array, B: number, T: number, o: MaskingOpti
   return b;
 }
 
+function checkAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new EngineError('JOB_CANCELLED', 'data preparation was cancelled');
+}
+
 export async function prepareData(datasetCfg: DatasetConfig, tokenizerCfg: TokenizerConfig, o: DataOptions): Promise<PreparedData> {
   let tokenizer: Tokenizer;
   if (o.reuseTokenizer) {
@@ -116,11 +122,14 @@ export async function prepareData(datasetCfg: DatasetConfig, tokenizerCfg: Token
     saveTokenizer(tokenizer, o.tokenizerFile);
     o.onProgress?.({ phase: 'tokenizer', done: 1, total: 1 });
   }
+  checkAborted(o.signal); // training a tokenizer cannot be interrupted; stop before the next long phase
   const T = o.seqLen;
   const dataset = await loadTokenizedDataset(datasetCfg, tokenizer, {
     baseDir: o.baseDir, cacheDir: o.cacheDir, onProgress: o.onProgress, signal: o.signal,
     ...(o.objective === 'causal-lm' ? { sequenceLength: T } : {}),
   });
+  if (dataset.cacheWarning) o.onWarning?.(dataset.cacheWarning);
+  checkAborted(o.signal);
   if (dataset.validation.tokens.length === 0) {
     throw new EngineError('INVALID_CONFIG', 'dataset.validationFraction: the validation split is empty, so the run could not be evaluated; set validationFraction above 0', ['dataset', 'validationFraction']);
   }
