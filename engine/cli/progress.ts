@@ -3,7 +3,19 @@
  * throughput, ETA), with evaluations, checkpoints and diagnostics printed above it. On a pipe, the same
  * facts as plain lines, a progress line every tenth of the run.
  */
+import type { SerializedError } from '../../common/errors';
 import type { RunSummary, TrainerEvent } from '../training/trainer';
+
+/**
+ * The summary of a run that ended before its first step (data preparation failed or was cancelled): no
+ * losses, no throughput, only why. run_id and run_dir are null when no run folder was made.
+ */
+export interface EarlySummary {
+  status: 'failed' | 'cancelled';
+  run_id: string | null;
+  run_dir: string | null;
+  error: SerializedError;
+}
 
 const fmtTime = (s: number) => {
   if (!Number.isFinite(s)) return '?';
@@ -29,8 +41,9 @@ export class ProgressView {
   event(e: TrainerEvent): void {
     switch (e.type) {
       case 'status':
+        // a run that stopped has no progress line to redraw under its status
+        if (e.status !== 'running' && e.status !== 'preparing') this.clearLine();
         this.print(e.status === 'preparing' ? `run ${e.runId} in ${e.runDir}: preparing data and tokenizer…` : `run ${e.runId}: ${e.status}${e.message ? ` — ${e.message}` : ''}`);
-        if (e.status !== 'running' && e.status !== 'preparing') this.line = '';
         break;
       case 'progress':
         if (this.tty) this.redraw(`  ${e.phase} ${e.total > 1 ? `${e.done}/${e.total}` : ''}`);
@@ -65,8 +78,12 @@ export class ProgressView {
     }
   }
 
-  summary(s: RunSummary): void {
-    if (this.tty && this.line) { this.out.write('\r\x1b[2K'); this.line = ''; }
+  summary(s: RunSummary | EarlySummary): void {
+    this.clearLine();
+    if (!('steps' in s)) {
+      this.out.write(`\n${s.status} before the first step: ${s.error.message}\n${s.run_dir ? `run folder: ${s.run_dir}\n` : ''}`);
+      return;
+    }
     const f = (x: number | null) => (x === null ? '-' : x.toFixed(4));
     this.out.write(`\n${s.status}: ${s.steps} steps, final train loss ${f(s.final_train_loss)}, val loss ${f(s.final_val_loss)}, best val ${f(s.best_val_loss)}` +
       `${s.mlm_accuracy !== undefined ? `, mlm accuracy ${(100 * s.mlm_accuracy).toFixed(1)}%` : ''}` +
@@ -78,6 +95,11 @@ export class ProgressView {
     const w = 24;
     const n = Math.round(Math.min(1, Math.max(0, frac)) * w);
     return `[${'#'.repeat(n)}${'.'.repeat(w - n)}] ${(100 * frac).toFixed(0).padStart(3)}%`;
+  }
+
+  private clearLine(): void {
+    if (this.tty && this.line) this.out.write('\r\x1b[2K');
+    this.line = '';
   }
 
   private redraw(text: string): void {
