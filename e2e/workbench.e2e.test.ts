@@ -219,10 +219,53 @@ describe('workbench in a browser', { timeout: 600_000 }, () => {
   step('the experiment is saved into the workspace', async () => {
     await toolbar().getByRole('button', { name: 'Save', exact: true }).click();
     const dialog = page.getByRole('dialog');
-    await dialog.getByLabel('Path of an experiment file').fill(EXPERIMENT_FILE);
-    await dialog.getByRole('button', { name: 'Save the current experiment here' }).click();
+    // the dialog asks for a path: focus starts there, and Enter saves
+    const pathField = dialog.getByLabel('Path of an experiment file');
+    await until('the path field to have focus', () => pathField.evaluate((el) => el === el.ownerDocument.activeElement), 5_000, 100);
+    await pathField.fill(EXPERIMENT_FILE);
+    await pathField.press('Enter');
     await toolbar().getByText('saved', { exact: true }).waitFor();
     assert.ok(fs.existsSync(path.join(workbench.workspace, EXPERIMENT_FILE)));
+  });
+
+  step('a file changed on disk is not saved over silently; the banner overwrites it or reopens it', async () => {
+    const file = path.join(workbench.workspace, EXPERIMENT_FILE);
+    const readFile = () => JSON.parse(fs.readFileSync(file, 'utf8')) as { name: string; cells: { id: string; pretrain?: { seed?: number } }[] };
+    const seedOnDisk = () => readFile().cells.find((c) => c.id === 'pretrain')?.pretrain?.seed;
+    const uiName = await toolbar().getByTestId('doc-name').innerText();
+    // another program writes the file; its mtime is set apart from ours, whatever the clock's resolution
+    let writes = 0;
+    const writeElsewhere = (name: string) => {
+      fs.writeFileSync(file, JSON.stringify({ ...readFile(), name }, null, 2));
+      const t = new Date(Date.now() + ++writes * 60_000);
+      fs.utimesSync(file, t, t);
+    };
+    const seed = pretrainCell().getByLabel('Seed', { exact: true });
+    const conflict = page.getByRole('alert').filter({ hasText: 'changed on disk' });
+    const saveButton = toolbar().getByRole('button', { name: 'Save', exact: true });
+
+    const seedBefore = seedOnDisk();
+    assert.notEqual(seedBefore, 7);
+    writeElsewhere('Changed elsewhere');
+    await seed.fill('7');
+    await saveButton.click();
+    await conflict.waitFor();
+    await shot('save-conflict', conflict);
+    assert.equal(seedOnDisk(), seedBefore, 'the refused save wrote nothing');
+    await conflict.getByRole('button', { name: 'Overwrite' }).click();
+    await conflict.waitFor({ state: 'detached' });
+    await toolbar().getByText('saved', { exact: true }).waitFor();
+    assert.equal(seedOnDisk(), 7, 'Overwrite wrote this version');
+    assert.equal(readFile().name, uiName);
+
+    writeElsewhere('Changed elsewhere');
+    await seed.fill('8');
+    await saveButton.click();
+    await conflict.getByRole('button', { name: 'Reopen from disk' }).click(); // its confirm is accepted
+    await conflict.waitFor({ state: 'detached' });
+    await until('the file as it is on disk', async () => (await toolbar().getByTestId('doc-name').innerText()) === 'Changed elsewhere');
+    assert.equal(await seed.inputValue(), '7', 'the edit made here was dropped');
+    await toolbar().getByText('saved', { exact: true }).waitFor();
   });
 
   let firstRun = '';
@@ -410,5 +453,98 @@ describe('workbench in a browser', { timeout: 600_000 }, () => {
     await dashboard.getByRole('progressbar', { name: `${firstRun} progress` }).waitFor();
     await tick(crashRun).click();
     await until('both runs back', async () => (await dashboard.getByRole('progressbar').count()) === 2, 10_000);
+  });
+
+  step('another experiment opens at its top, and the notebook works from the keyboard', async () => {
+    const main = page.getByRole('main');
+    const scrollTop = () => main.evaluate((el) => el.scrollTop);
+    /** where focus is: the add-cell button's text, or the id of the cell it is in (or is) */
+    const focus = () => main.evaluate((el) => {
+      const a = el.ownerDocument.activeElement;
+      if (!a || a === el.ownerDocument.body) return 'body';
+      if (a.classList.contains('add-btn')) return a.textContent ?? '';
+      return `cell ${a.closest('[data-cell-id]')?.getAttribute('data-cell-id') ?? '?'}`;
+    });
+
+    await main.evaluate((el) => el.scrollTo(0, el.scrollHeight));
+    assert.ok(await scrollTop() > 0);
+    await toolbar().getByRole('button', { name: 'Open', exact: true }).click();
+    await page.getByRole('dialog').getByRole('button', { name: /Shakespeare, character-level GPT/ }).click();
+    await until('the new experiment', async () => /\(new\)/.test(await toolbar().getByTestId('doc-name').innerText()));
+    await until('the notebook to start at its top', async () => (await scrollTop()) === 0, 5_000, 100);
+
+    // an impossible field: its message under it, out of its name; its row's neighbours stay where they were
+    const model = modelCell();
+    const heads = model.getByLabel('Heads', { exact: true });
+    const rowTops = () => model.getByRole('group', { name: 'Shape' }).locator('input, select').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().top - els[0].getBoundingClientRect().top));
+    const topsBefore = await rowTops();
+    await heads.fill('3');
+    await until('Heads to be marked invalid', async () => (await heads.getAttribute('aria-invalid')) === 'true', 5_000, 100);
+    const message = page.locator(`[id="${await heads.getAttribute('aria-describedby')}"]`);
+    assert.match(await message.innerText(), /not divisible/);
+    const topsAfter = await rowTops();
+    const headsAt = await model.getByRole('group', { name: 'Shape' }).locator('input, select').evaluateAll((els) => els.findIndex((e) => e.getAttribute('aria-invalid') === 'true'));
+    topsBefore.forEach((t, i) => { if (t === topsBefore[headsAt]) assert.equal(topsAfter[i], t, `field ${i} of the row with Heads stays put`); });
+    await shot('model-cell-invalid-field', model);
+    // undo and redo from inside the field act on the document
+    const headsShows = (v: string) => until(`Heads to show ${v}`, async () => (await heads.inputValue()) === v, 5_000, 100);
+    await heads.press('ControlOrMeta+z');
+    await headsShows('4');
+    assert.equal(await heads.getAttribute('aria-invalid'), null);
+    await heads.press('ControlOrMeta+Shift+z');
+    await headsShows('3');
+    await heads.press('ControlOrMeta+z');
+    await headsShows('4');
+
+    // an objective the model cannot train with is refused before the run, in the engine's words
+    const pre = pretrainCell();
+    const objective = pre.getByLabel('Objective', { exact: true });
+    const objectiveBefore = await objective.inputValue();
+    await objective.selectOption('mlm');
+    const run = pre.getByRole('button', { name: /Run$/ });
+    await until('Run to be disabled', () => run.isDisabled(), 5_000, 100);
+    assert.equal(await run.getAttribute('title'), 'pretrain.objective: a gpt model does not train with mlm; use causal-lm');
+    await pre.getByText('a gpt model does not train with mlm; use causal-lm').first().waitFor();
+    await objective.press('ControlOrMeta+z');
+    await until('the objective undone', async () => (await objective.inputValue()) === objectiveBefore, 5_000, 100);
+    await until('Run to be enabled again', async () => !(await run.isDisabled()), 5_000, 100);
+
+    // the add-cell buttons between cells: one tab stop, shown when focused, arrows move within
+    await pre.locator('button.collapse').focus();
+    await page.keyboard.press('Shift+Tab');
+    assert.equal(await focus(), '+ Notes');
+    await page.mouse.move(0, 0);
+    const bar = page.getByRole('toolbar', { name: 'Add a cell below cell 3' });
+    await until('the focused add bar to show', async () => (await bar.evaluate((el) => el.ownerDocument.defaultView!.getComputedStyle(el).opacity)) === '1', 5_000, 100);
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await focus(), '+ Dataset');
+    await page.keyboard.press('Tab');
+    assert.equal(await focus(), 'cell pretrain');
+
+    // a deleted cell hands focus to its neighbour; undo brings it back
+    await cell('Notes', 'notes').getByRole('button', { name: 'Delete cell' }).click();
+    await until('focus on the next cell', async () => (await focus()) === 'cell data', 5_000, 100);
+    await page.keyboard.press('ControlOrMeta+z');
+    await cell('Notes', 'notes').waitFor();
+
+    // a cell moved with Alt+↓ stays in view and keeps focus
+    const viewport = page.viewportSize()!;
+    await page.setViewportSize({ width: viewport.width, height: 500 });
+    try {
+      await model.evaluate((el) => el.scrollIntoView({ block: 'start' }));
+      await model.focus();
+      await page.keyboard.press('Alt+ArrowDown');
+      const order = () => page.locator('[data-cell-id]').evaluateAll((els) => els.map((e) => e.getAttribute('data-cell-id')));
+      await until('the model cell below the pretrain cell', async () => (await order()).join() === 'notes,data,pretrain,model', 5_000, 100);
+      await until('the moved cell in view', async () => {
+        const box = await model.boundingBox(), view = await main.boundingBox();
+        return box && view && box.y < view.y + view.height && box.y + box.height > view.y;
+      }, 5_000, 100);
+      assert.equal(await focus(), 'cell model');
+      await page.keyboard.press('Alt+ArrowUp');
+      await until('the model cell back in its place', async () => (await order()).join() === 'notes,data,model,pretrain', 5_000, 100);
+    } finally {
+      await page.setViewportSize(viewport);
+    }
   });
 });

@@ -23,7 +23,7 @@ export function Toolbar() {
       <div className="brand" title="Transformer Workbench"><span className="logo" aria-hidden>◆</span> <span className="brand-name">Workbench</span></div>
       <div className="doc-title">
         {hasDoc ? <>
-          <span className="doc-name" title={name ?? undefined}>{name}</span>
+          <span className="doc-name" title={name ?? undefined} data-testid="doc-name">{name}</span>
           <span className={`save-state${dirty ? ' dirty' : ''}${saving ? ' failed' : ''}`} title={path ?? 'not saved yet'}>
             {saving ? 'not saved' : !path ? 'unsaved' : dirty ? 'edited' : 'saved'}
           </span>
