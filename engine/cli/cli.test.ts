@@ -41,7 +41,7 @@ after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe('workbench command line', () => {
   it('answers bad arguments with the usage and exit code 2, never a stack trace', () => {
-    for (const args of [['frobnicate'], ['train', '--steps', 'many', experiment], ['train', '--bogus'], ['train', experiment, '--data', 'nope.txt'], ['resume'], ['train', experiment, '--backend', 'tpu']]) {
+    for (const args of [['frobnicate'], ['train', '--steps', 'many', experiment], ['train', '--steps', '0x3', experiment], ['train', '--bogus'], ['train', experiment, '--data', 'nope.txt'], ['resume'], ['train', experiment, '--backend', 'tpu']]) {
       const r = cli(args);
       assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, /usage:/);
@@ -57,6 +57,30 @@ describe('workbench command line', () => {
     assert.equal(noData.status, 1);
     assert.match(noData.stderr, /missing\.txt/);
     assert.doesNotMatch(noData.stderr, /\n\s+at /);
+  });
+
+  it('refuses an --out or a runs listing it cannot use, saying what is wrong instead of an errno', () => {
+    // root writes anywhere but into sysfs
+    const locked = process.getuid?.() === 0 ? '/sys/workbench-cli-test' : path.join(tmp, 'locked');
+    if (locked.startsWith(tmp)) fs.mkdirSync(locked, { mode: 0o500 });
+    for (const [out, why] of [['small.txt', /--out small\.txt: is a file/], [locked, /--out .*: cannot be written/]] as const) {
+      const r = cli(['train', experiment, '--data', 'small.txt', '--out', out]);
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, why);
+      assert.doesNotMatch(r.stderr, /EEXIST|EACCES|EPERM|mkdir/);
+    }
+    const notRuns = cli(['runs', 'small.txt']);
+    assert.equal(notRuns.status, 1);
+    assert.match(notRuns.stderr, /small\.txt: is neither an experiment/);
+    assert.doesNotMatch(notRuns.stderr, /ENOTDIR|scandir/);
+    const typo = cli(['runs', 'tiyn.experiment.json']);
+    assert.equal(typo.status, 1);
+    assert.match(typo.stderr, /tiyn\.experiment\.json: no such experiment file/);
+    fs.copyFileSync(experiment, path.join(tmp, 'other.experiment.json'));
+    for (const none of [cli(['runs', 'other.experiment.json']), cli(['runs', 'other.runs'])]) {
+      assert.equal(none.status, 0, none.stderr);
+      assert.match(none.stdout, /no runs in/);
+    }
   });
 
   it('resumes a run killed with SIGKILL: the curve continues and every checkpoint loads', async () => {

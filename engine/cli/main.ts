@@ -40,8 +40,9 @@ function usage(message: string): never {
 
 function positiveInt(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) usage(`${flag} must be a whole number ≥ 1, not '${v}'`);
+  // decimal digits only: Number() would also take '0x3', '1e2' and ' 3'
+  const n = /^[0-9]+$/.test(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) usage(`${flag} must be a whole number ≥ 1, not '${v}'`);
   return n;
 }
 
@@ -111,6 +112,27 @@ async function runToEnd(trainer: Trainer, printer: ReturnType<typeof printerFor>
   return summary.status === 'failed' ? 1 : 0;
 }
 
+/**
+ * The folder run folders go in, made when missing. A file in its place, or a folder this user cannot
+ * write, is refused here, naming --out when the path came from it, not as an errno from inside the trainer.
+ */
+function runsFolder(dir: string, outFlag: string | undefined): string {
+  const what = outFlag !== undefined ? `--out ${outFlag}` : `${dir} (where this experiment's runs go)`;
+  const fix = outFlag !== undefined ? 'give a folder you can write to (it is made if missing)' : 'pass --out DIR to put the runs in a folder you can write to';
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const problem = code === 'EEXIST' || code === 'ENOTDIR' ? 'is a file (or lies inside one), not a folder'
+      : code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'cannot be written by this user'
+        : `cannot be made (${code ?? (e as Error).message})`;
+    if (outFlag !== undefined) usage(`${what}: ${problem}; ${fix}`);
+    throw new EngineError('INVALID_CONFIG', `${what}: ${problem}; ${fix}`);
+  }
+  return dir;
+}
+
 async function train(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args, allowPositionals: true, strict: true,
@@ -132,10 +154,11 @@ async function train(args: string[]): Promise<number> {
     if (!fs.existsSync(data)) usage(`--data ${values.data}: no such file`);
     dataset = { ...dataset, source: { ...(dataset.source.kind === 'file' ? dataset.source : { kind: 'file', unit: 'file' }), path: data } as typeof dataset.source };
   }
+  const runsDir = runsFolder(path.resolve(values.out ?? runsDirOf(file)), values.out);
   const printer = printerFor(values.json);
   const trainer = await Trainer.start(
     { name: experiment.name, dataset, tokenizer: datasetCell!.tokenizer, model: modelCell!.model, pretrain: pretrainCell!.pretrain },
-    path.resolve(values.out ?? runsDirOf(file)),
+    runsDir,
     { onEvent: printer.onEvent, baseDir: path.dirname(file), ...(backend ? { backend } : {}), ...(steps ? { steps } : {}) },
   );
   return runToEnd(trainer, printer);
@@ -152,11 +175,33 @@ async function resume(args: string[]): Promise<number> {
   return runToEnd(trainer, printer);
 }
 
+/**
+ * The runs folder `workbench runs` lists. An experiment that has no runs yet has no runs folder, and
+ * that is fine; a path that is neither an experiment nor a runs folder is a typo, and an error.
+ */
+function runsTarget(given: string | undefined): string {
+  const target = path.resolve(given ?? DEFAULT_EXPERIMENT);
+  const shown = given ?? target;
+  let stat: fs.Stats | null = null;
+  try {
+    stat = fs.statSync(target);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new EngineError('INVALID_CONFIG', `${shown}: cannot be read (${(e as NodeJS.ErrnoException).code}); check the path`);
+  }
+  if (stat?.isDirectory()) return target;
+  if (stat && target.endsWith('.json')) return runsDirOf(target);
+  if (stat) throw new EngineError('INVALID_CONFIG', `${shown}: is neither an experiment (NAME.experiment.json) nor a runs folder; give one of those`);
+  if (target.endsWith('.json')) throw new EngineError('INVALID_CONFIG', `${shown}: no such experiment file; check the path`);
+  const name = path.basename(target).replace(/\.runs$/, '');
+  const experiments = [`${name}.experiment.json`, `${name}.json`].map((f) => path.join(path.dirname(target), f));
+  if (target.endsWith('.runs') && experiments.some((f) => fs.existsSync(f))) return target; // no run yet
+  throw new EngineError('INVALID_CONFIG', `${shown}: no such runs folder; give an experiment file or the runs folder beside it (NAME.runs)`);
+}
+
 async function runs(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: { json: { type: 'boolean', default: false } } });
   if (positionals.length > 1) usage('runs takes one experiment file or runs folder');
-  const target = path.resolve(positionals[0] ?? DEFAULT_EXPERIMENT);
-  const dir = target.endsWith('.json') ? runsDirOf(target) : target;
+  const dir = runsTarget(positionals[0]);
   const list = await listRuns(dir);
   if (values.json) {
     for (const r of list) process.stdout.write(`${JSON.stringify(r.ok ? { id: r.id, dir: r.dir, status: r.run.status, step: r.run.step, bestValLoss: r.run.bestValLoss, backend: r.run.backend.name, created: r.run.created } : { id: r.id, dir: r.dir, problem: r.problem })}\n`);
