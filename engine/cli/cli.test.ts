@@ -5,7 +5,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +17,7 @@ const BIN = path.join(root, 'bin/workbench.js');
 const SHAKESPEARE = path.resolve(root, '../shared/data/tinyshakespeare.txt');
 let tmp: string;
 let experiment: string;
+let bert: string;
 
 const env = () => ({ ...process.env, XDG_CACHE_HOME: path.join(tmp, 'cache') });
 
@@ -36,8 +37,53 @@ before(() => {
       { id: 'p', kind: 'pretrain', pretrain: { steps: 400, batchSize: 8, evalInterval: 100, evalBatches: 2, checkpointInterval: 20, schedule: { warmupSteps: 5 } } },
     ],
   }));
+  // the shape of the default experiment (Brown corpus, BERT with MLM + NSP), made tiny
+  bert = path.join(tmp, 'bert.experiment.json');
+  fs.writeFileSync(bert, JSON.stringify({
+    format: 'transformer-workbench.experiment', version: 1, name: 'bert',
+    cells: [
+      { id: 'd', kind: 'dataset', dataset: { source: { kind: 'brown' } }, tokenizer: { kind: 'wordpiece', vocabSize: 600 } },
+      { id: 'm', kind: 'model', model: { arch: 'bert', contextLength: 32, dModel: 32, nHeads: 2, nLayers: 1, dFF: 64 } },
+      { id: 'p', kind: 'pretrain', pretrain: { objective: 'mlm-nsp', steps: 100, batchSize: 4, evalBatches: 1 } },
+    ],
+  }));
 });
-after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+const children: ChildProcessWithoutNullStreams[] = [];
+after(() => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+/** The JSON lines of a `--json` run as they come, and its exit code (a signal's number when it died of one). */
+function jsonRun(args: string[]) {
+  const child = spawn(process.execPath, [BIN, ...args, '--json'], { cwd: tmp, env: env(), stdio: ['ignore', 'pipe', 'pipe'] }) as unknown as ChildProcessWithoutNullStreams;
+  children.push(child);
+  const lines: Record<string, unknown>[] = [];
+  const waiting: { test: (e: Record<string, unknown>) => boolean; resolve: (e: Record<string, unknown>) => void }[] = [];
+  let buf = '';
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stdout.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const e = JSON.parse(buf.slice(0, nl));
+      buf = buf.slice(nl + 1);
+      lines.push(e);
+      for (const w of waiting.splice(0)) if (w.test(e)) w.resolve(e); else waiting.push(w);
+    }
+  });
+  const exit = new Promise<number>((resolve) => child.on('exit', (code, sig) => resolve(code ?? 128 + os.constants.signals[sig!])));
+  return {
+    child, lines, exit, stderr: () => stderr,
+    /** the first line (seen or to come) that `test` accepts */
+    next: (test: (e: Record<string, unknown>) => boolean) => new Promise<Record<string, unknown>>((resolve) => {
+      const seen = lines.find(test);
+      if (seen) resolve(seen); else waiting.push({ test, resolve });
+    }),
+  };
+}
+
 
 describe('workbench command line', () => {
   it('answers bad arguments with the usage and exit code 2, never a stack trace', () => {
@@ -81,6 +127,17 @@ describe('workbench command line', () => {
       assert.equal(none.status, 0, none.stderr);
       assert.match(none.stdout, /no runs in/);
     }
+  });
+
+  it('--data keeps the experiment for another text: a Brown-corpus BERT trains on a text file cut into paragraphs', async () => {
+    const run = jsonRun(['train', bert, '--data', 'small.txt', '--steps', '2', '--out', 'bert-runs']);
+    assert.equal(await run.exit, 0, run.stderr());
+    const said = run.lines.find((e) => e.type === 'log' && /--data/.test(String(e.message)));
+    assert.match(String(said?.message), /file .*small\.txt \(unit: paragraph\)/);
+    const summary = run.lines.at(-1)!;
+    assert.equal(summary.status, 'completed');
+    const config = JSON.parse(fs.readFileSync(path.join(String(summary.run_dir), 'run.json'), 'utf8')).config;
+    assert.deepEqual(config.spec.dataset.source, { kind: 'file', path: path.join(tmp, 'small.txt'), unit: 'paragraph' });
   });
 
   it('resumes a run killed with SIGKILL: the curve continues and every checkpoint loads', async () => {

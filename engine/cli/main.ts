@@ -17,6 +17,7 @@ import { EngineError } from '../../common/errors';
 import { cellOf, parseExperiment, runsFolderName, type Experiment } from '../../common/experiment';
 import { listRuns } from '../runs/runFolder';
 import { Trainer, type RunSummary, type TrainerEvent } from '../training/trainer';
+import { describeDataSource, sourceForData } from './dataFlag';
 import { ProgressView } from './progress';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -25,8 +26,8 @@ export const DEFAULT_EXPERIMENT = path.join(repoRoot, 'experiments/brown-bert-mi
 const USAGE = `usage:
   workbench train [EXPERIMENT_FILE] [--data FILE] [--steps N] [--backend auto|node-gpu|node|wasm|cpu] [--out DIR] [--json]
       pretrain the experiment's model (default: ${path.relative(process.cwd(), DEFAULT_EXPERIMENT) || DEFAULT_EXPERIMENT});
-      --data replaces the dataset's source with a text file, --out is where run folders go
-      (default: NAME.runs/ beside the experiment), --json prints one JSON object per line
+      --data reads the dataset from another file or folder (*.jsonl: JSON Lines), --out is where
+      run folders go (default: NAME.runs/ beside the experiment), --json prints one JSON object per line
   workbench resume RUN_DIR [--backend NAME] [--json]
       continue a stopped or crashed run from its newest valid checkpoint
   workbench runs [EXPERIMENT_FILE | RUNS_DIR] [--json]
@@ -148,14 +149,15 @@ async function train(args: string[]): Promise<number> {
   const pretrainCell = cellOf(experiment, 'pretrain');
   const missing = [!datasetCell && 'dataset', !modelCell && 'model', !pretrainCell && 'pretrain'].filter(Boolean);
   if (missing.length) throw new EngineError('INVALID_CONFIG', `${file}: has no ${missing.join(', ')} cell; a run needs a dataset, a model and a pretrain cell`);
+  const runsDir = runsFolder(path.resolve(values.out ?? runsDirOf(file)), values.out);
+  const printer = printerFor(values.json);
   let dataset = datasetCell!.dataset;
   if (values.data !== undefined) {
     const data = path.resolve(values.data);
-    if (!fs.existsSync(data)) usage(`--data ${values.data}: no such file`);
-    dataset = { ...dataset, source: { ...(dataset.source.kind === 'file' ? dataset.source : { kind: 'file', unit: 'file' }), path: data } as typeof dataset.source };
+    if (!fs.existsSync(data)) usage(`--data ${values.data}: no such file or folder`);
+    dataset = { ...dataset, source: sourceForData(data, dataset.source) };
+    printer.onEvent({ type: 'log', level: 'info', message: `--data: the dataset is read from ${describeDataSource(dataset.source)}` });
   }
-  const runsDir = runsFolder(path.resolve(values.out ?? runsDirOf(file)), values.out);
-  const printer = printerFor(values.json);
   const trainer = await Trainer.start(
     { name: experiment.name, dataset, tokenizer: datasetCell!.tokenizer, model: modelCell!.model, pretrain: pretrainCell!.pretrain },
     runsDir,

@@ -221,11 +221,11 @@ test('refusals name the file and the reason, and leave no cache file', async () 
   const bin = await write('model.bin', Uint8Array.from([1, 0, 2, 3]));
   await refused(loadTokenizedDataset({ source: { kind: 'file', path: bin } }, chars, { cacheDir: dir }), 'INVALID_DATASET', bin, /binary/);
   const one = await write('one.txt', 'A single paragraph that is long enough to keep.\nIt goes on for a second line.');
-  await refused(loadTokenizedDataset({ source: { kind: 'file', path: one } }, chars, { cacheDir: dir }), 'INVALID_DATASET', one, /only 1 document.*source.unit.*validationFraction to 0/);
+  await refused(loadTokenizedDataset({ source: { kind: 'file', path: one } }, chars, { cacheDir: dir }), 'INVALID_DATASET', one, /only 1 document.*source.unit.*split to 'tail'$/);
   // too short for one sequence: training split, then validation split
   await refused(loadTokenizedDataset(cfg(), chars, { cacheDir: dir, sequenceLength: 100_000 }), 'INVALID_DATASET', corpus, /training split has \d+ tokens, fewer than one sequence of 100001/);
   const valTokens = (await loadTokenizedDataset(cfg(), chars, { cacheDir: null })).validation.tokens.length;
-  await refused(loadTokenizedDataset(cfg(), chars, { cacheDir: dir, sequenceLength: valTokens + 5 }), 'INVALID_DATASET', corpus, /validation split has \d+ tokens.*raise validationFraction/);
+  await refused(loadTokenizedDataset(cfg(), chars, { cacheDir: dir, sequenceLength: valTokens + 5 }), 'INVALID_DATASET', corpus, /validation split has \d+ tokens.*raise validationFraction or shorten the context length$/);
   await refused(loadTokenizedDataset({ source: { kind: 'file', path: path.join(tmp, 'missing.txt') } }, chars, { cacheDir: dir }), 'INVALID_DATASET', 'missing.txt', /no such file/);
   assert.deepEqual(await cacheFiles(dir), []);
   await refused(loadTokenizedDataset({ source: { kind: 'file', path: one }, validationFraction: 2 } as DatasetConfigInput, chars, { cacheDir: dir }), 'INVALID_CONFIG', 'dataset.validationFraction', /./);

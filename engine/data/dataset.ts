@@ -109,7 +109,7 @@ export async function loadTextDataset(input: DatasetConfigInput | DatasetConfig,
   }
   if (config.validationFraction > 0 && config.split === 'documents' && docs.length < 2) {
     const hint = config.source.kind === 'file' || config.source.kind === 'folder' ? "set source.unit to 'paragraph' or 'line', or " : 'add documents or ';
-    refuse(`${where}: only 1 document is left after cleaning, and the train/validation split keeps documents whole; ${hint}set split to 'tail', or set validationFraction to 0`, 'path');
+    refuse(`${where}: only 1 document is left after cleaning, and the train/validation split keeps documents whole; ${hint}set split to 'tail'`, 'path');
   }
   opts.onProgress?.({ phase: 'split', done: 0, total: docs.length });
   const textDocs = docs.map(toTextDocument);
@@ -199,7 +199,7 @@ function checkLength(where: string, ds: { train: TokenizedSplit; validation: Tok
     refuse(`${where}: the training split has ${ds.train.tokens.length} tokens, fewer than one sequence of ${need} (sequence length ${sequenceLength} + 1 target); use more text or a shorter context length`, 'path');
   }
   if (validationFraction > 0 && ds.validation.tokens.length < need) {
-    refuse(`${where}: the validation split has ${ds.validation.tokens.length} tokens, fewer than one sequence of ${need}; raise validationFraction, shorten the context length, or set validationFraction to 0`, 'path');
+    refuse(`${where}: the validation split has ${ds.validation.tokens.length} tokens, fewer than one sequence of ${need}; raise validationFraction or shorten the context length`, 'path');
   }
 }
 
