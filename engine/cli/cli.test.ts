@@ -1,7 +1,8 @@
 /**
  * The command line as a user meets it: real processes. Bad arguments get the usage and exit 2 without a
  * stack trace; a run killed with SIGKILL mid-training resumes with `workbench resume` and its curve
- * continues without a gap or a duplicate; every checkpoint left on disk loads.
+ * continues without a gap or a duplicate; every checkpoint left on disk loads. Ctrl+C and SIGTERM, during
+ * data preparation or training, end the run as 'cancelled' (twice: 'interrupted') with exit code 128 + signal.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -84,6 +85,24 @@ function jsonRun(args: string[]) {
   };
 }
 
+/**
+ * Writes `data` into a FIFO the child reads. Non-blocking, so that a child that never opened it fails the
+ * test (ENXIO) instead of hanging it: a blocked open would keep even this process from exiting.
+ */
+async function feedFifo(fifo: string, data: Buffer): Promise<void> {
+  for (let tries = 0; ; tries++) {
+    try {
+      const fd = fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+      try { fs.writeSync(fd, data); } finally { fs.closeSync(fd); }
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENXIO' || tries > 50) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+const statusOf = (runDir: string) => JSON.parse(fs.readFileSync(path.join(runDir, 'run.json'), 'utf8')).status;
 
 describe('workbench command line', () => {
   it('answers bad arguments with the usage and exit code 2, never a stack trace', () => {
@@ -103,6 +122,10 @@ describe('workbench command line', () => {
     assert.equal(noData.status, 1);
     assert.match(noData.stderr, /missing\.txt/);
     assert.doesNotMatch(noData.stderr, /\n\s+at /);
+    const summary = JSON.parse(noData.stdout.trim().split('\n').pop()!);
+    assert.equal(summary.type, 'summary', 'a script reading --json gets a last line');
+    assert.equal(summary.status, 'failed');
+    assert.match(summary.error.message, /missing\.txt/);
   });
 
   it('refuses an --out or a runs listing it cannot use, saying what is wrong instead of an errno', () => {
@@ -138,6 +161,44 @@ describe('workbench command line', () => {
     assert.equal(summary.status, 'completed');
     const config = JSON.parse(fs.readFileSync(path.join(String(summary.run_dir), 'run.json'), 'utf8')).config;
     assert.deepEqual(config.spec.dataset.source, { kind: 'file', path: path.join(tmp, 'small.txt'), unit: 'paragraph' });
+  });
+
+  // A FIFO as the dataset holds data preparation in its read for as long as the test likes.
+  it('Ctrl+C during data preparation cancels the run: exit 130, run.json cancelled, a summary', { timeout: 60_000, skip: process.platform === 'win32' && 'POSIX signals and FIFOs' }, async () => {
+    const fifo = path.join(tmp, 'prep-1.txt');
+    spawnSync('mkfifo', [fifo]);
+    const run = jsonRun(['train', experiment, '--data', fifo, '--out', 'signal-runs']);
+    const { runDir } = await run.next((e) => e.status === 'preparing');
+    run.child.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 300)); // the handler runs before the read returns
+    await feedFifo(fifo, fs.readFileSync(path.join(tmp, 'small.txt')));
+    assert.equal(await run.exit, 130, run.stderr());
+    assert.deepEqual([run.lines.at(-1)!.type, run.lines.at(-1)!.status], ['summary', 'cancelled']);
+    // the run folder is marked cancelled, or gone if the trainer removes what a failed preparation left
+    if (fs.existsSync(String(runDir))) assert.equal(statusOf(String(runDir)), 'cancelled');
+  });
+
+  it('a second signal quits at once and marks the run interrupted', { timeout: 60_000, skip: process.platform === 'win32' && 'POSIX signals and FIFOs' }, async () => {
+    const fifo = path.join(tmp, 'prep-2.txt');
+    spawnSync('mkfifo', [fifo]);
+    const run = jsonRun(['train', experiment, '--data', fifo, '--out', 'signal-runs']);
+    const { runDir } = await run.next((e) => e.status === 'preparing');
+    run.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    run.child.kill('SIGINT');
+    assert.equal(await run.exit, 130, run.stderr());
+    assert.equal(statusOf(String(runDir)), 'interrupted');
+  });
+
+  it('SIGTERM during training stops after the step with a checkpoint: exit 143, run.json cancelled', { timeout: 60_000, skip: process.platform === 'win32' && 'POSIX signals and FIFOs' }, async () => {
+    const run = jsonRun(['train', experiment, '--data', 'small.txt', '--out', 'signal-runs']);
+    await run.next((e) => e.type === 'step');
+    run.child.kill('SIGTERM');
+    assert.equal(await run.exit, 143, run.stderr());
+    const summary = run.lines.at(-1)!;
+    assert.deepEqual([summary.type, summary.status], ['summary', 'cancelled']);
+    assert.equal(statusOf(String(summary.run_dir)), 'cancelled');
+    assert.ok(run.lines.some((e) => e.type === 'checkpoint'));
   });
 
   it('resumes a run killed with SIGKILL: the curve continues and every checkpoint loads', async () => {

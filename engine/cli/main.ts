@@ -6,19 +6,22 @@
  *   workbench runs [EXPERIMENT_FILE | RUNS_DIR] [--json]
  *
  * With no experiment file, `train` runs the built-in example: a small BERT pretrained with MLM + NSP on
- * the Brown corpus. Bad arguments print the usage and exit 2; a failed run exits 1; never a stack trace.
+ * the Brown corpus. Bad arguments print the usage and exit 2; a failed run exits 1; a run stopped by
+ * Ctrl+C or SIGTERM exits 130 or 143 (see ./signals); never a stack trace. With --json, every run that was
+ * asked for ends in a summary line, one that failed before its first step included.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BackendRequest } from '../../common/backends';
-import { EngineError } from '../../common/errors';
+import { EngineError, type SerializedError } from '../../common/errors';
 import { cellOf, parseExperiment, runsFolderName, type Experiment } from '../../common/experiment';
 import { listRuns } from '../runs/runFolder';
-import { Trainer, type RunSummary, type TrainerEvent } from '../training/trainer';
+import { Trainer, type RunSummary, type TrainerEvent, type TrainerOptions } from '../training/trainer';
 import { describeDataSource, sourceForData } from './dataFlag';
-import { ProgressView } from './progress';
+import { ProgressView, type EarlySummary } from './progress';
+import { markRunSync, StopOnSignals } from './signals';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEFAULT_EXPERIMENT = path.join(repoRoot, 'experiments/brown-bert-mini.experiment.json');
@@ -28,6 +31,7 @@ const USAGE = `usage:
       pretrain the experiment's model (default: ${path.relative(process.cwd(), DEFAULT_EXPERIMENT) || DEFAULT_EXPERIMENT});
       --data reads the dataset from another file or folder (*.jsonl: JSON Lines), --out is where
       run folders go (default: NAME.runs/ beside the experiment), --json prints one JSON object per line
+      Ctrl+C stops after the current step with a checkpoint (exit 130); a second Ctrl+C quits at once
   workbench resume RUN_DIR [--backend NAME] [--json]
       continue a stopped or crashed run from its newest valid checkpoint
   workbench runs [EXPERIMENT_FILE | RUNS_DIR] [--json]
@@ -77,40 +81,54 @@ export function runsDirOf(experimentFile: string): string {
   return path.join(path.dirname(experimentFile), runsFolderName(path.basename(experimentFile)));
 }
 
-type Printer = (e: TrainerEvent) => void;
-
-function printerFor(json: boolean): { onEvent: Printer; done(summary: RunSummary): void } {
+function printerFor(json: boolean) {
   if (json) {
     return {
-      onEvent: (e) => { if (e.type !== 'progress') process.stdout.write(`${JSON.stringify(e)}\n`); },
-      done: (summary) => process.stdout.write(`${JSON.stringify({ type: 'summary', ...summary })}\n`),
+      onEvent: (e: TrainerEvent) => { if (e.type !== 'progress') process.stdout.write(`${JSON.stringify(e)}\n`); },
+      done: (summary: RunSummary | EarlySummary) => process.stdout.write(`${JSON.stringify({ type: 'summary', ...summary })}\n`),
     };
   }
   const view = new ProgressView(process.stderr);
-  return { onEvent: (e) => view.event(e), done: (summary) => view.summary(summary) };
+  return { onEvent: (e: TrainerEvent) => view.event(e), done: (summary: RunSummary | EarlySummary) => view.summary(summary) };
 }
 
-/** SIGINT / SIGTERM stop the run after its current step, with a checkpoint; a second one exits at once. */
-function stopOnSignals(trainer: Trainer): () => void {
-  let signals = 0;
-  const handler = (sig: NodeJS.Signals) => {
-    signals += 1;
-    if (signals > 1) process.exit(130);
-    process.stderr.write(`\n${sig}: stopping after this step (a checkpoint is written; \`workbench resume ${trainer.runDir}\` continues). Press again to quit at once.\n`);
-    trainer.stop();
+const serialized = (err: unknown): SerializedError => (err instanceof EngineError ? err.toJSON() : { code: 'INTERNAL', message: (err as Error).message ?? String(err) });
+
+/**
+ * Prepares a run with `open` (Trainer.start or resume) and trains it to the end, with Ctrl+C and SIGTERM
+ * handled from the first moment. Exit code 1 when it failed; 128 + signal when a signal ended it.
+ */
+async function runToEnd(json: boolean, open: (opts: TrainerOptions) => Promise<Trainer>): Promise<number> {
+  const printer = printerFor(json);
+  const stop = new StopOnSignals();
+  let runId: string | null = null;
+  const onEvent = (e: TrainerEvent) => {
+    if (e.type === 'status' && e.status === 'preparing') { runId = e.runId; stop.runDir = e.runDir; }
+    printer.onEvent(e);
   };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
-  return () => { process.off('SIGINT', handler); process.off('SIGTERM', handler); };
-}
-
-/** Trains until the run ends or is stopped by a signal; exit code 1 when it failed. */
-async function runToEnd(trainer: Trainer, printer: ReturnType<typeof printerFor>): Promise<number> {
-  const release = stopOnSignals(trainer);
-  const summary = await trainer.run();
-  release();
-  printer.done(summary);
-  return summary.status === 'failed' ? 1 : 0;
+  const release = stop.install();
+  try {
+    let trainer: Trainer;
+    try {
+      trainer = await open({ onEvent, signal: stop.signal });
+    } catch (err) {
+      if (err instanceof UsageError) throw err;
+      const error = serialized(err);
+      const cancelled = stop.received !== null && error.code === 'JOB_CANCELLED';
+      // the trainer marks a run whose preparation threw as failed; one stopped on purpose was cancelled
+      if (cancelled && stop.runDir) markRunSync(stop.runDir, 'cancelled', (r) => r.status === 'running' || r.error?.code === 'JOB_CANCELLED');
+      printer.done({ status: cancelled ? 'cancelled' : 'failed', run_id: runId, run_dir: stop.runDir, error });
+      if (json && !cancelled) process.stderr.write(`workbench: ${error.message}\n`);
+      return cancelled ? stop.exitCode : 1;
+    }
+    stop.attach(trainer);
+    const summary = await trainer.run();
+    printer.done(summary);
+    if (summary.status === 'failed') return 1;
+    return summary.status === 'cancelled' && stop.received ? stop.exitCode : 0;
+  } finally {
+    release();
+  }
 }
 
 /**
@@ -143,27 +161,27 @@ async function train(args: string[]): Promise<number> {
   const file = path.resolve(positionals[0] ?? DEFAULT_EXPERIMENT);
   const steps = positiveInt('--steps', values.steps);
   const backend = backendFlag(values.backend);
-  const experiment = readExperiment(file);
-  const datasetCell = cellOf(experiment, 'dataset');
-  const modelCell = cellOf(experiment, 'model');
-  const pretrainCell = cellOf(experiment, 'pretrain');
-  const missing = [!datasetCell && 'dataset', !modelCell && 'model', !pretrainCell && 'pretrain'].filter(Boolean);
-  if (missing.length) throw new EngineError('INVALID_CONFIG', `${file}: has no ${missing.join(', ')} cell; a run needs a dataset, a model and a pretrain cell`);
-  const runsDir = runsFolder(path.resolve(values.out ?? runsDirOf(file)), values.out);
-  const printer = printerFor(values.json);
-  let dataset = datasetCell!.dataset;
-  if (values.data !== undefined) {
-    const data = path.resolve(values.data);
-    if (!fs.existsSync(data)) usage(`--data ${values.data}: no such file or folder`);
-    dataset = { ...dataset, source: sourceForData(data, dataset.source) };
-    printer.onEvent({ type: 'log', level: 'info', message: `--data: the dataset is read from ${describeDataSource(dataset.source)}` });
-  }
-  const trainer = await Trainer.start(
-    { name: experiment.name, dataset, tokenizer: datasetCell!.tokenizer, model: modelCell!.model, pretrain: pretrainCell!.pretrain },
-    runsDir,
-    { onEvent: printer.onEvent, baseDir: path.dirname(file), ...(backend ? { backend } : {}), ...(steps ? { steps } : {}) },
-  );
-  return runToEnd(trainer, printer);
+  const data = values.data === undefined ? undefined : path.resolve(values.data);
+  if (data !== undefined && !fs.existsSync(data)) usage(`--data ${values.data}: no such file or folder`);
+  return runToEnd(values.json, async (opts) => {
+    const experiment = readExperiment(file);
+    const datasetCell = cellOf(experiment, 'dataset');
+    const modelCell = cellOf(experiment, 'model');
+    const pretrainCell = cellOf(experiment, 'pretrain');
+    const missing = [!datasetCell && 'dataset', !modelCell && 'model', !pretrainCell && 'pretrain'].filter(Boolean);
+    if (missing.length) throw new EngineError('INVALID_CONFIG', `${file}: has no ${missing.join(', ')} cell; a run needs a dataset, a model and a pretrain cell`);
+    const runsDir = runsFolder(path.resolve(values.out ?? runsDirOf(file)), values.out);
+    let dataset = datasetCell!.dataset;
+    if (data !== undefined) {
+      dataset = { ...dataset, source: sourceForData(data, dataset.source) };
+      opts.onEvent?.({ type: 'log', level: 'info', message: `--data: the dataset is read from ${describeDataSource(dataset.source)}` });
+    }
+    return Trainer.start(
+      { name: experiment.name, dataset, tokenizer: datasetCell!.tokenizer, model: modelCell!.model, pretrain: pretrainCell!.pretrain },
+      runsDir,
+      { ...opts, baseDir: path.dirname(file), ...(backend ? { backend } : {}), ...(steps ? { steps } : {}) },
+    );
+  });
 }
 
 async function resume(args: string[]): Promise<number> {
@@ -172,9 +190,7 @@ async function resume(args: string[]): Promise<number> {
   const dir = path.resolve(positionals[0]);
   if (!fs.existsSync(path.join(dir, 'run.json'))) usage(`${positionals[0]}: not a run folder (it has no run.json)`);
   const backend = backendFlag(values.backend);
-  const printer = printerFor(values.json);
-  const trainer = await Trainer.resume(dir, { onEvent: printer.onEvent, ...(backend ? { backend } : {}) });
-  return runToEnd(trainer, printer);
+  return runToEnd(values.json, (opts) => Trainer.resume(dir, { ...opts, ...(backend ? { backend } : {}) }));
 }
 
 /**
