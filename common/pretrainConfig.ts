@@ -55,3 +55,29 @@ export const PretrainConfig = z.object({
 });
 export type PretrainConfigInput = z.input<typeof PretrainConfig>;
 export type PretrainConfig = z.output<typeof PretrainConfig>;
+
+/** The objective a model of `arch` pretrains with when its pretrain cell names none. */
+export const defaultObjective = (arch: 'gpt' | 'bert'): Objective => (arch === 'gpt' ? 'causal-lm' : 'mlm-nsp');
+
+/** A problem of a pretrain config with the model it trains: `message` for its field, `full` naming the field. */
+export interface PretrainModelIssue { field: 'objective' | 'seqLen'; message: string; full: string }
+
+/**
+ * What a pretrain config cannot do with a given model (each alone passes its own schema): an objective
+ * the architecture has no head for, and sequences longer than the model's context. The trainer refuses
+ * these, and the notebook's run guard stops them first, in the same words.
+ */
+export function pretrainModelIssues(p: { objective?: Objective; seqLen?: number }, m: { arch: 'gpt' | 'bert'; contextLength: number }): PretrainModelIssue[] {
+  const issues: PretrainModelIssue[] = [];
+  const objective = p.objective ?? defaultObjective(m.arch);
+  if ((objective === 'causal-lm') !== (m.arch === 'gpt')) {
+    const message = `a ${m.arch} model does not train with ${objective}; use ${defaultObjective(m.arch)}${m.arch === 'bert' ? " or 'mlm'" : ''}`;
+    issues.push({ field: 'objective', message, full: `pretrain.objective: ${message}` });
+  }
+  const seqLen = p.seqLen ?? m.contextLength;
+  if (seqLen > m.contextLength) {
+    const message = `${seqLen} exceeds the model's contextLength ${m.contextLength}; lower seqLen or raise contextLength`;
+    issues.push({ field: 'seqLen', message, full: `pretrain.seqLen ${message}` });
+  }
+  return issues;
+}

@@ -16,7 +16,7 @@ import { DatasetConfig } from '../../common/datasetConfig';
 import { EngineError, type SerializedError } from '../../common/errors';
 import { ModelConfig, formatConfigIssues, type ModelConfigInput } from '../../common/modelConfig';
 import { ModelCellConfig } from '../../common/experiment';
-import { PretrainConfig, type Objective } from '../../common/pretrainConfig';
+import { PretrainConfig, defaultObjective, pretrainModelIssues, type Objective } from '../../common/pretrainConfig';
 import type { RunJson, RunStatus } from '../../common/runFolder';
 import type { RunEvent, RunSummary } from '../../common/runEvents';
 import { TokenizerConfig } from '../../common/tokenizerConfig';
@@ -83,12 +83,9 @@ const SamplerState = z.object({ data: z.number().int() });
  */
 function checkSpec(spec: RunSpec): { objective: Objective; seqLen: number } {
   const p = spec.pretrain;
-  const objective = p.objective ?? defaultObjective(spec.model.arch);
-  const wrongArch = (objective === 'causal-lm') !== (spec.model.arch === 'gpt');
-  if (wrongArch) throw new EngineError('INVALID_CONFIG', `pretrain.objective: a ${spec.model.arch} model does not train with ${objective}; use ${defaultObjective(spec.model.arch)}${spec.model.arch === 'bert' ? " or 'mlm'" : ''}`, ['pretrain', 'objective']);
-  const seqLen = p.seqLen ?? spec.model.contextLength;
-  if (seqLen > spec.model.contextLength) throw new EngineError('INVALID_CONFIG', `pretrain.seqLen ${seqLen} exceeds the model's contextLength ${spec.model.contextLength}; lower seqLen or raise contextLength`, ['pretrain', 'seqLen']);
-  return { objective, seqLen };
+  const issue = pretrainModelIssues(p, spec.model)[0];
+  if (issue) throw new EngineError('INVALID_CONFIG', issue.full, ['pretrain', issue.field]);
+  return { objective: p.objective ?? defaultObjective(spec.model.arch), seqLen: p.seqLen ?? spec.model.contextLength };
 }
 
 /** The vocabulary a tokenizer will have, before it is trained: its configured size (characters: a byte's worth). */
@@ -106,7 +103,6 @@ function withSteps(spec: RunSpec, steps: number, onEvent?: (e: TrainerEvent) => 
   return { ...spec, pretrain: { ...spec.pretrain, steps, schedule: { ...s, warmupSteps, ...(decaySteps === undefined ? {} : { decaySteps }) } } };
 }
 
-const defaultObjective = (arch: 'gpt' | 'bert'): Objective => (arch === 'gpt' ? 'causal-lm' : 'mlm-nsp');
 
 function schedule(p: PretrainConfig): LrSchedule {
   const s = p.schedule;

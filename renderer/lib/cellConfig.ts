@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DatasetConfig } from '../../common/datasetConfig';
 import { type Cell, type ExperimentInput, ModelCellConfig } from '../../common/experiment';
-import { PretrainConfig } from '../../common/pretrainConfig';
+import { PretrainConfig, pretrainModelIssues as modelIssues } from '../../common/pretrainConfig';
 import { TokenizerConfig } from '../../common/tokenizerConfig';
 import { hashValue } from './hash';
 
@@ -85,35 +85,21 @@ export function upstreamOf(cells: readonly CellInput[], cellId: string): { datas
   return { dataset: pick('dataset'), model: pick('model') };
 }
 
-const defaultObjective = (arch: 'gpt' | 'bert') => (arch === 'gpt' ? 'causal-lm' : 'mlm-nsp');
-
 /** A problem of a pretrain cell against its model: `message` for its field, `engineMessage` as the engine words it. */
 export interface PretrainModelIssue extends ConfigIssue {
   engineMessage: string;
 }
 
 /**
- * What the trainer refuses about a pretrain cell given the model it trains (engine/training/trainer.ts,
- * build): an objective the architecture has no head for, and sequences longer than the model's context.
- * Checked here so that the run guard stops it before a run starts, in the engine's own words. Empty when
- * either config is invalid (their own issues say why).
+ * What the trainer refuses about a pretrain cell given the model it trains (common/pretrainConfig.ts
+ * pretrainModelIssues, which the engine checks too), so that the run guard stops it before a run starts,
+ * in the engine's own words. Empty when either config is invalid (their own issues say why).
  */
 export function pretrainModelIssues(pretrain: unknown, model: unknown): PretrainModelIssue[] {
   const p = parsedConfig('pretrain', pretrain);
   const m = parsedConfig('model', model);
   if (!p || !m) return [];
-  const issues: PretrainModelIssue[] = [];
-  const objective = p.objective ?? defaultObjective(m.arch);
-  if ((objective === 'causal-lm') !== (m.arch === 'gpt')) {
-    const message = `a ${m.arch} model does not train with ${objective}; use ${defaultObjective(m.arch)}${m.arch === 'bert' ? " or 'mlm'" : ''}`;
-    issues.push({ path: ['objective'], message, engineMessage: `pretrain.objective: ${message}` });
-  }
-  const seqLen = p.seqLen ?? m.contextLength;
-  if (seqLen > m.contextLength) {
-    const message = `${seqLen} exceeds the model's contextLength ${m.contextLength}; lower seqLen or raise contextLength`;
-    issues.push({ path: ['seqLen'], message, engineMessage: `pretrain.seqLen ${message}` });
-  }
-  return issues;
+  return modelIssues(p, m).map((i) => ({ path: [i.field], message: i.message, engineMessage: i.full }));
 }
 
 /** A cell's issues in the document: its own config's, and for a pretrain cell those against the model it trains. */
