@@ -107,6 +107,15 @@ function checkAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new EngineError('JOB_CANCELLED', 'data preparation was cancelled');
 }
 
+/**
+ * The sentences a tokenizer learns from. A char vocabulary is every character of the whole text (nanoGPT's
+ * prepare.py): one seen only in validation could not be encoded at all. BPE (all 256 bytes) and WordPiece
+ * ([UNK]) encode any text, so they learn from the training split alone and validation stays unseen.
+ */
+export function* tokenizerTrainingText(cfg: { kind: string }, text: { train: readonly { sentences: readonly string[] }[]; validation: readonly { sentences: readonly string[] }[] }): Generator<string> {
+  for (const docs of cfg.kind === 'char' ? [text.train, text.validation] : [text.train]) for (const d of docs) yield* d.sentences;
+}
+
 export async function prepareData(datasetCfg: DatasetConfig, tokenizerCfg: TokenizerConfig, o: DataOptions): Promise<PreparedData> {
   let tokenizer: Tokenizer;
   if (o.reuseTokenizer) {
@@ -114,11 +123,7 @@ export async function prepareData(datasetCfg: DatasetConfig, tokenizerCfg: Token
   } else {
     const text = await loadTextDataset(datasetCfg, { baseDir: o.baseDir, onProgress: o.onProgress, signal: o.signal });
     o.onProgress?.({ phase: 'tokenizer', done: 0, total: 1 });
-    // A char vocabulary is every character of the whole text (nanoGPT's prepare.py): one seen only in
-    // validation could not be encoded at all. BPE (all 256 bytes) and WordPiece ([UNK]) encode any text, so
-    // they learn from the training split alone and validation stays unseen.
-    const splits = tokenizerCfg.kind === 'char' ? [text.train, text.validation] : [text.train];
-    tokenizer = trainTokenizer(tokenizerCfg, (function* () { for (const docs of splits) for (const d of docs) yield* d.sentences; })());
+    tokenizer = trainTokenizer(tokenizerCfg, tokenizerTrainingText(tokenizerCfg, text));
     saveTokenizer(tokenizer, o.tokenizerFile);
     o.onProgress?.({ phase: 'tokenizer', done: 1, total: 1 });
   }

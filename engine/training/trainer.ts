@@ -154,7 +154,9 @@ export class Trainer {
     try {
       return await Trainer.build(run, spec, backend, { ...opts, baseDir: snapshot.baseDir }, false);
     } catch (err) {
-      await run.setStatus('failed', toSerialized(err));
+      // cancelled while preparing is not a failure of the run
+      const cancelled = err instanceof EngineError && err.code === 'JOB_CANCELLED';
+      await run.setStatus(cancelled ? 'cancelled' : 'failed', cancelled ? undefined : toSerialized(err));
       await run.close();
       throw err;
     }
@@ -196,7 +198,7 @@ export class Trainer {
     const data = await prepareData(spec.dataset, spec.tokenizer, {
       objective, batchSize: p.batchSize, seqLen, maskProbability: p.maskProbability, evalBatches: p.evalBatches, seed: p.seed,
       baseDir: opts.baseDir, cacheDir: opts.cacheDir, tokenizerFile, reuseTokenizer: resuming && fs.existsSync(tokenizerFile),
-      onProgress: (pr) => emit({ type: 'progress', ...pr }), signal: opts.signal,
+      onProgress: (pr) => emit({ type: 'progress', ...pr }), onWarning: (message) => emit({ type: 'log', level: 'warning', message }), signal: opts.signal,
     });
     const modelConfig = { ...spec.model, vocabSize: spec.model.vocabSize ?? data.tokenizer.vocabSize };
     if (modelConfig.vocabSize < data.tokenizer.vocabSize) {

@@ -10,6 +10,7 @@ import type { DatasetPreview } from '../../../common/workbenchApi';
 import { loadTextDataset, parseDatasetConfig } from '../../data/dataset';
 import { readSource } from '../../data/sources';
 import { trainTokenizer, type Tokenizer } from '../../tokenizers';
+import { tokenizerTrainingText } from '../../training/pretrainData';
 import type { JobHandler } from '../job';
 
 /** tokens shown per sample */
@@ -57,7 +58,8 @@ export const datasetPreview: JobHandler<'dataset.preview'> = {
     });
     await ctx.checkpoint();
     ctx.progress(0, 1, { message: 'tokenizer' });
-    const tokenizer = trainTokenizer(spec.tokenizer as never, (function* () { for (const d of text.train) yield* d.sentences; })());
+    // the tokenizer a run would train on this data (a char vocabulary sees every split)
+    const tokenizer = trainTokenizer(spec.tokenizer as never, tokenizerTrainingText(spec.tokenizer as { kind: string }, text));
     await ctx.checkpoint();
 
     // Token counts sentence by sentence, as the pipeline tokenizes; a document in both splits (split 'tail') adds up.
