@@ -4,6 +4,7 @@ import type { RunEvent } from '../../common/runEvents';
 import { errorMessage, getApi } from '../api';
 import { ingestRunEvents } from '../dashboards';
 import { configOf, pretrainCellHash } from '../lib/cellConfig';
+import { fileName } from '../lib/format';
 import { hashValue } from '../lib/hash';
 import { updateCell } from '../state/documentSlice';
 import { activeJobOf, cannotRun, isDirty } from '../state/selectors';
@@ -72,6 +73,8 @@ export async function resumeRun(runDir: string, cellId: string): Promise<void> {
     const s = store.getState();
     s.jobStarted(jobId, cellId, s.doc ? pretrainCellHash(s.doc.cells, cellId) : null);
     s.selectRun(null);
+    // a run folder is named by its run id; the resumed run is on the dashboard even if it was unticked
+    s.setRunOverlaid(cellId, fileName(runDir), true);
   } catch (err) {
     store.getState().showBanner({ tone: 'error', title: 'Could not resume the run', message: errorMessage(err) });
   }
