@@ -21,7 +21,7 @@ import { listRuns } from '../runs/runFolder';
 import { Trainer, type RunSummary, type TrainerEvent, type TrainerOptions } from '../training/trainer';
 import { describeDataSource, sourceForData } from './dataFlag';
 import { ProgressView, type EarlySummary } from './progress';
-import { markRunSync, StopOnSignals } from './signals';
+import { StopOnSignals } from './signals';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEFAULT_EXPERIMENT = path.join(repoRoot, 'experiments/brown-bert-mini.experiment.json');
@@ -115,8 +115,6 @@ async function runToEnd(json: boolean, open: (opts: TrainerOptions) => Promise<T
       if (err instanceof UsageError) throw err;
       const error = serialized(err);
       const cancelled = stop.received !== null && error.code === 'JOB_CANCELLED';
-      // the trainer marks a run whose preparation threw as failed; one stopped on purpose was cancelled
-      if (cancelled && stop.runDir) markRunSync(stop.runDir, 'cancelled', (r) => r.status === 'running' || r.error?.code === 'JOB_CANCELLED');
       printer.done({ status: cancelled ? 'cancelled' : 'failed', run_id: runId, run_dir: stop.runDir, error });
       if (json && !cancelled) process.stderr.write(`workbench: ${error.message}\n`);
       return cancelled ? stop.exitCode : 1;
