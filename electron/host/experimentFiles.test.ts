@@ -176,7 +176,7 @@ describe('templates', () => {
 });
 
 describe('browser mode workspace', () => {
-  it('lists the workspace experiments and refuses every path outside it', async () => {
+  it('lists the workspace experiments and refuses every path outside it', { timeout: 60_000 }, async () => {
     const ws = path.join(tmp, 'ws');
     const inside = write(path.join(ws, 'proj', 'one.experiment.json'), experiment('one'));
     write(path.join(ws, 'proj', 'one.runs', 'r', 'x.experiment.json'), experiment('in a run folder'));
@@ -212,6 +212,14 @@ describe('browser mode workspace', () => {
     const listed = (await h.call('runs.list', { experimentPath: 'proj/one.experiment.json' })).find((e) => e.id === 'linked');
     assert.ok(listed && !listed.ok && /outside the workspace/.test(listed.problem), JSON.stringify(listed));
     assert.doesNotMatch(JSON.stringify(listed) + m.message + r.message, /SECRET|secret"?:42/);
+
+    // a dataset folder inside the workspace holding a link to a file outside it: the preview is refused
+    fs.mkdirSync(path.join(ws, 'proj', 'data', 'deeper'), { recursive: true });
+    write(path.join(ws, 'proj', 'data', 'a.txt'), 'inside');
+    fs.symlinkSync(path.join(secretDir, 'run.json'), path.join(ws, 'proj', 'data', 'deeper', 'b.txt'));
+    const pv = await refusal(h.call('dataset.preview', { dataset: { source: { kind: 'folder', path: 'data' } }, tokenizer: { kind: 'char' }, experimentPath: 'proj/one.experiment.json' }));
+    assert.equal(pv.code, 'BAD_MESSAGE');
+    assert.match(pv.message, /deeper\/b\.txt.*outside the workspace/);
     await h.dispose();
   });
 });

@@ -245,7 +245,26 @@ export class RunsService {
   /** Browser mode: a dataset file or folder outside the workspace is refused like any other path. */
   private async checkDatasetPath(source: { kind?: string; path?: string }, baseDir: string): Promise<void> {
     if (!this.files.workspaceRoot || typeof source.path !== 'string') return;
-    await this.files.resolvePath(path.resolve(baseDir, source.path), ['dataset', 'source', 'path']);
+    const field = ['dataset', 'source', 'path'];
+    const root = await this.files.resolvePath(path.resolve(baseDir, source.path), field);
+    if (source.kind !== 'folder') return;
+    // the engine reads the folder's linked files too (engine/data/sources.ts listFolder, which skips hidden
+    // entries and does not follow linked folders): each link must stay inside the workspace as well
+    const walk = async (dir: string): Promise<void> => {
+      let entries: import('node:fs').Dirent[];
+      try {
+        entries = await fsp.readdir(dir, { withFileTypes: true });
+      } catch {
+        return; // unreadable: the engine says so, naming it
+      }
+      for (const e of entries) {
+        if (e.name.startsWith('.')) continue;
+        const full = path.join(dir, e.name);
+        if (e.isSymbolicLink()) await this.files.resolvePath(full, field);
+        else if (e.isDirectory()) await walk(full);
+      }
+    };
+    await walk(root);
   }
 
   // ---------------------------------------------------------------------------------------------------
