@@ -103,7 +103,6 @@ function withSteps(spec: RunSpec, steps: number, onEvent?: (e: TrainerEvent) => 
   return { ...spec, pretrain: { ...spec.pretrain, steps, schedule: { ...s, warmupSteps, ...(decaySteps === undefined ? {} : { decaySteps }) } } };
 }
 
-
 function schedule(p: PretrainConfig): LrSchedule {
   const s = p.schedule;
   if (s.kind === 'constant') return { kind: 'constant', lr: p.optimizer.lr, warmupIters: s.warmupSteps };
