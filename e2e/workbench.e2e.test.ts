@@ -436,7 +436,8 @@ describe('workbench in a browser', { timeout: 600_000 }, () => {
     // a row stays selectable: picking the older run marks its row and shows its heatmap
     await rowOf(firstRun).getByRole('button', { name: firstRun, exact: true }).click();
     await until('the picked row marked', async () => (await rowOf(firstRun).getAttribute('class'))?.includes('selected') ?? false, 5_000);
-    assert.equal(await dashboard.getByRole('combobox', { name: 'heatmap of' }).inputValue(), firstRun, 'the heatmap shows the picked run');
+    const heatmapOf = dashboard.getByRole('combobox', { name: 'heatmap of' });
+    await until(`the heatmap to show the picked run ${firstRun}`, async () => (await heatmapOf.inputValue()) === firstRun, 5_000);
     assert.equal(await tick(firstRun).isChecked(), true, 'picking a row keeps it ticked');
     await shot('compare-runs', pre);
     // a narrow window: each chart's legend moves under its title rather than run into it
