@@ -19,7 +19,6 @@
  * latestValidCheckpoint() walks back to the newest one that passes.
  */
 import crypto from 'node:crypto';
-import type { Dirent } from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,6 +31,7 @@ import { ParamStore } from '../models/params';
 import type { AdamWState, SerializedTensor } from '../training/adamw';
 import { fsyncDir, isTempName, removeStaleTemps, tempPathFor, writeAndSync, writeJsonAtomic, jsonText } from '../util/atomicWrite';
 import { CHECKPOINTS_DIR, RunFileError, formatIssues } from './runFolder';
+import { readdirEntriesIfExists } from '../util/readdirIfExists';
 
 export const MODEL_FILE = 'model.safetensors';
 export const OPTIMIZER_FILE = 'optimizer.safetensors';
@@ -360,13 +360,7 @@ export interface CheckpointEntry { name: string; step: number; dir: string }
 /** The checkpoint folders of a run, oldest step first; temporaries and other files are not checkpoints. */
 export async function listCheckpoints(runDir: string): Promise<CheckpointEntry[]> {
   const root = checkpointsDir(runDir);
-  let entries: Dirent[];
-  try {
-    entries = await fsp.readdir(root, { withFileTypes: true });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw e;
-  }
+  const entries = await readdirEntriesIfExists(root);
   return entries
     .filter((e) => e.isDirectory() && !isTempName(e.name) && NAME_RE.test(e.name))
     .map((e) => ({ name: e.name, step: Number(NAME_RE.exec(e.name)![1]), dir: path.join(root, e.name) }))

@@ -3,7 +3,6 @@
  * creates and updates it itself, so a run is complete whoever started it; the host lists the runs of an
  * experiment with listRuns, where one unreadable run.json is reported and never hides the others.
  */
-import type { Dirent } from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { z } from 'zod';
@@ -11,6 +10,7 @@ import { RUN_FORMAT, RUN_FORMAT_VERSION, RunId, RunJson, type RunStatus } from '
 import type { BackendInfo } from '../../common/backends';
 import type { SerializedError } from '../../common/errors';
 import { fsyncDir, removeStaleTemps, writeJsonAtomic, writeJsonAtomicSync } from '../util/atomicWrite';
+import { readdirEntriesIfExists } from '../util/readdirIfExists';
 import { RunLock } from './runLock';
 
 export const RUN_JSON = 'run.json';
@@ -87,13 +87,7 @@ export type RunListing =
 
 /** Every run folder under `runsDir`, by id (so oldest first with generated ids). A missing runsDir has none. */
 export async function listRuns(runsDir: string): Promise<RunListing[]> {
-  let entries: Dirent[];
-  try {
-    entries = await fsp.readdir(runsDir, { withFileTypes: true });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw e;
-  }
+  const entries = await readdirEntriesIfExists(runsDir);
   const ids = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
   return Promise.all(ids.map(async (id): Promise<RunListing> => {
     const dir = path.join(runsDir, id);

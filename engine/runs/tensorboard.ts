@@ -19,6 +19,7 @@ import path from 'node:path';
 import { crc32c } from '@aws-crypto/crc32c';
 import protobuf from 'protobufjs';
 import { isTempName, writeFileAtomic } from '../util/atomicWrite';
+import { readdirIfExists } from '../util/readdirIfExists';
 
 // The subset of tensorflow/core/util/event.proto, framework/summary.proto that we write or read back.
 const PROTO = `
@@ -295,13 +296,7 @@ export class EventFileWriter {
 
 /** The event files in `dir`, by name (TensorBoard's reading order). */
 export async function listEventFiles(dir: string): Promise<string[]> {
-  let names: string[];
-  try {
-    names = await fsp.readdir(dir);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw e;
-  }
+  const names = await readdirIfExists(dir);
   return names.filter((n) => n.includes(EVENT_FILE_MARKER) && !isTempName(n)).sort().map((n) => path.join(dir, n));
 }
 

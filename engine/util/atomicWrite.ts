@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { readdirIfExists } from './readdirIfExists';
 
 /** Temporary names start with a dot and carry this marker, so no listing mistakes them for the real thing. */
 export const TEMP_MARKER = '.tmp-';
@@ -120,13 +121,7 @@ export function writeJsonAtomicSync(target: string, value: unknown): void {
  * where no other process is writing into the same folder at the same time.
  */
 export async function removeStaleTemps(dir: string): Promise<string[]> {
-  let names: string[];
-  try {
-    names = await fsp.readdir(dir);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw e;
-  }
+  const names = await readdirIfExists(dir);
   const stale = names.filter(isTempName);
   for (const name of stale) await fsp.rm(path.join(dir, name), { recursive: true, force: true });
   if (stale.length) await fsyncDir(dir);
