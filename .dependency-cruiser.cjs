@@ -10,17 +10,24 @@ module.exports = {
   forbidden: [
     {
       name: 'common-is-pure',
-      comment: 'common/ runs in every process: it may import itself and zod, nothing else (no node:, DOM, Electron, TF.js).',
+      comment: 'common/ (outside common/node/) runs in every process: it may import itself and zod, nothing else (no node:, DOM, Electron, TF.js).',
       severity: 'error',
-      from: { path: '^common/', pathNot: TESTS },
-      to: { pathNot: ['^common/', npm(['zod'])] },
+      from: { path: '^common/', pathNot: ['^common/node/', TESTS] },
+      to: { pathNot: ['^common/(?!node/)', npm(['zod'])] },
     },
     {
       name: 'common-no-node-builtins',
-      comment: 'common/ must not use Node built-ins: the renderer imports it. (Its tests run under node:test.)',
+      comment: 'common/ (outside common/node/) must not use Node built-ins: the renderer imports it. (Its tests run under node:test.)',
       severity: 'error',
-      from: { path: '^common/', pathNot: TESTS },
+      from: { path: '^common/', pathNot: ['^common/node/', TESTS] },
       to: { dependencyTypes: ['core'] },
+    },
+    {
+      name: 'common-node-is-plain-node',
+      comment: 'common/node/ is plain-Node code the engine and the host both need: it imports common and Node, never engine, electron, renderer or their libraries.',
+      severity: 'error',
+      from: { path: '^common/node/' },
+      to: { path: ['^(engine|electron|renderer|e2e)/', npm(['electron', 'react', 'react-dom', 'zustand', 'echarts', 'monaco-editor', '@tensorflow/[^/]+'])] },
     },
     {
       name: 'common-tests-stay-in-common',
@@ -45,10 +52,10 @@ module.exports = {
     },
     {
       name: 'renderer-is-a-browser',
-      comment: 'renderer/ is browser code: common, React and browser libraries only; no node:, Electron, engine or host code.',
+      comment: 'renderer/ is browser code: common (not common/node/), React and browser libraries only; no node:, Electron, engine or host code.',
       severity: 'error',
       from: { path: '^renderer/' },
-      to: { path: ['^(engine|electron|e2e)/', npm(['electron', '@tensorflow/[^/]+'])] },
+      to: { path: ['^(engine|electron|e2e|common/node)/', npm(['electron', '@tensorflow/[^/]+'])] },
     },
     {
       name: 'renderer-no-node-builtins',

@@ -33,3 +33,26 @@ export class EngineError extends Error {
     return { code: this.code, message: this.message, ...(this.path ? { path: this.path } : {}) };
   }
 }
+
+/** Longer messages are cut: an error travels in protocol messages and shows in a banner. */
+export const MAX_ERROR_CHARS = 2000;
+
+const JS_BUGS = new Set(['TypeError', 'RangeError', 'ReferenceError', 'SyntaxError', 'EvalError', 'URIError']);
+
+/**
+ * Anything thrown, as the engine, the host and both wires carry it. An EngineError keeps its code and path;
+ * so does an error-shaped object that crossed a process boundary (its class is lost, its fields are not);
+ * anything else is INTERNAL; one of JavaScript's own error classes (a bug, not a refusal) is named.
+ */
+export function toSerializedError(err: unknown): SerializedError {
+  if (err instanceof EngineError) return err.toJSON();
+  if (err && typeof err === 'object') {
+    const e = err as { code?: unknown; message?: unknown; path?: unknown; name?: unknown };
+    const code = ErrorCode.safeParse(e.code);
+    const text = typeof e.message === 'string' ? e.message : String(err);
+    const named = !code.success && err instanceof Error && JS_BUGS.has(err.name) ? `${err.name}: ${text}` : text;
+    const path = Array.isArray(e.path) && e.path.every((p) => typeof p === 'string' || typeof p === 'number') ? (e.path as (string | number)[]) : undefined;
+    return { code: code.success ? code.data : 'INTERNAL', message: named.slice(0, MAX_ERROR_CHARS), ...(code.success && path ? { path } : {}) };
+  }
+  return { code: 'INTERNAL', message: `a non-Error value was thrown: ${JSON.stringify(err) ?? String(err)}`.slice(0, MAX_ERROR_CHARS) };
+}

@@ -3,6 +3,7 @@ import { DatasetConfig, DatasetSummary } from './datasetConfig';
 import { ModelConfigFields, checkModelConfig } from './modelConfig';
 import { PretrainConfig } from './pretrainConfig';
 import { TokenizerConfig } from './tokenizerConfig';
+import { formatIssues } from './zodIssues';
 
 /**
  * The experiment file, `NAME.experiment.json`: a versioned document holding an ordered list of cells —
@@ -96,7 +97,7 @@ export function parseExperiment(raw: unknown): ParseResult<Experiment> {
   for (let v = version; v < EXPERIMENT_VERSION; v++) doc = { ...MIGRATIONS[v](doc), version: v + 1 };
   const r = Experiment.safeParse(doc);
   if (!r.success) {
-    return { ok: false, error: r.error.issues.map((i) => `${i.path.map(String).join('.') || '(file)'}: ${i.message}`).join('\n') };
+    return { ok: false, error: formatIssues(r.error, { separator: '\n' }) };
   }
   return { ok: true, value: r.data, ...(version < EXPERIMENT_VERSION ? { migratedFrom: version } : {}) };
 }

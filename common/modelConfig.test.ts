@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ModelConfig, formatConfigIssues, resolveModelConfig, type ModelConfigInput } from './modelConfig';
+import { ModelConfig, resolveModelConfig, type ModelConfigInput } from './modelConfig';
+import { formatIssues } from './zodIssues';
 
 const base: ModelConfigInput = { arch: 'gpt', vocabSize: 65, contextLength: 64, dModel: 128, nHeads: 4, nLayers: 4 };
 
@@ -8,7 +9,7 @@ const base: ModelConfigInput = { arch: 'gpt', vocabSize: 65, contextLength: 64, 
 function refusal(patch: Record<string, unknown>): string {
   const r = ModelConfig.safeParse({ ...base, ...patch });
   assert.equal(r.success, false, `accepted ${JSON.stringify(patch)}`);
-  return formatConfigIssues(r.error!);
+  return formatIssues(r.error!, { separator: '\n' });
 }
 
 describe('model config', () => {

@@ -88,14 +88,6 @@ export function resolveModelConfig(c: ModelConfig): ResolvedModelConfig {
   };
 }
 
-/** One line per problem: "field: what is wrong and how to fix it". */
-export function formatConfigIssues(error: z.ZodError, prefix: (string | number)[] = []): string {
-  return error.issues.map((i) => {
-    const where = [...prefix, ...i.path].join('.') || '(config)';
-    return `${where}: ${i.message}`;
-  }).join('\n');
-}
-
 /** Small presets a user can start from; the reference model of torch_baseline.py is `gpt-char-small`. */
 export const MODEL_PRESETS = {
   'gpt-char-small': { arch: 'gpt', vocabSize: 65, contextLength: 64, dModel: 128, nHeads: 4, nLayers: 4 },

@@ -16,11 +16,12 @@
  */
 import { z } from 'zod';
 import { BackendInfo, BackendName, BackendRequest } from './backends';
-import { EngineError, SerializedError, type ErrorCode } from './errors';
+import { MAX_ERROR_CHARS, SerializedError, type ErrorCode } from './errors';
 import type { ModelConfigInput, ResolvedModelConfig } from './modelConfig';
 import type { ModelStats } from './modelStats';
 import { RunEvent, RunSummary } from './runEvents';
 import { DatasetPreview } from './workbenchApi';
+import { formatIssues, issuePath } from './zodIssues';
 
 /** major.minor; a different major is refused, a different minor is compatible. */
 export const PROTOCOL_VERSION = '1.0';
@@ -294,8 +295,6 @@ export type Parsed<T> =
   /** `id`: the request id the message carried, when it was readable, so the answer can name it */
   | { ok: false; id: string | null; error: SerializedError };
 
-const MAX_ERROR_CHARS = 2000;
-
 function fail(code: ErrorCode, message: string, path?: (string | number)[], id: string | null = null): Parsed<never> {
   const text = message.length > MAX_ERROR_CHARS ? `${message.slice(0, MAX_ERROR_CHARS)}…` : message;
   return { ok: false, id, error: { code, message: text, ...(path && path.length ? { path } : {}) } };
@@ -387,19 +386,8 @@ function readableId(value: unknown): string | null {
   return id.success ? id.data : null;
 }
 
-function issuePath(issue: z.core.$ZodIssue): (string | number)[] {
-  const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
-  // name the offending key itself, not just the object that holds it
-  if (issue.code === 'unrecognized_keys' && issue.keys.length > 0) path.push(issue.keys[0]);
-  return path;
-}
-
 function schemaFailure(error: z.ZodError, what: string, id: string | null): Parsed<never> {
-  const lines = error.issues.map((issue) => {
-    const path = issuePath(issue);
-    return `${path.length ? path.join('.') : '(message)'}: ${issue.message}`;
-  });
-  return fail('BAD_MESSAGE', `${what} is malformed: ${lines.join('; ')}`, issuePath(error.issues[0]!), id);
+  return fail('BAD_MESSAGE', `${what} is malformed: ${formatIssues(error)}`, issuePath(error.issues[0]!), id);
 }
 
 /**
@@ -448,13 +436,6 @@ export function checkProtocolVersion(peer: string): SerializedError | null {
     message: `the peer speaks protocol ${quote(peer)} but this side speaks ${PROTOCOL_VERSION}; major versions must match — update the older of the host and the engine`,
     path: ['protocolVersion'],
   };
-}
-
-/** Any thrown value as the protocol carries it: EngineErrors keep their code, anything else is INTERNAL. */
-export function toSerializedError(err: unknown): SerializedError {
-  if (err instanceof EngineError) return err.toJSON();
-  if (err instanceof Error) return { code: 'INTERNAL', message: `${err.name}: ${err.message}`.slice(0, MAX_ERROR_CHARS) };
-  return { code: 'INTERNAL', message: `a non-Error value was thrown: ${quote(err)}` };
 }
 
 /** Metrics as JSON can carry them: non-finite values become null. */

@@ -1,12 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatConfigIssues } from './modelConfig';
+import { formatIssues } from './zodIssues';
 import { TokenizerConfig } from './tokenizerConfig';
 
 function refusal(input: unknown): string {
   const r = TokenizerConfig.safeParse(input);
   assert.equal(r.success, false, `accepted ${JSON.stringify(input)}`);
-  return formatConfigIssues(r.error!);
+  return formatIssues(r.error!, { separator: '\n' });
 }
 
 describe('tokenizer config', () => {

@@ -4,23 +4,11 @@
  * a SerializedError — never a thrown error, so the code survives the trip (Electron's ipcMain.handle
  * would reduce a thrown error to its message).
  */
-import { ErrorCode, type SerializedError } from '../common/errors';
+import { toSerializedError, type SerializedError } from '../common/errors';
 import { WireRequest, parseParams } from '../common/workbenchApi';
 import type { HostLike } from './hostLike';
 
 export type CallOutcome = { result: unknown } | { error: SerializedError };
-
-/** Anything thrown by the host, as a SerializedError; unknown codes become INTERNAL. */
-export function toSerializedError(err: unknown): SerializedError {
-  if (err && typeof err === 'object') {
-    const e = err as { code?: unknown; message?: unknown; path?: unknown };
-    const code = ErrorCode.safeParse(e.code);
-    const message = typeof e.message === 'string' ? e.message : String(err);
-    const path = Array.isArray(e.path) && e.path.every((p) => typeof p === 'string' || typeof p === 'number') ? (e.path as (string | number)[]) : undefined;
-    return { code: code.success ? code.data : 'INTERNAL', message, ...(path ? { path } : {}) };
-  }
-  return { code: 'INTERNAL', message: String(err) };
-}
 
 export async function dispatchCall(host: HostLike, method: unknown, params: unknown): Promise<CallOutcome> {
   if (typeof method !== 'string') return { error: { code: 'BAD_MESSAGE', message: 'method must be a string' } };

@@ -34,8 +34,9 @@ function cruise(files: Record<string, string>): { status: number | null; out: st
 const clean = {
   'common/schema.ts': "import { z } from 'zod';\nexport const S = z.string();\n",
   'common/schema.test.ts': "import test from 'node:test';\nimport { S } from './schema';\nexport const t = [test, S];\n",
-  'engine/job.ts': "import fs from 'node:fs';\nimport { S } from '../common/schema';\nexport const j = [fs, S];\n",
-  'electron/host.ts': "import { spawn } from 'node:child_process';\nimport { S } from '../common/schema';\nexport const h = [spawn, S];\n",
+  'common/node/files.ts': "import fs from 'node:fs';\nimport { S } from '../schema';\nexport const n = [fs, S];\n",
+  'engine/job.ts': "import fs from 'node:fs';\nimport { S } from '../common/schema';\nimport { n } from '../common/node/files';\nexport const j = [fs, S, n];\n",
+  'electron/host.ts': "import { spawn } from 'node:child_process';\nimport { S } from '../common/schema';\nimport { n } from '../common/node/files';\nexport const h = [spawn, S, n];\n",
   'renderer/view.ts': "import { S } from '../common/schema';\nexport const v = S;\n",
   'e2e/flow.ts': "import { S } from '../common/schema';\nexport const f = S;\n",
 };
@@ -49,6 +50,10 @@ describe('folder import rules', () => {
   const violations: [string, string, string][] = [
     ['common-no-node-builtins', 'common/bad.ts', "import fs from 'node:fs';\nexport const b = fs;\n"],
     ['common-is-pure', 'common/bad.ts', "import { j } from '../engine/job';\nexport const b = j;\n"],
+    ['common-is-pure', 'common/bad.ts', "import { n } from './node/files';\nexport const b = n;\n"],
+    ['common-node-is-plain-node', 'common/node/bad.ts', "import { j } from '../../engine/job';\nexport const b = j;\n"],
+    ['common-node-is-plain-node', 'common/node/bad.ts', "import { h } from '../../electron/host';\nexport const b = h;\n"],
+    ['renderer-is-a-browser', 'renderer/bad.ts', "import { n } from '../common/node/files';\nexport const b = n;\n"],
     ['common-tests-stay-in-common', 'common/schema.test.ts', "import { j } from '../engine/job';\nexport const b = j;\n"],
     ['engine-knows-no-ui', 'engine/bad.ts', "import { h } from '../electron/host';\nexport const b = h;\n"],
     ['electron-starts-engine-by-path', 'electron/bad.ts', "import { j } from '../engine/job';\nexport const b = j;\n"],
@@ -57,7 +62,7 @@ describe('folder import rules', () => {
     ['e2e-drives-the-ui-only', 'e2e/bad.ts', "import { v } from '../renderer/view';\nexport const b = v;\n"],
   ];
   for (const [rule, file, text] of violations) {
-    it(`fail on ${rule}`, () => {
+    it(`fail on ${rule} (${file} importing ${/from '([^']+)'/.exec(text)?.[1]})`, () => {
       const r = cruise({ ...clean, [file]: text });
       assert.notEqual(r.status, 0, `the check let ${file} through:\n${r.out}`);
       assert.match(r.out, new RegExp(`${rule}: ${file}`));

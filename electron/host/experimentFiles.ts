@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { EngineError } from '../../common/errors';
 import { EXPERIMENT_SUFFIX, parseExperiment, runsFolderName, type Experiment } from '../../common/experiment';
-import { writeJsonAtomic } from './atomicWrite';
+import { writeJsonAtomic } from '../../common/node/atomicWrite';
 import { jsonProblem } from './jsonProblem';
 
 /** the repository's experiments/ folder: templates are read from it when asked for, not bundled */
@@ -28,11 +28,6 @@ const LIST_MAX_FILES = 1000;
 export function defaultConfigDir(): string {
   const base = process.env.XDG_CONFIG_HOME || path.join(os.homedir(), '.config');
   return path.join(base, 'transformer-workbench');
-}
-
-/** NAME.runs/ beside NAME.experiment.json (the command line's rule, engine/cli/main.ts runsDirOf). */
-export function runsDirOf(experimentFile: string): string {
-  return path.join(path.dirname(experimentFile), runsFolderName(path.basename(experimentFile)));
 }
 
 export interface ExperimentFilesOptions {

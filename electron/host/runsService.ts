@@ -20,15 +20,11 @@ import { EngineError, type SerializedError } from '../../common/errors';
 import type { Experiment } from '../../common/experiment';
 import type { EngineEvent, JobSpec } from '../../common/protocol';
 import type { RunEvent, RunSummary } from '../../common/runEvents';
-import { MetricsLine, RunJson, decodeScalar } from '../../common/runFolder';
 import type { DatasetPreview, MetricsPoint, PayloadOf, RunListEntry, WorkbenchEvent } from '../../common/workbenchApi';
-import { writeJsonAtomic } from './atomicWrite';
+import { writeJsonAtomic } from '../../common/node/atomicWrite';
+import { METRICS_FILE, RUN_JSON, listRuns, readMetricsPoints, readRunJson, runsDirOf } from '../../common/node/runFiles';
 import type { EngineSupervisor, SupervisorListener } from './engineSupervisor';
-import { runsDirOf, type ExperimentFiles } from './experimentFiles';
-import { jsonProblem } from './jsonProblem';
-
-export const RUN_JSON = 'run.json';
-export const METRICS_FILE = 'metrics.jsonl';
+import type { ExperimentFiles } from './experimentFiles';
 
 type Emit = <E extends WorkbenchEvent>(event: E, payload: PayloadOf<E>) => void;
 
@@ -42,62 +38,6 @@ interface TrackedJob {
 
 function newJobId(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-}
-
-function issues(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`).join('; ');
-}
-
-/** Reads one run.json; the problem in words when it cannot be used. */
-export async function readRunJson(runDir: string): Promise<{ ok: true; run: RunJson } | { ok: false; problem: string }> {
-  const file = path.join(runDir, RUN_JSON);
-  let text: string;
-  try {
-    text = await fsp.readFile(file, 'utf8');
-  } catch (err) {
-    return { ok: false, problem: (err as NodeJS.ErrnoException).code === 'ENOENT' ? `${file}: missing; this folder is not a run, or its creation was cut short` : `${file}: cannot be read (${(err as Error).message})` };
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    return { ok: false, problem: `${file}: is not valid JSON (${jsonProblem(err)})` };
-  }
-  const r = RunJson.safeParse(raw);
-  if (!r.success) return { ok: false, problem: `${file}: does not match the run format: ${issues(r.error)}` };
-  return { ok: true, run: r.data };
-}
-
-/** metrics.jsonl as chart points: a torn last line (a write cut short) and unreadable lines are skipped. */
-export async function readMetricsPoints(runDir: string, sinceStep = 0): Promise<MetricsPoint[]> {
-  let text: string;
-  try {
-    text = await fsp.readFile(path.join(runDir, METRICS_FILE), 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new EngineError('INVALID_CONFIG', `${path.join(runDir, METRICS_FILE)}: cannot be read (${(err as Error).message})`, ['runDir']);
-  }
-  const lines = text.split('\n');
-  lines.pop(); // after the last newline: empty, or a torn line
-  const out: MetricsPoint[] = [];
-  for (const line of lines) {
-    if (!line.trim()) continue;
-    let raw: unknown;
-    try {
-      raw = JSON.parse(line);
-    } catch {
-      continue;
-    }
-    const r = MetricsLine.safeParse(raw);
-    if (!r.success || r.data.step < sinceStep) continue;
-    const scalars: Record<string, number | null> = {};
-    for (const [k, v] of Object.entries(r.data.scalars)) {
-      const x = decodeScalar(v);
-      scalars[k] = Number.isFinite(x) ? x : null;
-    }
-    out.push({ step: r.data.step, wallTime: r.data.wallTime, tokens: r.data.tokens, scalars });
-  }
-  return out;
 }
 
 export interface StartRunParams { experimentPath: string; cellId: string; backend?: BackendRequest; steps?: number }
@@ -128,22 +68,11 @@ export class RunsService {
   async list(experimentPath: string): Promise<z.infer<typeof RunListEntry>[]> {
     const file = await this.files.resolvePath(experimentPath, ['experimentPath']);
     const runsDir = runsDirOf(file);
-    let names: string[];
     try {
-      names = (await fsp.readdir(runsDir, { withFileTypes: true })).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
+      return await listRuns(runsDir, (runJson) => this.outsideWorkspace(path.dirname(runJson), RUN_JSON));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw new EngineError('INVALID_CONFIG', `${runsDir}: cannot be listed (${(err as Error).message})`, ['experimentPath']);
     }
-    return Promise.all(names.map(async (id) => {
-      const dir = path.join(runsDir, id);
-      const outside = await this.outsideWorkspace(dir, RUN_JSON);
-      if (outside) return { ok: false as const, id, dir, problem: outside };
-      const r = await readRunJson(dir);
-      if (!r.ok) return { ok: false as const, id, dir, problem: r.problem };
-      if (r.run.id !== id) return { ok: false as const, id, dir, problem: `${path.join(dir, RUN_JSON)}: names run '${r.run.id}' but lies in folder '${id}'; rename the folder back to '${r.run.id}'` };
-      return { ok: true as const, id, dir, run: r.run };
-    }));
   }
 
   async metrics(runDir: string, sinceStep?: number): Promise<MetricsPoint[]> {
@@ -195,12 +124,11 @@ export class RunsService {
     const dir = await this.files.resolvePath(runDir, ['runDir']);
     const outside = await this.outsideWorkspace(dir, RUN_JSON);
     if (outside) throw new EngineError('BAD_MESSAGE', outside, ['runDir']);
-    const r = await readRunJson(dir);
-    if (!r.ok) throw new EngineError('INVALID_CONFIG', r.problem, ['runDir']);
-    if (r.run.status === 'completed') throw new EngineError('INVALID_CONFIG', `${dir}: this run completed all its steps; start a new run to train further`, ['runDir']);
+    const run = await readRunJson(dir).catch((err: Error) => { throw new EngineError('INVALID_CONFIG', err.message, ['runDir']); });
+    if (run.status === 'completed') throw new EngineError('INVALID_CONFIG', `${dir}: this run completed all its steps; start a new run to train further`, ['runDir']);
     const running = [...this.jobs.values()].find((j) => j.runDir === dir);
     if (running) throw new EngineError('BUSY', `${dir}: this run is training now`, ['runDir']);
-    return this.startJob(newJobId('run'), { kind: 'pretrain.resume', runDir: dir }, { kind: 'run', runDir: dir, runId: r.run.id });
+    return this.startJob(newJobId('run'), { kind: 'pretrain.resume', runDir: dir }, { kind: 'run', runDir: dir, runId: run.id });
   }
 
   /** runs.control: pause and resume between steps; stop ends the run after the current step, with a checkpoint. */
@@ -327,10 +255,10 @@ export class RunsService {
 
 /** run.json of a run whose engine died: 'running' becomes 'interrupted' (atomically); other states stand. */
 export async function markInterrupted(runDir: string): Promise<boolean> {
-  const r = await readRunJson(runDir);
-  if (!r.ok || r.run.status !== 'running') return false;
+  const run = await readRunJson(runDir).catch(() => null);
+  if (run?.status !== 'running') return false;
   try {
-    await writeJsonAtomic(path.join(runDir, RUN_JSON), { ...r.run, status: 'interrupted', updated: new Date().toISOString() });
+    await writeJsonAtomic(path.join(runDir, RUN_JSON), { ...run, status: 'interrupted', updated: new Date().toISOString() });
     return true;
   } catch {
     return false; // a read-only folder: the run still resumes, it only keeps saying 'running'

@@ -6,8 +6,7 @@
  * leaves; every failure is an EngineError (code + message + path) whose toJSON() is the SerializedError a
  * transport sends. `on` hands out WORKBENCH_EVENTS payloads, each checked against its schema.
  */
-import { EngineError, type SerializedError } from '../../common/errors';
-import { toSerializedError } from '../../common/protocol';
+import { EngineError, type SerializedError, toSerializedError } from '../../common/errors';
 import {
   WORKBENCH_EVENTS, WORKBENCH_METHODS, parseParams,
   type PayloadOf, type ResultOfMethod, type WorkbenchEvent, type WorkbenchMethod,
@@ -15,6 +14,7 @@ import {
 import { EngineSupervisor, type EngineSupervisorOptions } from './engineSupervisor';
 import { ExperimentFiles, type ExperimentFilesOptions } from './experimentFiles';
 import { RunsService } from './runsService';
+import { formatIssues } from '../../common/zodIssues';
 
 export interface WorkbenchHostOptions extends ExperimentFilesOptions {
   /** how the engine is started and supervised (fork function, entry, restart backoff) */
@@ -37,11 +37,6 @@ export interface WorkbenchHost {
   dispose(): Promise<void>;
 }
 
-/** Any error as a transport sends it. */
-export function serializeError(err: unknown): SerializedError {
-  return toSerializedError(err);
-}
-
 export function createWorkbenchHost(opts: WorkbenchHostOptions = {}): WorkbenchHost {
   const files = new ExperimentFiles(opts);
   const engine = new EngineSupervisor(opts.engine);
@@ -51,7 +46,7 @@ export function createWorkbenchHost(opts: WorkbenchHostOptions = {}): WorkbenchH
     const checked = WORKBENCH_EVENTS[event].safeParse(payload);
     if (!checked.success) {
       // a host bug: say so loudly, but do not take the host down over one event
-      console.error(`workbench host: refused to emit a malformed ${event}: ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      console.error(`workbench host: refused to emit a malformed ${event}: ${formatIssues(checked.error)}`);
       return;
     }
     for (const l of listeners.get(event) ?? []) {
@@ -98,7 +93,7 @@ export function createWorkbenchHost(opts: WorkbenchHostOptions = {}): WorkbenchH
     }
     const checked = WORKBENCH_METHODS[m].result.safeParse(result);
     if (!checked.success) {
-      throw new EngineError('INTERNAL', `${method} produced a result that breaks its schema (a host bug): ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      throw new EngineError('INTERNAL', `${method} produced a result that breaks its schema (a host bug): ${formatIssues(checked.error)}`);
     }
     return checked.data;
   }

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import type { WorkbenchEvent } from '../../common/workbenchApi';
 import type { HostLike } from '../hostLike';
-import { cookieName } from './guard';
+import { cookieName } from '../../common/node/loopbackGuard';
 import { createWorkbenchServer, type WorkbenchServer } from './server';
 
 /** A stand-in for the host: records calls, answers from a table, emits events on demand. */

@@ -1,6 +1,6 @@
 /**
  * Browser mode: the renderer over HTTP and WorkbenchApi over a WebSocket, on 127.0.0.1 only.
- * Every request passes the gate of ./guard (Host, Origin, token or session cookie) before anything
+ * Every request passes the gate of common/node/loopbackGuard (Host, Origin, token or session cookie) before anything
  * else happens; the printed URL's token is traded on first load for an HttpOnly, SameSite=Strict cookie
  * and a redirect that moves the token into the URL's fragment, where the page picks it up for the API
  * socket and clears it from the address bar and the history.
@@ -18,7 +18,7 @@ import { rendererCsp, securityHeaders } from '../csp';
 import type { HostLike } from '../hostLike';
 import { lookupStatic } from '../staticFiles';
 import { answerWireMessage } from '../wire';
-import { type GuardConfig, judge, newSecret, ownOrigins, sessionCookie } from './guard';
+import { type GuardConfig, judge, newSecret, ownOrigins, sessionCookie } from '../../common/node/loopbackGuard';
 
 export const WS_PATH = '/api';
 
@@ -104,7 +104,7 @@ export async function createWorkbenchServer(opts: ServerOptions): Promise<Workbe
     const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
     if (verdict.via === 'token' && url.searchParams.has('token')) {
       // Trade the token for the cookie (the page's files) and move it from the query into the fragment, which
-      // browsers never send: the page keeps it for its API socket and clears the address bar (guard.ts says
+      // browsers never send: the page keeps it for its API socket and clears the address bar (loopbackGuard.ts says
       // why the cookie alone does not open the API). One leading slash: never //host.
       url.searchParams.delete('token');
       const location = '/' + url.pathname.replace(/^\/+/, '') + url.search + '#token=' + encodeURIComponent(cfg.token);

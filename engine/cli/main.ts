@@ -15,9 +15,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BackendRequest } from '../../common/backends';
-import { EngineError, type SerializedError } from '../../common/errors';
-import { cellOf, parseExperiment, runsFolderName, type Experiment } from '../../common/experiment';
-import { listRuns } from '../runs/runFolder';
+import { EngineError, toSerializedError } from '../../common/errors';
+import { cellOf, parseExperiment, type Experiment } from '../../common/experiment';
+import { listRuns, runsDirOf } from '../../common/node/runFiles';
 import { Trainer, type RunSummary, type TrainerEvent, type TrainerOptions } from '../training/trainer';
 import { describeDataSource, sourceForData } from './dataFlag';
 import { ProgressView, type EarlySummary } from './progress';
@@ -76,11 +76,6 @@ export function readExperiment(file: string): Experiment {
   return r.value;
 }
 
-/** Where an experiment's runs live: NAME.runs/ beside NAME.experiment.json. */
-export function runsDirOf(experimentFile: string): string {
-  return path.join(path.dirname(experimentFile), runsFolderName(path.basename(experimentFile)));
-}
-
 function printerFor(json: boolean) {
   if (json) {
     return {
@@ -91,8 +86,6 @@ function printerFor(json: boolean) {
   const view = new ProgressView(process.stderr);
   return { onEvent: (e: TrainerEvent) => view.event(e), done: (summary: RunSummary | EarlySummary) => view.summary(summary) };
 }
-
-const serialized = (err: unknown): SerializedError => (err instanceof EngineError ? err.toJSON() : { code: 'INTERNAL', message: (err as Error).message ?? String(err) });
 
 /**
  * Prepares a run with `open` (Trainer.start or resume) and trains it to the end, with Ctrl+C and SIGTERM
@@ -113,7 +106,7 @@ async function runToEnd(json: boolean, open: (opts: TrainerOptions) => Promise<T
       trainer = await open({ onEvent, signal: stop.signal });
     } catch (err) {
       if (err instanceof UsageError) throw err;
-      const error = serialized(err);
+      const error = toSerializedError(err);
       const cancelled = stop.received !== null && error.code === 'JOB_CANCELLED';
       printer.done({ status: cancelled ? 'cancelled' : 'failed', run_id: runId, run_dir: stop.runDir, error });
       if (json && !cancelled) process.stderr.write(`workbench: ${error.message}\n`);

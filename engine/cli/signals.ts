@@ -9,9 +9,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { RunJson, type RunStatus } from '../../common/runFolder';
-import { RUN_JSON } from '../runs/runFolder';
+import { RUN_JSON } from '../../common/node/runFiles';
 import type { Trainer } from '../training/trainer';
-import { writeJsonAtomicSync } from '../util/atomicWrite';
+import { writeJsonAtomicSync } from '../../common/node/atomicWrite';
 
 /**
  * Rewrites run.json's status when `when` accepts what it says now; false when it does not, or run.json is

@@ -8,7 +8,7 @@
 import path from 'node:path';
 import { DatasetConfig, type CleaningReport, type DatasetStats, type DatasetConfigInput } from '../../common/datasetConfig';
 import { EngineError } from '../../common/errors';
-import { formatConfigIssues } from '../../common/modelConfig';
+import { invalidConfig } from '../../common/zodIssues';
 import { cacheKey, defaultCacheDir, readCacheEntry, writeCacheEntry } from './cache';
 import { cleanDocuments } from './clean';
 import { cutAt, splitSentences } from './sentences';
@@ -64,10 +64,7 @@ export interface TokenizedDataset {
 /** Validates a dataset config once; INVALID_CONFIG names each bad field under `dataset.`. */
 export function parseDatasetConfig(input: unknown): DatasetConfig {
   const parsed = DatasetConfig.safeParse(input);
-  if (!parsed.success) {
-    const first = parsed.error.issues[0]?.path ?? [];
-    throw new EngineError('INVALID_CONFIG', formatConfigIssues(parsed.error, ['dataset']), ['dataset', ...first.map((p) => (typeof p === 'symbol' ? String(p) : p))]);
-  }
+  if (!parsed.success) throw invalidConfig(parsed.error, ['dataset']);
   return parsed.data;
 }
 

@@ -20,7 +20,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { createModel, type AnyModel } from '../models/registry';
 import { AdamW, type AdamWState } from '../training/adamw';
-import { isTempName } from '../util/atomicWrite';
+import { isTempName } from '../../common/node/atomicWrite';
 import {
   cleanCheckpointTemps, latestValidCheckpoint, listCheckpoints, loadCheckpoint, readPointer, restoreCheckpoint, saveCheckpoint,
   type LoadedCheckpoint,

@@ -11,7 +11,7 @@ import { useBackend } from '../testing';
 import { AdamW } from '../training/adamw';
 import { trainStep } from '../training/trainStep';
 import { Rng } from '../util/random';
-import { tempPathFor } from '../util/atomicWrite';
+import { tempPathFor } from '../../common/node/atomicWrite';
 import {
   cleanCheckpointTemps, decodeSafetensors, discardCheckpointsAfter, encodeSafetensors, latestValidCheckpoint, listCheckpoints,
   loadCheckpoint, readPointer, restoreCheckpoint, saveCheckpoint, validateCheckpoint, type NamedTensor,

@@ -29,9 +29,10 @@ import {
 } from '../../common/runFolder';
 import { ParamStore } from '../models/params';
 import type { AdamWState, SerializedTensor } from '../training/adamw';
-import { fsyncDir, isTempName, removeStaleTemps, tempPathFor, writeAndSync, writeJsonAtomic, jsonText } from '../util/atomicWrite';
-import { CHECKPOINTS_DIR, RunFileError, formatIssues } from './runFolder';
-import { readdirEntriesIfExists } from '../util/readdirIfExists';
+import { fsyncDir, isTempName, removeStaleTemps, tempPathFor, writeAndSync, writeJsonAtomic, jsonText } from '../../common/node/atomicWrite';
+import { CHECKPOINTS_DIR, RunFileError } from '../../common/node/runFiles';
+import { formatIssues } from '../../common/zodIssues';
+import { readdirEntriesIfExists } from '../../common/node/readdirIfExists';
 
 export const MODEL_FILE = 'model.safetensors';
 export const OPTIMIZER_FILE = 'optimizer.safetensors';

@@ -11,8 +11,9 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { MetricsLine, decodeScalar, encodeScalar } from '../../common/runFolder';
-import { writeFileAtomic } from '../util/atomicWrite';
-import { RunFileError, METRICS_FILE, formatIssues } from './runFolder';
+import { writeFileAtomic } from '../../common/node/atomicWrite';
+import { METRICS_FILE, RunFileError } from '../../common/node/runFiles';
+import { formatIssues } from '../../common/zodIssues';
 import { EventFileWriter, truncateEventFiles, type EventFileOptions } from './tensorboard';
 
 /** A metrics line as the trainer gives it and as readers get it back: scalars as plain numbers (NaN allowed). */

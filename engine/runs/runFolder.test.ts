@@ -6,8 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BackendInfo } from '../../common/backends';
 import { RunJson } from '../../common/runFolder';
-import { isTempName, removeStaleTemps, tempPathFor, writeFileAtomic, writeJsonAtomicSync } from '../util/atomicWrite';
-import { RunFolder, listRuns, newRunId, readRunJson } from './runFolder';
+import { isTempName, removeStaleTemps, tempPathFor, writeFileAtomic, writeJsonAtomicSync } from '../../common/node/atomicWrite';
+import { listRuns, readRunJson } from '../../common/node/runFiles';
+import { RunFolder, newRunId } from './runFolder';
 
 const dirs: string[] = [];
 after(async () => { for (const d of dirs) await fsp.rm(d, { recursive: true, force: true }); });

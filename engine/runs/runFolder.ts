@@ -1,34 +1,17 @@
 /**
  * A run's folder, `<runsDir>/<RUN_ID>/`, and its run.json (schemas in common/runFolder.ts). The engine
- * creates and updates it itself, so a run is complete whoever started it; the host lists the runs of an
- * experiment with listRuns, where one unreadable run.json is reported and never hides the others.
+ * creates and updates it itself, so a run is complete whoever started it; reading it, for the engine and
+ * the host alike, is common/node/runFiles.ts.
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import type { z } from 'zod';
 import { RUN_FORMAT, RUN_FORMAT_VERSION, RunId, RunJson, type RunStatus } from '../../common/runFolder';
 import type { BackendInfo } from '../../common/backends';
 import type { SerializedError } from '../../common/errors';
-import { fsyncDir, removeStaleTemps, writeJsonAtomic, writeJsonAtomicSync } from '../util/atomicWrite';
-import { readdirEntriesIfExists } from '../util/readdirIfExists';
+import { fsyncDir, removeStaleTemps, writeJsonAtomic, writeJsonAtomicSync } from '../../common/node/atomicWrite';
+import { CHECKPOINTS_DIR, METRICS_FILE, RUN_JSON, RunFileError, readRunJson } from '../../common/node/runFiles';
+import { formatIssues } from '../../common/zodIssues';
 import { RunLock } from './runLock';
-
-export const RUN_JSON = 'run.json';
-export const METRICS_FILE = 'metrics.jsonl';
-export const CHECKPOINTS_DIR = 'checkpoints';
-
-/** A run-folder file that cannot be used; the message names the file and says what to do. */
-export class RunFileError extends Error {
-  constructor(readonly file: string, message: string) {
-    super(`${file}: ${message}`);
-    this.name = 'RunFileError';
-  }
-}
-
-/** zod issues as "field.path: message; …", the form every refusal in this project takes. */
-export function formatIssues(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`).join('; ');
-}
 
 /** Sortable and readable: 20240501-123456-k3f9 (UTC time, then a random tail against collisions). */
 export function newRunId(now = new Date()): string {
@@ -48,58 +31,6 @@ export interface CreateRunOptions {
 
 /** The fields a trainer changes as it goes; format, id and creation time are fixed. */
 export type RunPatch = Partial<Omit<RunJson, 'format' | 'version' | 'id' | 'created' | 'updated'>>;
-
-async function readText(file: string, what: string): Promise<string> {
-  try {
-    return await fsp.readFile(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new RunFileError(file, `missing; ${what}`);
-    throw new RunFileError(file, `cannot be read (${(e as Error).message})`);
-  }
-}
-
-/** Reads and validates run.json; a missing, unparsable or invalid file is a RunFileError that says why. */
-export async function readRunJson(runDir: string): Promise<RunJson> {
-  const file = path.join(runDir, RUN_JSON);
-  const text = await readText(file, 'this folder is not a run, or its creation was cut short; delete the folder if it holds nothing you need');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new RunFileError(file, `is not valid JSON (${(e as Error).message}); restore it from a backup or delete the run folder`);
-  }
-  const r = RunJson.safeParse(raw);
-  if (!r.success) {
-    const version = (raw as { version?: unknown } | null)?.version;
-    if (typeof version === 'number' && version > RUN_FORMAT_VERSION) {
-      throw new RunFileError(file, `was written by a newer Transformer Workbench (run format ${version}; this one reads ${RUN_FORMAT_VERSION}); update the workbench to open it`);
-    }
-    throw new RunFileError(file, `does not match the run format: ${formatIssues(r.error)}; fix the field or delete the run folder`);
-  }
-  return r.data;
-}
-
-/** One entry of listRuns: a run, or the reason its folder could not be read. */
-export type RunListing =
-  | { id: string; dir: string; ok: true; run: RunJson }
-  | { id: string; dir: string; ok: false; problem: string };
-
-/** Every run folder under `runsDir`, by id (so oldest first with generated ids). A missing runsDir has none. */
-export async function listRuns(runsDir: string): Promise<RunListing[]> {
-  const entries = await readdirEntriesIfExists(runsDir);
-  const ids = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
-  return Promise.all(ids.map(async (id): Promise<RunListing> => {
-    const dir = path.join(runsDir, id);
-    try {
-      const run = await readRunJson(dir);
-      if (run.id !== id) return { id, dir, ok: false, problem: `${path.join(dir, RUN_JSON)}: names run '${run.id}' but lies in folder '${id}'; rename the folder back to '${run.id}'` };
-      return { id, dir, ok: true, run };
-    } catch (e) {
-      return { id, dir, ok: false, problem: (e as Error).message };
-    }
-  }));
-}
 
 /**
  * An open run folder: run.json in memory, every change written through atomically and in order. It is

@@ -18,8 +18,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { crc32c } from '@aws-crypto/crc32c';
 import protobuf from 'protobufjs';
-import { isTempName, writeFileAtomic } from '../util/atomicWrite';
-import { readdirIfExists } from '../util/readdirIfExists';
+import { isTempName, writeFileAtomic } from '../../common/node/atomicWrite';
+import { readdirIfExists } from '../../common/node/readdirIfExists';
 
 // The subset of tensorflow/core/util/event.proto, framework/summary.proto that we write or read back.
 const PROTO = `

@@ -7,12 +7,13 @@
  * onJobFailed, and only `shutdown` (or the parent going away) stops the engine.
  */
 import type { BackendInfo, BackendName, BackendRequest } from '../../common/backends';
-import { EngineError } from '../../common/errors';
+import { EngineError, toSerializedError } from '../../common/errors';
 import {
-  JOB_RESULTS, PROTOCOL_VERSION, checkProtocolVersion, finiteMetrics, parseCommand, toSerializedError,
+  JOB_RESULTS, PROTOCOL_VERSION, checkProtocolVersion, finiteMetrics, parseCommand,
   type Command, type CommandOf, type CommandType, type EngineEvent, type JobKind, type JobSpec, type ResultOf,
 } from '../../common/protocol';
 import type { JobContext, JobHandler, JobHandlers } from './job';
+import { formatIssues } from '../../common/zodIssues';
 
 /** What the server needs from the process around it; main.ts passes the real ones, tests may fake them. */
 export interface EngineRuntime {
@@ -196,7 +197,7 @@ export class EngineServer {
       const result = await handler.run(spec as never, ctx);
       // a result the host would refuse is the engine's bug: report it here, where it is made
       const checked = JOB_RESULTS[kind].safeParse(result);
-      if (!checked.success) throw new EngineError('INTERNAL', `job '${kind}' produced a result that breaks its schema: ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      if (!checked.success) throw new EngineError('INTERNAL', `job '${kind}' produced a result that breaks its schema: ${formatIssues(checked.error)}`);
       terminal = { type: 'onJobDone', jobId, kind, result: checked.data } as EngineEvent;
     } catch (err) {
       terminal = signal.aborted ? { type: 'onJobCancelled', jobId } : { type: 'onJobFailed', jobId, error: toSerializedError(err) };

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
   COMMAND_RESULTS, COMMAND_TYPES, EVENT_TYPES, MAX_MESSAGE_CHARS, OnReply, PROTOCOL_VERSION,
-  checkProtocolVersion, parseCommand, parseEvent, toSerializedError, type Command,
+  checkProtocolVersion, parseCommand, parseEvent, type Command,
 } from '../../common/protocol';
-import { EngineError } from '../../common/errors';
+import { EngineError, toSerializedError } from '../../common/errors';
 
 const describeJob = { kind: 'model.describe', model: { arch: 'gpt', vocabSize: 10, contextLength: 8, dModel: 8, nHeads: 2, nLayers: 1 } } as const;
 

@@ -10,14 +10,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { EngineError } from '../../common/errors';
-import { formatConfigIssues } from '../../common/modelConfig';
+import { invalidConfig } from '../../common/zodIssues';
 import { SPECIAL_NAMES, SPECIAL_TOKENS, TokenizerConfig, type TokenizerConfigInput } from '../../common/tokenizerConfig';
 import { bertNormalize, bertWords } from './bert';
 import { BYTE_ALPHABET, gpt2Pieces, toByteLevel } from './byteLevel';
 import { trainBpe } from './bpeTrainer';
 import { tokenizerFromJSON, type Tokenizer } from './tokenizer';
 import { byteLevelBpeJson, charJson, wordPieceJson, type TokenizerJson } from './tokenizerJson';
-import { writeFileAtomicSync } from '../util/atomicWrite';
+import { writeFileAtomicSync } from '../../common/node/atomicWrite';
 
 export { tokenizerFromJSON, type Tokenizer, type DecodeOptions } from './tokenizer';
 export type { TokenizerJson } from './tokenizerJson';
@@ -29,7 +29,7 @@ export type TrainProgress =
 /** Trains a tokenizer of the configured kind on the texts (a dataset's documents, or one string). */
 export function trainTokenizer(config: TokenizerConfigInput, texts: Iterable<string> | string, onProgress?: (p: TrainProgress) => void): Tokenizer {
   const parsed = TokenizerConfig.safeParse(config);
-  if (!parsed.success) throw new EngineError('INVALID_CONFIG', formatConfigIssues(parsed.error, ['tokenizer']), ['tokenizer', ...pathOf(parsed.error.issues[0]?.path)]);
+  if (!parsed.success) throw invalidConfig(parsed.error, ['tokenizer']);
   const c = parsed.data;
   const docs = typeof texts === 'string' ? [texts] : texts;
   let chars = 0;
@@ -69,10 +69,6 @@ export function trainTokenizer(config: TokenizerConfigInput, texts: Iterable<str
     throw new EngineError('INVALID_CONFIG', `tokenizer.vocabSize: the corpus has ${r.vocab.length - specialTokens.length} distinct characters and ## forms, more than vocabSize ${c.vocabSize} leaves room for; raise vocabSize above ${r.vocab.length}`, ['tokenizer', 'vocabSize']);
   }
   return tokenizerFromJSON(wordPieceJson(r.vocab, c.lowercase), 'trained wordpiece tokenizer');
-}
-
-function pathOf(p: readonly PropertyKey[] | undefined): (string | number)[] {
-  return (p ?? []).map((k) => (typeof k === 'symbol' ? String(k) : k));
 }
 
 function emptyCorpus(): EngineError {

@@ -10,6 +10,7 @@ import { EngineError } from '../../common/errors';
 import { bertNormalize, bertWords, type BertNormalizerOptions } from './bert';
 import { fromByteLevel, gpt2Pieces, BYTE_TO_CHAR } from './byteLevel';
 import { CHAR_SPLIT, MAX_VOCAB, MODEL_TYPES, TokenizerJson, type AddedTokenJson, type ModelJson } from './tokenizerJson';
+import { formatIssues } from '../../common/zodIssues';
 
 export interface DecodeOptions {
   /** leave [PAD], [CLS] … out of the text (default: keep them, so that masked or padded spots show) */
@@ -297,7 +298,7 @@ export function tokenizerFromJSON(doc: unknown, where = 'tokenizer.json'): Token
   }
   const parsed = TokenizerJson.safeParse(doc);
   if (!parsed.success) {
-    throw invalid(where, parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '));
+    throw invalid(where, formatIssues(parsed.error));
   }
   const json = parsed.data;
   const owner = new Map<number, string>();

@@ -14,7 +14,7 @@ import { PretrainConfig, type PretrainConfigInput } from '../../common/pretrainC
 import { TokenizerConfig } from '../../common/tokenizerConfig';
 import { readMetrics } from '../runs/metricsLog';
 import { latestValidCheckpoint, listCheckpoints, loadCheckpoint } from '../runs/checkpoint';
-import { readRunJson } from '../runs/runFolder';
+import { readRunJson } from '../../common/node/runFiles';
 import { Trainer, type RunSpec, type TrainerEvent } from './trainer';
 
 const SHAKESPEARE = path.resolve(import.meta.dirname, '../../../shared/data/tinyshakespeare.txt');

@@ -13,8 +13,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import type { BackendInfo, BackendRequest } from '../../common/backends';
 import { DatasetConfig } from '../../common/datasetConfig';
-import { EngineError, type SerializedError } from '../../common/errors';
-import { ModelConfig, formatConfigIssues, type ModelConfigInput } from '../../common/modelConfig';
+import { EngineError, toSerializedError, type SerializedError } from '../../common/errors';
+import { ModelConfig, type ModelConfigInput } from '../../common/modelConfig';
+import { formatIssues, invalidConfig } from '../../common/zodIssues';
 import { ModelCellConfig } from '../../common/experiment';
 import { PretrainConfig, defaultObjective, pretrainModelIssues, type Objective } from '../../common/pretrainConfig';
 import type { RunJson, RunStatus } from '../../common/runFolder';
@@ -155,7 +156,7 @@ export class Trainer {
     } catch (err) {
       // cancelled while preparing is not a failure of the run
       const cancelled = err instanceof EngineError && err.code === 'JOB_CANCELLED';
-      await run.setStatus(cancelled ? 'cancelled' : 'failed', cancelled ? undefined : toSerialized(err));
+      await run.setStatus(cancelled ? 'cancelled' : 'failed', cancelled ? undefined : toSerializedError(err));
       await run.close();
       throw err;
     }
@@ -170,7 +171,7 @@ export class Trainer {
       // run.json is a file on disk like any other: what it says is checked with the schemas a start uses
       const parsed = Snapshot.safeParse(json.config);
       if (!parsed.success) {
-        throw new EngineError('INVALID_CONFIG', `${path.join(runDir, 'run.json')}: its config is not a run this trainer can continue: ${formatConfigIssues(parsed.error, ['config'])}; fix the field, or start a new run`);
+        throw new EngineError('INVALID_CONFIG', `${path.join(runDir, 'run.json')}: its config is not a run this trainer can continue: ${formatIssues(parsed.error, { prefix: ['config'] })}; fix the field, or start a new run`);
       }
       const snapshot = parsed.data;
       checkSpec(snapshot.spec);
@@ -204,7 +205,7 @@ export class Trainer {
       throw new EngineError('INVALID_CONFIG', `model.vocabSize ${modelConfig.vocabSize} is smaller than the tokenizer's vocabulary of ${data.tokenizer.vocabSize}; remove vocabSize from the model cell to take the tokenizer's`, ['model', 'vocabSize']);
     }
     const parsed = ModelConfig.safeParse(modelConfig);
-    if (!parsed.success) throw new EngineError('INVALID_CONFIG', formatConfigIssues(parsed.error, ['model']));
+    if (!parsed.success) throw invalidConfig(parsed.error, ['model']);
     checkMemory(parsed.data, p.batchSize, seqLen, backend.name);
     const model = createModel(parsed.data, p.seed);
     const optimizer = new AdamW(Object.fromEntries(model.variables), {
@@ -360,7 +361,7 @@ export class Trainer {
       if (status === 'running') status = 'completed';
     } catch (err) {
       status = 'failed';
-      error = toSerialized(err);
+      error = toSerializedError(err);
       consistent = false;
     }
 
@@ -422,11 +423,6 @@ export class Trainer {
     this.optimizer.dispose();
     this.model.dispose();
   }
-}
-
-function toSerialized(err: unknown): SerializedError {
-  if (err instanceof EngineError) return err.toJSON();
-  return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
 }
 
 /** √Σg² per layer group, over the parameters that have a gradient; a group with none is left out. */

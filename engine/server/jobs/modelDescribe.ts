@@ -1,17 +1,13 @@
 /** `model.describe`: validates a model config and returns it resolved, with its size and cost. Computes nothing, so it runs beside training. */
-import { EngineError } from '../../../common/errors';
-import { ModelConfig, formatConfigIssues, resolveModelConfig, type ResolvedModelConfig } from '../../../common/modelConfig';
+import { ModelConfig, resolveModelConfig, type ResolvedModelConfig } from '../../../common/modelConfig';
 import { modelStats } from '../../../common/modelStats';
 import type { JobHandler } from '../job';
+import { invalidConfig } from '../../../common/zodIssues';
 
 /** The config a job spec carries in its `model` field, validated; INVALID_CONFIG names the field and the fix. */
 export function readModelConfig(input: unknown): ResolvedModelConfig {
   const parsed = ModelConfig.safeParse(input);
-  if (!parsed.success) {
-    const first = parsed.error.issues[0]?.path ?? [];
-    throw new EngineError('INVALID_CONFIG', formatConfigIssues(parsed.error, ['model']),
-      ['model', ...first.map((p) => (typeof p === 'symbol' ? String(p) : p))]);
-  }
+  if (!parsed.success) throw invalidConfig(parsed.error, ['model']);
   return resolveModelConfig(parsed.data);
 }
 

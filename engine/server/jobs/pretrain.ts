@@ -14,6 +14,7 @@ import type { RunEvent } from '../../../common/runEvents';
 import { TokenizerConfig } from '../../../common/tokenizerConfig';
 import { Trainer, type RunSpec, type RunSummary, type TrainerEvent } from '../../training/trainer';
 import type { JobContext, JobHandler } from '../job';
+import { invalidConfig } from '../../../common/zodIssues';
 
 export const BATCH_MS = 200;
 
@@ -57,9 +58,7 @@ export class RunEventBatcher {
 function parseCell<S extends z.ZodType>(schema: S, value: unknown, cell: string): z.output<S> {
   const r = schema.safeParse(value);
   if (!r.success) {
-    const first = r.error.issues[0];
-    throw new EngineError('INVALID_CONFIG', r.error.issues.map((i) => `${[cell, ...i.path.map(String)].join('.')}: ${i.message}`).join('\n'),
-      [cell, ...(first?.path ?? []).map((p) => (typeof p === 'symbol' ? String(p) : p))]);
+    throw invalidConfig(r.error, [cell]);
   }
   return r.data;
 }

@@ -1,5 +1,6 @@
 /**
- * The browser-mode server's gate, as pure functions of a request's headers and URL (Jupyter's model):
+ * A loopback server's gate (the browser mode's, and the engine's inference server to come), as pure
+ * functions of a request's headers and URL (Jupyter's model):
  * - Host must name the loopback address this server serves (127.0.0.1:PORT or localhost:PORT), so a
  *   DNS-rebinding page at evil.example, whose name now points at 127.0.0.1, is refused;
  * - Origin, when a browser sends one, must be the server's own; the WebSocket upgrade must send one;

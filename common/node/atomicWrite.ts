@@ -1,5 +1,5 @@
 /**
- * Writes that a crash cannot tear: the bytes go to a temporary file in the same folder (a rename is only
+ * Writes that a crash cannot tear, for the engine (run folders) and the host (experiment files) alike: the bytes go to a temporary file in the same folder (a rename is only
  * atomic within one file system), the file is fsynced, renamed over the target, and the folder is fsynced
  * so that the rename itself survives a power cut. A reader therefore sees the old file or the new one,
  * never half of either. A crash between the steps leaves only a temporary file, which
@@ -61,8 +61,8 @@ export function fsyncDirSync(dir: string): void {
 }
 
 /** Writes `data` to a new file and fsyncs it (not its folder); the file must not exist. */
-export async function writeAndSync(file: string, data: Uint8Array | string): Promise<void> {
-  const fh = await fsp.open(file, 'wx');
+export async function writeAndSync(file: string, data: Uint8Array | string, mode = 0o644): Promise<void> {
+  const fh = await fsp.open(file, 'wx', mode);
   try {
     await fh.writeFile(data);
     await fh.sync();
@@ -71,11 +71,20 @@ export async function writeAndSync(file: string, data: Uint8Array | string): Pro
   }
 }
 
-/** Replaces `target` with `data` atomically (see the top of this file). */
+/** The permission bits of an existing file, so a replaced file keeps them (a user's 0600 stays 0600). */
+async function modeOf(file: string): Promise<number | undefined> {
+  try {
+    return (await fsp.stat(file)).mode & 0o777;
+  } catch {
+    return undefined; // a new file
+  }
+}
+
+/** Replaces `target` with `data` atomically (see the top of this file); an existing file's mode is kept. */
 export async function writeFileAtomic(target: string, data: Uint8Array | string): Promise<void> {
   const tmp = tempPathFor(target);
   try {
-    await writeAndSync(tmp, data);
+    await writeAndSync(tmp, data, await modeOf(target));
     await fsp.rename(tmp, target);
   } catch (e) {
     await fsp.rm(tmp, { force: true }).catch(() => undefined);
