@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { EngineError } from '../../common/errors';
-import { EXPERIMENT_SUFFIX, parseExperiment, runsFolderName, type Experiment } from '../../common/experiment';
+import { EXPERIMENT_SUFFIX, parseExperiment, type Experiment } from '../../common/experiment';
 import { writeJsonAtomic } from '../../common/node/atomicWrite';
 import { jsonProblem } from './jsonProblem';
 

@@ -6,7 +6,7 @@
  * leaves; every failure is an EngineError (code + message + path) whose toJSON() is the SerializedError a
  * transport sends. `on` hands out WORKBENCH_EVENTS payloads, each checked against its schema.
  */
-import { EngineError, type SerializedError, toSerializedError } from '../../common/errors';
+import { EngineError, toSerializedError } from '../../common/errors';
 import {
   WORKBENCH_EVENTS, WORKBENCH_METHODS, parseParams,
   type PayloadOf, type ResultOfMethod, type WorkbenchEvent, type WorkbenchMethod,
