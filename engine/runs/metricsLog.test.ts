@@ -1,17 +1,13 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { decodeScalar, encodeScalar } from '../../common/runFolder';
 import { MetricsLog, RunLog, readMetrics } from './metricsLog';
 import { listEventFiles } from './tensorboard';
+import { TFEVENTS_READER, runPython } from '../testing';
 
-const PYTHON = '/usr/bin/python3';
-const READER = path.resolve(import.meta.dirname, '../../../shared/reference/read_tfevents.py');
-const skipReader = fs.existsSync(PYTHON) && fs.existsSync(READER) ? false : `needs ${PYTHON} and ${READER}`;
 
 const dirs: string[] = [];
 after(async () => { for (const d of dirs) await fsp.rm(d, { recursive: true, force: true }); });
@@ -83,7 +79,7 @@ describe('metrics.jsonl', () => {
 });
 
 describe('RunLog', () => {
-  it('writes the same scalars to metrics.jsonl and to event files the independent reader accepts, across a resume', { skip: skipReader }, async () => {
+  it('writes the same scalars to metrics.jsonl and to event files the independent reader accepts, across a resume', async () => {
     const dir = await tempDir();
     let log = await RunLog.open(dir, { wallTime: 1000, host: 'h' });
     for (let s = 1; s <= 10; s++) {
@@ -107,7 +103,7 @@ describe('RunLog', () => {
     const fromEvents: Record<string, [number, number][]> = {};
     const histograms = new Set<string>();
     for (const f of files) {
-      const r = spawnSync(PYTHON, [READER, f], { encoding: 'utf8' });
+      const r = runPython([TFEVENTS_READER, f]);
       assert.equal(r.status, 0, `${f}: ${r.stdout}${r.stderr}`);
       const out = JSON.parse(r.stdout) as { scalars: Record<string, [number, number][]>; histograms: string[] };
       for (const [k, pts] of Object.entries(out.scalars)) (fromEvents[k] ??= []).push(...pts);

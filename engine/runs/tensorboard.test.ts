@@ -1,7 +1,5 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,18 +8,14 @@ import {
   EventFileWriter, FILE_VERSION, defaultBucketLimits, frameRecord, histogramOf, listEventFiles, maskedCrc32c,
   parseEventRecords, readEventFile, truncateEventFiles,
 } from './tensorboard';
+import { TFEVENTS_READER, runPython } from '../testing';
 
-const PYTHON = '/usr/bin/python3';
-const READER = path.resolve(import.meta.dirname, '../../../shared/reference/read_tfevents.py');
-const haveReader = fs.existsSync(PYTHON) && fs.existsSync(READER);
-const skipReader = haveReader ? false : `needs ${PYTHON} and ${READER}`;
 
 interface ReaderOutput { records: number; file_version: string | null; scalars: Record<string, [number, number][]>; histograms: string[]; errors: string[] }
 
 /** The independent reader's verdict on a file: its exit status and what it found. */
 function readWithPython(file: string): { status: number; out: ReaderOutput } {
-  const r = spawnSync(PYTHON, [READER, file], { encoding: 'utf8' });
-  assert.equal(r.error, undefined, String(r.error));
+  const r = runPython([TFEVENTS_READER, file]);
   return { status: r.status ?? -1, out: JSON.parse(r.stdout) as ReaderOutput };
 }
 
@@ -73,7 +67,7 @@ describe('histograms', () => {
 });
 
 describe('event files', () => {
-  it('are read by the independent reader with the same scalars and histogram tags', { skip: skipReader }, async () => {
+  it('are read by the independent reader with the same scalars and histogram tags', async () => {
     const dir = await tempDir();
     const w = await EventFileWriter.create(dir, { wallTime: 1700000000.5, host: 'test-host' });
     assert.equal(path.basename(w.file), 'events.out.tfevents.1700000000.test-host');
@@ -128,7 +122,7 @@ describe('event files', () => {
     assert.deepEqual((await listEventFiles(dir)).map((f) => path.basename(f)), ['events.out.tfevents.5.h', 'events.out.tfevents.5.h.1']);
   });
 
-  it('are cut back to a resumed step, and lose a torn tail, so that the reader accepts them again', { skip: skipReader }, async () => {
+  it('are cut back to a resumed step, and lose a torn tail, so that the reader accepts them again', async () => {
     const dir = await tempDir();
     const w = await EventFileWriter.create(dir);
     for (let step = 1; step <= 10; step++) {
@@ -153,7 +147,7 @@ describe('event files', () => {
     assert.deepEqual(await truncateEventFiles(dir, 6), [], 'nothing more to change');
   });
 
-  it('are rejected by the reader when a byte flips, and by ours', { skip: skipReader }, async () => {
+  it('are rejected by the reader when a byte flips, and by ours', async () => {
     const dir = await tempDir();
     const w = await EventFileWriter.create(dir);
     w.addScalars({ x: 1 }, 1);

@@ -5,7 +5,6 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +15,7 @@ import { readMetrics } from '../runs/metricsLog';
 import { latestValidCheckpoint, listCheckpoints, loadCheckpoint } from '../runs/checkpoint';
 import { readRunJson } from '../../common/node/runFiles';
 import { Trainer, type RunSpec, type TrainerEvent } from './trainer';
+import { TFEVENTS_READER, runPython } from '../testing';
 
 const SHAKESPEARE = path.resolve(import.meta.dirname, '../../../shared/data/tinyshakespeare.txt');
 let tmp: string;
@@ -73,7 +73,7 @@ describe('trainer', () => {
 
     const eventFiles = fs.readdirSync(summary.run_dir).filter((f) => f.startsWith('events.out.tfevents.'));
     assert.equal(eventFiles.length, 1);
-    const reader = spawnSync('/usr/bin/python3', [path.resolve(import.meta.dirname, '../../../shared/reference/read_tfevents.py'), path.join(summary.run_dir, eventFiles[0])], { encoding: 'utf8' });
+    const reader = runPython([TFEVENTS_READER, path.join(summary.run_dir, eventFiles[0])]);
     assert.equal(reader.status, 0, reader.stderr);
     const tb = JSON.parse(reader.stdout) as { scalars: Record<string, [number, number][]>; histograms: string[] };
     for (const tag of ['train/loss', 'train/lr', 'grad/global_norm', 'val/loss', 'grad_norm/layer.0']) {
