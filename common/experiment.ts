@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DatasetConfig, DatasetSummary } from './datasetConfig';
+import { EngineError } from './errors';
 import { ModelConfigFields, checkModelConfig } from './modelConfig';
 import { PretrainConfig } from './pretrainConfig';
 import { TokenizerConfig } from './tokenizerConfig';
@@ -105,4 +106,44 @@ export function parseExperiment(raw: unknown): ParseResult<Experiment> {
 /** The first cell of a kind, or undefined. */
 export function cellOf<K extends CellKind>(e: Experiment, kind: K): Extract<Cell, { kind: K }> | undefined {
   return e.cells.find((c): c is Extract<Cell, { kind: K }> => c.kind === kind);
+}
+
+type CellLike = { id: string; kind: string };
+
+/**
+ * The cells a pretrain cell trains from: the nearest dataset cell and the nearest model cell above it, so
+ * that cells below it, or above a nearer one, do not count. The one rule of the command line, the host and
+ * the notebook: one file trains one thing wherever it is run. Works on saved and on edited (unparsed) cells.
+ */
+export function pretrainInputs<C extends CellLike>(cells: readonly C[], pretrainCellId: string): { dataset?: Extract<C, { kind: 'dataset' }>; model?: Extract<C, { kind: 'model' }> } {
+  const at = cells.findIndex((c) => c.id === pretrainCellId);
+  const above = at >= 0 ? cells.slice(0, at).reverse() : [];
+  return {
+    dataset: above.find((c) => c.kind === 'dataset') as Extract<C, { kind: 'dataset' }> | undefined,
+    model: above.find((c) => c.kind === 'model') as Extract<C, { kind: 'model' }> | undefined,
+  };
+}
+
+/** A pretrain cell of a saved experiment with the cells it trains from. */
+export interface PretrainCells { dataset: DatasetCell; model: ModelCell; pretrain: PretrainCell }
+type DatasetCell = z.output<typeof DatasetCell>;
+type ModelCell = z.output<typeof ModelCell>;
+type PretrainCell = z.output<typeof PretrainCell>;
+
+/**
+ * The pretrain cell `cellId` of `e` (by default its first pretrain cell) and its inputs by pretrainInputs'
+ * rule; INVALID_CONFIG naming `file`, the cell and the fix when one is missing.
+ */
+export function pretrainCellsOf(e: Experiment, cellId: string | undefined, file: string): PretrainCells {
+  const pretrain = cellId === undefined ? cellOf(e, 'pretrain') : e.cells.find((c) => c.id === cellId);
+  if (!pretrain) {
+    throw new EngineError('INVALID_CONFIG', cellId === undefined
+      ? `${file}: has no pretrain cell; a run needs a dataset, a model and a pretrain cell below them`
+      : `${file}: has no cell '${cellId}' (save the experiment before running it)`, ['cellId']);
+  }
+  if (pretrain.kind !== 'pretrain') throw new EngineError('INVALID_CONFIG', `${file}: cell '${pretrain.id}' is a ${pretrain.kind} cell, not a pretrain cell`, ['cellId']);
+  const { dataset, model } = pretrainInputs(e.cells, pretrain.id);
+  const missing = [!dataset && 'dataset', !model && 'model'].filter(Boolean);
+  if (missing.length) throw new EngineError('INVALID_CONFIG', `${file}: pretrain cell '${pretrain.id}' has no ${missing.join(' or ')} cell above it; add one above it`, ['cellId']);
+  return { dataset: dataset!, model: model!, pretrain };
 }

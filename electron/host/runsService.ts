@@ -17,7 +17,7 @@ import type { z } from 'zod';
 import type { BackendRequest } from '../../common/backends';
 import { toEngineError } from '../../common/engineClient';
 import { EngineError, type SerializedError } from '../../common/errors';
-import type { Experiment } from '../../common/experiment';
+import { pretrainCellsOf } from '../../common/experiment';
 import type { EngineEvent, JobSpec } from '../../common/protocol';
 import type { RunEvent, RunSummary } from '../../common/runEvents';
 import type { DatasetPreview, MetricsPoint, PayloadOf, RunListEntry, WorkbenchEvent } from '../../common/workbenchApi';
@@ -101,7 +101,7 @@ export class RunsService {
   /** runs.start: the pretrain cell `cellId` of the experiment as saved, with the dataset and model cells before it. */
   async start(p: StartRunParams): Promise<{ jobId: string }> {
     const { path: file, experiment } = await this.files.read(p.experimentPath);
-    const { dataset, model, pretrain } = pretrainCells(experiment, p.cellId, file);
+    const { dataset, model, pretrain } = pretrainCellsOf(experiment, p.cellId, file);
     const baseDir = path.dirname(file);
     await this.checkDatasetPath(dataset.dataset.source, baseDir);
     const jobId = newJobId('run');
@@ -263,18 +263,4 @@ export async function markInterrupted(runDir: string): Promise<boolean> {
   } catch {
     return false; // a read-only folder: the run still resumes, it only keeps saying 'running'
   }
-}
-
-/** The pretrain cell `cellId` and the dataset and model cells nearest before it. */
-export function pretrainCells(e: Experiment, cellId: string, file: string) {
-  const at = e.cells.findIndex((c) => c.id === cellId);
-  if (at < 0) throw new EngineError('INVALID_CONFIG', `${file}: has no cell '${cellId}' (save the experiment before running it)`, ['cellId']);
-  const pretrain = e.cells[at];
-  if (pretrain.kind !== 'pretrain') throw new EngineError('INVALID_CONFIG', `${file}: cell '${cellId}' is a ${pretrain.kind} cell, not a pretrain cell`, ['cellId']);
-  const before = e.cells.slice(0, at).reverse();
-  const dataset = before.find((c) => c.kind === 'dataset');
-  const model = before.find((c) => c.kind === 'model');
-  if (!dataset) throw new EngineError('INVALID_CONFIG', `${file}: pretrain cell '${cellId}' has no dataset cell above it; add one`, ['cellId']);
-  if (!model) throw new EngineError('INVALID_CONFIG', `${file}: pretrain cell '${cellId}' has no model cell above it; add one`, ['cellId']);
-  return { dataset, model, pretrain };
 }

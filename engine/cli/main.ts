@@ -1,7 +1,7 @@
 /**
  * The headless command line: the same trainer the notebook drives, without the UI.
  *
- *   workbench train [EXPERIMENT_FILE] [--data FILE] [--steps N] [--backend NAME] [--out DIR] [--json]
+ *   workbench train [EXPERIMENT_FILE] [--cell ID] [--data FILE] [--steps N] [--backend NAME] [--out DIR] [--json]
  *   workbench resume RUN_DIR [--backend NAME] [--json]
  *   workbench runs [EXPERIMENT_FILE | RUNS_DIR] [--json]
  *
@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BackendRequest } from '../../common/backends';
 import { EngineError, toSerializedError } from '../../common/errors';
-import { cellOf, parseExperiment, type Experiment } from '../../common/experiment';
+import { parseExperiment, pretrainCellsOf, type Experiment } from '../../common/experiment';
 import { listRuns, runsDirOf } from '../../common/node/runFiles';
 import { Trainer, type RunSummary, type TrainerEvent, type TrainerOptions } from '../training/trainer';
 import { describeDataSource, sourceForData } from './dataFlag';
@@ -27,8 +27,9 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 export const DEFAULT_EXPERIMENT = path.join(repoRoot, 'experiments/brown-bert-mini.experiment.json');
 
 const USAGE = `usage:
-  workbench train [EXPERIMENT_FILE] [--data FILE] [--steps N] [--backend auto|node-gpu|node|wasm|cpu] [--out DIR] [--json]
+  workbench train [EXPERIMENT_FILE] [--cell ID] [--data FILE] [--steps N] [--backend auto|node-gpu|node|wasm|cpu] [--out DIR] [--json]
       pretrain the experiment's model (default: ${path.relative(process.cwd(), DEFAULT_EXPERIMENT) || DEFAULT_EXPERIMENT});
+      --cell picks the pretrain cell (default: the first), which trains from the nearest dataset and model cells above it;
       --data reads the dataset from another file or folder (*.jsonl: JSON Lines), --out is where
       run folders go (default: NAME.runs/ beside the experiment), --json prints one JSON object per line
       Ctrl+C stops after the current step with a checkpoint (exit 130); a second Ctrl+C quits at once
@@ -146,7 +147,7 @@ function runsFolder(dir: string, outFlag: string | undefined): string {
 async function train(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args, allowPositionals: true, strict: true,
-    options: { data: { type: 'string' }, steps: { type: 'string' }, backend: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean', default: false } },
+    options: { cell: { type: 'string' }, data: { type: 'string' }, steps: { type: 'string' }, backend: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean', default: false } },
   });
   if (positionals.length > 1) usage(`train takes one experiment file, not ${positionals.length}`);
   const file = path.resolve(positionals[0] ?? DEFAULT_EXPERIMENT);
@@ -156,19 +157,15 @@ async function train(args: string[]): Promise<number> {
   if (data !== undefined && !fs.existsSync(data)) usage(`--data ${values.data}: no such file or folder`);
   return runToEnd(values.json, async (opts) => {
     const experiment = readExperiment(file);
-    const datasetCell = cellOf(experiment, 'dataset');
-    const modelCell = cellOf(experiment, 'model');
-    const pretrainCell = cellOf(experiment, 'pretrain');
-    const missing = [!datasetCell && 'dataset', !modelCell && 'model', !pretrainCell && 'pretrain'].filter(Boolean);
-    if (missing.length) throw new EngineError('INVALID_CONFIG', `${file}: has no ${missing.join(', ')} cell; a run needs a dataset, a model and a pretrain cell`);
+    const { dataset: datasetCell, model: modelCell, pretrain: pretrainCell } = pretrainCellsOf(experiment, values.cell, file);
     const runsDir = runsFolder(path.resolve(values.out ?? runsDirOf(file)), values.out);
-    let dataset = datasetCell!.dataset;
+    let dataset = datasetCell.dataset;
     if (data !== undefined) {
       dataset = { ...dataset, source: sourceForData(data, dataset.source) };
       opts.onEvent?.({ type: 'log', level: 'info', message: `--data: the dataset is read from ${describeDataSource(dataset.source)}` });
     }
     return Trainer.start(
-      { name: experiment.name, dataset, tokenizer: datasetCell!.tokenizer, model: modelCell!.model, pretrain: pretrainCell!.pretrain },
+      { name: experiment.name, dataset, tokenizer: datasetCell.tokenizer, model: modelCell.model, pretrain: pretrainCell.pretrain },
       runsDir,
       { ...opts, baseDir: path.dirname(file), ...(backend ? { backend } : {}), ...(steps ? { steps } : {}) },
     );

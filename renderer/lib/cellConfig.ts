@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DatasetConfig } from '../../common/datasetConfig';
-import { type Cell, type ExperimentInput, ModelCellConfig } from '../../common/experiment';
+import { type Cell, type ExperimentInput, ModelCellConfig, pretrainInputs } from '../../common/experiment';
 import { PretrainConfig, pretrainModelIssues as modelIssues } from '../../common/pretrainConfig';
 import { TokenizerConfig } from '../../common/tokenizerConfig';
 import { hashValue } from './hash';
@@ -74,17 +74,6 @@ export function jsonSchemaOf(kind: ConfigKind): Record<string, unknown> {
   return s;
 }
 
-/**
- * The cells a pretrain cell trains from: the nearest dataset and model cells above it — the host's rule
- * (electron/host/runsService.ts pretrainCells), so a cell below does not count.
- */
-export function upstreamOf(cells: readonly CellInput[], cellId: string): { dataset?: Extract<CellInput, { kind: 'dataset' }>; model?: Extract<CellInput, { kind: 'model' }> } {
-  const at = cells.findIndex((c) => c.id === cellId);
-  const above = at >= 0 ? cells.slice(0, at).reverse() : [];
-  const pick = <K extends 'dataset' | 'model'>(k: K) => above.find((c) => c.kind === k) as Extract<CellInput, { kind: K }> | undefined;
-  return { dataset: pick('dataset'), model: pick('model') };
-}
-
 /** A problem of a pretrain cell against its model: `message` for its field, `engineMessage` as the engine words it. */
 export interface PretrainModelIssue extends ConfigIssue {
   engineMessage: string;
@@ -106,7 +95,7 @@ export function pretrainModelIssues(pretrain: unknown, model: unknown): Pretrain
 export function cellIssues(cells: readonly CellInput[], cell: CellInput): ConfigIssue[] {
   const own = validateCell(cell);
   if (cell.kind !== 'pretrain') return own;
-  const { model } = upstreamOf(cells, cell.id);
+  const { model } = pretrainInputs(cells, cell.id);
   return model ? [...own, ...pretrainModelIssues(cell.pretrain, model.model)] : own;
 }
 
@@ -129,7 +118,7 @@ export function runConfigHash(spec: { dataset?: unknown; tokenizer?: unknown; mo
 export function pretrainCellHash(cells: readonly CellInput[], cellId: string): string | null {
   const cell = cells.find((c) => c.id === cellId);
   if (!cell || cell.kind !== 'pretrain') return null;
-  const { dataset, model } = upstreamOf(cells, cellId);
+  const { dataset, model } = pretrainInputs(cells, cellId);
   return runConfigHash({ dataset: dataset?.dataset, tokenizer: dataset?.tokenizer, model: model?.model, pretrain: cell.pretrain });
 }
 

@@ -1,5 +1,6 @@
 import { useMemo } from 'react';
-import { type CellInput, type ConfigIssue, configOf, pretrainModelIssues, upstreamOf, validateCell, withConfig } from '../lib/cellConfig';
+import { pretrainInputs } from '../../common/experiment';
+import { type CellInput, type ConfigIssue, configOf, pretrainModelIssues, validateCell, withConfig } from '../lib/cellConfig';
 import { stableStringify } from '../lib/hash';
 import { updateCell } from '../state/documentSlice';
 import { useStore } from '../state/store';
@@ -12,7 +13,7 @@ export function useCellConfig(cell: CellInput) {
   const editDocument = useStore((s) => s.editDocument);
   const config = configOf(cell);
   // a pretrain cell is also checked against the model it trains (the store's own object: a stable reference)
-  const model = useStore((s) => (cell.kind === 'pretrain' && s.doc ? upstreamOf(s.doc.cells, cell.id).model?.model : undefined));
+  const model = useStore((s) => (cell.kind === 'pretrain' && s.doc ? pretrainInputs(s.doc.cells, cell.id).model?.model : undefined));
   const issues = useMemo<ConfigIssue[]>(() => (cell.kind === 'pretrain' && model ? [...validateCell(cell), ...pretrainModelIssues(cell.pretrain, model)] : validateCell(cell)), [cell, model]);
 
   const replace = (next: unknown, key = `${cell.id}:json`) => {

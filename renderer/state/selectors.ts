@@ -1,5 +1,6 @@
 import { useShallow } from 'zustand/react/shallow';
-import { type CellInput, pretrainCellHash, pretrainModelIssues, runJsonHash, upstreamOf, validateCell } from '../lib/cellConfig';
+import { pretrainInputs } from '../../common/experiment';
+import { type CellInput, pretrainCellHash, pretrainModelIssues, runJsonHash, validateCell } from '../lib/cellConfig';
 import { overlaidRunIds } from './runSelection';
 import type { Job, RunListItem } from './runsSlice';
 import { type Store, useStore } from './store';
@@ -18,7 +19,7 @@ export function isCellInvalid(s: Store, cellId: string): boolean {
   if (!cell) return false;
   if (s.jsonErrors[cellId] || validateCell(cell).length) return true;
   if (cell.kind !== 'pretrain') return false;
-  const { model } = upstreamOf(s.doc!.cells, cellId);
+  const { model } = pretrainInputs(s.doc!.cells, cellId);
   return model !== undefined && pretrainModelIssues(cell.pretrain, model.model).length > 0;
 }
 
@@ -35,7 +36,7 @@ export function cannotRun(s: Store, cellId: string | undefined): string | null {
       if (up.kind !== 'dataset' && up.kind !== 'model') continue;
       if (s.jsonErrors[up.id] || validateCell(up).length) return `fix the ${up.kind} cell '${up.id}' first`;
     }
-    const { dataset, model } = upstreamOf(s.doc!.cells, cell.id);
+    const { dataset, model } = pretrainInputs(s.doc!.cells, cell.id);
     if (!dataset) return 'add a dataset cell above it';
     if (!model) return 'add a model cell above it';
     // what the trainer would refuse at step 0, in its words
