@@ -14,6 +14,8 @@ import { readdirEntriesIfExists } from './readdirIfExists';
 export const RUN_JSON = 'run.json';
 export const METRICS_FILE = 'metrics.jsonl';
 export const CHECKPOINTS_DIR = 'checkpoints';
+/** the run's trained tokenizer, in Hugging Face's tokenizer.json format */
+export const TOKENIZER_FILE = 'tokenizer.json';
 
 /** A run-folder file that cannot be used; the message names the file and says what to do. */
 export class RunFileError extends Error {

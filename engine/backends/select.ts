@@ -116,3 +116,10 @@ export async function availableBackends(): Promise<BackendName[]> {
   }
   return present;
 }
+
+/** The backend TensorFlow.js computes on now (the native two share TF.js's 'tensorflow' backend: 'node' stands for both). */
+export function activeBackend(): BackendName {
+  const tfName = tf.getBackend();
+  const names = (Object.keys(CANDIDATES) as BackendName[]).filter((n) => CANDIDATES[n].tfBackend === tfName);
+  return names.includes('node') ? 'node' : (names[0] ?? 'cpu');
+}

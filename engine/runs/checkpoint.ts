@@ -425,7 +425,7 @@ async function readTensorFile(dir: string, spec: CheckpointFile): Promise<Map<st
 }
 
 /** Reads a checkpoint folder and validates all of it; a RunFileError names the file and the problem. */
-export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
+export async function loadCheckpoint(dir: string, opts: { optimizer?: boolean } = {}): Promise<LoadedCheckpoint> {
   const name = path.basename(dir);
   const mfile = path.join(dir, MANIFEST_FILE);
   let raw: unknown;
@@ -449,7 +449,8 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   }
 
   let optimizer: AdamWState | null = null;
-  if (manifest.optimizer) {
+  // the optimizer's moments are twice the weights: a model opened to be used, not trained on, skips them
+  if (manifest.optimizer && opts.optimizer !== false) {
     const ofile = path.join(dir, OPTIMIZER_FILE);
     if (!manifest.files.optimizer) throw new RunFileError(mfile, 'records an optimizer state but no optimizer file');
     const moments = await readTensorFile(dir, manifest.files.optimizer);
@@ -487,11 +488,13 @@ export async function latestValidCheckpoint(runDir: string, opts: {
   onSkip?: (name: string, problem: string) => void;
   /** the caller's own check of a checkpoint that loads (its rng, say): a problem in words, or null */
   accept?: (ck: LoadedCheckpoint) => string | null;
+  /** false: weights only (see loadCheckpoint) */
+  optimizer?: boolean;
 } = {}): Promise<LoadedCheckpoint | null> {
   const all = await listCheckpoints(runDir);
   for (const c of all.reverse()) {
     try {
-      const ck = await loadCheckpoint(c.dir);
+      const ck = await loadCheckpoint(c.dir, { optimizer: opts.optimizer });
       const problem = opts.accept?.(ck) ?? null;
       if (problem === null) return ck;
       opts.onSkip?.(c.name, `${path.join(c.dir, MANIFEST_FILE)}: ${problem}`);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DatasetConfig } from '../../common/datasetConfig';
 import { type Cell, type ExperimentInput, ModelCellConfig, pretrainInputs } from '../../common/experiment';
 import { PretrainConfig, pretrainModelIssues as modelIssues } from '../../common/pretrainConfig';
+import { runConfigOf } from '../../common/runConfig';
 import { TokenizerConfig } from '../../common/tokenizerConfig';
 import { hashValue } from './hash';
 
@@ -122,10 +123,10 @@ export function pretrainCellHash(cells: readonly CellInput[], cellId: string): s
   return runConfigHash({ dataset: dataset?.dataset, tokenizer: dataset?.tokenizer, model: model?.model, pretrain: cell.pretrain });
 }
 
-/** The hash of what a run folder's run.json says it was started from (the trainer's snapshot `{ spec }`). */
-export function runJsonHash(config: Record<string, unknown>): string | null {
-  const spec = (config as { spec?: Record<string, unknown> }).spec;
-  return spec ? runConfigHash(spec) : null;
+/** The hash of what a run folder's run.json says it was started from; null when its config cannot be read. */
+export function runJsonHash(run: { config: unknown }): string | null {
+  const config = runConfigOf(run);
+  return config ? runConfigHash(config.spec) : null;
 }
 
 let idCounter = 0;

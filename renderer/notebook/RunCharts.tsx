@@ -2,6 +2,7 @@ import { useEffect } from 'react';
 import { ingestMetrics, RunDashboard, type RunInfo } from '../dashboards';
 import { errorMessage, getApi } from '../api';
 import { useStore } from '../state/store';
+import { runConfigOf } from '../../common/runConfig';
 
 /** Run folders whose metrics.jsonl was read into the dashboards' buffer (once per window). */
 const loaded = new Set<string>();
@@ -33,7 +34,7 @@ export function RunCharts({ runs, colors, focusRunId }: { runs: ShownRun[]; colo
   }, [key]);
   const configs = Object.fromEntries(runs.flatMap((r) => {
     const h = history.find((x) => x.dir === r.runDir);
-    const spec = h?.ok ? (h.run.config as { spec?: unknown }).spec : undefined;
+    const spec = h?.ok ? runConfigOf(h.run)?.spec : undefined;
     return spec ? [[r.runId, spec]] : [];
   }));
   const labels = Object.fromEntries(runs.filter((r) => r.label).map((r) => [r.runId, r.label!]));
@@ -42,9 +43,9 @@ export function RunCharts({ runs, colors, focusRunId }: { runs: ShownRun[]; colo
   const info = Object.fromEntries(runs.flatMap((r): [string, RunInfo][] => {
     const h = history.find((x) => x.dir === r.runDir);
     if (!h?.ok) return [];
-    const steps = (h.run.config as { spec?: { pretrain?: { steps?: unknown } } }).spec?.pretrain?.steps;
+    const steps = runConfigOf(h.run)?.spec.pretrain.steps;
     const created = Date.parse(h.run.created) / 1000;
-    return [[r.runId, { totalSteps: typeof steps === 'number' ? steps : null, status: r.live ? null : h.run.status, startedAt: Number.isFinite(created) ? created : null }]];
+    return [[r.runId, { totalSteps: steps ?? null, status: r.live ? null : h.run.status, startedAt: Number.isFinite(created) ? created : null }]];
   }));
   return (
     <div className="run-charts">

@@ -51,7 +51,7 @@ export function cannotRun(s: Store, cellId: string | undefined): string | null {
 /** The configs hash each past run of a pretrain cell was started from, by run id (for the stale mark). */
 function runHashes(s: Store): Map<string, string | null> {
   const m = new Map<string, string | null>();
-  for (const r of s.history) if (r.ok) m.set(r.run.id, runJsonHash(r.run.config));
+  for (const r of s.history) if (r.ok) m.set(r.run.id, runJsonHash(r.run));
   for (const j of Object.values(s.jobs)) if (j.runId && !m.has(j.runId)) m.set(j.runId, j.configHash);
   return m;
 }

@@ -55,9 +55,11 @@ test('a run is stale when the configs it started from differ from the current on
   const now = pretrainCellHash(d.cells, 'pretrain');
   const [ds, m, p] = d.cells as [Extract<typeof d.cells[number], { kind: 'dataset' }>, Extract<typeof d.cells[number], { kind: 'model' }>, Extract<typeof d.cells[number], { kind: 'pretrain' }>];
   // run.json holds the configs with defaults filled in and vocabSize from the tokenizer
-  const snapshot = { spec: { dataset: ds.dataset, tokenizer: ds.tokenizer, model: { ...m.model, vocabSize: 8000, positional: 'learned' }, pretrain: p.pretrain } };
-  equal(runJsonHash(snapshot), now);
-  ok(runJsonHash({ spec: { ...snapshot.spec, model: { ...snapshot.spec.model, nLayers: 6 } } }) !== now, 'a changed model makes the run stale');
+  const spec = { name: d.name, dataset: ds.dataset, tokenizer: ds.tokenizer, model: { ...m.model, vocabSize: 8000, positional: 'learned' }, pretrain: p.pretrain };
+  const run = (s: typeof spec) => ({ config: { task: 'pretrain', spec: s, baseDir: '/experiments' } });
+  equal(runJsonHash(run(spec)), now);
+  ok(runJsonHash(run({ ...spec, model: { ...spec.model, nLayers: 6 } })) !== now, 'a changed model makes the run stale');
+  equal(runJsonHash({ config: { spec: { ...spec, pretrain: { batchSize: -1 } } } }), null, 'a config that does not parse compares with nothing');
 });
 
 test('cell validation reports cross-field problems by path', () => {
