@@ -11,8 +11,8 @@ import { trainStep } from '../training/trainStep';
 import { Rng } from '../util/random';
 import { tempPathFor } from '../../common/node/atomicWrite';
 import {
-  cleanCheckpointTemps, decodeSafetensors, discardCheckpointsAfter, encodeSafetensors, latestValidCheckpoint, listCheckpoints,
-  loadCheckpoint, readPointer, restoreCheckpoint, saveCheckpoint, validateCheckpoint, type NamedTensor,
+  cleanCheckpointTemps, decodeSafetensors, encodeSafetensors, latestValidCheckpoint, listCheckpoints,
+  loadCheckpoint, readPointer, restoreCheckpoint, saveCheckpoint, setAsideCheckpointsAfter, validateCheckpoint, type NamedTensor,
 } from './checkpoint';
 
 
@@ -230,18 +230,29 @@ describe('checkpoints', () => {
     m.dispose();
   });
 
-  it('of an abandoned branch are discarded on resume, with the pointers moved back', async () => {
+  it('passed over on resume are set aside in damaged/, kept, with the pointers moved back', async () => {
     const runDir = await tempDir();
     const m = createModel(CONFIG, 1);
     for (const [s, l] of [[1, 3], [2, 2], [3, 1]]) await saveCheckpoint(runDir, { step: s, params: m.params, valLoss: l });
-    assert.deepEqual(await discardCheckpointsAfter(runDir, 1), ['step-00000002', 'step-00000003']);
+    const damaged = path.join(runDir, 'checkpoints', 'damaged');
+    assert.deepEqual(await setAsideCheckpointsAfter(runDir, 1), [
+      { name: 'step-00000002', to: path.join(damaged, 'step-00000002') }, { name: 'step-00000003', to: path.join(damaged, 'step-00000003') },
+    ]);
+    assert.deepEqual((await listCheckpoints(runDir)).map((c) => c.name), ['step-00000001']);
+    await loadCheckpoint(path.join(damaged, 'step-00000003')); // set aside, not deleted: its weights still load
     assert.deepEqual(await readPointer(runDir, 'last'), { checkpoint: 'step-00000001', step: 1, valLoss: 3 });
     assert.deepEqual(await readPointer(runDir, 'best'), { checkpoint: 'step-00000001', step: 1, valLoss: 3 });
     // a checkpoint of a step that exists already replaces it whole
     const again = await saveCheckpoint(runDir, { step: 1, params: m.params, valLoss: 2.9, extra: { v: 2 } });
     assert.equal(again.isBest, true);
     assert.deepEqual((await loadCheckpoint(again.dir)).manifest.extra, { v: 2 });
-    assert.deepEqual((await fsp.readdir(path.join(runDir, 'checkpoints'))).sort(), ['best.json', 'last.json', 'step-00000001']);
+    assert.deepEqual((await fsp.readdir(path.join(runDir, 'checkpoints'))).sort(), ['best.json', 'damaged', 'last.json', 'step-00000001']);
+    // set aside again after a later restart from 0: both copies are kept
+    await saveCheckpoint(runDir, { step: 3, params: m.params, valLoss: 1 });
+    assert.deepEqual((await setAsideCheckpointsAfter(runDir, 0)).map((x) => path.relative(damaged, x.to)), ['step-00000001', 'step-00000003.1']);
+    assert.deepEqual(await listCheckpoints(runDir), []);
+    assert.equal(await readPointer(runDir, 'last'), null);
+    assert.equal(await readPointer(runDir, 'best'), null);
     m.dispose();
   });
 

@@ -19,6 +19,7 @@
  * latestValidCheckpoint() walks back to the newest one that passes.
  */
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -505,13 +506,32 @@ export async function latestValidCheckpoint(runDir: string, opts: {
   return null;
 }
 
+/** Where checkpoints that a resume could not use are kept: never deleted, since their weights may still be wanted. */
+export const DAMAGED_DIR = 'damaged';
+
 /**
- * On resume from `step`: deletes the checkpoints of later steps (a branch the run abandons), so that a
- * crash after the resume cannot bring them back as the 'latest'. Returns their names.
+ * On resume from `step` (0: a restart, no checkpoint was usable): moves every checkpoint of a later step —
+ * each one the resume passed over, because it did not load or did not fit — to checkpoints/damaged/, so
+ * that neither a later resume nor the UI can pick it, and a crash after the resume cannot bring it back as
+ * the 'latest'. Nothing is deleted: a checkpoint whose optimizer state broke still holds good weights.
+ * The pointers are moved to what remains. Returns where each went.
  */
-export async function discardCheckpointsAfter(runDir: string, step: number): Promise<string[]> {
+export async function setAsideCheckpointsAfter(runDir: string, step: number): Promise<{ name: string; to: string }[]> {
   const later = (await listCheckpoints(runDir)).filter((c) => c.step > step);
-  for (const c of later) await removeEntry(c.dir);
+  const damaged = path.join(checkpointsDir(runDir), DAMAGED_DIR);
+  const moved: { name: string; to: string }[] = [];
+  if (later.length) await fsp.mkdir(damaged, { recursive: true });
+  for (const c of later) {
+    let to = path.join(damaged, c.name);
+    // set aside before, in an earlier restart: keep both
+    for (let n = 1; fs.existsSync(to); n++) to = path.join(damaged, `${c.name}.${n}`);
+    await fsp.rename(c.dir, to);
+    moved.push({ name: c.name, to });
+  }
+  if (later.length) {
+    await fsyncDir(damaged);
+    await fsyncDir(checkpointsDir(runDir));
+  }
   const gone = new Set(later.map((c) => c.name));
   // the pointers must not name what is gone: point them at the newest / best of what remains
   const remaining = await listCheckpoints(runDir);
@@ -532,7 +552,7 @@ export async function discardCheckpointsAfter(runDir: string, step: number): Pro
     if (winner) await writeJsonAtomic(path.join(root, BEST_POINTER), winner);
     else await removeEntry(path.join(root, BEST_POINTER));
   }
-  return later.map((c) => c.name);
+  return moved;
 }
 
 async function pointerTo(c: CheckpointEntry): Promise<CheckpointPointer> {

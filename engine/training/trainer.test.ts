@@ -196,6 +196,40 @@ describe('trainer', () => {
     assert.ok(logs.some((m) => /resumed from checkpoint step-00000002/.test(m)), logs.join('\n'));
   });
 
+  it('sets aside, never deletes, the checkpoints a resume passes over: damaged optimizer state, or all of them truncated', async () => {
+    const { summary } = await train(charGpt({ steps: 12, evalInterval: 100, checkpointInterval: 2, keepCheckpoints: 3, schedule: { warmupSteps: 1 } }), path.join(tmp, 'aside'), (e, t) => { if (e.type === 'step' && e.step === 6) t.stop(); });
+    const damaged = path.join(summary.run_dir, 'checkpoints', 'damaged');
+    const names = async () => (await listCheckpoints(summary.run_dir)).map((c) => c.name);
+    assert.deepEqual(await names(), ['step-00000002', 'step-00000004', 'step-00000006']);
+    const resumeLogs = async () => {
+      const logs: string[] = [];
+      const t = await Trainer.resume(summary.run_dir, { cacheDir: null, onEvent: (e) => { if (e.type === 'log') logs.push(e.message); } });
+      return { t, logs };
+    };
+
+    // only the newest's optimizer state is damaged: it is passed over, and its intact weights are kept aside
+    const optimizerFile = path.join(summary.run_dir, 'checkpoints', 'step-00000006', 'optimizer.safetensors');
+    fs.truncateSync(optimizerFile, 100);
+    let { t, logs } = await resumeLogs();
+    assert.ok(logs.some((m) => /resumed from checkpoint step-00000004/.test(m)), logs.join('\n'));
+    assert.ok(logs.some((m) => /checkpoint step-00000006 was not usable and is set aside in .*damaged.step-00000006; its files are kept/.test(m)), logs.join('\n'));
+    assert.deepEqual(await names(), ['step-00000002', 'step-00000004']);
+    await loadCheckpoint(path.join(damaged, 'step-00000006'), { optimizer: false });
+    t.stop();
+    await t.run();
+
+    // every checkpoint truncated: the run restarts from step 0, and none of them stays where a resume or the UI would pick it
+    for (const c of await listCheckpoints(summary.run_dir)) fs.truncateSync(path.join(c.dir, 'model.safetensors'), 10);
+    const before = await names();
+    ({ t, logs } = await resumeLogs());
+    assert.ok(logs.some((m) => /no valid checkpoint: the run starts again from step 0/.test(m)), logs.join('\n'));
+    assert.deepEqual(await names(), [], 'nothing damaged left among the checkpoints');
+    for (const name of before) assert.ok(fs.existsSync(path.join(damaged, name)), `${name} set aside`);
+    const done = await t.run();
+    assert.equal(done.status, 'completed');
+    assert.deepEqual(await names(), ['step-00000008', 'step-00000010', 'step-00000012']);
+  });
+
   it('refuses next-sentence prediction on a split of one document, where every pair would be a true one', async () => {
     const spec: RunSpec = {
       name: 'one document',

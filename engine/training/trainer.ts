@@ -15,7 +15,7 @@ import { PretrainRunSpec, parseRunConfig, type PretrainRunSpecInput, type RunCon
 import type { RunEvent, RunSummary } from '../../common/runEvents';
 import { invalidConfig } from '../../common/zodIssues';
 import { selectBackend } from '../backends/select';
-import { cleanCheckpointTemps, discardCheckpointsAfter, latestValidCheckpoint, restoreCheckpoint } from '../runs/checkpoint';
+import { cleanCheckpointTemps, latestValidCheckpoint, restoreCheckpoint, setAsideCheckpointsAfter } from '../runs/checkpoint';
 import { RunLog } from '../runs/metricsLog';
 import { RunFolder } from '../runs/runFolder';
 import { Rng } from '../util/random';
@@ -67,8 +67,8 @@ function withSteps(spec: PretrainRunSpec, steps: number, onEvent?: (e: TrainerEv
 
 /**
  * Restores the newest checkpoint that loads and whose data position this trainer can read — weights, AdamW
- * state, data RNG — and drops checkpoints after it (a run restarted from there will write them again).
- * No valid checkpoint: the run starts again from step 0.
+ * state, data RNG — or, when none can, starts again from step 0. Either way every checkpoint after the
+ * point it continues from is one it passed over: they go to checkpoints/damaged/, kept, and the run says so.
  */
 async function restoreLatest(runDir: string, task: PretrainTask, optimizer: AdamW, rng: Rng, emit: (e: TrainerEvent) => void): Promise<LoopPosition> {
   await cleanCheckpointTemps(runDir);
@@ -76,17 +76,19 @@ async function restoreLatest(runDir: string, task: PretrainTask, optimizer: Adam
     onSkip: (name, problem) => emit({ type: 'log', level: 'warning', message: `checkpoint ${name} skipped: ${problem}` }),
     accept: (c) => (samplerState(c.manifest.rng) === null ? 'its rng is not the state of this trainer\'s data sampler ({ "data": an integer })' : null),
   });
-  if (!ck) {
-    emit({ type: 'log', level: 'warning', message: 'no valid checkpoint: the run starts again from step 0' });
-    return { step: 0, tokensSeen: 0, secondsBefore: 0 };
+  let position: LoopPosition = { step: 0, tokensSeen: 0, secondsBefore: 0 };
+  if (ck) {
+    restoreCheckpoint(ck, task.model.params, optimizer);
+    rng.state = samplerState(ck.manifest.rng)!;
+    const elapsed = ck.manifest.extra.elapsedSeconds;
+    position = { step: ck.manifest.step, tokensSeen: ck.manifest.tokensSeen, secondsBefore: typeof elapsed === 'number' ? elapsed : 0 };
   }
-  restoreCheckpoint(ck, task.model.params, optimizer);
-  rng.state = samplerState(ck.manifest.rng)!;
-  const { step, tokensSeen } = ck.manifest;
-  await discardCheckpointsAfter(runDir, step);
-  emit({ type: 'log', level: 'info', message: `resumed from checkpoint ${ck.name} at step ${step}` });
-  const elapsed = ck.manifest.extra.elapsedSeconds;
-  return { step, tokensSeen, secondsBefore: typeof elapsed === 'number' ? elapsed : 0 };
+  for (const { name, to } of await setAsideCheckpointsAfter(runDir, position.step)) {
+    emit({ type: 'log', level: 'warning', message: `checkpoint ${name} was not usable and is set aside in ${to}; its files are kept` });
+  }
+  if (ck) emit({ type: 'log', level: 'info', message: `resumed from checkpoint ${ck.name} at step ${position.step}` });
+  else emit({ type: 'log', level: 'warning', message: 'no valid checkpoint: the run starts again from step 0' });
+  return position;
 }
 
 /** A pretraining run, prepared: `run()` trains it; pause, resume and stop steer it between steps. */
