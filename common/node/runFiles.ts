@@ -10,6 +10,7 @@ import { MetricsLine, RUN_FORMAT_VERSION, RunJson, decodeScalar } from '../runFo
 import type { MetricsPoint } from '../workbenchApi';
 import { formatIssues } from '../zodIssues';
 import { readdirEntriesIfExists } from './readdirIfExists';
+import { hasLiveWriter } from './runLock';
 
 export const RUN_JSON = 'run.json';
 export const METRICS_FILE = 'metrics.jsonl';
@@ -61,14 +62,23 @@ export async function readRunJson(runDir: string): Promise<RunJson> {
   return r.data;
 }
 
+/**
+ * The run as it stands: run.json says 'running' until its process writes otherwise, and a killed process
+ * never does; without a live writer holding the run's lock, such a run is 'interrupted' (resumable).
+ */
+export async function withLiveStatus(runDir: string, run: RunJson): Promise<RunJson> {
+  if (run.status !== 'running' || (await hasLiveWriter(runDir))) return run;
+  return { ...run, status: 'interrupted' };
+}
+
 /** One entry of listRuns: a run, or the reason its folder could not be read. */
 export type RunListing =
   | { id: string; dir: string; ok: true; run: RunJson }
   | { id: string; dir: string; ok: false; problem: string };
 
 /**
- * Every run folder under `runsDir`, by id (so oldest first with generated ids); one unreadable run.json is
- * reported and never hides the others. A missing runsDir has none. `canRead(dir)` may refuse a folder
+ * Every run folder under `runsDir`, by id (so oldest first with generated ids), with its live status
+ * (withLiveStatus); one unreadable run.json is reported and never hides the others. A missing runsDir has none. `canRead(dir)` may refuse a folder
  * (browser mode: a run folder linked out of the workspace) with the reason.
  */
 export async function listRuns(runsDir: string, canRead: (runJsonFile: string) => Promise<string | null> = async () => null): Promise<RunListing[]> {
@@ -81,7 +91,7 @@ export async function listRuns(runsDir: string, canRead: (runJsonFile: string) =
       if (refused) return { id, dir, ok: false, problem: refused };
       const run = await readRunJson(dir);
       if (run.id !== id) return { id, dir, ok: false, problem: `${path.join(dir, RUN_JSON)}: names run '${run.id}' but lies in folder '${id}'; rename the folder back to '${run.id}'` };
-      return { id, dir, ok: true, run };
+      return { id, dir, ok: true, run: await withLiveStatus(dir, run) };
     } catch (e) {
       return { id, dir, ok: false, problem: (e as Error).message };
     }

@@ -223,6 +223,7 @@ describe('workbench command line', () => {
       child.on('exit', () => (killedAt ? resolve() : reject(new Error('the run ended before it could be killed'))));
     });
     assert.ok(runDir);
+    assert.match(cli(['runs', path.join(tmp, 'runs')]).stdout, new RegExp(`${path.basename(runDir)}\\s+interrupted`), 'a killed run is listed as interrupted, not running');
     const beforeResume = (await readMetrics(runDir)).records.map((r) => r.step);
     assert.ok(beforeResume.length >= killedAt - 1, 'the curve reached the kill');
     for (const c of await listCheckpoints(runDir)) await loadCheckpoint(c.dir);

@@ -126,6 +126,20 @@ describe('run folders', () => {
     assert.deepEqual(await listRuns(path.join(runsDir, 'absent')), []);
   });
 
+  it('are listed as interrupted when run.json says running but no live process holds the run', async () => {
+    const runsDir = await tempDir();
+    const live = await RunFolder.create(runsDir, { name: 'live', config, backend, seed: 1, id: 'live' });
+    const killed = await RunFolder.create(runsDir, { name: 'killed', config, backend, seed: 1, id: 'killed' });
+    // what a SIGKILL leaves: run.json still 'running', and a lock naming a process that is gone
+    killed.closeSync();
+    await fsp.writeFile(path.join(runsDir, 'killed', 'run.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), since: new Date().toISOString() }));
+    const status = async () => Object.fromEntries((await listRuns(runsDir)).map((r) => [r.id, r.ok ? r.run.status : r.problem]));
+    assert.deepEqual(await status(), { killed: 'interrupted', live: 'running' });
+    await live.close(); // closed without a final status: nobody trains it any more
+    assert.deepEqual(await status(), { killed: 'interrupted', live: 'interrupted' });
+    assert.equal((await readRunJson(path.join(runsDir, 'killed'))).status, 'running', 'listing reads, it does not write');
+  });
+
   it('open again for a resume, cleaning temporaries a crash left', async () => {
     const runsDir = await tempDir();
     const run = await RunFolder.create(runsDir, { name: 'r', config, backend, seed: 1, id: 'r1' });

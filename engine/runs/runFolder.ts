@@ -11,7 +11,7 @@ import type { SerializedError } from '../../common/errors';
 import { fsyncDir, removeStaleTemps, writeJsonAtomic, writeJsonAtomicSync } from '../../common/node/atomicWrite';
 import { CHECKPOINTS_DIR, METRICS_FILE, RUN_JSON, RunFileError, readRunJson } from '../../common/node/runFiles';
 import { formatIssues } from '../../common/zodIssues';
-import { RunLock } from './runLock';
+import { RunLock } from '../../common/node/runLock';
 
 /** Sortable and readable: 20240501-123456-k3f9 (UTC time, then a random tail against collisions). */
 export function newRunId(now = new Date()): string {

@@ -230,6 +230,20 @@ describe('trainer', () => {
     assert.deepEqual(await names(), ['step-00000008', 'step-00000010', 'step-00000012']);
   });
 
+  it('leaves a killed run interrupted, not running, when its resume fails', async () => {
+    const dir = path.join(tmp, 'failing-resume');
+    fs.mkdirSync(dir);
+    fs.copyFileSync(path.join(tmp, 'small.txt'), path.join(dir, 'small.txt'));
+    const runSpec = charGpt({ steps: 6, evalInterval: 100, checkpointInterval: 2, schedule: { warmupSteps: 1 } });
+    const trainer = await Trainer.start(runSpec, path.join(dir, 'runs'), { baseDir: dir, cacheDir: null, onEvent: (e) => { if (e.type === 'step' && e.step === 3) trainer.stop(); } });
+    const { run_dir: runDir } = await trainer.run();
+    const runJson = path.join(runDir, 'run.json');
+    fs.writeFileSync(runJson, JSON.stringify({ ...JSON.parse(fs.readFileSync(runJson, 'utf8')), status: 'running' })); // as a SIGKILL leaves it
+    fs.rmSync(path.join(dir, 'small.txt'));
+    await assert.rejects(Trainer.resume(runDir, { cacheDir: null }), /small\.txt/);
+    assert.equal((await readRunJson(runDir)).status, 'interrupted');
+  });
+
   it('refuses next-sentence prediction on a split of one document, where every pair would be a true one', async () => {
     const spec: RunSpec = {
       name: 'one document',

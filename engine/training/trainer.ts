@@ -143,6 +143,8 @@ export class Trainer {
       return await Trainer.open(run, task, config.spec, backend, opts, true);
     } catch (err) {
       task?.dispose();
+      // a killed run stays resumable: its run.json said 'running' for a process that is gone
+      if (run.json.status === 'running') await run.setStatus('interrupted').catch(() => undefined);
       await run.close();
       throw err;
     }

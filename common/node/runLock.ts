@@ -3,13 +3,14 @@
  * terminal or window) would delete each other's checkpoints and cut each other's curves, so a writer
  * holds `run.lock` — the pid and host of its process — from open to close. A lock whose process is gone
  * (killed, crashed) is stale and taken over: a crash must never leave a run that cannot be resumed.
+ * The engine takes it; the host and the command line ask it whether a 'running' run is really training.
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { EngineError } from '../../common/errors';
+import { EngineError } from '../errors';
 
 export const LOCK_FILE = 'run.lock';
 
@@ -47,6 +48,16 @@ function holds(info: LockInfo, dir: string): boolean {
   if (info.host !== os.hostname()) return true;
   if (info.pid === process.pid) return heldHere.has(dir);
   return alive(info.pid);
+}
+
+/**
+ * Whether a process may be training the run in `runDir` now: its lock names a live process (or one on another
+ * host, which cannot be asked). A run.json that says 'running' without one was left so by a process that died.
+ */
+export async function hasLiveWriter(runDir: string): Promise<boolean> {
+  const dir = path.resolve(runDir);
+  const info = await readLock(path.join(dir, LOCK_FILE));
+  return info !== null && holds(info, dir);
 }
 
 export class RunLock {
