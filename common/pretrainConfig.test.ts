@@ -23,4 +23,10 @@ describe('pretrain config', () => {
     assert.equal(PretrainConfig.safeParse({ steps: 500, schedule: { kind: 'constant', warmupSteps: 20, decaySteps: 10 } }).success, true);
     assert.equal(PretrainConfig.safeParse({ steps: 100 }).success, true);
   });
+
+  it('reports the root cause only: a field that fails its own check is not compared with another', () => {
+    assert.deepEqual(Object.keys(issues({ optimizer: { lr: -0.001 } })), ['optimizer.lr']);
+    assert.deepEqual(Object.keys(issues({ steps: 0 })), ['steps']);
+    assert.deepEqual(Object.keys(issues({ schedule: { warmupSteps: -1 } })), ['schedule.warmupSteps']);
+  });
 });

@@ -24,9 +24,13 @@ export const ScheduleConfig = z.object({
   decaySteps: z.number().int().positive().optional().describe('step at which the decay ends; default: steps'),
 }).strict();
 
+const PretrainFields = {
+  steps: z.number().int().min(1).default(2000).describe('optimizer steps'),
+};
+
 export const PretrainConfig = z.object({
   objective: Objective.optional().describe('default: causal-lm for gpt, mlm-nsp for bert'),
-  steps: z.number().int().min(1).default(2000).describe('optimizer steps'),
+  steps: PretrainFields.steps,
   batchSize: z.number().int().min(1).default(12).describe('sequences per micro-batch'),
   gradAccumSteps: z.number().int().min(1).default(1).describe('micro-batches summed into one optimizer step'),
   seqLen: z.number().int().min(2).optional().describe('tokens per sequence; default: the model\'s contextLength'),
@@ -43,10 +47,16 @@ export const PretrainConfig = z.object({
   mixedPrecision: z.boolean().default(false).describe('float16 compute where the backend supports it'),
 }).strict().superRefine((c, ctx) => {
   const s = c.schedule;
-  if (s.minLr > c.optimizer.lr) {
+  // zod runs this even when a field failed its own check: compare only fields that passed, so that
+  // `lr: -0.001` or `steps: 0` is reported once, as itself, not again as a clash with another field
+  const ok = (schema: z.ZodType, v: unknown) => schema.safeParse(v).success;
+  const lrOk = ok(OptimizerConfig.shape.lr, c.optimizer.lr) && ok(ScheduleConfig.shape.minLr, s.minLr);
+  const stepsOk = ok(PretrainFields.steps, c.steps) && ok(ScheduleConfig.shape.warmupSteps, s.warmupSteps);
+  if (lrOk && s.minLr > c.optimizer.lr) {
     ctx.addIssue({ code: 'custom', path: ['schedule', 'minLr'], message: `schedule.minLr ${s.minLr} is above optimizer.lr ${c.optimizer.lr}; the decay must go down: lower minLr` });
   }
   // a warmup that outlasts the run (or the decay) never reaches the peak learning rate: a slip, not a plan
+  if (!stepsOk) return;
   if (s.warmupSteps > c.steps) {
     ctx.addIssue({ code: 'custom', path: ['schedule', 'warmupSteps'], message: `schedule.warmupSteps ${s.warmupSteps} is longer than the run's ${c.steps} steps, so the learning rate never reaches its peak; lower warmupSteps or raise steps` });
   } else if (s.kind !== 'constant' && s.decaySteps !== undefined && s.decaySteps < s.warmupSteps) {

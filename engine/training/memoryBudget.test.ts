@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ModelConfig } from '../../common/modelConfig';
-import { checkMemory, memoryLimit } from './memoryBudget';
+import { checkMemory, memoryLimit, sizeText } from './memoryBudget';
 
 const config = (nLayers: number, dModel: number) => ModelConfig.parse({ arch: 'gpt', vocabSize: 50257, contextLength: 1024, dModel, nHeads: 16, nLayers });
 
@@ -17,4 +17,10 @@ test('a model too large for the backend is refused up front, saying how much it 
   assert.doesNotThrow(() => checkMemory(config(24, 2048), 1, 256, 'node', 64 * GiB));
   assert.throws(() => checkMemory(config(24, 2048), 1, 256, 'node', 8 * GiB), /this machine's 8\.6 GB of memory/);
   assert.ok(memoryLimit('cpu', 8 * GiB).bytes < 8 * GiB, 'room is left for everything besides the estimate');
+});
+
+test('sizes are written in the unit that keeps them short, up to exabytes', () => {
+  assert.deepEqual([5e8, 16e9, 1.92e12, 1.920000444416e21 / 1000, 2e18].map(sizeText), ['0.50 GB', '16.0 GB', '1.9 TB', '1.9 EB', '2.0 EB']);
+  // a 96-layer, width-8192 model: the figure reads in terabytes, not as a 13-digit count of gigabytes
+  assert.throws(() => checkMemory(config(96, 8192), 64, 2048, 'node', 8 * 2 ** 30), /needs about \d+\.\d TB/);
 });

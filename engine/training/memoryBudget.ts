@@ -19,7 +19,13 @@ const WASM_BYTES = 4 * 2 ** 30;
  */
 const HEADROOM = 0.75;
 
-const gb = (bytes: number) => `${(bytes / 1e9).toFixed(bytes < 1e9 ? 2 : 1)} GB`;
+/** Bytes in the unit that keeps the figure short: 0.50 GB, 16.0 GB, 1.9 TB, 2.0 PB (never 1920000444416.0 GB). */
+export function sizeText(bytes: number): string {
+  const units: [number, string][] = [[1e18, 'EB'], [1e15, 'PB'], [1e12, 'TB']];
+  for (const [v, u] of units) if (bytes >= v) return `${(bytes / v).toFixed(1)} ${u}`;
+  return `${(bytes / 1e9).toFixed(bytes < 1e9 ? 2 : 1)} GB`;
+}
+const gb = sizeText;
 
 /** The most a training step may need on `backend`, and the reason for that limit. */
 export function memoryLimit(backend: BackendName, totalMem = os.totalmem()): { bytes: number; what: string } {
