@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EngineError } from '../../common/errors';
-import { EXPERIMENT_FORMAT } from '../../common/experiment';
+import { EXPERIMENT_FORMAT, EXPERIMENT_VERSION } from '../../common/experiment';
 import { createWorkbenchHost, type WorkbenchHost } from './workbenchHost';
 
 let tmp: string;
@@ -17,11 +17,11 @@ let host: WorkbenchHost;
 
 const experiment = (name = 'tiny', extra: Record<string, unknown> = {}) => ({
   format: EXPERIMENT_FORMAT,
-  version: 1,
+  version: EXPERIMENT_VERSION,
   name,
   cells: [
     { id: 'notes', kind: 'notes', markdown: '# hello' },
-    { id: 'data', kind: 'dataset', dataset: { source: { kind: 'brown', genres: ['humor'] } }, tokenizer: { kind: 'char' } },
+    { id: 'data', kind: 'dataset', dataset: { source: { kind: 'corpus', corpus: 'brown', genres: ['humor'] } }, tokenizer: { kind: 'char' } },
     { id: 'model', kind: 'model', model: { arch: 'gpt', contextLength: 32, dModel: 32, nHeads: 4, nLayers: 2 } },
     { id: 'pretrain', kind: 'pretrain', pretrain: { steps: 10, schedule: { warmupSteps: 2 } }, runs: [{ runId: 'r1', status: 'completed' }] },
   ],

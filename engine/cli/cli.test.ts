@@ -31,7 +31,7 @@ before(() => {
   fs.writeFileSync(path.join(tmp, 'small.txt'), fs.readFileSync(SHAKESPEARE, 'utf8').slice(0, 40_000));
   experiment = path.join(tmp, 'tiny.experiment.json');
   fs.writeFileSync(experiment, JSON.stringify({
-    format: 'transformer-workbench.experiment', version: 1, name: 'tiny',
+    format: 'transformer-workbench.experiment', version: 2, name: 'tiny',
     cells: [
       { id: 'd', kind: 'dataset', dataset: { source: { kind: 'file', path: 'missing.txt', unit: 'file' }, split: 'tail', cleaning: { normalizeWhitespace: false, dedupeExact: false, dedupeNear: { enabled: false }, minChars: 0 } }, tokenizer: { kind: 'char' } },
       { id: 'm', kind: 'model', model: { arch: 'gpt', contextLength: 32, dModel: 32, nHeads: 4, nLayers: 2 } },
@@ -41,9 +41,9 @@ before(() => {
   // the shape of the default experiment (Brown corpus, BERT with MLM + NSP), made tiny
   bert = path.join(tmp, 'bert.experiment.json');
   fs.writeFileSync(bert, JSON.stringify({
-    format: 'transformer-workbench.experiment', version: 1, name: 'bert',
+    format: 'transformer-workbench.experiment', version: 2, name: 'bert',
     cells: [
-      { id: 'd', kind: 'dataset', dataset: { source: { kind: 'brown' } }, tokenizer: { kind: 'wordpiece', vocabSize: 600 } },
+      { id: 'd', kind: 'dataset', dataset: { source: { kind: 'corpus', corpus: 'brown' } }, tokenizer: { kind: 'wordpiece', vocabSize: 600 } },
       { id: 'm', kind: 'model', model: { arch: 'bert', contextLength: 32, dModel: 32, nHeads: 2, nLayers: 1, dFF: 64 } },
       { id: 'p', kind: 'pretrain', pretrain: { objective: 'mlm-nsp', steps: 100, batchSize: 4, evalBatches: 1 } },
     ],

@@ -5,9 +5,9 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { DatasetSource, DocumentUnit } from '../../common/datasetConfig';
+import { BUILT_IN_CORPORA, type CorpusSource, type DatasetSource, type DocumentUnit } from '../../common/datasetConfig';
 import { EngineError } from '../../common/errors';
-import { loadBrown, brownIdentity } from './brown';
+import { loadBrown, brownIdentity, loadBrownText } from './brown';
 import type { RawDocument } from './types';
 
 /** V8 cannot hold a string much longer than 2^29 characters; refuse before trying rather than crash. */
@@ -209,17 +209,23 @@ export function resolveSourcePath(p: string, baseDir: string | undefined): strin
   return path.resolve(baseDir ?? process.cwd(), p);
 }
 
+/** A built-in corpus in words: "Brown corpus (humor, news), as one running text". */
+export function describeCorpus(source: CorpusSource): string {
+  const genres = source.genres ? ` (${source.genres.join(', ')})` : '';
+  return `${BUILT_IN_CORPORA[source.corpus].title}${genres}${source.as === 'text' ? ', as one running text' : ''}`;
+}
+
 /** A one-line description of the source for stats and messages. */
 export function describeSource(source: DatasetSource, baseDir?: string): string {
-  if (source.kind === 'brown') return `Brown corpus${source.genres ? ` (${source.genres.join(', ')})` : ''}`;
+  if (source.kind === 'corpus') return describeCorpus(source);
   return resolveSourcePath(source.path, baseDir);
 }
 
 /** Reads every document of a source, in a fixed order. */
 export async function readSource(source: DatasetSource, baseDir?: string): Promise<RawDocument[]> {
   switch (source.kind) {
-    case 'brown':
-      return loadBrown(source.genres);
+    case 'corpus':
+      return source.as === 'text' ? [await loadBrownText(source.genres)] : loadBrown(source.genres);
     case 'file': {
       const file = resolveSourcePath(source.path, baseDir);
       return splitUnits(await readTextFile(file), path.basename(file), file, source.unit);
@@ -242,8 +248,8 @@ export async function sourceIdentity(source: DatasetSource, baseDir?: string): P
     return { size: st.size, mtimeMs: st.mtimeMs };
   };
   switch (source.kind) {
-    case 'brown':
-      return brownIdentity(source.genres);
+    case 'corpus':
+      return brownIdentity(source.genres, source.as);
     case 'file':
     case 'jsonl': {
       const file = resolveSourcePath(source.path, baseDir);
