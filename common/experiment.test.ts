@@ -44,7 +44,7 @@ describe('experiment files', () => {
     const migrated = migrateBrownSourceV1(v1) as typeof v1;
     assert.deepEqual(migrated.cells[1], { id: 'd1', kind: 'dataset', dataset: { source: { kind: 'corpus', corpus: 'brown', as: 'documents', genres: ['humor'] }, seed: 3 }, tokenizer: { kind: 'char' } });
     assert.equal(migrated.cells[2], v1.cells[2], 'other sources are left as they are');
-    assert.equal(v1.cells[1].dataset.source.kind, 'brown', 'the input is not changed');
+    assert.equal(v1.cells[1].dataset?.source.kind, 'brown', 'the input is not changed');
     const r = parseExperiment(v1);
     assert.ok(r.ok, r.ok ? '' : r.error);
     assert.equal(r.value.version, EXPERIMENT_VERSION);

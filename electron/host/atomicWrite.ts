@@ -25,8 +25,12 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** Replaces `file` with `data` atomically; its mode is kept when it exists. */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+/**
+ * Replaces `file` with `data` atomically; its mode is kept when it exists. With `overwrite: false` an
+ * existing file is never replaced: the temporary is linked to the name (which fails with EEXIST when it is
+ * taken) rather than renamed over it.
+ */
+export async function writeFileAtomic(file: string, data: string | Uint8Array, { overwrite = true }: { overwrite?: boolean } = {}): Promise<void> {
   const tmp = tempNameFor(file);
   let mode = 0o644;
   try {
@@ -43,12 +47,28 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
   }
   await fh.close();
   try {
-    await fsp.rename(tmp, file);
+    if (overwrite) await fsp.rename(tmp, file);
+    else await linkNew(tmp, file);
   } catch (err) {
     await fsp.rm(tmp, { force: true });
     throw err;
   }
   await fsyncDir(path.dirname(file));
+}
+
+/** `tmp` under the name `file` only if that name is free; file systems without hard links check, then rename. */
+async function linkNew(tmp: string, file: string): Promise<void> {
+  try {
+    await fsp.link(tmp, file);
+    await fsp.rm(tmp, { force: true });
+    return;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS' && code !== 'EOPNOTSUPP') throw err;
+  }
+  const taken = await fsp.lstat(file).then(() => true, () => false);
+  if (taken) throw Object.assign(new Error(`EEXIST: file already exists, ${file}`), { code: 'EEXIST' });
+  await fsp.rename(tmp, file);
 }
 
 export function writeJsonAtomic(file: string, value: unknown): Promise<void> {

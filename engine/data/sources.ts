@@ -7,6 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { BUILT_IN_CORPORA, type CorpusSource, type DatasetSource, type DocumentUnit } from '../../common/datasetConfig';
 import { EngineError } from '../../common/errors';
+import { readUtf8Text } from '../../common/textCheck';
 import { loadBrown, brownIdentity, loadBrownText } from './brown';
 import type { RawDocument } from './types';
 
@@ -26,35 +27,11 @@ function describeFsError(file: string, err: unknown, kindHint: string): never {
   refuse(`${file}: cannot be read (${err instanceof Error ? err.message : String(err)})`, 'path');
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: false });
-
-/**
- * Bytes to text, refusing what is not text. NUL bytes never occur in text; UTF-16 (a BOM) is text in an
- * encoding we do not read; many invalid UTF-8 sequences or control characters mean a binary format.
- * A few invalid bytes in otherwise good UTF-8 are tolerated (they become U+FFFD), as editors do.
- */
+/** Bytes to text, refusing what is not text (common/textCheck.ts says what and why). */
 export function decodeText(buf: Uint8Array, file: string): string {
-  if (buf.length >= 2 && ((buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff))) {
-    refuse(`${file}: is UTF-16 text; save it as UTF-8`, 'path');
-  }
-  const nul = buf.indexOf(0);
-  if (nul >= 0) refuse(`${file}: looks binary (a NUL byte at offset ${nul}); datasets must be UTF-8 text files`, 'path');
-  const text = utf8.decode(buf);
-  let bad = 0;
-  let control = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0xfffd) bad++;
-    else if ((c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d && c !== 0x0c) || c === 0x7f) control++;
-  }
-  const n = Math.max(text.length, 1);
-  if (bad > 16 && bad / n > 0.01) {
-    refuse(`${file}: looks binary or is not UTF-8 (${bad} invalid UTF-8 sequences in ${text.length} characters); convert it to UTF-8 text`, 'path');
-  }
-  if (control > 16 && control / n > 0.01) {
-    refuse(`${file}: looks binary (${control} control characters in ${text.length} characters); datasets must be text files`, 'path');
-  }
-  return text;
+  const r = readUtf8Text(buf);
+  if (!r.ok) refuse(`${file}: ${r.problem}`, 'path');
+  return r.text;
 }
 
 export async function readTextFile(file: string): Promise<string> {
