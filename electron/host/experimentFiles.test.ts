@@ -161,7 +161,14 @@ describe('templates', () => {
   it('lists the repository examples and creates a fresh, unsaved experiment without their runs', async () => {
     const templates = await host.call('experiments.templates', {});
     const ids = templates.map((t) => t.id);
-    assert.ok(ids.includes('shakespeare-char-gpt') && ids.includes('brown-bert-mini'), ids.join(', '));
+    assert.ok(['shakespeare-char-gpt', 'brown-bert-mini', 'brown-char-gpt'].every((id) => ids.includes(id)), ids.join(', '));
+    // the Brown example names no file of the user's; the Shakespeare one tells a GUI user how to add theirs
+    const sources = async (template: string) => ((await host.call('experiments.create', { template })).doc.cells as { kind: string; dataset?: { source: unknown } }[]).filter((c) => c.kind === 'dataset').map((c) => c.dataset!.source);
+    assert.deepEqual(await sources('brown-char-gpt'), [{ kind: 'corpus', corpus: 'brown', as: 'text' }]);
+    assert.deepEqual(await sources('shakespeare-char-gpt'), [{ kind: 'file', path: 'data/tinyshakespeare.txt', unit: 'file' }]);
+    const shakespeare = templates.find((t) => t.id === 'shakespeare-char-gpt')!.description;
+    assert.match(shakespeare, /drop it on the dataset cell|Add a text file/);
+    assert.doesNotMatch(shakespeare, /--data/);
     const dir = path.join(tmp, 'templates');
     write(path.join(dir, 'with-runs.experiment.json'), experiment('With runs'));
     const h = createWorkbenchHost({ configDir: path.join(tmp, 'config4'), templatesDir: dir, startEngine: false });
