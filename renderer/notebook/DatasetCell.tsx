@@ -116,7 +116,6 @@ function DatasetForm({ cell, addStatus, onAddStatus }: { cell: DatasetCellT; add
               onChange={(v) => set([...source, 'path'], v ?? '')} onBlur={storeRelative} />
           </Field>
         )}
-        <AddFile cellId={cell.id} status={addStatus} onStatus={onAddStatus} />
         {(kind === 'file' || kind === 'folder') && (
           <Field label="Document unit" hint="how the text is cut into documents">
             <Select value={get([...source, 'unit'])} options={UNITS} placeholder={kind === 'file' ? 'paragraph (default)' : 'file (default)'} onChange={(v) => set([...source, 'unit'], v)} />
@@ -145,6 +144,7 @@ function DatasetForm({ cell, addStatus, onAddStatus }: { cell: DatasetCellT; add
             {error([...source, 'genres'], true) && <span className="field-message">{error([...source, 'genres'], true)}</span>}
           </div>
         )}
+        <AddFile cellId={cell.id} status={addStatus} onStatus={onAddStatus} />
       </Section>
       <Section title="Cleaning">
         <div className="checks field-wide">
