@@ -163,6 +163,17 @@ describe('workbench command line', () => {
     assert.deepEqual(config.spec.dataset.source, { kind: 'file', path: path.join(tmp, 'small.txt'), unit: 'paragraph' });
   });
 
+  it("the Brown character-level GPT example trains as shipped, with no --data: the built-in corpus as one running text", { timeout: 120_000 }, async () => {
+    const run = jsonRun(['train', path.join(root, 'experiments/brown-char-gpt.experiment.json'), '--steps', '3', '--out', 'brown-char-runs']);
+    assert.equal(await run.exit, 0, run.stderr());
+    const summary = run.lines.at(-1)!;
+    assert.equal(summary.status, 'completed');
+    assert.ok(Number.isFinite(summary.final_train_loss) && Number.isFinite(summary.final_val_loss), JSON.stringify(summary));
+    const config = JSON.parse(fs.readFileSync(path.join(String(summary.run_dir), 'run.json'), 'utf8')).config;
+    assert.deepEqual(config.spec.dataset.source, { kind: 'corpus', corpus: 'brown', as: 'text' });
+    assert.ok(String(summary.run_dir).startsWith(path.join(tmp, 'brown-char-runs')), 'the run goes to --out, not into the repository');
+  });
+
   // A FIFO as the dataset holds data preparation in its read for as long as the test likes.
   it('Ctrl+C during data preparation cancels the run: exit 130, run.json cancelled, a summary', { timeout: 60_000, skip: process.platform === 'win32' && 'POSIX signals and FIFOs' }, async () => {
     const fifo = path.join(tmp, 'prep-1.txt');
