@@ -110,6 +110,13 @@ async function stepOf(): Promise<number> {
   return Number(await progressBar().getAttribute('aria-valuenow', { timeout: 5_000 }));
 }
 
+/** Fills fields of the pretrain cell's form, by label; the cell must stay valid. */
+async function fillPretrain(values: Record<string, number>): Promise<void> {
+  const pre = pretrainCell();
+  for (const [label, value] of Object.entries(values)) await pre.getByLabel(label, { exact: true }).fill(String(value));
+  assert.equal(await pre.getByText('invalid', { exact: true }).count(), 0, 'the pretrain cell should be valid');
+}
+
 /** Polls until `fn` returns a truthy value; its last error or value in the message when it never does. */
 async function until<T>(what: string, fn: () => Promise<T>, timeoutMs = 60_000, everyMs = 250): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -207,15 +214,7 @@ describe('workbench in a browser', { timeout: 600_000 }, () => {
   step('the dataset and the pretraining are set through the forms; the data previews', async () => {
     const data = datasetCell();
     await data.getByLabel('Path', { exact: true }).fill(DATA_FILE);
-    const pre = pretrainCell();
-    const set = async (label: string, value: number) => pre.getByLabel(label, { exact: true }).fill(String(value));
-    await set('Steps', STEPS);
-    await set('Batch size', 8);
-    await set('Warmup steps', 20);
-    await set('Evaluate every', 50);
-    await set('Eval batches', 4);
-    await set('Checkpoint every', CHECKPOINT_EVERY);
-    assert.equal(await pre.getByText('invalid', { exact: true }).count(), 0, 'the pretrain cell should be valid');
+    await fillPretrain({ Steps: STEPS, 'Batch size': 8, 'Warmup steps': 20, 'Evaluate every': 50, 'Eval batches': 4, 'Checkpoint every': CHECKPOINT_EVERY });
 
     await data.getByRole('button', { name: 'Preview data' }).click();
     await data.getByText('documents read').waitFor({ timeout: 60_000 });
@@ -597,16 +596,7 @@ describe('the examples in a fresh workspace', { timeout: 600_000 }, () => {
   }
 
   /** The pretrain cell set to a short run of the example's own recipe. */
-  async function shortenRun(): Promise<void> {
-    const pre = pretrainCell();
-    const set = async (label: string, value: number) => pre.getByLabel(label, { exact: true }).fill(String(value));
-    await set('Steps', EXAMPLE_STEPS);
-    await set('Warmup steps', 10);
-    await set('Evaluate every', 20);
-    await set('Eval batches', 2);
-    await set('Checkpoint every', 30);
-    assert.equal(await pre.getByText('invalid', { exact: true }).count(), 0, 'the pretrain cell should be valid');
-  }
+  const shortenRun = () => fillPretrain({ Steps: EXAMPLE_STEPS, 'Warmup steps': 10, 'Evaluate every': 20, 'Eval batches': 2, 'Checkpoint every': 30 });
 
   /** The save dialog the workbench opened: saved as `file` in the workspace. */
   async function saveAs(file: string): Promise<void> {

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { BUILT_IN_CORPORA, type CorpusSource, type DatasetSource, type DocumentUnit } from '../../common/datasetConfig';
+import { BUILT_IN_CORPORA, type CorpusName, type CorpusReading, type CorpusSource, type DatasetSource, type DocumentUnit } from '../../common/datasetConfig';
 import { EngineError } from '../../common/errors';
 import { readUtf8Text } from '../../common/textCheck';
 import { loadBrown, brownIdentity, loadBrownText } from './brown';
@@ -186,6 +186,15 @@ export function resolveSourcePath(p: string, baseDir: string | undefined): strin
   return path.resolve(baseDir ?? process.cwd(), p);
 }
 
+/** How each built-in corpus is read: a corpus named in common/ without a reader here does not compile. */
+const CORPUS_READERS: Record<CorpusName, {
+  documents(genres?: string[]): Promise<RawDocument[]>;
+  text(genres?: string[]): Promise<RawDocument>;
+  identity(genres: string[] | undefined, as: CorpusReading): Promise<unknown>;
+}> = {
+  brown: { documents: loadBrown, text: loadBrownText, identity: brownIdentity },
+};
+
 /** A built-in corpus in words: "Brown corpus (humor, news), as one running text". */
 export function describeCorpus(source: CorpusSource): string {
   const genres = source.genres ? ` (${source.genres.join(', ')})` : '';
@@ -201,8 +210,10 @@ export function describeSource(source: DatasetSource, baseDir?: string): string 
 /** Reads every document of a source, in a fixed order. */
 export async function readSource(source: DatasetSource, baseDir?: string): Promise<RawDocument[]> {
   switch (source.kind) {
-    case 'corpus':
-      return source.as === 'text' ? [await loadBrownText(source.genres)] : loadBrown(source.genres);
+    case 'corpus': {
+      const reader = CORPUS_READERS[source.corpus];
+      return source.as === 'text' ? [await reader.text(source.genres)] : reader.documents(source.genres);
+    }
     case 'file': {
       const file = resolveSourcePath(source.path, baseDir);
       return splitUnits(await readTextFile(file), path.basename(file), file, source.unit);
@@ -226,7 +237,7 @@ export async function sourceIdentity(source: DatasetSource, baseDir?: string): P
   };
   switch (source.kind) {
     case 'corpus':
-      return brownIdentity(source.genres, source.as);
+      return CORPUS_READERS[source.corpus].identity(source.genres, source.as);
     case 'file':
     case 'jsonl': {
       const file = resolveSourcePath(source.path, baseDir);
