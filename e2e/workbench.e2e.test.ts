@@ -618,6 +618,7 @@ describe('the examples in a fresh workspace', { timeout: 600_000 }, () => {
     const cells = await row.getByRole('cell').allInnerTexts();
     assert.equal(Number(cells[2]), EXAMPLE_STEPS, `the run ends at step ${EXAMPLE_STEPS}: ${cells.join(' | ')}`);
     assert.match(cells[3].trim(), /^\d+\.\d+$/, `a final train loss: ${cells.join(' | ')}`);
+    // the legend's icon in that colour is at most 14 × 14 px; a curve across the chart is over a thousand (measured ~1,300)
     const pixels = await until('the loss curve drawn', async () => { const n = await curvePixels(); return n > 400 ? n : 0; }, 10_000);
     console.log(`loss chart: ${pixels} pixels in the run's colour; runs table: ${cells.join(' | ')}`);
   }
