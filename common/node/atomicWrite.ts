@@ -80,17 +80,37 @@ async function modeOf(file: string): Promise<number | undefined> {
   }
 }
 
-/** Replaces `target` with `data` atomically (see the top of this file); an existing file's mode is kept. */
-export async function writeFileAtomic(target: string, data: Uint8Array | string): Promise<void> {
+/**
+ * Replaces `target` with `data` atomically (see the top of this file); an existing file's mode is kept.
+ * With `overwrite: false` an existing file is never replaced: the temporary is linked to the name, which
+ * fails with EEXIST when it is taken, rather than renamed over it.
+ */
+export async function writeFileAtomic(target: string, data: Uint8Array | string, { overwrite = true }: { overwrite?: boolean } = {}): Promise<void> {
   const tmp = tempPathFor(target);
   try {
     await writeAndSync(tmp, data, await modeOf(target));
-    await fsp.rename(tmp, target);
+    if (overwrite) await fsp.rename(tmp, target);
+    else await linkNew(tmp, target);
   } catch (e) {
     await fsp.rm(tmp, { force: true }).catch(() => undefined);
     throw e;
   }
   await fsyncDir(path.dirname(target));
+}
+
+/** `tmp` under the name `file` only if that name is free; file systems without hard links check, then rename. */
+async function linkNew(tmp: string, file: string): Promise<void> {
+  try {
+    await fsp.link(tmp, file);
+    await fsp.rm(tmp, { force: true });
+    return;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS' && code !== 'EOPNOTSUPP') throw err;
+  }
+  const taken = await fsp.lstat(file).then(() => true, () => false);
+  if (taken) throw Object.assign(new Error(`EEXIST: file already exists, ${file}`), { code: 'EEXIST' });
+  await fsp.rename(tmp, file);
 }
 
 /** For exit paths that cannot wait (a last status write on the way out). */

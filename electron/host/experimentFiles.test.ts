@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EngineError } from '../../common/errors';
-import { EXPERIMENT_FORMAT } from '../../common/experiment';
+import { EXPERIMENT_FORMAT, EXPERIMENT_VERSION } from '../../common/experiment';
 import { createWorkbenchHost, type WorkbenchHost } from './workbenchHost';
 
 let tmp: string;
@@ -17,11 +17,11 @@ let host: WorkbenchHost;
 
 const experiment = (name = 'tiny', extra: Record<string, unknown> = {}) => ({
   format: EXPERIMENT_FORMAT,
-  version: 1,
+  version: EXPERIMENT_VERSION,
   name,
   cells: [
     { id: 'notes', kind: 'notes', markdown: '# hello' },
-    { id: 'data', kind: 'dataset', dataset: { source: { kind: 'brown', genres: ['humor'] } }, tokenizer: { kind: 'char' } },
+    { id: 'data', kind: 'dataset', dataset: { source: { kind: 'corpus', corpus: 'brown', genres: ['humor'] } }, tokenizer: { kind: 'char' } },
     { id: 'model', kind: 'model', model: { arch: 'gpt', contextLength: 32, dModel: 32, nHeads: 4, nLayers: 2 } },
     { id: 'pretrain', kind: 'pretrain', pretrain: { steps: 10, schedule: { warmupSteps: 2 } }, runs: [{ runId: 'r1', status: 'completed' }] },
   ],
@@ -161,7 +161,14 @@ describe('templates', () => {
   it('lists the repository examples and creates a fresh, unsaved experiment without their runs', async () => {
     const templates = await host.call('experiments.templates', {});
     const ids = templates.map((t) => t.id);
-    assert.ok(ids.includes('shakespeare-char-gpt') && ids.includes('brown-bert-mini'), ids.join(', '));
+    assert.ok(['shakespeare-char-gpt', 'brown-bert-mini', 'brown-char-gpt'].every((id) => ids.includes(id)), ids.join(', '));
+    // the Brown example names no file of the user's; the Shakespeare one tells a GUI user how to add theirs
+    const sources = async (template: string) => ((await host.call('experiments.create', { template })).doc.cells as { kind: string; dataset?: { source: unknown } }[]).filter((c) => c.kind === 'dataset').map((c) => c.dataset!.source);
+    assert.deepEqual(await sources('brown-char-gpt'), [{ kind: 'corpus', corpus: 'brown', as: 'text' }]);
+    assert.deepEqual(await sources('shakespeare-char-gpt'), [{ kind: 'file', path: 'data/tinyshakespeare.txt', unit: 'file' }]);
+    const shakespeare = templates.find((t) => t.id === 'shakespeare-char-gpt')!.description;
+    assert.match(shakespeare, /drop it on the dataset cell|Add a text file/);
+    assert.doesNotMatch(shakespeare, /--data/);
     const dir = path.join(tmp, 'templates');
     write(path.join(dir, 'with-runs.experiment.json'), experiment('With runs'));
     const h = createWorkbenchHost({ configDir: path.join(tmp, 'config4'), templatesDir: dir, startEngine: false });

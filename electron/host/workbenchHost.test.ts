@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EngineError } from '../../common/errors';
-import { EXPERIMENT_FORMAT } from '../../common/experiment';
+import { EXPERIMENT_FORMAT, EXPERIMENT_VERSION } from '../../common/experiment';
 import { CheckpointManifest, RunJson } from '../../common/runFolder';
 import type { RunEvent } from '../../common/runEvents';
 import type { EngineStatus, PayloadOf } from '../../common/workbenchApi';
@@ -29,7 +29,7 @@ const ended = new Map<string, PayloadOf<'onJobEnded'>>();
 
 const experiment = {
   format: EXPERIMENT_FORMAT,
-  version: 1,
+  version: EXPERIMENT_VERSION,
   name: 'tiny char GPT',
   cells: [
     {
@@ -84,7 +84,7 @@ describe('workbench host with the engine process', () => {
     const { jobId } = await host.call('runs.start', { experimentPath, cellId: 'short' });
     // dataset.preview takes no device: it runs while the model trains
     const preview = await host.call('dataset.preview', {
-      dataset: { source: { kind: 'brown', genres: ['humor'] } }, tokenizer: { kind: 'wordpiece', vocabSize: 2000 }, experimentPath: null, samples: 3,
+      dataset: { source: { kind: 'corpus', corpus: 'brown', genres: ['humor'] } }, tokenizer: { kind: 'wordpiece', vocabSize: 2000 }, experimentPath: null, samples: 3,
     });
     assert.equal(preview.samples.length, 3);
     for (const s of preview.samples) {

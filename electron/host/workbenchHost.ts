@@ -11,6 +11,7 @@ import {
   WORKBENCH_EVENTS, WORKBENCH_METHODS, parseParams,
   type PayloadOf, type ResultOfMethod, type WorkbenchEvent, type WorkbenchMethod,
 } from '../../common/workbenchApi';
+import { uploadDataFile } from './dataFiles';
 import { EngineSupervisor, type EngineSupervisorOptions } from './engineSupervisor';
 import { ExperimentFiles, type ExperimentFilesOptions } from './experimentFiles';
 import { RunsService } from './runsService';
@@ -70,6 +71,7 @@ export function createWorkbenchHost(opts: WorkbenchHostOptions = {}): WorkbenchH
     'experiments.recent': () => files.recent(),
     'experiments.list': () => files.list(),
     'dataset.preview': (p) => runs.preview({ dataset: p.dataset as unknown as Record<string, unknown>, tokenizer: p.tokenizer as unknown as Record<string, unknown>, experimentPath: p.experimentPath, samples: p.samples }),
+    'dataset.upload': (p) => uploadDataFile(files, p),
     'runs.start': (p) => runs.start(p),
     'runs.resume': (p) => runs.resume(p.runDir),
     'runs.control': (p) => runs.control(p.jobId, p.action),

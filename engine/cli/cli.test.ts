@@ -31,7 +31,7 @@ before(() => {
   fs.writeFileSync(path.join(tmp, 'small.txt'), fs.readFileSync(SHAKESPEARE, 'utf8').slice(0, 40_000));
   experiment = path.join(tmp, 'tiny.experiment.json');
   fs.writeFileSync(experiment, JSON.stringify({
-    format: 'transformer-workbench.experiment', version: 1, name: 'tiny',
+    format: 'transformer-workbench.experiment', version: 2, name: 'tiny',
     cells: [
       { id: 'd', kind: 'dataset', dataset: { source: { kind: 'file', path: 'missing.txt', unit: 'file' }, split: 'tail', cleaning: { normalizeWhitespace: false, dedupeExact: false, dedupeNear: { enabled: false }, minChars: 0 } }, tokenizer: { kind: 'char' } },
       { id: 'm', kind: 'model', model: { arch: 'gpt', contextLength: 32, dModel: 32, nHeads: 4, nLayers: 2 } },
@@ -41,9 +41,9 @@ before(() => {
   // the shape of the default experiment (Brown corpus, BERT with MLM + NSP), made tiny
   bert = path.join(tmp, 'bert.experiment.json');
   fs.writeFileSync(bert, JSON.stringify({
-    format: 'transformer-workbench.experiment', version: 1, name: 'bert',
+    format: 'transformer-workbench.experiment', version: 2, name: 'bert',
     cells: [
-      { id: 'd', kind: 'dataset', dataset: { source: { kind: 'brown' } }, tokenizer: { kind: 'wordpiece', vocabSize: 600 } },
+      { id: 'd', kind: 'dataset', dataset: { source: { kind: 'corpus', corpus: 'brown' } }, tokenizer: { kind: 'wordpiece', vocabSize: 600 } },
       { id: 'm', kind: 'model', model: { arch: 'bert', contextLength: 32, dModel: 32, nHeads: 2, nLayers: 1, dFF: 64 } },
       { id: 'p', kind: 'pretrain', pretrain: { objective: 'mlm-nsp', steps: 100, batchSize: 4, evalBatches: 1 } },
     ],
@@ -161,6 +161,17 @@ describe('workbench command line', () => {
     assert.equal(summary.status, 'completed');
     const config = JSON.parse(fs.readFileSync(path.join(String(summary.run_dir), 'run.json'), 'utf8')).config;
     assert.deepEqual(config.spec.dataset.source, { kind: 'file', path: path.join(tmp, 'small.txt'), unit: 'paragraph' });
+  });
+
+  it("the Brown character-level GPT example trains as shipped, with no --data: the built-in corpus as one running text", { timeout: 120_000 }, async () => {
+    const run = jsonRun(['train', path.join(root, 'experiments/brown-char-gpt.experiment.json'), '--steps', '3', '--out', 'brown-char-runs']);
+    assert.equal(await run.exit, 0, run.stderr());
+    const summary = run.lines.at(-1)!;
+    assert.equal(summary.status, 'completed');
+    assert.ok(Number.isFinite(summary.final_train_loss) && Number.isFinite(summary.final_val_loss), JSON.stringify(summary));
+    const config = JSON.parse(fs.readFileSync(path.join(String(summary.run_dir), 'run.json'), 'utf8')).config;
+    assert.deepEqual(config.spec.dataset.source, { kind: 'corpus', corpus: 'brown', as: 'text' });
+    assert.ok(String(summary.run_dir).startsWith(path.join(tmp, 'brown-char-runs')), 'the run goes to --out, not into the repository');
   });
 
   // A FIFO as the dataset holds data preparation in its read for as long as the test likes.

@@ -29,7 +29,7 @@ describe('--data', () => {
   });
 
   it('makes a folder a folder source, *.jsonl a jsonl source and any other file paragraphs', () => {
-    const brown = src({ kind: 'brown' });
+    const brown = src({ kind: 'corpus', corpus: 'brown' });
     assert.deepEqual(sourceForData(tmp, brown), src({ kind: 'folder', path: tmp }));
     assert.deepEqual(sourceForData(jsonl, brown), { kind: 'jsonl', path: jsonl, textField: 'text' });
     assert.deepEqual(sourceForData(txt, brown), { kind: 'file', path: txt, unit: 'paragraph' });

@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import { DatasetSource } from '../../common/datasetConfig';
+import { describeCorpus } from '../data/sources';
 
 /** The source `--data dataPath` (absolute) makes of the experiment's `current` one. */
 export function sourceForData(dataPath: string, current: DatasetSource): DatasetSource {
@@ -22,7 +23,7 @@ export function sourceForData(dataPath: string, current: DatasetSource): Dataset
 /** The source in a line, for the progress output: "file /data/x.txt (unit: paragraph)". */
 export function describeDataSource(s: DatasetSource): string {
   switch (s.kind) {
-    case 'brown': return 'the Brown corpus';
+    case 'corpus': return `the ${describeCorpus(s)}`;
     case 'file': return `file ${s.path} (unit: ${s.unit})`;
     case 'folder': return `folder ${s.path} (unit: ${s.unit}, files ending in ${s.extensions.join(' ')})`;
     case 'jsonl': return `jsonl ${s.path} (text field: ${s.textField}${s.labelField ? `, label field: ${s.labelField}` : ''})`;

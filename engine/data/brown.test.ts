@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BROWN_GENRES } from '../../common/datasetConfig';
-import { detokenize, loadBrown, parseBrownFile, stripTag } from './brown';
+import fs from 'node:fs';
+import path from 'node:path';
+import { BROWN_GENRES, BUILT_IN_CORPORA } from '../../common/datasetConfig';
+import { brownDir, detokenize, joinTexts, loadBrown, loadBrownText, parseBrownFile, stripTag } from './brown';
+import { loadTextDataset } from './dataset';
 import { cutAt } from './sentences';
 
 test('tags are stripped at the last slash; tokens become readable text', () => {
@@ -48,4 +51,51 @@ test('genres filter by letter, name or category', async () => {
   const docs = await loadBrown(['humor', 'm']);
   assert.equal(docs.length, 9 + 6);
   assert.deepEqual([...new Set(docs.map((d) => d.label))].sort(), ['fiction: science', 'humor']);
+});
+
+test('the figures the dataset form states are those of the installed package', async () => {
+  const facts = BUILT_IN_CORPORA.brown;
+  const pkg = JSON.parse(fs.readFileSync(path.join(brownDir(), 'package.json'), 'utf8')) as { version: string; license: string };
+  assert.equal(pkg.version, facts.version);
+  assert.match(facts.licence, new RegExp(pkg.license));
+  const docs = await loadBrown();
+  let bytes = 0;
+  let tokens = 0;
+  for (const d of docs) {
+    const raw = fs.readFileSync(d.file, 'utf8');
+    bytes += Buffer.byteLength(raw);
+    tokens += raw.split(/\s+/).filter(Boolean).length;
+  }
+  const text = await loadBrownText();
+  assert.deepEqual(
+    { texts: docs.length, genres: new Set(docs.map((d) => d.label)).size, tokens, packageBytes: bytes, characters: text.text.length, words: text.text.split(/\s+/).filter(Boolean).length },
+    { texts: facts.texts, genres: facts.genres, tokens: facts.tokens, packageBytes: facts.packageBytes, characters: facts.characters, words: facts.words },
+  );
+});
+
+test('texts joined into one running text keep every sentence, a paragraph break between texts', () => {
+  const a = { id: 'a', file: 'a', text: 'One. Two.', sentenceStarts: [0, 4] };
+  const b = { id: 'b', file: 'b', text: 'Three.\n\nFour.', sentenceStarts: [0, 6] };
+  const joined = joinTexts([a, b], 'ab', 'dir');
+  assert.equal(joined.text, 'One. Two.\n\nThree.\n\nFour.');
+  assert.deepEqual(cutAt(joined.text, joined.sentenceStarts!), ['One.', ' Two.', '\n\nThree.', '\n\nFour.']);
+  assert.equal(joined.label, undefined);
+});
+
+test('the running text of the chosen genres, split by its tail', async () => {
+  const docs = await loadBrown(['humor']);
+  const one = await loadBrownText(['humor']);
+  assert.equal(one.id, 'brown');
+  assert.equal(one.text, docs.map((d) => d.text).join('\n\n'));
+  assert.equal(cutAt(one.text, one.sentenceStarts!).length, docs.reduce((n, d) => n + d.sentenceStarts!.length, 0));
+
+  const cleaning = { stripHtml: false, normalizeWhitespace: false, dedupeExact: false, dedupeNear: { enabled: false }, minChars: 0 };
+  const ds = await loadTextDataset({ source: { kind: 'corpus', corpus: 'brown', as: 'text', genres: ['humor'] }, split: 'tail', validationFraction: 0.1, cleaning });
+  assert.equal(ds.stats.documentsRead, 1);
+  assert.deepEqual(ds.stats.labels, {});
+  assert.equal(ds.stats.train.chars + ds.stats.validation.chars, one.text.length);
+  assert.equal(ds.stats.validation.chars, one.text.length - Math.floor(one.text.length * 0.9));
+  assert.equal(ds.stats.source, 'Brown corpus (humor), as one running text');
+  // the held-out tail is the end of the last text
+  assert.ok(one.text.endsWith(ds.validation[0].sentences.join('')));
 });

@@ -7,7 +7,7 @@
 import fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { BROWN_GENRES, findBrownGenre } from '../../common/datasetConfig';
+import { BROWN_GENRES, findBrownGenre, type CorpusReading } from '../../common/datasetConfig';
 import { EngineError } from '../../common/errors';
 import type { RawDocument } from './types';
 
@@ -32,10 +32,10 @@ function genreCodes(genres: string[] | undefined): Set<string> {
   }));
 }
 
-/** Cache-key part: the package version and the genres chosen, so an upgrade of the package rebuilds. */
-export async function brownIdentity(genres: string[] | undefined): Promise<unknown> {
+/** Cache-key part: the package version, the genres chosen and the reading, so an upgrade of the package rebuilds. */
+export async function brownIdentity(genres: string[] | undefined, as: CorpusReading = 'documents'): Promise<unknown> {
   const pkg = JSON.parse(await fs.readFile(path.join(brownDir(), 'package.json'), 'utf8')) as { version: string };
-  return { kind: 'brown', version: pkg.version, genres: [...genreCodes(genres)].sort() };
+  return { kind: 'corpus', corpus: 'brown', as, version: pkg.version, genres: [...genreCodes(genres)].sort() };
 }
 
 // Tokens written without a space before them, and after them.
@@ -116,4 +116,30 @@ export async function loadBrown(genres?: string[]): Promise<RawDocument[]> {
     const genre = BROWN_GENRES.find((g) => g.code === name[1])!;
     return { id: name, file, text, label: genre.name, sentenceStarts };
   }));
+}
+
+/** Between two texts of the running text: a paragraph break, as between the paragraphs of one text. */
+const TEXT_SEPARATOR = '\n\n';
+
+/**
+ * The chosen texts as one running text in corpus order (genre by genre), for a language model that reads
+ * a stream; no label. The sentence offsets of every text carry over, the separator belonging to the
+ * sentence after it as within a text.
+ */
+export function joinTexts(docs: readonly RawDocument[], id: string, file: string): RawDocument {
+  let text = '';
+  const sentenceStarts: number[] = [];
+  for (const d of docs) {
+    const at = text.length;
+    if (at > 0) text += TEXT_SEPARATOR;
+    const body = text.length;
+    for (const s of d.sentenceStarts ?? [0]) sentenceStarts.push(s === 0 ? at : body + s);
+    text += d.text;
+  }
+  return { id, file, text, sentenceStarts };
+}
+
+/** The corpus, or the genres chosen, as one running text: a single document named 'brown'. */
+export async function loadBrownText(genres?: string[]): Promise<RawDocument> {
+  return joinTexts(await loadBrown(genres), 'brown', brownDir());
 }

@@ -253,7 +253,7 @@ test('cancellation stops the load with JOB_CANCELLED', async () => {
 
 test('Brown: built once, then from the cache', async () => {
   const dir = freshDir();
-  const c: DatasetConfigInput = { source: { kind: 'brown', genres: ['humor', 'science_fiction'] } };
+  const c: DatasetConfigInput = { source: { kind: 'corpus', corpus: 'brown', genres: ['humor', 'science_fiction'] } };
   const first = await loadTokenizedDataset(c, chars, { cacheDir: dir, sequenceLength: 256 });
   assert.equal(first.stats.documentsRead, 15);
   assert.deepEqual(first.stats.labels, { 'fiction: science': { train: 5, validation: 1 }, humor: { train: 8, validation: 1 } });

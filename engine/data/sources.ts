@@ -5,9 +5,10 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { DatasetSource, DocumentUnit } from '../../common/datasetConfig';
+import { BUILT_IN_CORPORA, type CorpusName, type CorpusReading, type CorpusSource, type DatasetSource, type DocumentUnit } from '../../common/datasetConfig';
 import { EngineError } from '../../common/errors';
-import { loadBrown, brownIdentity } from './brown';
+import { readUtf8Text } from '../../common/textCheck';
+import { loadBrown, brownIdentity, loadBrownText } from './brown';
 import type { RawDocument } from './types';
 
 /** V8 cannot hold a string much longer than 2^29 characters; refuse before trying rather than crash. */
@@ -26,35 +27,11 @@ function describeFsError(file: string, err: unknown, kindHint: string): never {
   refuse(`${file}: cannot be read (${err instanceof Error ? err.message : String(err)})`, 'path');
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: false });
-
-/**
- * Bytes to text, refusing what is not text. NUL bytes never occur in text; UTF-16 (a BOM) is text in an
- * encoding we do not read; many invalid UTF-8 sequences or control characters mean a binary format.
- * A few invalid bytes in otherwise good UTF-8 are tolerated (they become U+FFFD), as editors do.
- */
+/** Bytes to text, refusing what is not text (common/textCheck.ts says what and why). */
 export function decodeText(buf: Uint8Array, file: string): string {
-  if (buf.length >= 2 && ((buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff))) {
-    refuse(`${file}: is UTF-16 text; save it as UTF-8`, 'path');
-  }
-  const nul = buf.indexOf(0);
-  if (nul >= 0) refuse(`${file}: looks binary (a NUL byte at offset ${nul}); datasets must be UTF-8 text files`, 'path');
-  const text = utf8.decode(buf);
-  let bad = 0;
-  let control = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0xfffd) bad++;
-    else if ((c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d && c !== 0x0c) || c === 0x7f) control++;
-  }
-  const n = Math.max(text.length, 1);
-  if (bad > 16 && bad / n > 0.01) {
-    refuse(`${file}: looks binary or is not UTF-8 (${bad} invalid UTF-8 sequences in ${text.length} characters); convert it to UTF-8 text`, 'path');
-  }
-  if (control > 16 && control / n > 0.01) {
-    refuse(`${file}: looks binary (${control} control characters in ${text.length} characters); datasets must be text files`, 'path');
-  }
-  return text;
+  const r = readUtf8Text(buf);
+  if (!r.ok) refuse(`${file}: ${r.problem}`, 'path');
+  return r.text;
 }
 
 export async function readTextFile(file: string): Promise<string> {
@@ -209,17 +186,34 @@ export function resolveSourcePath(p: string, baseDir: string | undefined): strin
   return path.resolve(baseDir ?? process.cwd(), p);
 }
 
+/** How each built-in corpus is read: a corpus named in common/ without a reader here does not compile. */
+const CORPUS_READERS: Record<CorpusName, {
+  documents(genres?: string[]): Promise<RawDocument[]>;
+  text(genres?: string[]): Promise<RawDocument>;
+  identity(genres: string[] | undefined, as: CorpusReading): Promise<unknown>;
+}> = {
+  brown: { documents: loadBrown, text: loadBrownText, identity: brownIdentity },
+};
+
+/** A built-in corpus in words: "Brown corpus (humor, news), as one running text". */
+export function describeCorpus(source: CorpusSource): string {
+  const genres = source.genres ? ` (${source.genres.join(', ')})` : '';
+  return `${BUILT_IN_CORPORA[source.corpus].title}${genres}${source.as === 'text' ? ', as one running text' : ''}`;
+}
+
 /** A one-line description of the source for stats and messages. */
 export function describeSource(source: DatasetSource, baseDir?: string): string {
-  if (source.kind === 'brown') return `Brown corpus${source.genres ? ` (${source.genres.join(', ')})` : ''}`;
+  if (source.kind === 'corpus') return describeCorpus(source);
   return resolveSourcePath(source.path, baseDir);
 }
 
 /** Reads every document of a source, in a fixed order. */
 export async function readSource(source: DatasetSource, baseDir?: string): Promise<RawDocument[]> {
   switch (source.kind) {
-    case 'brown':
-      return loadBrown(source.genres);
+    case 'corpus': {
+      const reader = CORPUS_READERS[source.corpus];
+      return source.as === 'text' ? [await reader.text(source.genres)] : reader.documents(source.genres);
+    }
     case 'file': {
       const file = resolveSourcePath(source.path, baseDir);
       return splitUnits(await readTextFile(file), path.basename(file), file, source.unit);
@@ -242,8 +236,8 @@ export async function sourceIdentity(source: DatasetSource, baseDir?: string): P
     return { size: st.size, mtimeMs: st.mtimeMs };
   };
   switch (source.kind) {
-    case 'brown':
-      return brownIdentity(source.genres);
+    case 'corpus':
+      return CORPUS_READERS[source.corpus].identity(source.genres, source.as);
     case 'file':
     case 'jsonl': {
       const file = resolveSourcePath(source.path, baseDir);

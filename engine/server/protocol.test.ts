@@ -31,7 +31,7 @@ test('every command of the protocol parses, from an object or from its JSON text
     { type: 'job.start', id: 'c2', jobId: 'job.2', job: { kind: 'model.trainSteps', model: describeJob.model, steps: 3, batchSize: 2, seqLen: 8, seed: 1, backend: 'cpu' } },
     { type: 'job.cancel', id: 'd', jobId: 'job-1' },
     { type: 'job.control', id: 'd2', jobId: 'job-1', action: 'pause' },
-    { type: 'job.start', id: 'c3', jobId: 'run-1', job: { kind: 'pretrain.start', name: 'n', dataset: { source: { kind: 'brown' } }, tokenizer: { kind: 'char' }, model: { arch: 'gpt' }, pretrain: {}, runsDir: '/r', baseDir: '/b', steps: 5 } },
+    { type: 'job.start', id: 'c3', jobId: 'run-1', job: { kind: 'pretrain.start', name: 'n', dataset: { source: { kind: 'corpus', corpus: 'brown' } }, tokenizer: { kind: 'char' }, model: { arch: 'gpt' }, pretrain: {}, runsDir: '/r', baseDir: '/b', steps: 5 } },
     { type: 'job.start', id: 'c4', jobId: 'run-2', job: { kind: 'pretrain.resume', runDir: '/r/1', backend: 'wasm' } },
     { type: 'status', id: 'e' },
     { type: 'shutdown', id: 'f' },

@@ -143,7 +143,7 @@ export function newCell(kind: CellKind, cells: readonly CellInput[]): CellInput 
   const id = newCellId(kind, cells);
   switch (kind) {
     case 'notes': return { id, kind, markdown: '## Notes\n\nWhat this experiment asks, and what you saw.' };
-    case 'dataset': return { id, kind, dataset: { source: { kind: 'brown' } }, tokenizer: { kind: 'bpe', vocabSize: 8000 } };
+    case 'dataset': return { id, kind, dataset: { source: { kind: 'corpus', corpus: 'brown' } }, tokenizer: { kind: 'bpe', vocabSize: 8000 } };
     case 'model': return { id, kind, model: { arch: 'gpt', contextLength: 128, dModel: 128, nHeads: 4, nLayers: 4 } };
     case 'pretrain': return { id, kind, pretrain: { steps: 2000, batchSize: 12 }, runs: [] };
   }

@@ -1,8 +1,11 @@
-import { BROWN_GENRES, findBrownGenre } from '../../common/datasetConfig';
+import { useRef, useState, type DragEvent } from 'react';
+import { DATA_FOLDER, UPLOAD_MAX_BYTES } from '../../common/dataUpload';
+import { BROWN_GENRES, BUILT_IN_CORPORA, findBrownGenre, type CorpusName } from '../../common/datasetConfig';
 import type { DatasetSummary } from '../../common/datasetConfig';
 import type { DatasetPreview } from '../../common/workbenchApi';
 import { type CellInput, configOf } from '../lib/cellConfig';
-import { compact } from '../lib/format';
+import { bytes, compact } from '../lib/format';
+import { addDataFile, relativeDatasetPath, type AddFileStatus } from '../session/dataFiles';
 import { hashValue } from '../lib/hash';
 import { previewDataset } from '../session/runs';
 import { useStore } from '../state/store';
@@ -14,14 +17,51 @@ import { useCellConfig } from './useCellConfig';
 type DatasetCellT = Extract<CellInput, { kind: 'dataset' }>;
 
 const SOURCE_KINDS = [
-  { value: 'brown', label: 'Brown corpus (bundled)' },
+  { value: 'corpus', label: 'Built-in corpus' },
   { value: 'file', label: 'Text file' },
   { value: 'folder', label: 'Folder of text files' },
   { value: 'jsonl', label: 'JSON Lines file' },
 ] as const;
 const UNITS = ['file', 'paragraph', 'line'] as const;
+const CORPORA = (Object.keys(BUILT_IN_CORPORA) as CorpusName[]).map((k) => ({ value: k, label: BUILT_IN_CORPORA[k].title }));
+const READINGS = [{ value: 'documents', label: 'Documents with genre labels' }, { value: 'text', label: 'One running text' }] as const;
 
-function DatasetForm({ cell }: { cell: DatasetCellT }) {
+/** What a built-in corpus holds and under which licence, measured on the package it comes from. */
+function CorpusFacts({ corpus }: { corpus: CorpusName }) {
+  const c = BUILT_IN_CORPORA[corpus];
+  return (
+    <div className="corpus-facts field-wide" data-testid="corpus-facts">
+      <div>{c.about}.</div>
+      <div className="mono small">
+        {c.texts} texts · {c.genres} genres · {compact(c.words)} words ({compact(c.tokens)} tagged tokens) · {compact(c.characters)} characters · {bytes(c.packageBytes)} in the package
+      </div>
+      <div className="muted small">From the npm package <code>{c.package}</code> {c.version}, installed with the workbench. Licence: {c.licence}.</div>
+    </div>
+  );
+}
+
+/**
+ * Brings a text file into the experiment through the page: a button with a file picker, and the whole
+ * source section as a drop target (the cell passes the drop on). The file goes to data/ beside the saved
+ * experiment, and the source then names it.
+ */
+function AddFile({ cellId, status, onStatus }: { cellId: string; status: AddFileStatus | null; onStatus: (s: AddFileStatus) => void }) {
+  const input = useRef<HTMLInputElement>(null);
+  return (
+    <div className="add-file field-wide">
+      <button type="button" className="btn" onClick={() => input.current?.click()} disabled={status?.state === 'sending'}>Add a text file…</button>
+      <input ref={input} type="file" hidden aria-label="Add a text file" accept=".txt,.text,.md,.jsonl,.csv,text/*"
+        onChange={(e) => { const f = e.target.files?.[0]; e.target.value = ''; if (f) void addDataFile(cellId, f, onStatus); }} />
+      <span className="muted small">or drop one here: it is copied to {DATA_FOLDER}/ beside the experiment (UTF-8 text, up to {bytes(UPLOAD_MAX_BYTES)})</span>
+      {status && <div className={status.state === 'error' ? 'inline-error' : 'muted small'} role="status" data-testid="add-file-status">
+        {status.state === 'waiting' ? `Save the experiment first: ${status.name} then goes to ${DATA_FOLDER}/ beside it.`
+          : status.state === 'sending' ? `Adding ${status.name}…` : status.message}
+      </div>}
+    </div>
+  );
+}
+
+function DatasetForm({ cell, addStatus, onAddStatus }: { cell: DatasetCellT; addStatus: AddFileStatus | null; onAddStatus: (s: AddFileStatus) => void }) {
   const { get, set, error } = useCellConfig(cell);
   const source = ['dataset', 'source'];
   const kind = get([...source, 'kind']) as string;
@@ -36,7 +76,16 @@ function DatasetForm({ cell }: { cell: DatasetCellT }) {
 
   const setKind = (k: string | undefined) => {
     if (!k || k === kind) return;
-    set(source, k === 'brown' ? { kind: 'brown' } : k === 'jsonl' ? { kind: k, path: '', textField: 'text' } : { kind: k, path: '' });
+    set(source, k === 'corpus' ? { kind: 'corpus', corpus: 'brown' } : k === 'jsonl' ? { kind: k, path: '', textField: 'text' } : { kind: k, path: '' });
+  };
+  // one running text is a single document: only its tail can be held out
+  const setReading = (as: string | undefined) => {
+    set([...source, 'as'], as);
+    if (as === 'text' && get(['dataset', 'split']) !== 'tail') set(['dataset', 'split'], 'tail');
+  };
+  const storeRelative = (typed: string) => {
+    const rel = relativeDatasetPath(typed);
+    if (rel !== typed) set([...source, 'path'], rel);
   };
   const toggleGenre = (code: string) => {
     const all = BROWN_GENRES.map((g) => g.code);
@@ -52,9 +101,19 @@ function DatasetForm({ cell }: { cell: DatasetCellT }) {
         <Field label="Kind" error={error([...source, 'kind'])}>
           <Select value={kind} options={SOURCE_KINDS} onChange={setKind} />
         </Field>
-        {kind !== 'brown' && (
-          <Field label="Path" wide hint="absolute, or relative to the experiment file's folder" error={error([...source, 'path'])}>
-            <TextInput value={get([...source, 'path'])} placeholder={kind === 'folder' ? 'data/corpus/' : kind === 'jsonl' ? 'data/docs.jsonl' : 'data/input.txt'} onChange={(v) => set([...source, 'path'], v ?? '')} />
+        {kind === 'corpus' && <>
+          <Field label="Corpus" error={error([...source, 'corpus'])}>
+            <Select value={get([...source, 'corpus'])} options={CORPORA} onChange={(v) => v && set([...source, 'corpus'], v)} />
+          </Field>
+          <Field label="Read as" hint="documents with their genre as label, or all texts as one running text (for a language model; split by tail)" error={error([...source, 'as'])}>
+            <Select value={get([...source, 'as'])} options={READINGS} placeholder="documents (default)" onChange={setReading} />
+          </Field>
+          {BUILT_IN_CORPORA[get([...source, 'corpus']) as CorpusName] && <CorpusFacts corpus={get([...source, 'corpus']) as CorpusName} />}
+        </>}
+        {kind !== 'corpus' && (
+          <Field label="Path" wide hint="relative to the experiment file's folder (an absolute path inside it is stored relative)" error={error([...source, 'path'])}>
+            <TextInput value={get([...source, 'path'])} placeholder={kind === 'folder' ? 'data/corpus/' : kind === 'jsonl' ? 'data/docs.jsonl' : 'data/input.txt'}
+              onChange={(v) => set([...source, 'path'], v ?? '')} onBlur={storeRelative} />
           </Field>
         )}
         {(kind === 'file' || kind === 'folder') && (
@@ -72,7 +131,7 @@ function DatasetForm({ cell }: { cell: DatasetCellT }) {
           <Field label="Text field"><TextInput value={get([...source, 'textField'])} placeholder="text" onChange={(v) => set([...source, 'textField'], v)} /></Field>
           <Field label="Label field"><TextInput value={get([...source, 'labelField'])} placeholder="(none)" onChange={(v) => set([...source, 'labelField'], v)} /></Field>
         </>}
-        {kind === 'brown' && (
+        {kind === 'corpus' && (
           <div className="field field-wide">
             <span className="field-label">Genres <span className="muted">({genres === null ? 'all 15' : `${selected.size} of 15`})</span>
               {genres !== null && <button className="link" onClick={() => set([...source, 'genres'], undefined)}>all</button>}
@@ -85,6 +144,7 @@ function DatasetForm({ cell }: { cell: DatasetCellT }) {
             {error([...source, 'genres'], true) && <span className="field-message">{error([...source, 'genres'], true)}</span>}
           </div>
         )}
+        <AddFile cellId={cell.id} status={addStatus} onStatus={onAddStatus} />
       </Section>
       <Section title="Cleaning">
         <div className="checks field-wide">
@@ -180,9 +240,28 @@ export function DatasetCell({ cell }: { cell: DatasetCellT }) {
   const shown = preview?.result ?? cell.summary ?? null;
   const shownHash = preview?.result ? preview.configHash : cell.summary?.configHash;
   const stale = shown !== null && shownHash != null && shownHash !== hashValue(configOf(cell));
+  const [addStatus, setAddStatus] = useState<AddFileStatus | null>(null);
+  const [dragging, setDragging] = useState(false);
+  const carriesFiles = (e: DragEvent) => e.dataTransfer.types.includes('Files');
+  const onDrag = (e: DragEvent) => {
+    if (!carriesFiles(e)) return;
+    e.preventDefault();
+    e.dataTransfer.dropEffect = 'copy';
+    setDragging(true);
+  };
+  const onDrop = (e: DragEvent) => {
+    if (!carriesFiles(e)) return;
+    e.preventDefault();
+    setDragging(false);
+    const files = [...e.dataTransfer.files];
+    if (files.length !== 1) { setAddStatus({ state: 'error', message: `drop one file at a time (${files.length} were dropped)` }); return; }
+    void addDataFile(cell.id, files[0], setAddStatus);
+  };
   return (
     <>
-      <ConfigPanel cell={cell} kind="dataset" form={<DatasetForm cell={cell} />} />
+      <div className={dragging ? 'drop-target dragging' : 'drop-target'} onDragEnter={onDrag} onDragOver={onDrag} onDragLeave={() => setDragging(false)} onDrop={onDrop} data-testid="dataset-drop">
+        <ConfigPanel cell={cell} kind="dataset" form={<DatasetForm cell={cell} addStatus={addStatus} onAddStatus={setAddStatus} />} />
+      </div>
       <div className="output">
         <div className="output-head">
           <button className="btn" onClick={() => void previewDataset(cell.id)} disabled={preview?.loading}>{preview?.loading ? 'Reading…' : 'Preview data'}</button>

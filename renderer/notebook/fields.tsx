@@ -80,11 +80,11 @@ export function NumberInput({ value, onChange, placeholder, step, min, max }: {
   );
 }
 
-export function TextInput({ value, onChange, placeholder }: { value: unknown; onChange: (v: string | undefined) => void; placeholder?: string }) {
+export function TextInput({ value, onChange, onBlur, placeholder }: { value: unknown; onChange: (v: string | undefined) => void; onBlur?: (v: string) => void; placeholder?: string }) {
   const field = useFieldControl();
   return (
     <input {...field} className="input mono" value={typeof value === 'string' ? value : ''} placeholder={placeholder}
-      onChange={(e) => onChange(e.target.value === '' ? undefined : e.target.value)} />
+      onChange={(e) => onChange(e.target.value === '' ? undefined : e.target.value)} onBlur={onBlur && ((e) => onBlur(e.target.value))} />
   );
 }
 

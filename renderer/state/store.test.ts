@@ -8,7 +8,7 @@ import { useStore } from './store';
 import { close, deepEqual, equal, ok, test } from '../dashboards/testing';
 
 const doc = (): ExperimentInput => ({
-  format: 'transformer-workbench.experiment', version: 1, name: 't',
+  format: 'transformer-workbench.experiment', version: 2, name: 't',
   cells: [newCell('dataset', []), newCell('model', []), newCell('pretrain', [])],
 });
 
