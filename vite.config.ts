@@ -1,24 +1,15 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig, type Plugin } from 'vite';
+import { rendererCsp } from './electron/csp';
 
 /**
  * The renderer, built for both shells: Electron loads dist/renderer/index.html from disk (hence base './')
  * and browser mode serves the same files. Everything, Monaco and its workers included, comes from the
- * bundle; the built page carries a strict Content-Security-Policy with no inline script allowed.
+ * bundle; the built page carries the strict Content-Security-Policy of electron/csp.ts, no inline script allowed.
  */
-const CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  // Monaco and React set element styles at run time
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob:",
-  "font-src 'self' data:",
-  "worker-src 'self' blob:",
-  "connect-src 'self' ws: wss:",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-].join('; ');
+// the policy the desktop app and browser mode send as a header, less what a <meta> cannot carry: both agree
+// (connect-src 'self' covers the page's own ws:// socket; any other host is refused)
+const CSP = rendererCsp({ meta: true });
 
 /** Adds the CSP to the built page only: Vite's dev server injects an inline script for hot reload. */
 function contentSecurityPolicy(): Plugin {

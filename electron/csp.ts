@@ -3,8 +3,10 @@
  * browser-mode server. Nothing remote: scripts, styles, fonts and workers come from the app itself.
  * Monaco's ESM build needs no eval; it starts its workers from blob: URLs that import from 'self', and
  * injects <style> elements at run time, hence style-src 'unsafe-inline' (styles cannot run code).
+ * The built page carries the same policy in a <meta> tag (vite.config.ts), so that the page is as strict
+ * wherever it is opened from; a <meta> policy cannot say frame-ancestors, which the header does.
  */
-export function rendererCsp(opts: { connect?: string[] } = {}): string {
+export function rendererCsp(opts: { connect?: string[]; meta?: boolean } = {}): string {
   const directives: Record<string, string[]> = {
     'default-src': ["'none'"],
     'script-src': ["'self'"],
@@ -18,7 +20,7 @@ export function rendererCsp(opts: { connect?: string[] } = {}): string {
     'base-uri': ["'none'"],
     'form-action': ["'none'"],
     'frame-src': ["'none'"],
-    'frame-ancestors': ["'none'"],
+    ...(opts.meta ? {} : { 'frame-ancestors': ["'none'"] }),
   };
   return Object.entries(directives).map(([k, v]) => `${k} ${v.join(' ')}`).join('; ');
 }

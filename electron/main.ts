@@ -40,7 +40,7 @@ async function refreshMenu(): Promise<void> {
 }
 
 async function createWindow(): Promise<void> {
-  win = new BrowserWindow(windowOptions({ preloadPath: PRELOAD }));
+  win = new BrowserWindow(windowOptions({ preloadPath: PRELOAD, devTools: !app.isPackaged }));
   win.once('ready-to-show', () => win?.show());
   win.on('focus', () => void refreshMenu());
   win.on('closed', () => { win = null; });

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { rendererCsp } from '../csp';
 import { appProtocolResponse } from './appProtocol';
 import {
   APP_URL, appCsp, denyPermissionCheck, denyPermissionRequest, denyWindowOpen, guardNavigation, hardenSession, hardenWebContents, isAppUrl,
@@ -119,4 +120,11 @@ test('the app protocol serves the renderer with a CSP that allows nothing remote
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the built page\'s <meta> policy (vite.config.ts) is the header\'s, less what a <meta> cannot say', () => {
+  const header = rendererCsp().split('; ');
+  const meta = rendererCsp({ meta: true }).split('; ');
+  assert.deepEqual(meta, header.filter((d) => !d.startsWith('frame-ancestors')));
+  assert.ok(!/\bwss?:/.test(meta.join('; ')), 'no socket to any host: connect-src is the page\'s own origin');
 });

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { windowOptions } from './windowOptions';
 
 test('the window follows Electron\'s security checklist', () => {
-  const o = windowOptions({ preloadPath: '/app/dist/electron/preload.cjs' });
+  const o = windowOptions({ preloadPath: '/app/dist/electron/preload.cjs', devTools: false });
   const w = o.webPreferences!;
   assert.equal(w.contextIsolation, true, 'checklist 3: context isolation');
   assert.equal(w.sandbox, true, 'checklist 4: sandbox');
@@ -17,6 +17,8 @@ test('the window follows Electron\'s security checklist', () => {
   assert.equal(w.webviewTag, false, 'checklist 11: no <webview>');
   assert.equal(w.preload, '/app/dist/electron/preload.cjs');
   assert.equal(o.show, false);
+  assert.equal(w.devTools, false, 'a packaged build has no developer tools');
+  assert.equal(windowOptions({ preloadPath: '/dev/preload.cjs', devTools: true }).webPreferences!.devTools, true, 'development keeps them');
   // nothing in the options points at remote content
   assert.ok(!/https?:/.test(JSON.stringify(o)));
 });

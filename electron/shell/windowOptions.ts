@@ -9,6 +9,8 @@ export interface WindowOptionsInput {
   /** absolute path of the bundled preload script (dist/electron/preload.cjs) */
   preloadPath: string;
   iconPath?: string;
+  /** the developer tools: in development only (`!app.isPackaged`); a packaged build has none */
+  devTools: boolean;
 }
 
 export function windowOptions(input: WindowOptionsInput): BrowserWindowConstructorOptions {
@@ -35,7 +37,7 @@ export function windowOptions(input: WindowOptionsInput): BrowserWindowConstruct
       navigateOnDragDrop: false,
       safeDialogs: true,
       spellcheck: false,
-      devTools: true,
+      devTools: input.devTools,
     },
   };
 }
