@@ -131,6 +131,18 @@ describe('the engine process', () => {
     assert.equal(await tensorsLive(engine), before, 'failed and finished jobs leave no tensors behind');
   });
 
+  test('a trainSteps job too large for memory is refused before any tensor, and the engine answers at once', async () => {
+    const before = await tensorsLive(engine);
+    const huge = { arch: 'gpt', vocabSize: 50257, contextLength: 1024, dModel: 8192, nHeads: 64, nLayers: 96 } as const;
+    const job = engine.client.startJob('huge-1', trainSpec({ model: huge, seqLen: 1024, batchSize: 8 }));
+    // it used to be accepted, leaving status and cancel unanswered for 72 s while memory grew to 6.7 GB
+    const end = await within(job.ended, 10_000, 'the refusal');
+    assert.equal(end.type, 'onJobFailed');
+    assert.match(end.type === 'onJobFailed' ? end.error.message : '', /needs about [\d.]+ TB .*lower nLayers, dModel, batchSize or seqLen/);
+    assert.equal(end.type === 'onJobFailed' && end.error.code, 'INVALID_CONFIG');
+    assert.equal(await tensorsLive(engine), before);
+  });
+
   test('a running trainSteps job is cancelled between steps, and the engine serves on', async () => {
     const before = await tensorsLive(engine);
     let steps = 0;

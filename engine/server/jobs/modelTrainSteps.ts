@@ -8,6 +8,7 @@ import { EngineError } from '../../../common/errors';
 import type { ModelTrainStepsResult } from '../../../common/protocol';
 import { createModel } from '../../models/registry';
 import { AdamW } from '../../training/adamw';
+import { checkMemory } from '../../training/memoryBudget';
 import { trainStep } from '../../training/trainStep';
 import { Rng } from '../../util/random';
 import type { JobHandler } from '../job';
@@ -41,6 +42,8 @@ export const modelTrainSteps: JobHandler<'model.trainSteps'> = {
     }
     const backend = ctx.backend!;
     const { batchSize: B, seqLen: T, steps } = spec;
+    // refused before a tensor exists, as a pretraining run is: a model past memory would block the engine for minutes
+    checkMemory(config, B, T, backend.name);
     const lr = spec.learningRate ?? DEFAULT_LEARNING_RATE;
     const rng = new Rng((spec.seed ^ 0x5eed) >>> 0);
     const losses: (number | null)[] = [];
