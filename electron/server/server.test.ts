@@ -292,3 +292,39 @@ describe('browser-mode server', () => {
     });
   });
 });
+
+describe('a client that stops reading', () => {
+  /** a host whose every answer is `answerBytes` long, as experiments.open of a large file is */
+  function bulkyHost(answerBytes: number): HostLike & { calls: number } {
+    const h = { calls: 0, async call() { h.calls++; return 'x'.repeat(answerBytes); }, on: () => () => undefined, async dispose() {} };
+    return h;
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wb-server-bp-'));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  /** a connected client whose socket no longer reads: what the server sends piles up on the server's side */
+  async function stalledClient(port: number): Promise<WebSocket> {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/api?token=${'b'.repeat(64)}`, { origin: `http://127.0.0.1:${port}` });
+    await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
+    (ws as unknown as { _socket: import('node:net').Socket })._socket.pause();
+    return ws;
+  }
+  const call = (id: number) => JSON.stringify({ id, method: 'experiments.recent', params: {} });
+
+  test('is closed once more than the bound waits for it, so the server\'s memory stays bounded', async () => {
+    const logs: string[] = [];
+    const host = bulkyHost(1024 * 1024);
+    const srv = await createWorkbenchServer({ host, rendererDir: dir, token: 'b'.repeat(64), maxBufferedBytes: 8 * 1024 * 1024, maxInFlight: 1000, log: (l) => logs.push(l) });
+    try {
+      const ws = await stalledClient(srv.port);
+      for (let id = 1; id <= 60; id++) ws.send(call(id));
+      for (let i = 0; i < 200 && !logs.some((l) => l.includes('does not read')); i++) await new Promise((r) => setTimeout(r, 25));
+      assert.ok(logs.some((l) => /closing a client that does not read: \d+ bytes unsent, more than the 8388608/.test(l)), logs.join('\n'));
+      const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
+      (ws as unknown as { _socket: import('node:net').Socket })._socket.resume();
+      await closed;
+    } finally {
+      await srv.close();
+    }
+  });
+});

@@ -32,8 +32,10 @@ export interface ServerOptions {
   token?: string;
   /** the largest WebSocket message accepted; a bigger one closes the socket (1009) */
   maxMessageBytes?: number;
-  /** calls one connection may have in flight before further ones are answered BUSY */
+  /** calls one connection may have in flight (until their answers are sent) before further ones are answered BUSY */
   maxInFlight?: number;
+  /** bytes waiting to be sent to one connection (answers and events it has not read); past it the connection is closed. Default 64 MiB */
+  maxBufferedBytes?: number;
   log?: (line: string) => void;
 }
 
@@ -51,6 +53,7 @@ export const LOOPBACK = '127.0.0.1';
 export async function createWorkbenchServer(opts: ServerOptions): Promise<WorkbenchServer> {
   const maxMessageBytes = opts.maxMessageBytes ?? 16 * 1024 * 1024;
   const maxInFlight = opts.maxInFlight ?? 64;
+  const maxBufferedBytes = opts.maxBufferedBytes ?? 64 * 1024 * 1024;
   const log = opts.log ?? (() => undefined);
   const server = http.createServer();
   // Never 0.0.0.0 or ::, whatever the caller asks: the gate below assumes only this machine can connect.
@@ -136,8 +139,18 @@ export async function createWorkbenchServer(opts: ServerOptions): Promise<Workbe
 
   function serveSocket(ws: WebSocket): void {
     let inFlight = 0;
-    const send = (text: string) => {
-      if (ws.readyState === ws.OPEN) ws.send(text, (err) => err && log(`ws send: ${err.message}`));
+    /**
+     * Sends, with `sent` called once the frame has left for the socket (or never will). Backpressure: what a
+     * client has not read waits in the server's memory, so a client that stops reading is closed once more
+     * than maxBufferedBytes of it wait; the server's memory stays bounded whatever a client does.
+     */
+    const send = (text: string, sent?: () => void) => {
+      if (ws.readyState !== ws.OPEN) return void sent?.();
+      ws.send(text, (err) => { if (err) log(`ws send: ${err.message}`); sent?.(); });
+      if (ws.bufferedAmount > maxBufferedBytes) {
+        log(`closing a client that does not read: ${ws.bufferedAmount} bytes unsent, more than the ${maxBufferedBytes} a connection may hold`);
+        ws.terminate();
+      }
     };
     const unsubscribe = (Object.keys(WORKBENCH_EVENTS) as WorkbenchEvent[]).map((event) =>
       opts.host.on(event, (payload) => {
@@ -157,10 +170,11 @@ export async function createWorkbenchServer(opts: ServerOptions): Promise<Workbe
         try { const v = JSON.parse(text) as { id?: unknown }; if (Number.isInteger(v?.id)) id = v.id as number; } catch { /* answered as -1 */ }
         return send(JSON.stringify({ id, error: { code: 'BUSY', message: `more than ${maxInFlight} calls in flight on this connection` } }));
       }
+      // a call is in flight until its answer has left for the socket, not merely been computed: a client that
+      // sends and never reads is held to maxInFlight answers, not to as many as it cares to ask for
       inFlight++;
-      answerWireMessage(opts.host, text)
-        .then(send, (err) => log(`ws answer: ${String(err)}`))
-        .finally(() => { inFlight--; });
+      const done = () => { inFlight--; };
+      answerWireMessage(opts.host, text).then((answer) => send(answer, done), (err) => { log(`ws answer: ${String(err)}`); done(); });
     });
     ws.on('error', (err) => log(`ws: ${err.message}`));
     ws.on('close', () => unsubscribe.forEach((off) => off()));
