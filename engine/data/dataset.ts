@@ -95,7 +95,7 @@ export async function loadTextDataset(input: DatasetConfigInput | DatasetConfig,
   const config = parseDatasetConfig(input);
   const where = describeSource(config.source, opts.baseDir);
   opts.onProgress?.({ phase: 'read', done: 0, total: 1 });
-  const raw = await readSource(config.source, opts.baseDir);
+  const raw = await readSource(config.source, opts.baseDir, opts.signal);
   checkAborted(opts.signal);
   if (!raw.length) refuse(`${where}: holds no text; add text or pick another source`, 'path');
   opts.onProgress?.({ phase: 'clean', done: 0, total: raw.length });

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -122,4 +124,36 @@ test('source identity changes with size and mtime, not with reading', async () =
   await fs.utimes(f, new Date(), new Date(Date.now() + 5000));
   assert.notEqual(JSON.stringify(await sourceIdentity(s)), b);
   await refused(sourceIdentity(src({ kind: 'file', path: path.join(tmp, 'gone.txt') })), 'gone.txt', /no such file/);
+});
+
+test('what is not a regular file, or is too large, is refused before it is read: devices, FIFOs, sockets, a 2 GB sparse file', async () => {
+  const file = (p: string) => readSource(src({ kind: 'file', path: p }), tmp);
+  await refused(file('/dev/zero'), '/dev/zero', /is a character device, not a regular file, and is not read/);
+  const fifo = path.join(tmp, 'pipe.txt');
+  execFileSync('mkfifo', [fifo]); // no writer: opening it for a blocking read would hang forever
+  await refused(file(fifo), fifo, /is a named pipe \(FIFO\), not a regular file/);
+  const sock = path.join(tmp, 'sock.txt');
+  const server = net.createServer().listen(sock);
+  await new Promise((r) => server.once('listening', r));
+  await refused(file(sock), sock, /is a socket, not a regular file/);
+  server.close();
+  const sparse = path.join(tmp, 'sparse.txt');
+  const fh = await fs.open(sparse, 'w');
+  await fh.truncate(2 * 1024 ** 3); // 2 GB that take no disk
+  await fh.close();
+  await refused(file(sparse), sparse, /is 2048 MiB; a text file is read whole, up to 512 MiB: split it/);
+  // a linked device is refused as the device, inside a folder it is skipped
+  await fs.symlink('/dev/zero', path.join(tmp, 'zero.txt'));
+  await refused(file(path.join(tmp, 'zero.txt')), 'zero.txt', /character device/);
+});
+
+test('a cancel stops a large read between chunks', async () => {
+  const big = path.join(tmp, 'big.txt');
+  const fh = await fs.open(big, 'w');
+  await fh.truncate(400 * 1024 ** 2); // read in 8 MiB chunks; it would end as binary (zeros) if read to the end
+  await fh.close();
+  const controller = new AbortController();
+  const reading = readSource(src({ kind: 'file', path: big }), tmp, controller.signal);
+  setTimeout(() => controller.abort(), 20);
+  await assert.rejects(reading, (err: unknown) => err instanceof EngineError && err.code === 'JOB_CANCELLED' && err.message.includes(big));
 });

@@ -3,6 +3,7 @@
  * INVALID_DATASET error whose message names the file and says why and what to do, because the person
  * reading it is looking at a dataset cell, not at a stack trace.
  */
+import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { BUILT_IN_CORPORA, type CorpusName, type CorpusReading, type CorpusSource, type DatasetSource, type DocumentUnit } from '../../common/datasetConfig';
@@ -34,26 +35,65 @@ export function decodeText(buf: Uint8Array, file: string): string {
   return r.text;
 }
 
-export async function readTextFile(file: string): Promise<string> {
-  let size: number;
-  try {
-    const st = await fs.stat(file);
+/** What a path is when it is not a regular file, in words. */
+function kindOf(st: import('node:fs').Stats): string {
+  if (st.isDirectory()) return 'a folder';
+  if (st.isFIFO()) return 'a named pipe (FIFO)';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/** Bytes read at a time: a cancel is seen between chunks, well within a second. */
+const READ_CHUNK = 8 * 1024 * 1024;
+
+/**
+ * A text file's bytes, bounded: only a regular file is read (a device such as /dev/zero, a FIFO or a socket
+ * would never end, or block), and at most MAX_FILE_BYTES of it, whatever its size claims (/proc files
+ * claim 0); the read goes in chunks and stops at a cancel. The file is opened without blocking and checked
+ * again through its descriptor, so a path swapped for a FIFO after the first check cannot hang the read.
+ */
+export async function readTextFile(file: string, signal?: AbortSignal): Promise<string> {
+  const tooBig = (bytes: string) => refuse(`${file}: is ${bytes}; a text file is read whole, up to ${MAX_FILE_BYTES / 2 ** 20} MiB: split it into several files and use source kind 'folder'`, 'path');
+  const check = (st: import('node:fs').Stats) => {
     if (st.isDirectory()) refuse(`${file}: is a folder, not a file; use source kind 'folder' for a folder of text files`, 'path');
-    size = st.size;
+    if (!st.isFile()) refuse(`${file}: is ${kindOf(st)}, not a regular file, and is not read; point source.path at a text file`, 'path');
+    if (st.size > MAX_FILE_BYTES) tooBig(`${(st.size / 2 ** 20).toFixed(0)} MiB`);
+  };
+  try {
+    check(await fs.stat(file));
   } catch (err) {
     if (err instanceof EngineError) throw err;
     describeFsError(file, err, 'file');
   }
-  if (size > MAX_FILE_BYTES) {
-    refuse(`${file}: is ${(size / 2 ** 20).toFixed(0)} MiB; files over ${MAX_FILE_BYTES / 2 ** 20} MiB are not read whole: split it into several files and use source kind 'folder'`, 'path');
-  }
-  let buf: Buffer;
+  let fh: fs.FileHandle;
   try {
-    buf = await fs.readFile(file);
+    fh = await fs.open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
   } catch (err) {
     describeFsError(file, err, 'file');
   }
-  return decodeText(buf, file);
+  try {
+    const st = await fh.stat();
+    check(st);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      if (signal?.aborted) throw new EngineError('JOB_CANCELLED', `reading ${file} was cancelled`);
+      const chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK, MAX_FILE_BYTES + 1 - total));
+      const { bytesRead } = await fh.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      chunks.push(chunk.subarray(0, bytesRead));
+      total += bytesRead;
+      if (total > MAX_FILE_BYTES) tooBig(`over ${MAX_FILE_BYTES / 2 ** 20} MiB (it grew while it was read, or its size is not known in advance)`);
+    }
+    return decodeText(Buffer.concat(chunks, total), file);
+  } catch (err) {
+    if (err instanceof EngineError) throw err;
+    describeFsError(file, err, 'file');
+  } finally {
+    await fh.close();
+  }
 }
 
 /** Cuts one file's text into documents. Ids say where each starts ("notes.txt:12" is line 12), so a report's examples can be found. */
@@ -127,7 +167,7 @@ async function statOrRefuse(p: string, kindHint: 'file' | 'folder') {
   }
 }
 
-async function readFolder(root: string, extensions: string[], unit: DocumentUnit): Promise<RawDocument[]> {
+async function readFolder(root: string, extensions: string[], unit: DocumentUnit, signal?: AbortSignal): Promise<RawDocument[]> {
   const st = await statOrRefuse(root, 'folder');
   if (!st.isDirectory()) refuse(`${root}: is a file, not a folder; use source kind 'file' (or 'jsonl')`, 'path');
   const { files, skipped } = await listFolder(root, extensions);
@@ -138,13 +178,13 @@ async function readFolder(root: string, extensions: string[], unit: DocumentUnit
   const docs: RawDocument[] = [];
   for (const f of files) {
     const rel = path.relative(root, f).split(path.sep).join('/');
-    docs.push(...splitUnits(await readTextFile(f), rel, f, unit));
+    docs.push(...splitUnits(await readTextFile(f, signal), rel, f, unit));
   }
   return docs;
 }
 
-async function readJsonl(file: string, textField: string, labelField: string | undefined): Promise<RawDocument[]> {
-  const text = await readTextFile(file);
+async function readJsonl(file: string, textField: string, labelField: string | undefined, signal?: AbortSignal): Promise<RawDocument[]> {
+  const text = await readTextFile(file, signal);
   const name = path.basename(file);
   const docs: RawDocument[] = [];
   const lines = text.split(/\r?\n/);
@@ -207,8 +247,8 @@ export function describeSource(source: DatasetSource, baseDir?: string): string 
   return resolveSourcePath(source.path, baseDir);
 }
 
-/** Reads every document of a source, in a fixed order. */
-export async function readSource(source: DatasetSource, baseDir?: string): Promise<RawDocument[]> {
+/** Reads every document of a source, in a fixed order; a cancel stops a file's read between chunks. */
+export async function readSource(source: DatasetSource, baseDir?: string, signal?: AbortSignal): Promise<RawDocument[]> {
   switch (source.kind) {
     case 'corpus': {
       const reader = CORPUS_READERS[source.corpus];
@@ -216,12 +256,12 @@ export async function readSource(source: DatasetSource, baseDir?: string): Promi
     }
     case 'file': {
       const file = resolveSourcePath(source.path, baseDir);
-      return splitUnits(await readTextFile(file), path.basename(file), file, source.unit);
+      return splitUnits(await readTextFile(file, signal), path.basename(file), file, source.unit);
     }
     case 'folder':
-      return readFolder(resolveSourcePath(source.path, baseDir), source.extensions, source.unit);
+      return readFolder(resolveSourcePath(source.path, baseDir), source.extensions, source.unit, signal);
     case 'jsonl':
-      return readJsonl(resolveSourcePath(source.path, baseDir), source.textField, source.labelField);
+      return readJsonl(resolveSourcePath(source.path, baseDir), source.textField, source.labelField, signal);
   }
 }
 
