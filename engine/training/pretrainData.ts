@@ -4,6 +4,8 @@
  * objective's batches — random training batches from a seeded Rng, and a fixed set of validation batches
  * so that every evaluation measures the same thing.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { DatasetConfig } from '../../common/datasetConfig';
 import type { TokenizerConfig } from '../../common/tokenizerConfig';
@@ -116,11 +118,25 @@ export function* tokenizerTrainingText(cfg: { kind: string }, text: { train: rea
   for (const docs of cfg.kind === 'char' ? [text.train, text.validation] : [text.train]) for (const d of docs) yield* d.sentences;
 }
 
+/**
+ * A resumed run's tokenizer, from its tokenizer.json; null when that file is damaged (a crash, a truncation).
+ * The run then trains it again from its recorded data and config — tokenizer training is deterministic, so
+ * the vocabulary comes out the same — after setting the damaged file aside, and says so.
+ */
+function reloadTokenizer(file: string, onWarning?: (message: string) => void): Tokenizer | null {
+  try {
+    return loadTokenizer(file);
+  } catch (err) {
+    const aside = `${file}.damaged`;
+    fs.renameSync(file, aside);
+    onWarning?.(`${(err as Error).message.split('\n')[0]}; it is set aside as ${path.basename(aside)} and rebuilt from the run's data and tokenizer config (training a tokenizer is deterministic: the same vocabulary)`);
+    return null;
+  }
+}
+
 export async function prepareData(datasetCfg: DatasetConfig, tokenizerCfg: TokenizerConfig, o: DataOptions): Promise<PreparedData> {
-  let tokenizer: Tokenizer;
-  if (o.reuseTokenizer) {
-    tokenizer = loadTokenizer(o.tokenizerFile);
-  } else {
+  let tokenizer: Tokenizer | null = o.reuseTokenizer ? reloadTokenizer(o.tokenizerFile, o.onWarning) : null;
+  if (!tokenizer) {
     const text = await loadTextDataset(datasetCfg, { baseDir: o.baseDir, onProgress: o.onProgress, signal: o.signal });
     o.onProgress?.({ phase: 'tokenizer', done: 0, total: 1 });
     tokenizer = trainTokenizer(tokenizerCfg, tokenizerTrainingText(tokenizerCfg, text));

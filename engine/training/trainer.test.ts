@@ -230,6 +230,20 @@ describe('trainer', () => {
     assert.deepEqual(await names(), ['step-00000008', 'step-00000010', 'step-00000012']);
   });
 
+  it('resumes a run whose tokenizer.json was truncated, rebuilding the tokenizer from the run\'s data and config', async () => {
+    const { summary } = await train(charGpt({ steps: 6, evalInterval: 100, checkpointInterval: 2, schedule: { warmupSteps: 1 } }), path.join(tmp, 'tokenizer'), (e, t) => { if (e.type === 'step' && e.step === 3) t.stop(); });
+    const file = path.join(summary.run_dir, 'tokenizer.json');
+    const original = fs.readFileSync(file, 'utf8');
+    fs.writeFileSync(file, original.slice(0, 40));
+    const logs: string[] = [];
+    const resumed = await Trainer.resume(summary.run_dir, { cacheDir: null, onEvent: (e) => { if (e.type === 'log') logs.push(e.message); } });
+    assert.ok(logs.some((m) => /tokenizer\.json.*set aside as tokenizer\.json\.damaged and rebuilt from the run's data/.test(m)), logs.join('\n'));
+    assert.ok(logs.some((m) => /resumed from checkpoint step-00000003/.test(m)), logs.join('\n'));
+    assert.equal((await resumed.run()).status, 'completed');
+    assert.equal(fs.readFileSync(file, 'utf8'), original, 'the same tokenizer, rebuilt');
+    assert.equal(fs.readFileSync(`${file}.damaged`, 'utf8').length, 40, 'the damaged file is kept');
+  });
+
   it('leaves a killed run interrupted, not running, when its resume fails', async () => {
     const dir = path.join(tmp, 'failing-resume');
     fs.mkdirSync(dir);
