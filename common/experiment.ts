@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DatasetConfig, DatasetSummary } from './datasetConfig';
 import { ModelConfigFields, checkModelConfig } from './modelConfig';
 import { PretrainConfig } from './pretrainConfig';
+import { RunId } from './runFolder';
 import { TokenizerConfig } from './tokenizerConfig';
 
 /**
@@ -16,6 +17,28 @@ export const EXPERIMENT_VERSION = 1;
 export const EXPERIMENT_SUFFIX = '.experiment.json';
 /** The runs folder's name for an experiment file's name: NAME.runs (a plain NAME.json gives NAME.runs too). */
 export const runsFolderName = (fileName: string): string => `${fileName.replace(/\.experiment\.json$|\.json$/, '')}.runs`;
+
+/** the path's folder part (with its separator) and its name; `/` and `\\` both separate (common/ has no node:path) */
+function splitPath(p: string): { folder: string; name: string; sep: string } {
+  const cut = Math.max(p.lastIndexOf('/'), p.lastIndexOf('\\'));
+  return { folder: p.slice(0, cut + 1), name: p.slice(cut + 1), sep: cut >= 0 ? p[cut] : '/' };
+}
+
+/** NAME.runs beside NAME.experiment.json, in the same folder. */
+export function runsDirOf(experimentFile: string): string {
+  const { folder, name } = splitPath(experimentFile);
+  return `${folder}${runsFolderName(name)}`;
+}
+
+/**
+ * A run's folder, NAME.runs/RUN_ID: a run is named by its experiment file and its run id everywhere (host,
+ * protocol, UI), and its folder is derived here, once. The id is checked, so it cannot climb out of NAME.runs.
+ */
+export function runDirOf(experimentFile: string, runId: string): string {
+  const id = RunId.safeParse(runId);
+  if (!id.success) throw new Error(`run id ${JSON.stringify(runId).slice(0, 140)}: ${id.error.issues[0]?.message}`);
+  return `${runsDirOf(experimentFile)}${splitPath(experimentFile).sep}${id.data}`;
+}
 
 const CellId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'a cell id is letters, digits, _ and -');
 const cellBase = { id: CellId, title: z.string().max(200).optional(), collapsed: z.boolean().optional() };

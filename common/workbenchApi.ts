@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { BackendInfo, BackendRequest } from './backends';
 import { DatasetConfig, DatasetSummary } from './datasetConfig';
 import { SerializedError } from './errors';
-import { RunJson } from './runFolder';
+import { RunId, RunJson } from './runFolder';
 import { RunEvent, RunSummary } from './runEvents';
 import { TokenizerConfig } from './tokenizerConfig';
 
@@ -19,10 +19,17 @@ const ExperimentDoc = z.record(z.string(), z.unknown());
 
 export const ExperimentTemplate = z.object({ id: z.string(), name: z.string(), description: z.string() }).strict();
 
+/**
+ * A run is named by its experiment file and its run id (the folder NAME.runs/RUN_ID beside the file,
+ * common/experiment.ts runDirOf): the one handle of a run in every call and event. The engine's job that
+ * trains it carries the same id.
+ */
+const RunHandle = { experimentPath: Path, runId: RunId };
+
 /** One run of an experiment, for the runs list; `problem` when its folder could not be read. */
 export const RunListEntry = z.union([
-  z.object({ ok: z.literal(true), id: z.string(), dir: Path, run: RunJson }).strict(),
-  z.object({ ok: z.literal(false), id: z.string(), dir: Path, problem: z.string() }).strict(),
+  z.object({ ok: z.literal(true), id: RunId, run: RunJson }).strict(),
+  z.object({ ok: z.literal(false), id: z.string(), problem: z.string() }).strict(),
 ]);
 
 /** A metrics.jsonl line as charts read it; non-finite values as null. */
@@ -81,17 +88,17 @@ export const WORKBENCH_METHODS = {
   /** reads and cleans the dataset, trains its tokenizer, and returns samples and statistics */
   'dataset.preview': method(z.object({ dataset: DatasetConfig, tokenizer: TokenizerConfig, experimentPath: Path.nullable(), samples: z.number().int().min(1).max(20).default(5) }).strict(), DatasetPreview),
 
-  /** starts the pretrain cell `cellId` of the saved experiment at `experimentPath` */
+  /** starts the pretrain cell `cellId` of the saved experiment at `experimentPath`: a new run, whose id the host picks */
   'runs.start': method(
     z.object({ experimentPath: Path, cellId: z.string(), backend: BackendRequest.optional(), steps: z.number().int().min(1).optional() }).strict(),
-    z.object({ jobId: z.string() }).strict(),
+    z.object({ runId: RunId }).strict(),
   ),
   /** continues a stopped or crashed run from its newest valid checkpoint */
-  'runs.resume': method(z.object({ runDir: Path }).strict(), z.object({ jobId: z.string() }).strict()),
-  'runs.control': method(z.object({ jobId: z.string(), action: z.enum(['pause', 'resume', 'stop']) }).strict(), z.object({}).strict()),
+  'runs.resume': method(z.object(RunHandle).strict(), z.object({ runId: RunId }).strict()),
+  'runs.control': method(z.object({ ...RunHandle, action: z.enum(['pause', 'resume', 'stop']) }).strict(), z.object({}).strict()),
   'runs.list': method(z.object({ experimentPath: Path }).strict(), z.array(RunListEntry)),
   /** a run's curves from its metrics.jsonl, from `sinceStep` on */
-  'runs.metrics': method(z.object({ runDir: Path, sinceStep: z.number().int().min(0).optional() }).strict(), z.array(MetricsPoint)),
+  'runs.metrics': method(z.object({ ...RunHandle, sinceStep: z.number().int().min(0).optional() }).strict(), z.array(MetricsPoint)),
 
   'engine.status': method(z.object({}).strict(), EngineStatus),
   'engine.restart': method(z.object({}).strict(), EngineStatus),
@@ -102,10 +109,10 @@ export type ParamsOf<M extends WorkbenchMethod> = z.input<(typeof WORKBENCH_METH
 export type ResultOfMethod<M extends WorkbenchMethod> = z.output<(typeof WORKBENCH_METHODS)[M]['result']>;
 
 export const WORKBENCH_EVENTS = {
-  /** a running job's run events, batched as the engine sent them */
-  onRunEvents: z.object({ jobId: z.string(), events: z.array(RunEvent) }).strict(),
-  /** a job ended: done with its summary, failed with its error, or cancelled */
-  onJobEnded: z.object({ jobId: z.string(), outcome: z.enum(['done', 'failed', 'cancelled']), summary: RunSummary.optional(), error: SerializedError.optional() }).strict(),
+  /** a training run's events, batched as the engine sent them */
+  onRunEvents: z.object({ ...RunHandle, events: z.array(RunEvent) }).strict(),
+  /** a run's training job ended: done with its summary, failed with its error, or cancelled */
+  onJobEnded: z.object({ ...RunHandle, outcome: z.enum(['done', 'failed', 'cancelled']), summary: RunSummary.optional(), error: SerializedError.optional() }).strict(),
   onEngineStatus: EngineStatus,
   /** a command chosen in the desktop menu, to run through the renderer's command registry */
   onMenuCommand: z.object({ command: z.string(), args: z.array(z.string()).optional() }).strict(),

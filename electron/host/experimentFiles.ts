@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { EngineError } from '../../common/errors';
-import { EXPERIMENT_SUFFIX, parseExperiment, runsFolderName, type Experiment } from '../../common/experiment';
+import { EXPERIMENT_SUFFIX, parseExperiment, runsDirOf, type Experiment } from '../../common/experiment';
 import { writeJsonAtomic } from './atomicWrite';
 import { jsonProblem } from './jsonProblem';
 
@@ -30,10 +30,7 @@ export function defaultConfigDir(): string {
   return path.join(base, 'transformer-workbench');
 }
 
-/** NAME.runs/ beside NAME.experiment.json (the command line's rule, engine/cli/main.ts runsDirOf). */
-export function runsDirOf(experimentFile: string): string {
-  return path.join(path.dirname(experimentFile), runsFolderName(path.basename(experimentFile)));
-}
+export { runsDirOf };
 
 export interface ExperimentFilesOptions {
   /** where recent.json lives; default ~/.config/transformer-workbench (XDG_CONFIG_HOME respected) */

@@ -76,10 +76,10 @@ export function createWorkbenchHost(opts: WorkbenchHostOptions = {}): WorkbenchH
     'experiments.list': () => files.list(),
     'dataset.preview': (p) => runs.preview({ dataset: p.dataset as unknown as Record<string, unknown>, tokenizer: p.tokenizer as unknown as Record<string, unknown>, experimentPath: p.experimentPath, samples: p.samples }),
     'runs.start': (p) => runs.start(p),
-    'runs.resume': (p) => runs.resume(p.runDir),
-    'runs.control': (p) => runs.control(p.jobId, p.action),
+    'runs.resume': (p) => runs.resume(p),
+    'runs.control': (p) => runs.control(p, p.action),
     'runs.list': (p) => runs.list(p.experimentPath),
-    'runs.metrics': (p) => runs.metrics(p.runDir, p.sinceStep),
+    'runs.metrics': (p) => runs.metrics(p, p.sinceStep),
     'engine.status': async () => engine.getStatus(),
     'engine.restart': () => engine.restart(),
   };

@@ -64,6 +64,8 @@ export interface TrainerOptions {
    * decays over it, run.json records it, and resume trains to it).
    */
   steps?: number;
+  /** start only: the run folder's name (default: a fresh id) */
+  runId?: string;
   signal?: AbortSignal;
 }
 
@@ -148,7 +150,7 @@ export class Trainer {
     const guess = ModelConfig.safeParse({ ...spec.model, vocabSize: spec.model.vocabSize ?? vocabGuess(spec.tokenizer) });
     if (guess.success) checkMemory(guess.data, p.batchSize, p.seqLen ?? spec.model.contextLength, backend.name);
     const snapshot: Snapshot = { spec, baseDir: path.resolve(opts.baseDir ?? '.') };
-    const run = await RunFolder.create(runsDir, { name: spec.name, config: snapshot as unknown as Record<string, unknown>, backend, seed: p.seed });
+    const run = await RunFolder.create(runsDir, { name: spec.name, config: snapshot as unknown as Record<string, unknown>, backend, seed: p.seed, id: opts.runId });
     opts.onEvent?.({ type: 'status', status: 'preparing', runId: run.id, runDir: run.dir });
     try {
       return await Trainer.build(run, spec, backend, { ...opts, baseDir: snapshot.baseDir }, false);

@@ -35,7 +35,7 @@ export interface UiSlice {
   jsonErrors: Record<string, string>;
   previews: Record<string, PreviewState>;
   /** the run picked in a runs list (the cell's runs table, the sidebar): its row is marked, its heatmap shown */
-  selectedRunDir: string | null;
+  selectedRunId: string | null;
   /**
    * per pretrain cell, the runs the user put on (true) or took off (false) its dashboard, by run id;
    * read them through selectors' overlaidRunIds, which fills in the defaults
@@ -56,7 +56,7 @@ export interface UiSlice {
   setJsonError(cellId: string, error: string | null): void;
   setPreview(cellId: string, p: Partial<PreviewState>): void;
   /** picks a run; a run not on its cell's dashboard is put on it */
-  selectRun(runDir: string | null): void;
+  selectRun(runId: string | null): void;
   /** puts a run of a pretrain cell on its dashboard, or takes it off */
   setRunOverlaid(cellId: string, runId: string, shown: boolean): void;
   setOpenDialog(open: false | 'open' | 'save'): void;
@@ -73,7 +73,7 @@ export const createUiSlice: StateCreator<Store, [], [], UiSlice> = (set, get) =>
   engine: null,
   jsonErrors: {},
   previews: {},
-  selectedRunDir: null,
+  selectedRunId: null,
   runOverlay: {},
   openDialog: false,
   busy: null,
@@ -96,10 +96,9 @@ export const createUiSlice: StateCreator<Store, [], [], UiSlice> = (set, get) =>
     const old = get().previews[cellId] ?? { loading: false, result: null, error: null, configHash: null };
     set({ previews: { ...get().previews, [cellId]: { ...old, ...p } } });
   },
-  selectRun(selectedRunDir) {
-    set({ selectedRunDir });
+  selectRun(runId) {
+    set({ selectedRunId: runId });
     const s = get();
-    const runId = selectedRunDir && (s.history.find((h) => h.dir === selectedRunDir)?.id ?? Object.values(s.jobs).find((j) => j.runDir === selectedRunDir)?.runId);
     const cellId = runId ? cellOfRun(s, runId) : undefined;
     if (runId && cellId && !overlaidRunIds(s, cellId).includes(runId)) s.setRunOverlaid(cellId, runId, true);
   },
