@@ -5,6 +5,7 @@ import { SerializedError } from './errors';
 import { RunId, RunJson } from './runFolder';
 import { RunEvent, RunSummary } from './runEvents';
 import { TokenizerConfig } from './tokenizerConfig';
+import { WorkbenchState } from './workbenchState';
 
 /**
  * WorkbenchApi: the one door between the UI (renderer/) and everything else. Implemented once by the host
@@ -74,13 +75,22 @@ export const WORKBENCH_METHODS = {
   'experiments.templates': method(z.object({}).strict(), z.array(ExperimentTemplate)),
   /** a new, unsaved experiment from a template */
   'experiments.create': method(z.object({ template: z.string() }).strict(), z.object({ doc: ExperimentDoc }).strict()),
-  /** reads, migrates and validates; a malformed or newer file is refused with a message and never written */
-  'experiments.open': method(z.object({ path: Path }).strict(), z.object({ path: Path, doc: ExperimentDoc, migratedFrom: z.number().int().optional(), mtimeMs: z.number() }).strict()),
+  /**
+   * reads, migrates and validates; a malformed or newer file is refused with a message and never written.
+   * `doc` is the document as written (no defaults filled in); `state` what the workbench keeps beside it
+   * (NAME.runs/workbench-state.json), empty when there is none, with `stateWarning` when it was damaged.
+   */
+  'experiments.open': method(z.object({ path: Path }).strict(), z.object({
+    path: Path, doc: ExperimentDoc, migratedFrom: z.number().int().optional(), mtimeMs: z.number(),
+    state: WorkbenchState, stateWarning: z.string().optional(),
+  }).strict()),
   /** atomic save; refused when the file changed on disk since `expectedMtimeMs` (another writer) */
   'experiments.save': method(
     z.object({ path: Path, doc: ExperimentDoc, expectedMtimeMs: z.number().optional() }).strict(),
     z.object({ path: Path, mtimeMs: z.number() }).strict(),
   ),
+  /** replaces, atomically, what the workbench keeps beside the saved experiment at `path` (previews, overlay choices) */
+  'experiments.saveState': method(z.object({ path: Path, state: WorkbenchState }).strict(), z.object({}).strict()),
   'experiments.recent': method(z.object({}).strict(), z.array(Path)),
   /** experiment files in the workspace (browser mode has no native dialog) */
   'experiments.list': method(z.object({}).strict(), z.array(z.object({ path: Path, name: z.string(), mtimeMs: z.number() }).strict())),

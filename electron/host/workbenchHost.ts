@@ -72,6 +72,7 @@ export function createWorkbenchHost(opts: WorkbenchHostOptions = {}): WorkbenchH
     'experiments.create': (p) => files.create(p.template),
     'experiments.open': (p) => files.open(p.path),
     'experiments.save': (p) => files.save(p.path, p.doc, p.expectedMtimeMs),
+    'experiments.saveState': (p) => files.saveState(p.path, p.state),
     'experiments.recent': () => files.recent(),
     'experiments.list': () => files.list(),
     'dataset.preview': (p) => runs.preview({ dataset: p.dataset as unknown as Record<string, unknown>, tokenizer: p.tokenizer as unknown as Record<string, unknown>, experimentPath: p.experimentPath, samples: p.samples }),

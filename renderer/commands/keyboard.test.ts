@@ -42,7 +42,7 @@ test('Ctrl+Z in a form field undoes the document\'s edit; in Monaco it is left t
   };
   setApi({ call: async () => { throw new Error('no host in this test'); }, on: () => () => {} } as unknown as WorkbenchApi);
   const off = installKeyboard();
-  const doc: ExperimentInput = { format: 'transformer-workbench.experiment', version: 1, name: 't', cells: [newCell('model', [])] };
+  const doc: ExperimentInput = { format: 'transformer-workbench.experiment', version: 2, name: 't', cells: [newCell('model', [])] };
   useStore.getState().loadDocument(doc, null, null);
   useStore.getState().editDocument((d) => updateCell(d, 'model', (c) => ({ ...c, title: 'edited' })));
   const press = (target: unknown, key: string, mods: { shiftKey?: boolean } = {}) => {

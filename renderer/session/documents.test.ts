@@ -11,7 +11,7 @@ import { openExperiment, saveExperiment } from './documents';
 
 const PATH = '/w/x.experiment.json';
 const doc = (name: string): ExperimentInput => ({
-  format: 'transformer-workbench.experiment', version: 1, name,
+  format: 'transformer-workbench.experiment', version: 2, name,
   cells: [newCell('dataset', []), newCell('model', []), newCell('pretrain', [])],
 });
 

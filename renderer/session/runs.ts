@@ -101,9 +101,10 @@ export async function previewDataset(cellId: string): Promise<void> {
   try {
     const result = await getApi().call('dataset.preview', { dataset: cell.dataset as never, tokenizer: cell.tokenizer as never, experimentPath: s.path, samples: 5 });
     store.getState().setPreview(cellId, { loading: false, result, configHash });
-    // the summary (not the samples' text) is the cell's output: the document keeps it
+    // the summary (not the samples' text) is kept beside the experiment file, not in it: it holds this
+    // machine's path of the data and a time
     const { samples: _samples, ...summary } = result;
-    store.getState().recordOutput((doc) => updateCell(doc, cellId, (c) => (c.kind === 'dataset' ? { ...c, summary: { ...summary, configHash, at: new Date().toISOString() } } : c)));
+    store.getState().setSavedPreview(cellId, { ...summary, configHash, at: new Date().toISOString() });
   } catch (err) {
     store.getState().setPreview(cellId, { loading: false, error: errorMessage(err), configHash });
   }

@@ -11,7 +11,7 @@ function open(runIds: string[]): void {
   const cells = [newCell('dataset', []), newCell('model', []), newCell('pretrain', [])];
   const pre = cells[2];
   if (pre.kind === 'pretrain') pre.runs = runIds.map((runId) => ({ runId, status: 'completed' }));
-  const doc: ExperimentInput = { format: 'transformer-workbench.experiment', version: 1, name: 't', cells };
+  const doc: ExperimentInput = { format: 'transformer-workbench.experiment', version: 2, name: 't', cells };
   useStore.setState({ jobs: {}, selectedRunId: null, runOverlay: {} });
   useStore.getState().loadDocument(doc, '/x.experiment.json', 1);
   useStore.getState().setHistory(runIds.map((id) => ({ ok: false, id, problem: 'not read in this test' }) as RunListItem));
