@@ -35,11 +35,12 @@ export function serialize(doc: ExperimentInput): ExperimentInput {
 /** what was last written beside (or read from beside) the file at `path`: an unchanged state is not written again */
 let stateOnDisk: { path: string; json: string } | null = null;
 
-function adopt(doc: ExperimentInput, path: string | null, mtimeMs: number | null, state: WorkbenchState = emptyWorkbenchState()): void {
+/** `stateWritten`: `state` is what lies beside the file (not previews a version 1 file carried in itself, to be written there) */
+function adopt(doc: ExperimentInput, path: string | null, mtimeMs: number | null, state: WorkbenchState = emptyWorkbenchState(), stateWritten = true): void {
   const s = store.getState();
   // another experiment starts at its top; the same file read again stays where the user was
   if (path === null || path !== s.path) scrollNotebookToTop();
-  stateOnDisk = path ? { path, json: JSON.stringify(state) } : null;
+  stateOnDisk = path && stateWritten ? { path, json: JSON.stringify(state) } : null;
   s.loadWorkbenchState(state);
   s.loadDocument(doc, path, mtimeMs);
   s.resetCollapsed(Object.fromEntries(doc.cells.filter((c) => c.collapsed).map((c) => [c.id, true])));
@@ -61,7 +62,7 @@ export async function openExperiment(path: string): Promise<boolean> {
   s.setBusy(`Opening ${path}`);
   try {
     const r = await getApi().call('experiments.open', { path });
-    adopt(r.doc as ExperimentInput, r.path, r.mtimeMs, r.state);
+    adopt(r.doc as ExperimentInput, r.path, r.mtimeMs, r.state, r.migratedFrom === undefined);
     if (r.stateWarning) s.showBanner({ id: 'doc-state', tone: 'warning', title: 'The previews and run choices kept beside the file were damaged', message: r.stateWarning });
     if (r.migratedFrom !== undefined) {
       s.showBanner({ id: 'doc-migrated', tone: 'info', title: `Updated from format version ${r.migratedFrom}`, message: 'The file is rewritten in the current format when you save it.' });
