@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { EXPERIMENT_FORMAT, EXPERIMENT_VERSION, cellOf, migrateBrownSourceV1, parseExperiment } from './experiment';
+import { EXPERIMENT_FORMAT, EXPERIMENT_VERSION, cellOf, migrateBrownSourceV1, migrateSummaryOutV1, parseExperiment, previewsOfV1, runDirOf } from './experiment';
 
 const minimal = {
   format: EXPERIMENT_FORMAT, version: EXPERIMENT_VERSION, name: 'tiny',
@@ -13,6 +13,24 @@ const minimal = {
 };
 
 describe('experiment files', () => {
+  it('migrate version 1: a dataset cell\'s preview leaves the file (it is kept beside it), the rest stays as written', () => {
+    const summary = { vocabSize: 65, configHash: 'h', at: '2026-11-25T10:00:00.000Z', stats: { source: '/home/someone/tiny.txt' } };
+    const v1 = { ...minimal, version: 1, cells: minimal.cells.map((c) => (c.kind === 'dataset' ? { ...c, summary } : c)) };
+    assert.deepEqual(previewsOfV1(v1), { d: summary });
+    assert.ok(!JSON.stringify(migrateSummaryOutV1(v1)).includes('summary'));
+    const r = parseExperiment(v1);
+    assert.ok(r.ok, r.ok ? '' : r.error);
+    assert.equal(r.migratedFrom, 1);
+    // the input form is the file as written, migrated: no defaults added, no preview
+    assert.deepEqual(r.input, { ...minimal, version: EXPERIMENT_VERSION });
+  });
+
+  it('derive a run\'s folder from its experiment file and run id, and refuse ids that leave NAME.runs', () => {
+    assert.equal(runDirOf('/w/a/tiny.experiment.json', '20260101-000000-abcd'), '/w/a/tiny.runs/20260101-000000-abcd');
+    assert.equal(runDirOf('C:\\w\\tiny.experiment.json', 'r1'), 'C:\\w\\tiny.runs\\r1');
+    for (const bad of ['../x', '..', 'a/b', '', '.hidden']) assert.throws(() => runDirOf('/w/tiny.experiment.json', bad), /run id/);
+  });
+
   it('parse with defaults filled and vocabSize left to the tokenizer', () => {
     const r = parseExperiment(minimal);
     assert.ok(r.ok, r.ok ? '' : r.error);

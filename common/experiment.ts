@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { DatasetConfig, DatasetSummary, corpusSourceFromBrown } from './datasetConfig';
+import { DatasetConfig, corpusSourceFromBrown } from './datasetConfig';
 import { EngineError } from './errors';
 import { ModelConfigFields, checkModelConfig } from './modelConfig';
 import { PretrainConfig } from './pretrainConfig';
+import { RunId } from './runFolder';
 import { TokenizerConfig } from './tokenizerConfig';
 import { formatIssues } from './zodIssues';
 
@@ -19,7 +20,34 @@ export const EXPERIMENT_SUFFIX = '.experiment.json';
 /** The runs folder's name for an experiment file's name: NAME.runs (a plain NAME.json gives NAME.runs too). */
 export const runsFolderName = (fileName: string): string => `${fileName.replace(/\.experiment\.json$|\.json$/, '')}.runs`;
 
-const CellId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'a cell id is letters, digits, _ and -');
+/** the path's folder part (with its separator) and its name; `/` and `\\` both separate (common/ has no node:path) */
+function splitPath(p: string): { folder: string; name: string; sep: string } {
+  const cut = Math.max(p.lastIndexOf('/'), p.lastIndexOf('\\'));
+  return { folder: p.slice(0, cut + 1), name: p.slice(cut + 1), sep: cut >= 0 ? p[cut] : '/' };
+}
+
+/** NAME.runs beside NAME.experiment.json, in the same folder. */
+export function runsDirOf(experimentFile: string): string {
+  const { folder, name } = splitPath(experimentFile);
+  return `${folder}${runsFolderName(name)}`;
+}
+
+/** `entry` inside NAME.runs (a run's folder, the workbench's state file). */
+export function inRunsDir(experimentFile: string, entry: string): string {
+  return `${runsDirOf(experimentFile)}${splitPath(experimentFile).sep}${entry}`;
+}
+
+/**
+ * A run's folder, NAME.runs/RUN_ID: a run is named by its experiment file and its run id everywhere (host,
+ * protocol, UI), and its folder is derived here, once. The id is checked, so it cannot climb out of NAME.runs.
+ */
+export function runDirOf(experimentFile: string, runId: string): string {
+  const id = RunId.safeParse(runId);
+  if (!id.success) throw new Error(`run id ${JSON.stringify(runId).slice(0, 140)}: ${id.error.issues[0]?.message}`);
+  return inRunsDir(experimentFile, id.data);
+}
+
+export const CellId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'a cell id is letters, digits, _ and -');
 const cellBase = { id: CellId, title: z.string().max(200).optional(), collapsed: z.boolean().optional() };
 
 /** What a finished or running pretraining left behind: enough to list it without opening its folder. */
@@ -33,15 +61,12 @@ export const RunRef = z.object({
 
 export const NotesCell = z.object({ ...cellBase, kind: z.literal('notes'), markdown: z.string().max(1_000_000).default('') }).strict();
 
-/** The dataset cell's last preview, minus its samples; `configHash` tells whether the config changed since. */
-export const DatasetCellSummary = DatasetSummary.extend({ configHash: z.string().max(64), at: z.iso.datetime() }).strict();
-
+/** Its last preview is kept beside the file, not in it (common/workbenchState.ts). */
 export const DatasetCell = z.object({
   ...cellBase,
   kind: z.literal('dataset'),
   dataset: DatasetConfig,
   tokenizer: TokenizerConfig,
-  summary: DatasetCellSummary.optional(),
 }).strict();
 
 /** The model cell may leave vocabSize out: it then comes from the dataset cell's trained tokenizer. */
@@ -75,14 +100,22 @@ export const Experiment = z.object({
 export type ExperimentInput = z.input<typeof Experiment>;
 export type Experiment = z.output<typeof Experiment>;
 
-export type ParseResult<T> = { ok: true; value: T; migratedFrom?: number } | { ok: false; error: string };
+/**
+ * `value`: the document with every default filled in, for code that uses it. `input`: the document as
+ * written (migrated to this version, validated, nothing added), which is what is shown, edited and saved
+ * again — a save writes what the user wrote plus run references, not every default spelled out, so a
+ * file keeps its size and a default that changes in a later version is not frozen into old files.
+ */
+export type ParseResult<T> = { ok: true; value: T; input: ExperimentInput; migratedFrom?: number } | { ok: false; error: string };
 
 type RawDoc = Record<string, unknown>;
+const cellsOf = (doc: RawDoc): unknown[] => (Array.isArray(doc.cells) ? doc.cells : []);
+const isObject = (v: unknown): v is RawDoc => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Version 1 → 2, the dataset sources: the Brown corpus became one of the built-in corpora, `{ kind: 'corpus', corpus: 'brown' }`. */
 export function migrateBrownSourceV1(doc: RawDoc): RawDoc {
   if (!Array.isArray(doc.cells)) return doc; // the schema says what is wrong with it
-  const cells = doc.cells.map((cell: unknown) => {
+  const cells = cellsOf(doc).map((cell: unknown) => {
     const c = cell as { kind?: unknown; dataset?: { source?: { kind?: unknown; genres?: string[] } } } | null;
     if (c?.kind !== 'dataset' || c.dataset?.source?.kind !== 'brown') return cell;
     return { ...c, dataset: { ...c.dataset, source: corpusSourceFromBrown(c.dataset.source) } };
@@ -91,11 +124,28 @@ export function migrateBrownSourceV1(doc: RawDoc): RawDoc {
 }
 
 /**
+ * Version 1 kept a dataset cell's last preview (`summary`) in the file, with the absolute path of the data
+ * on the machine that made it and a time: per-machine state, which now lives beside the file
+ * (common/workbenchState.ts). The host carries it over there (previewsOfV1) when the sidecar has none.
+ */
+export function migrateSummaryOutV1(doc: RawDoc): RawDoc {
+  return { ...doc, cells: cellsOf(doc).map((c) => (isObject(c) && c.kind === 'dataset' && 'summary' in c ? (({ summary: _s, ...rest }) => rest)(c) : c)) };
+}
+
+/** The dataset cells' previews a version 1 document kept in itself, by cell id (unvalidated). */
+export function previewsOfV1(doc: RawDoc): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const c of cellsOf(doc)) if (isObject(c) && c.kind === 'dataset' && typeof c.id === 'string' && c.summary !== undefined) out[c.id] = c.summary;
+  return out;
+}
+
+/**
  * Migrations from each older version to the next. Each takes the raw document of version N and returns
- * one of version N+1 (parseExperiment sets the version).
+ * one of version N+1 (parseExperiment sets `version`). Each change of a version is a function of its own,
+ * so that changes made side by side compose.
  */
 const MIGRATIONS: Record<number, (doc: RawDoc) => RawDoc> = {
-  1: (doc) => migrateBrownSourceV1(doc),
+  1: (doc) => migrateSummaryOutV1(migrateBrownSourceV1(doc)),
 };
 
 /** Reads an experiment document: checks the format, migrates older versions, validates every cell. */
@@ -115,7 +165,8 @@ export function parseExperiment(raw: unknown): ParseResult<Experiment> {
   if (!r.success) {
     return { ok: false, error: formatIssues(r.error, { separator: '\n' }) };
   }
-  return { ok: true, value: r.data, ...(version < EXPERIMENT_VERSION ? { migratedFrom: version } : {}) };
+  // a valid document is its own input form: the schema accepted every key it has
+  return { ok: true, value: r.data, input: doc as ExperimentInput, ...(version < EXPERIMENT_VERSION ? { migratedFrom: version } : {}) };
 }
 
 /** The first cell of a kind, or undefined. */

@@ -20,6 +20,7 @@ import { MAX_ERROR_CHARS, SerializedError, type ErrorCode } from './errors';
 import type { ModelConfigInput, ResolvedModelConfig } from './modelConfig';
 import type { ModelStats } from './modelStats';
 import { RunEvent, RunSummary } from './runEvents';
+import { RunId } from './runFolder';
 import { DatasetPreview } from './workbenchApi';
 import { formatIssues, issuePath } from './zodIssues';
 
@@ -96,6 +97,11 @@ export const PretrainStartJob = z.object({
   pretrain: CellConfigField,
   /** where the run folder is created (NAME.runs/ beside the experiment file) */
   runsDir: PathField,
+  /**
+   * the run's id, its folder's name under runsDir (the host names the run, and the job, with it); refused
+   * when that folder exists. Default: a fresh one.
+   */
+  runId: RunId.optional(),
   /** relative dataset paths resolve against this (the experiment file's folder) */
   baseDir: PathField,
   /** overrides the pretrain cell's backend and step count */

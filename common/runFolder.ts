@@ -23,6 +23,12 @@ export const CHECKPOINT_FORMAT_VERSION = 1;
 export const RunId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'a run id is 1–128 characters of A–Z a–z 0–9 . _ - and starts with a letter or digit');
 export type RunId = z.infer<typeof RunId>;
 
+/** Sortable and readable: 20240501-123456-k3f9 (UTC time, then a random tail against collisions). */
+export function newRunId(now = new Date()): string {
+  const t = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `${t}-${Math.random().toString(36).slice(2, 6).padEnd(4, '0')}`;
+}
+
 /**
  * running: a process is training it now (or was, and died: the host turns a 'running' run whose engine is
  * gone into 'interrupted'). paused: stopped on purpose with a checkpoint to resume from.

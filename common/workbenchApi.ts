@@ -3,9 +3,10 @@ import { BackendInfo, BackendRequest } from './backends';
 import { DataUploadParams, DataUploadResult } from './dataUpload';
 import { DatasetConfig, DatasetSummary } from './datasetConfig';
 import { SerializedError } from './errors';
-import { RunJson } from './runFolder';
+import { RunId, RunJson } from './runFolder';
 import { RunEvent, RunSummary } from './runEvents';
 import { TokenizerConfig } from './tokenizerConfig';
+import { WorkbenchState } from './workbenchState';
 
 /**
  * WorkbenchApi: the one door between the UI (renderer/) and everything else. Implemented once by the host
@@ -20,10 +21,17 @@ const ExperimentDoc = z.record(z.string(), z.unknown());
 
 export const ExperimentTemplate = z.object({ id: z.string(), name: z.string(), description: z.string() }).strict();
 
+/**
+ * A run is named by its experiment file and its run id (the folder NAME.runs/RUN_ID beside the file,
+ * common/experiment.ts runDirOf): the one handle of a run in every call and event. The engine's job that
+ * trains it carries the same id.
+ */
+const RunHandle = { experimentPath: Path, runId: RunId };
+
 /** One run of an experiment, for the runs list; `problem` when its folder could not be read. */
 export const RunListEntry = z.union([
-  z.object({ ok: z.literal(true), id: z.string(), dir: Path, run: RunJson }).strict(),
-  z.object({ ok: z.literal(false), id: z.string(), dir: Path, problem: z.string() }).strict(),
+  z.object({ ok: z.literal(true), id: RunId, run: RunJson }).strict(),
+  z.object({ ok: z.literal(false), id: z.string(), problem: z.string() }).strict(),
 ]);
 
 /** A metrics.jsonl line as charts read it; non-finite values as null. */
@@ -68,13 +76,22 @@ export const WORKBENCH_METHODS = {
   'experiments.templates': method(z.object({}).strict(), z.array(ExperimentTemplate)),
   /** a new, unsaved experiment from a template */
   'experiments.create': method(z.object({ template: z.string() }).strict(), z.object({ doc: ExperimentDoc }).strict()),
-  /** reads, migrates and validates; a malformed or newer file is refused with a message and never written */
-  'experiments.open': method(z.object({ path: Path }).strict(), z.object({ path: Path, doc: ExperimentDoc, migratedFrom: z.number().int().optional(), mtimeMs: z.number() }).strict()),
+  /**
+   * reads, migrates and validates; a malformed or newer file is refused with a message and never written.
+   * `doc` is the document as written (no defaults filled in); `state` what the workbench keeps beside it
+   * (NAME.runs/workbench-state.json), empty when there is none, with `stateWarning` when it was damaged.
+   */
+  'experiments.open': method(z.object({ path: Path }).strict(), z.object({
+    path: Path, doc: ExperimentDoc, migratedFrom: z.number().int().optional(), mtimeMs: z.number(),
+    state: WorkbenchState, stateWarning: z.string().optional(),
+  }).strict()),
   /** atomic save; refused when the file changed on disk since `expectedMtimeMs` (another writer) */
   'experiments.save': method(
     z.object({ path: Path, doc: ExperimentDoc, expectedMtimeMs: z.number().optional() }).strict(),
     z.object({ path: Path, mtimeMs: z.number() }).strict(),
   ),
+  /** replaces, atomically, what the workbench keeps beside the saved experiment at `path` (previews, overlay choices) */
+  'experiments.saveState': method(z.object({ path: Path, state: WorkbenchState }).strict(), z.object({}).strict()),
   'experiments.recent': method(z.object({}).strict(), z.array(Path)),
   /** experiment files in the workspace (browser mode has no native dialog) */
   'experiments.list': method(z.object({}).strict(), z.array(z.object({ path: Path, name: z.string(), mtimeMs: z.number() }).strict())),
@@ -88,17 +105,17 @@ export const WORKBENCH_METHODS = {
    */
   'dataset.upload': method(DataUploadParams, DataUploadResult),
 
-  /** starts the pretrain cell `cellId` of the saved experiment at `experimentPath` */
+  /** starts the pretrain cell `cellId` of the saved experiment at `experimentPath`: a new run, whose id the host picks */
   'runs.start': method(
     z.object({ experimentPath: Path, cellId: z.string(), backend: BackendRequest.optional(), steps: z.number().int().min(1).optional() }).strict(),
-    z.object({ jobId: z.string() }).strict(),
+    z.object({ runId: RunId }).strict(),
   ),
   /** continues a stopped or crashed run from its newest valid checkpoint */
-  'runs.resume': method(z.object({ runDir: Path }).strict(), z.object({ jobId: z.string() }).strict()),
-  'runs.control': method(z.object({ jobId: z.string(), action: z.enum(['pause', 'resume', 'stop']) }).strict(), z.object({}).strict()),
+  'runs.resume': method(z.object(RunHandle).strict(), z.object({ runId: RunId }).strict()),
+  'runs.control': method(z.object({ ...RunHandle, action: z.enum(['pause', 'resume', 'stop']) }).strict(), z.object({}).strict()),
   'runs.list': method(z.object({ experimentPath: Path }).strict(), z.array(RunListEntry)),
   /** a run's curves from its metrics.jsonl, from `sinceStep` on */
-  'runs.metrics': method(z.object({ runDir: Path, sinceStep: z.number().int().min(0).optional() }).strict(), z.array(MetricsPoint)),
+  'runs.metrics': method(z.object({ ...RunHandle, sinceStep: z.number().int().min(0).optional() }).strict(), z.array(MetricsPoint)),
 
   'engine.status': method(z.object({}).strict(), EngineStatus),
   'engine.restart': method(z.object({}).strict(), EngineStatus),
@@ -109,10 +126,10 @@ export type ParamsOf<M extends WorkbenchMethod> = z.input<(typeof WORKBENCH_METH
 export type ResultOfMethod<M extends WorkbenchMethod> = z.output<(typeof WORKBENCH_METHODS)[M]['result']>;
 
 export const WORKBENCH_EVENTS = {
-  /** a running job's run events, batched as the engine sent them */
-  onRunEvents: z.object({ jobId: z.string(), events: z.array(RunEvent) }).strict(),
-  /** a job ended: done with its summary, failed with its error, or cancelled */
-  onJobEnded: z.object({ jobId: z.string(), outcome: z.enum(['done', 'failed', 'cancelled']), summary: RunSummary.optional(), error: SerializedError.optional() }).strict(),
+  /** a training run's events, batched as the engine sent them */
+  onRunEvents: z.object({ ...RunHandle, events: z.array(RunEvent) }).strict(),
+  /** a run's training job ended: done with its summary, failed with its error, or cancelled */
+  onJobEnded: z.object({ ...RunHandle, outcome: z.enum(['done', 'failed', 'cancelled']), summary: RunSummary.optional(), error: SerializedError.optional() }).strict(),
   onEngineStatus: EngineStatus,
   /** a command chosen in the desktop menu, to run through the renderer's command registry */
   onMenuCommand: z.object({ command: z.string(), args: z.array(z.string()).optional() }).strict(),

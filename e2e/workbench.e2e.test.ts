@@ -328,17 +328,29 @@ describe('workbench in a browser', { timeout: 600_000 }, () => {
   });
 
   step('saved, reloaded and reopened, the experiment still has its run and chart', async () => {
+    // the run taken off the dashboard before the reload stays off after it (kept beside the file)
+    const overlayBox = () => runsTable().getByRole('checkbox', { name: firstRun, exact: true });
+    await overlayBox().uncheck();
     await toolbar().getByRole('button', { name: 'Save', exact: true }).click();
     await toolbar().getByText('saved', { exact: true }).waitFor();
+    await page.waitForTimeout(500);
     await page.reload();
     const reopen = page.getByRole('button', { name: new RegExp(EXPERIMENT_FILE.replace(/\./g, '\\.')) }).first();
     if (await pretrainCell().count() === 0) await reopen.click();
     await pretrainCell().waitFor();
     assert.equal(await datasetCell().getByLabel('Path', { exact: true }).inputValue(), DATA_FILE);
-    // the dataset preview's statistics were saved with the cell (its samples were not)
+    // the dataset preview's statistics were kept beside the file (its samples were not)
     const vocab = Number(await statValue(datasetCell(), 'stat-vocabulary'));
     assert.ok(vocab > 30 && vocab < 100, `the reopened dataset cell shows the saved vocabulary size (${vocab})`);
     await datasetCell().getByText(/Samples are not kept/).waitFor();
+    // the model cell takes its vocabulary from that saved preview, as it did from the live one
+    await modelCell().getByText(`Vocabulary ${vocab} from the previewed tokenizer`).waitFor({ timeout: 10_000 });
+    await until('the overlay choice to come back', async () => !(await overlayBox().isChecked()), 10_000);
+    assert.equal(await pretrainCell().getByTestId('run-dashboard').count(), 0, 'no run is on the dashboard');
+    await overlayBox().check();
+    // the file holds no preview, no path of this machine and no time
+    const onDisk = fs.readFileSync(path.join(workbench.workspace, EXPERIMENT_FILE), 'utf8');
+    assert.doesNotMatch(onDisk, /"summary"|"at":|\/tmp\//);
     // the runs table of the cell and the sidebar's runs list both have it
     await runsTable().getByRole('cell', { name: firstRun, exact: true }).waitFor();
     await page.getByRole('complementary').getByText(firstRun).waitFor();
@@ -353,6 +365,8 @@ describe('workbench in a browser', { timeout: 600_000 }, () => {
     assert.match(header.slice(0, 200), /cancelled|stopped|paused|interrupted/);
     assert.equal(await progressBar().getAttribute('aria-valuemax'), String(STEPS));
     await shot('reopened-run', pretrainCell());
+    // off the charts again, as the user had it: the next run is shown alone
+    await overlayBox().uncheck();
   });
 
   step('a run whose engine is killed is reported, and resumes to completion on a restarted engine', async () => {

@@ -5,7 +5,6 @@
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { runsFolderName } from '../experiment';
 import { MetricsLine, RUN_FORMAT_VERSION, RunJson, decodeScalar } from '../runFolder';
 import type { MetricsPoint } from '../workbenchApi';
 import { formatIssues } from '../zodIssues';
@@ -24,11 +23,6 @@ export class RunFileError extends Error {
     super(`${file}: ${message}`);
     this.name = 'RunFileError';
   }
-}
-
-/** Where an experiment's runs live: NAME.runs/ beside NAME.experiment.json. */
-export function runsDirOf(experimentFile: string): string {
-  return path.join(path.dirname(experimentFile), runsFolderName(path.basename(experimentFile)));
 }
 
 async function readText(file: string, what: string): Promise<string> {

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { EngineError } from '../../common/errors';
 import { EXPERIMENT_FORMAT, EXPERIMENT_VERSION } from '../../common/experiment';
+import { WORKBENCH_STATE_FILE, emptyWorkbenchState } from '../../common/workbenchState';
 import { createWorkbenchHost, type WorkbenchHost } from './workbenchHost';
 
 let tmp: string;
@@ -157,6 +158,88 @@ describe('experiments.open / save', () => {
   });
 });
 
+/** a dataset cell's preview as version 1 kept it in the file: an absolute path of this machine and a time */
+const previewOf = (source: string) => ({
+  stats: { source, documentsRead: 1, train: { documents: 1, sentences: 9, chars: 900, tokens: 900 }, validation: { documents: 1, sentences: 1, chars: 100, tokens: 100 }, labels: {}, buildMs: 5 },
+  cleaning: { documentsIn: 1, documentsOut: 1, steps: [] },
+  lengthHistogram: { bounds: [16, 64], counts: [1, 1] },
+  vocabSize: 65,
+  configHash: 'abc123',
+  at: '2026-11-25T10:00:00.000Z',
+});
+
+/** opens `file` and saves what it got back, unedited, as the UI does */
+async function openAndSave(file: string): Promise<void> {
+  const opened = await host.call('experiments.open', { path: file });
+  await host.call('experiments.save', { path: file, doc: opened.doc, expectedMtimeMs: opened.mtimeMs });
+}
+
+describe('a tidy experiment file', () => {
+  it('open, then save without edits, changes no byte of the examples, nor of a file with runs', async () => {
+    const examples = fs.readdirSync(new URL('../../experiments/', import.meta.url)).filter((n) => n.endsWith('.experiment.json'));
+    assert.ok(examples.length >= 2, examples.join(', '));
+    const files = examples.map((n) => write(path.join(tmp, 'tidy', n), fs.readFileSync(new URL(`../../experiments/${n}`, import.meta.url), 'utf8')));
+    // a file as the workbench writes it after a run: its reference in the pretrain cell, no defaults spelled out
+    const withRun = path.join(tmp, 'tidy', 'ran.experiment.json');
+    write(withRun, experiment('ran'));
+    await openAndSave(withRun);
+    files.push(withRun);
+    for (const file of files) {
+      const before = fs.readFileSync(file);
+      await openAndSave(file);
+      assert.ok(fs.readFileSync(file).equals(before), `${path.basename(file)} changed on an unedited save:\n${fs.readFileSync(file, 'utf8')}`);
+    }
+    // nothing was added: the defaults the schemas fill in stay out of the file (the growth of a first autosave)
+    assert.doesNotMatch(fs.readFileSync(withRun, 'utf8'), /"(cleaning|seed|validationFraction)"/);
+  });
+
+  it('moves a version 1 file\'s preview beside it: no absolute path or time in the file, open-save stable after', async () => {
+    const dir = path.join(tmp, 'v1');
+    const file = path.join(dir, 'old.experiment.json');
+    const v1 = experiment('old', { version: 1 });
+    const cells = v1.cells as Record<string, unknown>[];
+    cells[1] = { ...cells[1], summary: previewOf(path.join(dir, 'tiny.txt')) };
+    write(file, v1);
+    const opened = await host.call('experiments.open', { path: file });
+    assert.equal(opened.migratedFrom, 1);
+    assert.ok(!JSON.stringify(opened.doc).includes('summary'), 'the document has no preview');
+    assert.deepEqual(opened.state.previews.data, previewOf(path.join(dir, 'tiny.txt')), 'the preview moved into the state');
+    await host.call('experiments.save', { path: file, doc: opened.doc, expectedMtimeMs: opened.mtimeMs });
+    await host.call('experiments.saveState', { path: file, state: opened.state });
+    const text = fs.readFileSync(file, 'utf8');
+    assert.match(text, /"version": 2/);
+    assert.doesNotMatch(text, new RegExp(`${tmp.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}|2026-11-25|"summary"`), 'no path of this machine, no time');
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'old.runs', WORKBENCH_STATE_FILE), 'utf8')).previews.data.vocabSize, 65);
+    const again = await host.call('experiments.open', { path: file });
+    assert.equal(again.migratedFrom, undefined);
+    assert.equal(again.state.previews.data?.vocabSize, 65, 'the preview comes back from beside the file');
+    await openAndSave(file);
+    assert.equal(fs.readFileSync(file, 'utf8'), text);
+  });
+
+  it('keeps overlay choices beside the file, and opens with a warning, not a refusal, when that state is damaged', async () => {
+    const dir = path.join(tmp, 'state');
+    const file = write(path.join(dir, 'st.experiment.json'), experiment('st'));
+    const state = { ...emptyWorkbenchState(), overlay: { pretrain: { r1: true, r0: false } } };
+    await host.call('experiments.saveState', { path: file, state });
+    assert.deepEqual((await host.call('experiments.open', { path: file })).state, state);
+    assert.deepEqual(fs.readdirSync(path.join(dir, 'st.runs')), [WORKBENCH_STATE_FILE], 'written atomically: no temporary file left');
+    const stateFile = path.join(dir, 'st.runs', WORKBENCH_STATE_FILE);
+    for (const damage of ['{ not json', JSON.stringify({ ...state, overlay: { pretrain: { r1: 'yes' } } })]) {
+      fs.writeFileSync(stateFile, damage);
+      const opened = await host.call('experiments.open', { path: file });
+      assert.deepEqual(opened.state, emptyWorkbenchState());
+      assert.match(opened.stateWarning ?? '', /workbench-state\.json: .*(not valid JSON|overlay\.pretrain\.r1).*ignored/);
+    }
+    // a state is kept only beside a saved experiment
+    const missing = await refusal(host.call('experiments.saveState', { path: path.join(dir, 'none.experiment.json'), state }));
+    assert.match(missing.message, /no such experiment file; save the experiment/);
+    // and it is checked like anything else a caller sends
+    const bad = await refusal(host.call('experiments.saveState', { path: file, state: { ...state, overlay: { pretrain: { '../x': true } } } }));
+    assert.equal(bad.code, 'BAD_MESSAGE');
+  });
+});
+
 describe('templates', () => {
   it('lists the repository examples and creates a fresh, unsaved experiment without their runs', async () => {
     const templates = await host.call('experiments.templates', {});
@@ -201,7 +284,7 @@ describe('browser mode workspace', () => {
       const save = await refusal(h.call('experiments.save', { path: p, doc: experiment() }));
       assert.match(save.message, /outside the workspace/, p);
       await refusal(h.call('runs.list', { experimentPath: p }));
-      await refusal(h.call('runs.metrics', { runDir: path.dirname(p) }));
+      await refusal(h.call('runs.metrics', { experimentPath: p, runId: 'r1' }));
     }
     assert.equal(JSON.parse(fs.readFileSync(outside, 'utf8')).name, 'secret');
 
@@ -212,9 +295,9 @@ describe('browser mode workspace', () => {
     const linked = path.join(ws, 'proj', 'one.runs', 'linked');
     fs.mkdirSync(linked, { recursive: true });
     for (const f of ['metrics.jsonl', 'run.json']) fs.symlinkSync(path.join(secretDir, f), path.join(linked, f));
-    const m = await refusal(h.call('runs.metrics', { runDir: linked }));
+    const m = await refusal(h.call('runs.metrics', { experimentPath: 'proj/one.experiment.json', runId: 'linked' }));
     assert.match(m.message, /outside the workspace/);
-    const r = await refusal(h.call('runs.resume', { runDir: linked }));
+    const r = await refusal(h.call('runs.resume', { experimentPath: 'proj/one.experiment.json', runId: 'linked' }));
     assert.match(r.message, /outside the workspace/);
     const listed = (await h.call('runs.list', { experimentPath: 'proj/one.experiment.json' })).find((e) => e.id === 'linked');
     assert.ok(listed && !listed.ok && /outside the workspace/.test(listed.problem), JSON.stringify(listed));

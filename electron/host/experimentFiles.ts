@@ -13,8 +13,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { EngineError } from '../../common/errors';
-import { EXPERIMENT_SUFFIX, parseExperiment, type Experiment } from '../../common/experiment';
-import { writeJsonAtomic } from '../../common/node/atomicWrite';
+import { EXPERIMENT_SUFFIX, parseExperiment, previewsOfV1, type Experiment, type ExperimentInput } from '../../common/experiment';
+import { formatJsonDocument } from '../../common/jsonFormat';
+import {
+  DatasetCellSummary, MAX_WORKBENCH_STATE_BYTES, emptyWorkbenchState, parseWorkbenchState, workbenchStatePath, type WorkbenchState,
+} from '../../common/workbenchState';
+import { writeFileAtomic, writeJsonAtomic } from '../../common/node/atomicWrite';
 import { jsonProblem } from './jsonProblem';
 
 /** the repository's experiments/ folder: templates are read from it when asked for, not bundled */
@@ -99,7 +103,7 @@ export class ExperimentFiles {
   }
 
   /** Reads an experiment without remembering anything: what runs.start and dataset preview use. */
-  async read(p: string): Promise<{ path: string; experiment: Experiment; raw: unknown; migratedFrom?: number; mtimeMs: number }> {
+  async read(p: string): Promise<{ path: string; experiment: Experiment; input: ExperimentInput; raw: unknown; migratedFrom?: number; mtimeMs: number }> {
     const file = await this.resolvePath(p);
     let text: string;
     let mtimeMs: number;
@@ -129,7 +133,7 @@ export class ExperimentFiles {
     const r = parseExperiment(raw);
     if (!r.ok) throw this.refuse(file, r.error);
     this.refused.delete(file);
-    return { path: file, experiment: r.value, raw, mtimeMs, ...(r.migratedFrom !== undefined ? { migratedFrom: r.migratedFrom } : {}) };
+    return { path: file, experiment: r.value, input: r.input, raw, mtimeMs, ...(r.migratedFrom !== undefined ? { migratedFrom: r.migratedFrom } : {}) };
   }
 
   private refuse(file: string, problem: string): EngineError {
@@ -137,14 +141,68 @@ export class ExperimentFiles {
     return fail('INVALID_CONFIG', `${file}: ${problem}\nThe file was not changed, and the workbench will not write over it.`);
   }
 
-  /** experiments.open: reads, migrates, validates; remembers the file in the recent list. */
-  async open(p: string): Promise<{ path: string; doc: Record<string, unknown>; migratedFrom?: number; mtimeMs: number }> {
+  /**
+   * experiments.open: reads, migrates, validates; remembers the file in the recent list. The document goes
+   * out as written (migrated, no defaults added), with the state kept beside it.
+   */
+  async open(p: string): Promise<{ path: string; doc: Record<string, unknown>; migratedFrom?: number; mtimeMs: number; state: WorkbenchState; stateWarning?: string }> {
     const r = await this.read(p);
     await this.addRecent(r.path);
+    const { state, warning } = await this.readState(r.path);
+    // a version 1 file kept its previews in itself: they move beside it (written with the next state save)
+    if (r.migratedFrom === 1) {
+      for (const [cellId, summary] of Object.entries(previewsOfV1(r.raw as Record<string, unknown>))) {
+        const ok = DatasetCellSummary.safeParse(summary);
+        if (ok.success && !(cellId in state.previews)) state.previews[cellId] = ok.data;
+      }
+    }
     return {
-      path: r.path, doc: r.experiment as unknown as Record<string, unknown>, mtimeMs: r.mtimeMs,
+      path: r.path, doc: r.input as unknown as Record<string, unknown>, mtimeMs: r.mtimeMs, state,
       ...(r.migratedFrom !== undefined ? { migratedFrom: r.migratedFrom } : {}),
+      ...(warning ? { stateWarning: warning } : {}),
     };
+  }
+
+  /**
+   * NAME.runs/workbench-state.json of an experiment file: the state, empty when there is none; a damaged
+   * or oversized one is ignored with a warning naming it (it is only a cache and UI choices, and is
+   * replaced by the next save).
+   */
+  async readState(file: string): Promise<{ state: WorkbenchState; warning?: string }> {
+    const stateFile = workbenchStatePath(file);
+    const ignored = (why: string) => ({ state: emptyWorkbenchState(), warning: `${stateFile}: ${why}; it is ignored (the previews and overlay choices it held are lost, and it is rewritten when they change)` });
+    let text: string;
+    try {
+      const real = await this.resolvePath(stateFile, ['path']);
+      const st = await fsp.stat(real);
+      if (st.size > MAX_WORKBENCH_STATE_BYTES) return ignored(`is ${st.size} bytes, over the limit of ${MAX_WORKBENCH_STATE_BYTES}`);
+      text = await fsp.readFile(real, 'utf8');
+    } catch (err) {
+      if (errnoOf(err) === 'ENOENT') return { state: emptyWorkbenchState() };
+      return ignored(`cannot be read (${(err as Error).message.split('\n')[0]})`);
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (err) {
+      return ignored(`is not valid JSON (${jsonProblem(err)})`);
+    }
+    const r = parseWorkbenchState(raw);
+    return r.ok ? { state: r.value } : ignored(`does not match the state format: ${r.problem}`);
+  }
+
+  /** experiments.saveState: replaces the state beside a saved experiment file, atomically. */
+  async saveState(p: string, state: WorkbenchState): Promise<Record<string, never>> {
+    const file = await this.resolvePath(p);
+    try {
+      if (!(await fsp.stat(file)).isFile()) throw new Error('not a file');
+    } catch {
+      throw fail('INVALID_CONFIG', `${file}: no such experiment file; save the experiment before its previews and choices can be kept beside it`);
+    }
+    const target = await this.resolvePath(workbenchStatePath(file));
+    await fsp.mkdir(path.dirname(target), { recursive: true });
+    await writeJsonAtomic(target, state);
+    return {};
   }
 
   /**
@@ -190,7 +248,8 @@ export class ExperimentFiles {
         throw fail('INVALID_CONFIG', `${file}: exists and is not an experiment this workbench can read, so it is not written over (${(err as Error).message.split('\n')[0]})`);
       }
     }
-    await writeJsonAtomic(file, r.migratedFrom !== undefined ? r.value : doc);
+    // what the user wrote (migrated, nothing added), laid out as such files are written by hand
+    await writeFileAtomic(file, formatJsonDocument(r.input));
     const mtimeMs = (await fsp.stat(file)).mtimeMs;
     await this.addRecent(file);
     return { path: file, mtimeMs };
@@ -238,19 +297,19 @@ export class ExperimentFiles {
   // ---------------------------------------------------------------------------------------------------
   // templates
 
-  async templates(): Promise<{ id: string; name: string; description: string; experiment: Experiment }[]> {
+  async templates(): Promise<{ id: string; name: string; description: string; experiment: ExperimentInput }[]> {
     let names: string[];
     try {
       names = (await fsp.readdir(this.templatesDir)).filter((n) => n.endsWith(EXPERIMENT_SUFFIX)).sort();
     } catch {
       return [];
     }
-    const out: { id: string; name: string; description: string; experiment: Experiment }[] = [];
+    const out: { id: string; name: string; description: string; experiment: ExperimentInput }[] = [];
     for (const n of names) {
       try {
         const r = parseExperiment(JSON.parse(await fsp.readFile(path.join(this.templatesDir, n), 'utf8')));
         if (!r.ok) continue; // a broken template is a bug of the repository, not the user's problem
-        out.push({ id: n.slice(0, -EXPERIMENT_SUFFIX.length), name: r.value.name, description: r.value.description ?? '', experiment: r.value });
+        out.push({ id: n.slice(0, -EXPERIMENT_SUFFIX.length), name: r.value.name, description: r.value.description ?? '', experiment: r.input });
       } catch { /* unreadable: skipped */ }
     }
     return out;
@@ -263,7 +322,7 @@ export class ExperimentFiles {
     if (!t) throw fail('INVALID_CONFIG', `no template '${templateId}'; there are ${all.map((x) => x.id).join(', ') || 'none'}`, ['template']);
     const e = structuredClone(t.experiment);
     e.name = `${t.name} (new)`.slice(0, 200);
-    for (const c of e.cells) if (c.kind === 'pretrain') c.runs = [];
+    for (const c of e.cells) if (c.kind === 'pretrain' && c.runs) c.runs = [];
     return { doc: e as unknown as Record<string, unknown> };
   }
 

@@ -6,8 +6,10 @@
  * The run folder is the engine's: the host only reads it, with one exception — when the engine dies while
  * a run trains, run.json still says 'running', and the host turns that into 'interrupted' (the checkpoints
  * the engine wrote stay as they are; runs.resume continues from the newest).
- * Writing a run's reference into the experiment document is the UI's business: it has the jobId at once
- * and the runId with the first status run event.
+ * A run is named by its experiment file and its run id (its folder, NAME.runs/RUN_ID, is derived from the
+ * two: common/experiment.ts runDirOf). The host picks the id when it starts a run and gives the engine's
+ * job the same id, so calls, events and the engine all speak of one handle; run.lock keeps one job per run.
+ * Writing a run's reference into the experiment document is the UI's business: it has the run id at once.
  */
 import { randomBytes } from 'node:crypto';
 import fsp from 'node:fs/promises';
@@ -17,30 +19,40 @@ import type { z } from 'zod';
 import type { BackendRequest } from '../../common/backends';
 import { toEngineError } from '../../common/engineClient';
 import { EngineError, type SerializedError } from '../../common/errors';
-import { pretrainCellsOf } from '../../common/experiment';
+import { pretrainCellsOf, runDirOf, runsDirOf } from '../../common/experiment';
 import type { EngineEvent, JobSpec } from '../../common/protocol';
 import type { RunEvent, RunSummary } from '../../common/runEvents';
+import { newRunId } from '../../common/runFolder';
 import type { DatasetPreview, MetricsPoint, PayloadOf, RunListEntry, WorkbenchEvent } from '../../common/workbenchApi';
 import { writeJsonAtomic } from '../../common/node/atomicWrite';
-import { METRICS_FILE, RUN_JSON, listRuns, readMetricsPoints, readRunJson, runsDirOf } from '../../common/node/runFiles';
+import { METRICS_FILE, RUN_JSON, listRuns, readMetricsPoints, readRunJson } from '../../common/node/runFiles';
 import type { EngineSupervisor, SupervisorListener } from './engineSupervisor';
 import type { ExperimentFiles } from './experimentFiles';
 
 type Emit = <E extends WorkbenchEvent>(event: E, payload: PayloadOf<E>) => void;
 
-interface TrackedJob {
-  kind: 'run' | 'preview';
-  runDir?: string;
-  runId?: string;
-  /** previews: the caller waiting for the result */
-  settle?: (outcome: { ok: true; result: DatasetPreview } | { ok: false; error: EngineError }) => void;
+/** A run being trained: its job id is its run id. */
+interface TrackedRun {
+  kind: 'run';
+  experimentPath: string;
+  runId: string;
+  runDir: string;
+  /** the engine reported the run's folder (a status event): an engine that dies now leaves it interrupted */
+  reported: boolean;
 }
+interface TrackedPreview {
+  kind: 'preview';
+  /** the caller waiting for the result */
+  settle: (outcome: { ok: true; result: DatasetPreview } | { ok: false; error: EngineError }) => void;
+}
+type TrackedJob = TrackedRun | TrackedPreview;
 
 function newJobId(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 }
 
 export interface StartRunParams { experimentPath: string; cellId: string; backend?: BackendRequest; steps?: number }
+export interface RunHandle { experimentPath: string; runId: string }
 export interface PreviewParams {
   dataset: Record<string, unknown>;
   tokenizer: Record<string, unknown>;
@@ -58,7 +70,7 @@ export class RunsService {
 
   dispose(): void {
     this.unsubscribe();
-    for (const [jobId, job] of this.jobs) job.settle?.({ ok: false, error: new EngineError('INTERNAL', `job ${jobId}: the host is shutting down`) });
+    for (const [jobId, job] of this.jobs) if (job.kind === 'preview') job.settle({ ok: false, error: new EngineError('INTERNAL', `job ${jobId}: the host is shutting down`) });
     this.jobs.clear();
   }
 
@@ -69,17 +81,24 @@ export class RunsService {
     const file = await this.files.resolvePath(experimentPath, ['experimentPath']);
     const runsDir = runsDirOf(file);
     try {
-      return await listRuns(runsDir, (runJson) => this.outsideWorkspace(path.dirname(runJson), RUN_JSON));
+      // a run is named by its id beside the experiment: the page gets no folder paths
+      return (await listRuns(runsDir, (runJson) => this.outsideWorkspace(path.dirname(runJson), RUN_JSON))).map(({ dir: _dir, ...entry }) => entry);
     } catch (err) {
       throw new EngineError('INVALID_CONFIG', `${runsDir}: cannot be listed (${(err as Error).message})`, ['experimentPath']);
     }
   }
 
-  async metrics(runDir: string, sinceStep?: number): Promise<MetricsPoint[]> {
-    const dir = await this.files.resolvePath(runDir, ['runDir']);
+  async metrics(run: RunHandle, sinceStep?: number): Promise<MetricsPoint[]> {
+    const { dir } = await this.runOf(run);
     const outside = await this.outsideWorkspace(dir, METRICS_FILE);
-    if (outside) throw new EngineError('BAD_MESSAGE', outside, ['runDir']);
+    if (outside) throw new EngineError('BAD_MESSAGE', outside, ['runId']);
     return readMetricsPoints(dir, sinceStep ?? 0);
+  }
+
+  /** The experiment file (checked as any path a caller gives) and the run's folder beside it. */
+  private async runOf(run: RunHandle): Promise<{ file: string; dir: string }> {
+    const file = await this.files.resolvePath(run.experimentPath, ['experimentPath']);
+    return { file, dir: runDirOf(file, run.runId) };
   }
 
   /**
@@ -99,13 +118,13 @@ export class RunsService {
   // jobs
 
   /** runs.start: the pretrain cell `cellId` of the experiment as saved, with the dataset and model cells before it. */
-  async start(p: StartRunParams): Promise<{ jobId: string }> {
+  async start(p: StartRunParams): Promise<{ runId: string }> {
     const { path: file, experiment } = await this.files.read(p.experimentPath);
     const { dataset, model, pretrain } = pretrainCellsOf(experiment, p.cellId, file);
     const baseDir = path.dirname(file);
     await this.checkDatasetPath(dataset.dataset.source, baseDir);
-    const jobId = newJobId('run');
-    return this.startJob(jobId, {
+    const runId = newRunId();
+    await this.startJob(runId, {
       kind: 'pretrain.start',
       name: experiment.name,
       dataset: dataset.dataset as unknown as Record<string, unknown>,
@@ -113,27 +132,34 @@ export class RunsService {
       model: model.model as unknown as Record<string, unknown>,
       pretrain: pretrain.pretrain as unknown as Record<string, unknown>,
       runsDir: runsDirOf(file),
+      runId,
       baseDir,
       ...(p.backend ? { backend: p.backend } : {}),
       ...(p.steps ? { steps: p.steps } : {}),
-    }, { kind: 'run' });
+    }, { kind: 'run', experimentPath: file, runId, runDir: runDirOf(file, runId), reported: false });
+    return { runId };
   }
 
   /** runs.resume: continues a stopped, failed or interrupted run from its newest valid checkpoint. */
-  async resume(runDir: string): Promise<{ jobId: string }> {
-    const dir = await this.files.resolvePath(runDir, ['runDir']);
+  async resume(run: RunHandle): Promise<{ runId: string }> {
+    const { file, dir } = await this.runOf(run);
     const outside = await this.outsideWorkspace(dir, RUN_JSON);
-    if (outside) throw new EngineError('BAD_MESSAGE', outside, ['runDir']);
-    const run = await readRunJson(dir).catch((err: Error) => { throw new EngineError('INVALID_CONFIG', err.message, ['runDir']); });
-    if (run.status === 'completed') throw new EngineError('INVALID_CONFIG', `${dir}: this run completed all its steps; start a new run to train further`, ['runDir']);
-    const running = [...this.jobs.values()].find((j) => j.runDir === dir);
-    if (running) throw new EngineError('BUSY', `${dir}: this run is training now`, ['runDir']);
-    return this.startJob(newJobId('run'), { kind: 'pretrain.resume', runDir: dir }, { kind: 'run', runDir: dir, runId: run.id });
+    if (outside) throw new EngineError('BAD_MESSAGE', outside, ['runId']);
+    const json = await readRunJson(dir).catch((err: Error) => { throw new EngineError('INVALID_CONFIG', err.message, ['runId']); });
+    if (json.status === 'completed') throw new EngineError('INVALID_CONFIG', `${dir}: this run completed all its steps; start a new run to train further`, ['runId']);
+    if (this.jobs.has(run.runId)) throw new EngineError('BUSY', `${dir}: this run is training now`, ['runId']);
+    await this.startJob(run.runId, { kind: 'pretrain.resume', runDir: dir }, { kind: 'run', experimentPath: file, runId: run.runId, runDir: dir, reported: false });
+    return { runId: run.runId };
   }
 
   /** runs.control: pause and resume between steps; stop ends the run after the current step, with a checkpoint. */
-  async control(jobId: string, action: 'pause' | 'resume' | 'stop'): Promise<Record<string, never>> {
-    await this.engine.request((c) => (action === 'stop' ? c.cancelJob(jobId) : c.controlJob(jobId, action)));
+  async control(run: RunHandle, action: 'pause' | 'resume' | 'stop'): Promise<Record<string, never>> {
+    const { file } = await this.runOf(run);
+    const job = this.jobs.get(run.runId);
+    if (job?.kind !== 'run' || job.experimentPath !== file) {
+      throw new EngineError('JOB_NOT_FOUND', `run '${run.runId}' of ${file} is not training now (it may have ended already)`, ['runId']);
+    }
+    await this.engine.request((c) => (action === 'stop' ? c.cancelJob(run.runId) : c.controlJob(run.runId, action)));
     return {};
   }
 
@@ -158,7 +184,7 @@ export class RunsService {
     return done;
   }
 
-  private async startJob(jobId: string, job: JobSpec, tracked: TrackedJob): Promise<{ jobId: string }> {
+  private async startJob(jobId: string, job: JobSpec, tracked: TrackedJob): Promise<void> {
     // tracked before the engine hears of it: its first events may come right after the reply
     this.jobs.set(jobId, tracked);
     try {
@@ -167,7 +193,6 @@ export class RunsService {
       this.jobs.delete(jobId);
       throw err;
     }
-    return { jobId };
   }
 
   /** Browser mode: a dataset file or folder outside the workspace is refused like any other path. */
@@ -208,25 +233,27 @@ export class RunsService {
     const job = this.jobs.get(event.jobId);
     if (!job) return;
     const jobId = event.jobId;
+    const handle = job.kind === 'run' ? { experimentPath: job.experimentPath, runId: job.runId } : null;
     switch (event.type) {
       case 'onRunEvents':
-        for (const ev of event.events) if (ev.type === 'status') { job.runDir = ev.runDir; job.runId = ev.runId; }
-        if (job.kind === 'run') this.emit('onRunEvents', { jobId, events: event.events });
+        if (!handle || job.kind !== 'run') return;
+        if (event.events.some((ev) => ev.type === 'status')) job.reported = true;
+        this.emit('onRunEvents', { ...handle, events: event.events });
         return;
       case 'onJobDone':
         this.jobs.delete(jobId);
-        if (job.kind === 'preview') job.settle?.({ ok: true, result: event.result as DatasetPreview });
-        else this.emit('onJobEnded', { jobId, outcome: 'done', summary: event.result as RunSummary });
+        if (job.kind === 'preview') job.settle({ ok: true, result: event.result as DatasetPreview });
+        else this.emit('onJobEnded', { ...handle!, outcome: 'done', summary: event.result as RunSummary });
         return;
       case 'onJobFailed':
         this.jobs.delete(jobId);
-        if (job.kind === 'preview') job.settle?.({ ok: false, error: toEngineError(event.error) });
-        else this.emit('onJobEnded', { jobId, outcome: 'failed', error: event.error });
+        if (job.kind === 'preview') job.settle({ ok: false, error: toEngineError(event.error) });
+        else this.emit('onJobEnded', { ...handle!, outcome: 'failed', error: event.error });
         return;
       case 'onJobCancelled':
         this.jobs.delete(jobId);
-        if (job.kind === 'preview') job.settle?.({ ok: false, error: new EngineError('JOB_CANCELLED', 'the preview was cancelled') });
-        else this.emit('onJobEnded', { jobId, outcome: 'cancelled' });
+        if (job.kind === 'preview') job.settle({ ok: false, error: new EngineError('JOB_CANCELLED', 'the preview was cancelled') });
+        else this.emit('onJobEnded', { ...handle!, outcome: 'cancelled' });
         return;
       default:
     }
@@ -236,19 +263,20 @@ export class RunsService {
   private async onEngineExit(reason: string): Promise<void> {
     const lost = [...this.jobs.entries()];
     this.jobs.clear();
-    for (const [jobId, job] of lost) {
+    for (const [, job] of lost) {
       const error: SerializedError = { code: 'INTERNAL', message: `${reason}; the job ended with it` };
       if (job.kind === 'preview') {
-        job.settle?.({ ok: false, error: toEngineError(error) });
+        job.settle({ ok: false, error: toEngineError(error) });
         continue;
       }
-      if (job.runDir) {
+      const handle = { experimentPath: job.experimentPath, runId: job.runId };
+      if (job.reported) {
         await markInterrupted(job.runDir);
         error.message = `${reason}; the run stopped there, its checkpoints are kept — resume it to continue`;
-        const status: RunEvent = { type: 'status', status: 'interrupted', runId: job.runId ?? path.basename(job.runDir), runDir: job.runDir, message: error.message };
-        this.emit('onRunEvents', { jobId, events: [status] });
+        const status: RunEvent = { type: 'status', status: 'interrupted', runId: job.runId, runDir: job.runDir, message: error.message };
+        this.emit('onRunEvents', { ...handle, events: [status] });
       }
-      this.emit('onJobEnded', { jobId, outcome: 'failed', error });
+      this.emit('onJobEnded', { ...handle, outcome: 'failed', error });
     }
   }
 }

@@ -57,8 +57,8 @@ function waitFor<T>(what: string, pick: () => T | undefined, ms = 120_000): Prom
   });
 }
 
-const stepsOf = (jobId: string) => (runEvents.get(jobId) ?? []).flatMap((e) => (e.type === 'step' ? [e.step] : []));
-const runDirOf = (jobId: string) => (runEvents.get(jobId) ?? []).flatMap((e) => (e.type === 'status' ? [e.runDir] : []))[0];
+const stepsOf = (runId: string) => (runEvents.get(runId) ?? []).flatMap((e) => (e.type === 'step' ? [e.step] : []));
+const reportedDirOf = (runId: string) => (runEvents.get(runId) ?? []).flatMap((e) => (e.type === 'status' ? [e.runDir] : []))[0];
 
 before(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'host-engine-'));
@@ -70,8 +70,11 @@ before(async () => {
     engine: { fork: nodeForkEngine({ env: { XDG_CACHE_HOME: path.join(tmp, 'cache') } }), restartBackoffMs: 200 },
   });
   host.on('onEngineStatus', (s) => statuses.push(s));
-  host.on('onRunEvents', ({ jobId, events }) => runEvents.set(jobId, [...(runEvents.get(jobId) ?? []), ...events]));
-  host.on('onJobEnded', (e) => ended.set(e.jobId, e));
+  host.on('onRunEvents', (e) => {
+    assert.equal(e.experimentPath, experimentPath, 'events name the run by its experiment and its id');
+    runEvents.set(e.runId, [...(runEvents.get(e.runId) ?? []), ...e.events]);
+  });
+  host.on('onJobEnded', (e) => ended.set(e.runId, e));
   await waitFor('the engine', () => (host.engine.getStatus().state === 'ready' ? true : undefined));
 });
 after(async () => {
@@ -81,7 +84,7 @@ after(async () => {
 
 describe('workbench host with the engine process', () => {
   it('runs a pretrain cell of the saved experiment, with a dataset preview beside it, then lists the run and its curve', async () => {
-    const { jobId } = await host.call('runs.start', { experimentPath, cellId: 'short' });
+    const { runId } = await host.call('runs.start', { experimentPath, cellId: 'short' });
     // dataset.preview takes no device: it runs while the model trains
     const preview = await host.call('dataset.preview', {
       dataset: { source: { kind: 'corpus', corpus: 'brown', genres: ['humor'] } }, tokenizer: { kind: 'wordpiece', vocabSize: 2000 }, experimentPath: null, samples: 3,
@@ -99,11 +102,11 @@ describe('workbench host with the engine process', () => {
     assert.equal(preview.lengthHistogram.counts.reduce((a, b) => a + b, 0), preview.stats.train.documents + preview.stats.validation.documents);
     assert.ok(preview.cleaning.steps.length > 0);
 
-    const end = await waitFor('the run to end', () => ended.get(jobId));
+    const end = await waitFor('the run to end', () => ended.get(runId));
     assert.equal(end.outcome, 'done', JSON.stringify(end));
     assert.equal(end.summary?.status, 'completed');
     assert.equal(end.summary?.steps, 40);
-    assert.deepEqual(stepsOf(jobId), Array.from({ length: 40 }, (_, i) => i + 1), 'every step arrived, in order');
+    assert.deepEqual(stepsOf(runId), Array.from({ length: 40 }, (_, i) => i + 1), 'every step arrived, in order');
     assert.ok(statuses.some((s) => s.state === 'busy'), 'the engine was busy while it trained');
     assert.equal(host.engine.getStatus().state, 'ready');
 
@@ -112,19 +115,22 @@ describe('workbench host with the engine process', () => {
     const run = runs[0];
     assert.ok(run.ok, JSON.stringify(run));
     assert.equal(run.run.status, 'completed');
-    assert.equal(run.dir, path.join(tmp, 'tiny.runs', run.id));
-    assert.equal(run.dir, runDirOf(jobId));
+    // the id the host picked is the run's folder name, and the engine reported that folder
+    assert.equal(run.id, runId);
+    const runDir = path.join(tmp, 'tiny.runs', runId);
+    assert.equal(reportedDirOf(runId), runDir);
+    assert.equal(end.summary?.run_id, runId);
 
-    const curve = await host.call('runs.metrics', { runDir: run.dir });
+    const curve = await host.call('runs.metrics', { experimentPath, runId });
     const trainSteps = curve.filter((p) => p.scalars['train/loss'] !== undefined).map((p) => p.step);
     assert.deepEqual(trainSteps, Array.from({ length: 40 }, (_, i) => i + 1));
     assert.ok(curve.some((p) => p.scalars['val/loss'] !== undefined));
-    const tail = await host.call('runs.metrics', { runDir: run.dir, sinceStep: 30 });
+    const tail = await host.call('runs.metrics', { experimentPath, runId, sinceStep: 30 });
     assert.ok(tail.length > 0 && tail.every((p) => p.step >= 30));
 
     // a torn last line (a write cut short) is ignored; a broken run.json is an entry with a problem
-    fs.appendFileSync(path.join(run.dir, 'metrics.jsonl'), '{"step": 41, "wallTi');
-    assert.equal((await host.call('runs.metrics', { runDir: run.dir })).length, curve.length);
+    fs.appendFileSync(path.join(runDir, 'metrics.jsonl'), '{"step": 41, "wallTi');
+    assert.equal((await host.call('runs.metrics', { experimentPath, runId })).length, curve.length);
     fs.mkdirSync(path.join(tmp, 'tiny.runs', 'zz-broken'));
     fs.writeFileSync(path.join(tmp, 'tiny.runs', 'zz-broken', 'run.json'), '{ not json');
     const listed = await host.call('runs.list', { experimentPath });
@@ -134,26 +140,27 @@ describe('workbench host with the engine process', () => {
   });
 
   it('survives the engine being killed mid-run: crashed, run interrupted with intact checkpoints, restart, resume to the end', async () => {
-    const { jobId } = await host.call('runs.start', { experimentPath, cellId: 'long' });
-    await waitFor('step 25', () => (stepsOf(jobId).some((s) => s >= 25) ? true : undefined));
+    const { runId } = await host.call('runs.start', { experimentPath, cellId: 'long' });
+    await waitFor('step 25', () => (stepsOf(runId).some((s) => s >= 25) ? true : undefined));
     const pid = host.engine.getStatus().pid!;
     const crashedBefore = statuses.filter((s) => s.state === 'crashed').length;
     process.kill(pid, 'SIGKILL');
     // a call racing the death is answered (or refused), never a crash of the host
-    const racing = await host.call('runs.control', { jobId, action: 'pause' }).then(() => 'answered', (e: unknown) => (e instanceof EngineError ? 'refused' : 'other'));
+    const racing = await host.call('runs.control', { experimentPath, runId, action: 'pause' }).then(() => 'answered', (e: unknown) => (e instanceof EngineError ? 'refused' : 'other'));
     assert.notEqual(racing, 'other');
 
     const crashed = await waitFor('crashed', () => statuses.slice(crashedBefore).find((s) => s.state === 'crashed'));
     assert.match(crashed.lastExit ?? '', /SIGKILL/);
     assert.equal(crashed.pid, null);
-    const end = await waitFor('the job end', () => ended.get(jobId));
+    const end = await waitFor('the job end', () => ended.get(runId));
     assert.equal(end.outcome, 'failed');
     assert.match(end.error?.message ?? '', /killed.*resume it/s);
 
-    const runDir = runDirOf(jobId);
+    const runDir = path.join(tmp, 'tiny.runs', runId);
+    assert.equal(reportedDirOf(runId), runDir);
     const runJson = RunJson.parse(JSON.parse(fs.readFileSync(path.join(runDir, 'run.json'), 'utf8')));
     assert.equal(runJson.status, 'interrupted');
-    assert.ok((runEvents.get(jobId) ?? []).some((e) => e.type === 'status' && e.status === 'interrupted'));
+    assert.ok((runEvents.get(runId) ?? []).some((e) => e.type === 'status' && e.status === 'interrupted'));
     const checkpoints = fs.readdirSync(path.join(runDir, 'checkpoints')).filter((n) => n.startsWith('step-'));
     assert.ok(checkpoints.length >= 2, checkpoints.join(', '));
     const newest = Math.max(...checkpoints.map((n) => Number(n.slice('step-'.length))));
@@ -167,7 +174,7 @@ describe('workbench host with the engine process', () => {
       }
     }
     const listed = await host.call('runs.list', { experimentPath });
-    assert.equal(listed.find((r) => r.dir === runDir && r.ok)?.ok && (listed.find((r) => r.dir === runDir) as { run: RunJson }).run.status, 'interrupted');
+    assert.equal((listed.find((r) => r.id === runId && r.ok) as { run: RunJson } | undefined)?.run.status, 'interrupted');
 
     const restarted = await host.call('engine.restart', {});
     assert.equal(restarted.state, 'ready');
@@ -175,24 +182,31 @@ describe('workbench host with the engine process', () => {
     assert.ok(restarted.restarts >= 1);
     assert.equal((await host.call('engine.status', {})).state, 'ready');
 
-    const resumed = await host.call('runs.resume', { runDir });
-    const done = await waitFor('the resumed run', () => ended.get(resumed.jobId));
+    // the resumed run keeps its handle: its events and its end come under the same run id
+    ended.delete(runId);
+    runEvents.delete(runId);
+    const resumed = await host.call('runs.resume', { experimentPath, runId });
+    assert.equal(resumed.runId, runId);
+    await assert.rejects(host.call('runs.resume', { experimentPath, runId }), (e: EngineError) => e.code === 'BUSY' && /training now/.test(e.message));
+    const done = await waitFor('the resumed run', () => ended.get(runId));
     assert.equal(done.outcome, 'done', JSON.stringify(done));
     assert.equal(done.summary?.status, 'completed');
     assert.equal(done.summary?.steps, 150);
-    const resumedSteps = stepsOf(resumed.jobId);
+    const resumedSteps = stepsOf(runId);
     assert.equal(resumedSteps[0], newest + 1, 'resumed from the newest checkpoint');
-    const curve = await host.call('runs.metrics', { runDir });
+    const curve = await host.call('runs.metrics', { experimentPath, runId });
     const trainSteps = curve.filter((p) => p.scalars['train/loss'] !== undefined).map((p) => p.step);
     assert.deepEqual(trainSteps, Array.from({ length: 150 }, (_, i) => i + 1), 'the curve continues without gaps or duplicates');
     const finished = await host.call('runs.list', { experimentPath });
-    assert.equal((finished.find((r) => r.dir === runDir) as { run: RunJson }).run.status, 'completed');
+    assert.equal((finished.find((r) => r.id === runId) as { run: RunJson }).run.status, 'completed');
   });
 
   it('refuses bad calls with the method and field named, and a cell that is not a pretrain cell', async () => {
     await assert.rejects(host.call('runs.start', { experimentPath, cellId: 'model' }), (e: EngineError) => e.code === 'INVALID_CONFIG' && /'model' is a model cell/.test(e.message));
     await assert.rejects(host.call('runs.start', { experimentPath }), (e: EngineError) => e.code === 'BAD_MESSAGE' && /runs\.start: cellId/.test(e.message));
     await assert.rejects(host.callRaw('runs.explode', {}), (e: EngineError) => e.code === 'UNKNOWN_COMMAND');
-    await assert.rejects(host.call('runs.control', { jobId: 'no-such-job', action: 'stop' }), (e: EngineError) => e.code === 'JOB_NOT_FOUND');
+    await assert.rejects(host.call('runs.control', { experimentPath, runId: 'no-such-run', action: 'stop' }), (e: EngineError) => e.code === 'JOB_NOT_FOUND' && /'no-such-run'/.test(e.message));
+    // a run id is a folder name under NAME.runs/: one that would climb out of it is refused before any file is touched
+    await assert.rejects(host.call('runs.metrics', { experimentPath, runId: '../tiny' }), (e: EngineError) => e.code === 'BAD_MESSAGE' && /runs\.metrics: runId/.test(e.message));
   });
 });

@@ -5,7 +5,7 @@
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { RUN_FORMAT, RUN_FORMAT_VERSION, RunId, RunJson, type RunStatus } from '../../common/runFolder';
+import { RUN_FORMAT, RUN_FORMAT_VERSION, RunId, RunJson, newRunId, type RunStatus } from '../../common/runFolder';
 import type { BackendInfo } from '../../common/backends';
 import type { SerializedError } from '../../common/errors';
 import { fsyncDir, removeStaleTemps, writeJsonAtomic, writeJsonAtomicSync } from '../../common/node/atomicWrite';
@@ -13,11 +13,8 @@ import { CHECKPOINTS_DIR, METRICS_FILE, RUN_JSON, RunFileError, readRunJson } fr
 import { formatIssues } from '../../common/zodIssues';
 import { RunLock } from '../../common/node/runLock';
 
-/** Sortable and readable: 20240501-123456-k3f9 (UTC time, then a random tail against collisions). */
-export function newRunId(now = new Date()): string {
-  const t = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  return `${t}-${Math.random().toString(36).slice(2, 6).padEnd(4, '0')}`;
-}
+// the host picks run ids too (runs.start), so the rule lives in common/
+export { newRunId };
 
 export interface CreateRunOptions {
   name: string;

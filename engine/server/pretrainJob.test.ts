@@ -40,7 +40,8 @@ describe('pretraining jobs in the engine process', () => {
     const batches: RunEvent[][] = [];
     let runDir = '';
     let paused = false;
-    const job = engine.client.startJob('run-1', { kind: 'pretrain.start', ...cells(200), runsDir: path.join(tmp, 'runs'), baseDir: tmp }, (e: JobEvent) => {
+    // the host names the run, and its job, with one id: the run folder takes that name
+    const job = engine.client.startJob('run-1', { kind: 'pretrain.start', ...cells(200), runsDir: path.join(tmp, 'runs'), runId: 'run-1', baseDir: tmp }, (e: JobEvent) => {
       if (e.type !== 'onRunEvents') return;
       batches.push(e.events);
       for (const ev of e.events) {
@@ -57,6 +58,7 @@ describe('pretraining jobs in the engine process', () => {
     await job.accepted;
     const end = await job.ended;
     assert.equal(end.type, 'onJobCancelled', JSON.stringify(end));
+    assert.equal(runDir, path.join(tmp, 'runs', 'run-1'));
     const events = batches.flat();
     const steps = events.filter((e): e is Extract<RunEvent, { type: 'step' }> => e.type === 'step').map((e) => e.step);
     assert.deepEqual(steps, Array.from({ length: steps.length }, (_, i) => i + 1), 'every step, in order');
@@ -91,5 +93,11 @@ describe('pretraining jobs in the engine process', () => {
     const status = await engine.client.request({ type: 'status' });
     assert.deepEqual(status.jobs, []);
     await assert.rejects(engine.client.controlJob('nope', 'pause'), /no job 'nope'/);
+    // a run id whose folder exists is refused, not trained into
+    const again = engine.client.startJob('again-1', { kind: 'pretrain.start', ...cells(5), runsDir: path.join(tmp, 'runs'), runId: 'run-1', baseDir: tmp });
+    await again.accepted;
+    const refused = await again.ended;
+    assert.equal(refused.type, 'onJobFailed');
+    assert.match((refused as EventOf<'onJobFailed'>).error.message, /run-1: already exists/);
   });
 });

@@ -25,7 +25,7 @@ function EngineCrashed({ message }: { message?: string }) {
             if (!resumable) return;
             setResuming(true);
             if (engineDown) await runCommand('engine.restart');
-            await resumeRun(resumable.runDir, resumable.cellId);
+            await resumeRun(resumable.runId, resumable.cellId);
             setResuming(false);
             dismiss('engine-crashed');
           }}>

@@ -15,6 +15,7 @@ import { LiveLineChart, type CurveSpec, type LineChartOptions } from './lineChar
 import { metricsBuffer as sharedBuffer, type MetricsBuffer, type XAxisMode } from './metricsBuffer';
 import { RUN_COLORS } from './runColors';
 import { MAX_SMOOTHING } from './smoothing';
+import { ChartUpdateQueue } from './updateQueue';
 
 export { RUN_COLORS };
 
@@ -164,29 +165,15 @@ function DashboardCharts({ buffer, curves, shared, logY, heatRun, onCharts }: Ch
     };
     charts.current = c;
     const lines = [c.loss, c.lr, c.gradNorm, c.throughput];
-    // one chart per animation frame: four charts redrawn in the same frame would overrun it
-    const queue: ((changed: ReadonlySet<string>) => void)[] = [];
-    let pendingRuns = new Set<string>();
-    let raf = 0;
-    const drain = () => {
-      raf = 0;
-      const next = queue.shift();
-      next?.(pendingRuns);
-      if (queue.length) raf = requestAnimationFrame(drain);
-      else pendingRuns = new Set();
-    };
-    const unsubscribe = buffer.subscribe((changed) => {
-      changed.forEach((id) => pendingRuns.add(id));
-      if (queue.length === 0) queue.push(...lines.map((l) => (ch: ReadonlySet<string>) => l.update(ch)), (ch) => c.heatmap.update(ch));
-      if (!raf) raf = requestAnimationFrame(drain);
-    });
+    const updates = new ChartUpdateQueue([...lines.map((l) => (ch: ReadonlySet<string>) => l.update(ch)), (ch) => c.heatmap.update(ch)]);
+    const unsubscribe = buffer.subscribe((changed) => updates.notify(changed));
     const dbl = (l: LiveLineChart) => () => l.zoomTo(null);
     const resets = lines.map((l) => { const f = dbl(l); l.chart.getZr().on('dblclick', f); return f; });
     const ro = new ResizeObserver(() => { for (const l of lines) l.resize(); c.heatmap.resize(); });
     Object.values(refs).forEach((r) => ro.observe(r.current!));
     onCharts?.(c);
     return () => {
-      unsubscribe(); ro.disconnect(); cancelAnimationFrame(raf);
+      unsubscribe(); ro.disconnect(); updates.dispose();
       lines.forEach((l, i) => l.chart.getZr().off('dblclick', resets[i]));
       for (const l of lines) l.dispose();
       c.heatmap.dispose();

@@ -4,8 +4,8 @@
  *   import { RunDashboard, ingestRunEvents, ingestMetrics } from '../dashboards';
  *
  *   // feed: outside React, as events arrive (one shared buffer per window)
- *   api.on('onRunEvents', ({ jobId, events }) => ingestRunEvents(runIdOf(jobId), events));
- *   ingestMetrics(runId, await api.call('runs.metrics', { runDir }));   // a past run, or a live run's history
+ *   api.on('onRunEvents', ({ runId, events }) => ingestRunEvents(runId, events));
+ *   ingestMetrics(runId, await api.call('runs.metrics', { experimentPath, runId }));   // a past run, or a live run's history
  *
  *   // show: inside the pretrain cell
  *   <RunDashboard runIds={[runId, otherRunId]} configs={{ [runId]: cfgA, [otherRunId]: cfgB }}

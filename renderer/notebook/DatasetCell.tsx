@@ -236,9 +236,10 @@ function Stat({ label, value }: { label: string; value: string }) {
 
 export function DatasetCell({ cell }: { cell: DatasetCellT }) {
   const preview = useStore((s) => s.previews[cell.id]);
-  // this session's preview, or else the summary the document kept from an earlier one
-  const shown = preview?.result ?? cell.summary ?? null;
-  const shownHash = preview?.result ? preview.configHash : cell.summary?.configHash;
+  const saved = useStore((s) => s.savedPreviews[cell.id]);
+  // this session's preview, or else the summary kept beside the file from an earlier one
+  const shown = preview?.result ?? saved ?? null;
+  const shownHash = preview?.result ? preview.configHash : saved?.configHash;
   const stale = shown !== null && shownHash != null && shownHash !== hashValue(configOf(cell));
   const [addStatus, setAddStatus] = useState<AddFileStatus | null>(null);
   const [dragging, setDragging] = useState(false);
@@ -267,7 +268,7 @@ export function DatasetCell({ cell }: { cell: DatasetCellT }) {
           <button className="btn" onClick={() => void previewDataset(cell.id)} disabled={preview?.loading}>{preview?.loading ? 'Reading…' : 'Preview data'}</button>
           {stale && <span className="badge warning" title="the config changed since this preview">stale — preview again</span>}
           {!preview && !shown && <span className="muted">Reads and cleans the data, trains the tokenizer, and shows samples and statistics.</span>}
-          {!preview?.result && cell.summary && <span className="muted" title={cell.summary.at}>previewed {new Date(cell.summary.at).toLocaleString()}</span>}
+          {!preview?.result && saved && <span className="muted" title={saved.at}>previewed {new Date(saved.at).toLocaleString()}</span>}
         </div>
         {preview?.error && <div className="inline-error">{preview.error}</div>}
         {shown && <div className={stale ? 'is-stale' : ''}><PreviewOutput preview={shown} /></div>}

@@ -4,6 +4,7 @@ import { resolveModelConfig, type ModelConfig } from '../../common/modelConfig';
 import { memoryEstimate, modelStats } from '../../common/modelStats';
 import { type CellInput, parsedConfig } from '../lib/cellConfig';
 import { bytes, compact } from '../lib/format';
+import { inferredVocab, type InferredVocab } from '../state/selectors';
 import { useStore } from '../state/store';
 import { ArchitectureDiagram } from './ArchitectureDiagram';
 import { ConfigPanel } from './ConfigPanel';
@@ -13,19 +14,9 @@ import { useCellConfig } from './useCellConfig';
 
 type ModelCellT = Extract<CellInput, { kind: 'model' }>;
 
-/** The vocabulary the model will get when its cell leaves vocabSize out: the tokenizer's (approximate for char). */
-function useInferredVocab(cellId: string): { vocab: number; exact: boolean; from: string } {
-  return useStore(useShallow((s) => {
-    const cells = s.doc?.cells ?? [];
-    const at = cells.findIndex((c) => c.id === cellId);
-    const ds = [...cells.slice(0, Math.max(at, 0))].reverse().find((c) => c.kind === 'dataset') ?? cells.find((c) => c.kind === 'dataset');
-    if (!ds || ds.kind !== 'dataset') return { vocab: 8000, exact: false, from: 'no dataset cell; assumed' };
-    const previewed = s.previews[ds.id]?.result?.vocabSize;
-    if (previewed) return { vocab: previewed, exact: true, from: 'the previewed tokenizer' };
-    const t = ds.tokenizer as { kind?: string; vocabSize?: number };
-    if (t.kind === 'char') return { vocab: 96, exact: false, from: 'characters; preview the data for the exact count' };
-    return { vocab: t.vocabSize ?? 8000, exact: true, from: `the ${t.kind} tokenizer's target` };
-  }));
+/** The vocabulary the model will get when its cell leaves vocabSize out (selectors' inferredVocab). */
+function useInferredVocab(cellId: string): InferredVocab {
+  return useStore(useShallow((s) => inferredVocab(s, cellId)));
 }
 
 /** Batch shape for the memory estimate: from the pretrain cell below, else nanoGPT's defaults. */

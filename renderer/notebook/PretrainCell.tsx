@@ -78,7 +78,7 @@ function JobStatus({ job }: { job: Job }) {
  */
 function CellRuns({ cell, overlaid, colors }: { cell: PretrainCellT; overlaid: readonly string[]; colors: Record<string, string> }) {
   const history = useStore((s) => s.history);
-  const selectedRunDir = useStore((s) => s.selectedRunDir);
+  const selectedRunId = useStore((s) => s.selectedRunId);
   const selectRun = useStore((s) => s.selectRun);
   const setRunOverlaid = useStore((s) => s.setRunOverlaid);
   const jobs = useStore((s) => s.jobs);
@@ -91,35 +91,36 @@ function CellRuns({ cell, overlaid, colors }: { cell: PretrainCellT; overlaid: r
       <tbody>
         {refs.map((r) => {
           const h = history.find((x) => x.id === r.runId);
-          const dir = h?.dir ?? Object.values(jobs).find((j) => j.runId === r.runId)?.runDir ?? null;
+          // a run whose folder is listed or whose job reported here can be shown and picked
+          const known = h !== undefined || jobs[r.runId] !== undefined;
           const status = h?.ok ? h.run.status : r.status;
           // a run still going: its step and losses as its job reports them (run.json and the cell's
           // reference are written at checkpoints and at the end only)
-          const job = Object.values(jobs).find((j) => j.runId === r.runId && j.ended === null);
+          const job = jobs[r.runId]?.ended === null ? jobs[r.runId] : undefined;
           const live = job !== undefined;
           const shownStatus = job ? job.status : status;
           const canResume = h?.ok && !live && ['interrupted', 'paused', 'cancelled', 'failed'].includes(status);
           const on = overlaid.includes(r.runId);
           const idOfName = `run-name-${cell.id}-${r.runId}`;
-          const selected = dir !== null && dir === selectedRunDir;
+          const selected = known && r.runId === selectedRunId;
           return (
-            <tr key={r.runId} className={selected ? 'selected' : undefined} onClick={() => dir && selectRun(dir)}>
+            <tr key={r.runId} className={selected ? 'selected' : undefined} onClick={() => known && selectRun(r.runId)}>
               <td className="mono">
                 <span className="run-name">
                   {/* named by the run id beside it (not a label of its own, which the cell's name would repeat) */}
-                  <input type="checkbox" className="run-overlay" checked={on} disabled={!dir} aria-labelledby={idOfName}
+                  <input type="checkbox" className="run-overlay" checked={on} disabled={!known} aria-labelledby={idOfName}
                     title={on ? 'shown on the charts: untick to take it off' : 'tick to overlay it on the charts'}
                     onClick={(e) => e.stopPropagation()} onChange={(e) => setRunOverlaid(cell.id, r.runId, e.target.checked)} />
                   <span className="run-swatch" style={on ? { background: colors[r.runId] } : undefined} aria-hidden="true" />
-                  <button type="button" id={idOfName} className="run-pick" aria-pressed={selected} disabled={!dir} title="pick this run: the sidebar marks it and the heatmap shows it"
-                    onClick={(e) => { e.stopPropagation(); if (dir) selectRun(dir); }}>{r.runId}</button>
+                  <button type="button" id={idOfName} className="run-pick" aria-pressed={selected} disabled={!known} title="pick this run: the sidebar marks it and the heatmap shows it"
+                    onClick={(e) => { e.stopPropagation(); if (known) selectRun(r.runId); }}>{r.runId}</button>
                 </span>
               </td>
               <td><span className={`badge status-${shownStatus}`}>{shownStatus}</span></td>
               <td className="num mono">{job ? job.step : h?.ok ? h.run.step : r.step ?? '—'}</td>
               <td className="num mono">{loss(job ? job.trainLoss : r.finalTrainLoss)}</td>
               <td className="num mono">{loss(job ? job.valLoss : h?.ok ? h.run.bestValLoss ?? r.finalValLoss : r.finalValLoss)}</td>
-              <td className="num">{canResume && dir && <button className="btn small" onClick={(e) => { e.stopPropagation(); void resumeRun(dir, cell.id); }}>Resume</button>}</td>
+              <td className="num">{canResume && <button className="btn small" onClick={(e) => { e.stopPropagation(); void resumeRun(r.runId, cell.id); }}>Resume</button>}</td>
             </tr>
           );
         })}
@@ -132,18 +133,18 @@ export function PretrainCell({ cell }: { cell: PretrainCellT }) {
   const parsed = parsedConfig('pretrain', cell.pretrain);
   const job = useStore((s) => activeJobOf(s, cell.id));
   const stale = useStore((s) => pretrainStale(s, cell.id));
-  const selectedRunDir = useStore((s) => s.selectedRunDir);
+  const selectedRunId = useStore((s) => s.selectedRunId);
   const history = useStore((s) => s.history);
   const jobs = useStore((s) => s.jobs);
   // the runs ticked in the runs table (the live one unless unticked; the newest when nothing is), overlaid
   const overlaid = useOverlaidRuns(cell.id);
   const colors = runColors((cell.runs ?? []).map((r) => r.runId), overlaid);
   const shown = overlaid.flatMap((runId): ShownRun[] => {
-    const liveJob = Object.values(jobs).find((j) => j.runId === runId && j.ended === null);
-    const runDir = history.find((x) => x.id === runId)?.dir ?? liveJob?.runDir ?? Object.values(jobs).find((j) => j.runId === runId)?.runDir;
-    return runDir ? [{ runId, runDir, live: liveJob !== undefined, label: liveJob ? `${runId} (live)` : undefined }] : [];
+    const live = jobs[runId]?.ended === null;
+    const known = live || jobs[runId] !== undefined || history.some((x) => x.id === runId);
+    return known ? [{ runId, live, label: live ? `${runId} (live)` : undefined }] : [];
   });
-  const focusRunId = history.find((x) => x.dir === selectedRunDir)?.id ?? null;
+  const focusRunId = selectedRunId !== null && history.some((x) => x.id === selectedRunId) ? selectedRunId : null;
 
   return (
     <>

@@ -4,21 +4,22 @@ import { errorMessage, getApi } from '../api';
 import { useStore } from '../state/store';
 import { runConfigOf } from '../../common/runConfig';
 
-/** Run folders whose metrics.jsonl was read into the dashboards' buffer (once per window). */
+/** Runs (experiment file and run id) whose metrics.jsonl was read into the dashboards' buffer (once per window). */
 const loaded = new Set<string>();
 
-async function loadMetrics(runId: string, runDir: string): Promise<void> {
-  if (loaded.has(runDir)) return;
-  loaded.add(runDir);
+async function loadMetrics(experimentPath: string, runId: string): Promise<void> {
+  const key = `${experimentPath}\u0000${runId}`;
+  if (loaded.has(key)) return;
+  loaded.add(key);
   try {
-    ingestMetrics(runId, await getApi().call('runs.metrics', { runDir }));
+    ingestMetrics(runId, await getApi().call('runs.metrics', { experimentPath, runId }));
   } catch (err) {
-    loaded.delete(runDir);
+    loaded.delete(key);
     useStore.getState().showBanner({ tone: 'warning', title: `Could not read the metrics of ${runId}`, message: errorMessage(err) });
   }
 }
 
-export interface ShownRun { runId: string; runDir: string; live: boolean; label?: string }
+export interface ShownRun { runId: string; live: boolean; label?: string }
 
 /**
  * The pretrain cell's charts: renderer/dashboards' RunDashboard over the runs shown (those the cell's
@@ -27,13 +28,14 @@ export interface ShownRun { runId: string; runDir: string; live: boolean; label?
  */
 export function RunCharts({ runs, colors, focusRunId }: { runs: ShownRun[]; colors?: Record<string, string>; focusRunId?: string | null }) {
   const history = useStore((s) => s.history);
-  const key = runs.map((r) => r.runDir).join('|');
+  const path = useStore((s) => s.path);
+  const key = runs.map((r) => r.runId).join('|');
   useEffect(() => {
-    for (const r of runs) void loadMetrics(r.runId, r.runDir);
+    if (path) for (const r of runs) void loadMetrics(path, r.runId);
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [key]);
+  }, [key, path]);
   const configs = Object.fromEntries(runs.flatMap((r) => {
-    const h = history.find((x) => x.dir === r.runDir);
+    const h = history.find((x) => x.id === r.runId);
     const spec = h?.ok ? runConfigOf(h.run)?.spec : undefined;
     return spec ? [[r.runId, spec]] : [];
   }));
@@ -41,7 +43,7 @@ export function RunCharts({ runs, colors, focusRunId }: { runs: ShownRun[]; colo
   // run.json's config snapshot has the planned steps; its status is the run's own unless it is live
   // (then the live events say it)
   const info = Object.fromEntries(runs.flatMap((r): [string, RunInfo][] => {
-    const h = history.find((x) => x.dir === r.runDir);
+    const h = history.find((x) => x.id === r.runId);
     if (!h?.ok) return [];
     const steps = runConfigOf(h.run)?.spec.pretrain.steps;
     const created = Date.parse(h.run.created) / 1000;

@@ -1,9 +1,10 @@
 import type { ExperimentInput } from '../../common/experiment';
 import { parseExperiment } from '../../common/experiment';
+import { emptyWorkbenchState, type WorkbenchState } from '../../common/workbenchState';
 import { errorMessage, getApi } from '../api';
 import { fileName } from '../lib/format';
 import { scrollNotebookToTop } from '../lib/reveal';
-import { isDirty } from '../state/selectors';
+import { isDirty, workbenchStateOf } from '../state/selectors';
 import { useStore } from '../state/store';
 import { refreshHistory } from './runs';
 
@@ -14,16 +15,33 @@ import { refreshHistory } from './runs';
 
 const store = useStore;
 
-/** The document as it is written to disk: the UI's collapse state folded into the cells. */
+/**
+ * The document as it is written to disk: the UI's collapse state folded into the cells. A cell whose
+ * state did not change is sent as it is, so that an unedited save writes the same bytes.
+ */
 export function serialize(doc: ExperimentInput): ExperimentInput {
   const collapsed = store.getState().collapsed;
-  return { ...doc, cells: doc.cells.map((c) => { const { collapsed: _c, ...rest } = c; return collapsed[c.id] ? { ...rest, collapsed: true } : rest; }) };
+  return {
+    ...doc,
+    cells: doc.cells.map((c) => {
+      const want = collapsed[c.id] === true;
+      if ((c.collapsed === true) === want) return c;
+      const { collapsed: _c, ...rest } = c;
+      return want ? { ...rest, collapsed: true } : rest;
+    }),
+  };
 }
 
-function adopt(doc: ExperimentInput, path: string | null, mtimeMs: number | null): void {
+/** what was last written beside (or read from beside) the file at `path`: an unchanged state is not written again */
+let stateOnDisk: { path: string; json: string } | null = null;
+
+/** `stateWritten`: `state` is what lies beside the file (not previews a version 1 file carried in itself, to be written there) */
+function adopt(doc: ExperimentInput, path: string | null, mtimeMs: number | null, state: WorkbenchState = emptyWorkbenchState(), stateWritten = true): void {
   const s = store.getState();
   // another experiment starts at its top; the same file read again stays where the user was
   if (path === null || path !== s.path) scrollNotebookToTop();
+  stateOnDisk = path && stateWritten ? { path, json: JSON.stringify(state) } : null;
+  s.loadWorkbenchState(state);
   s.loadDocument(doc, path, mtimeMs);
   s.resetCollapsed(Object.fromEntries(doc.cells.filter((c) => c.collapsed).map((c) => [c.id, true])));
   s.selectCell(doc.cells[0]?.id ?? null);
@@ -44,7 +62,8 @@ export async function openExperiment(path: string): Promise<boolean> {
   s.setBusy(`Opening ${path}`);
   try {
     const r = await getApi().call('experiments.open', { path });
-    adopt(r.doc as ExperimentInput, r.path, r.mtimeMs);
+    adopt(r.doc as ExperimentInput, r.path, r.mtimeMs, r.state, r.migratedFrom === undefined);
+    if (r.stateWarning) s.showBanner({ id: 'doc-state', tone: 'warning', title: 'The previews and run choices kept beside the file were damaged', message: r.stateWarning });
     if (r.migratedFrom !== undefined) {
       s.showBanner({ id: 'doc-migrated', tone: 'info', title: `Updated from format version ${r.migratedFrom}`, message: 'The file is rewritten in the current format when you save it.' });
     }
@@ -134,9 +153,39 @@ export async function saveExperiment(path?: string, { overwrite = false }: { ove
 
 const AUTOSAVE_MS = 1500;
 
-/** Saves a document that has a path a moment after the last edit, unless it is invalid or the last save failed. */
+let stateWrites: Promise<void> = Promise.resolve();
+
+/**
+ * Writes what is kept beside the saved experiment (previews, overlay choices) when it changed: at once,
+ * one write after another (they are rare: a preview, a tick), the newest state last.
+ */
+function persistState(): void {
+  stateWrites = stateWrites.then(async () => {
+    const s = store.getState();
+    if (!s.path || !s.doc) return;
+    const state = workbenchStateOf(s);
+    const json = JSON.stringify(state);
+    if (stateOnDisk?.path === s.path && stateOnDisk.json === json) return;
+    try {
+      await getApi().call('experiments.saveState', { path: s.path, state });
+      stateOnDisk = { path: s.path, json };
+    } catch (err) {
+      // a cache and UI choices: the experiment itself is safe, so a warning, not a blocked save
+      store.getState().showBanner({ id: 'doc-state', tone: 'warning', title: 'Could not keep the previews and run choices beside the file', message: errorMessage(err) });
+    }
+  });
+}
+
+/**
+ * Saves a document that has a path a moment after the last edit, unless it is invalid or the last save
+ * failed; and keeps what belongs beside it (previews, overlay choices) as they change.
+ */
 export function startAutosave(): () => void {
   let timer: ReturnType<typeof setTimeout> | null = null;
+  const unsubState = store.subscribe((s, prev) => {
+    // a document saved under a new name takes its state along
+    if (s.savedPreviews !== prev.savedPreviews || s.runOverlay !== prev.runOverlay || (s.path !== prev.path && s.doc === prev.doc)) persistState();
+  });
   const unsub = store.subscribe((s, prev) => {
     if (s.doc === prev.doc) return;
     if (timer) clearTimeout(timer);
@@ -153,5 +202,5 @@ export function startAutosave(): () => void {
     e.returnValue = '';
   };
   window.addEventListener('beforeunload', beforeUnload);
-  return () => { unsub(); if (timer) clearTimeout(timer); window.removeEventListener('beforeunload', beforeUnload); };
+  return () => { unsub(); unsubState(); if (timer) clearTimeout(timer); window.removeEventListener('beforeunload', beforeUnload); };
 }

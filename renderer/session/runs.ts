@@ -4,9 +4,9 @@ import type { RunEvent } from '../../common/runEvents';
 import { errorMessage, getApi } from '../api';
 import { ingestRunEvents } from '../dashboards';
 import { configOf, pretrainCellHash } from '../lib/cellConfig';
-import { fileName } from '../lib/format';
 import { hashValue } from '../lib/hash';
 import { updateCell } from '../state/documentSlice';
+import { cellOfRun } from '../state/runSelection';
 import { activeJobOf, cannotRun, isDirty } from '../state/selectors';
 import { useStore } from '../state/store';
 import { saveExperiment } from './documents';
@@ -48,33 +48,44 @@ export async function runCell(cellId: string): Promise<void> {
   if (isDirty(s) && !(await saveExperiment())) return;
   const configHash = pretrainCellHash(store.getState().doc!.cells, cellId);
   try {
-    const { jobId } = await getApi().call('runs.start', { experimentPath: store.getState().path!, cellId });
-    store.getState().jobStarted(jobId, cellId, configHash);
-    store.getState().selectRun(null);
+    const { runId } = await getApi().call('runs.start', { experimentPath: store.getState().path!, cellId });
+    started(runId, cellId, configHash);
   } catch (err) {
     store.getState().showBanner({ id: `run-${cellId}`, tone: 'error', title: `Could not start '${cellId}'`, message: errorMessage(err) });
   }
 }
 
+/** A run of this window's experiment has a job now (started or resumed): it is shown, and its reference kept once it has a folder. */
+function started(runId: string, cellId: string, configHash: string | null): void {
+  const s = store.getState();
+  s.jobStarted(runId, cellId, configHash);
+  s.selectRun(null);
+  // its first events may have come before the host's answer, when the cell was not known yet
+  const job = store.getState().jobs[runId];
+  if (job.status !== 'starting') recordRun(cellId, { runId, status: job.status === 'preparing' ? 'running' : job.status, step: job.step });
+}
+
 export async function controlRun(cellId: string, action: 'pause' | 'resume' | 'stop'): Promise<void> {
-  const job = activeJobOf(store.getState(), cellId);
-  if (!job) return;
+  const s = store.getState();
+  const job = activeJobOf(s, cellId);
+  if (!job || !s.path) return;
   try {
-    await getApi().call('runs.control', { jobId: job.jobId, action });
+    await getApi().call('runs.control', { experimentPath: s.path, runId: job.runId, action });
   } catch (err) {
     store.getState().showBanner({ tone: 'error', title: `Could not ${action} the run`, message: errorMessage(err) });
   }
 }
 
 /** Continues an interrupted or stopped run from its newest checkpoint. */
-export async function resumeRun(runDir: string, cellId: string): Promise<void> {
+export async function resumeRun(runId: string, cellId: string): Promise<void> {
+  const path = store.getState().path;
+  if (!path) return;
   try {
-    const { jobId } = await getApi().call('runs.resume', { runDir });
+    await getApi().call('runs.resume', { experimentPath: path, runId });
     const s = store.getState();
-    s.jobStarted(jobId, cellId, s.doc ? pretrainCellHash(s.doc.cells, cellId) : null);
-    s.selectRun(null);
-    // a run folder is named by its run id; the resumed run is on the dashboard even if it was unticked
-    s.setRunOverlaid(cellId, fileName(runDir), true);
+    started(runId, cellId, s.doc ? pretrainCellHash(s.doc.cells, cellId) : null);
+    // the resumed run is on the dashboard even if it was unticked
+    s.setRunOverlaid(cellId, runId, true);
   } catch (err) {
     store.getState().showBanner({ tone: 'error', title: 'Could not resume the run', message: errorMessage(err) });
   }
@@ -90,9 +101,10 @@ export async function previewDataset(cellId: string): Promise<void> {
   try {
     const result = await getApi().call('dataset.preview', { dataset: cell.dataset as never, tokenizer: cell.tokenizer as never, experimentPath: s.path, samples: 5 });
     store.getState().setPreview(cellId, { loading: false, result, configHash });
-    // the summary (not the samples' text) is the cell's output: the document keeps it
+    // the summary (not the samples' text) is kept beside the experiment file, not in it: it holds this
+    // machine's path of the data and a time
     const { samples: _samples, ...summary } = result;
-    store.getState().recordOutput((doc) => updateCell(doc, cellId, (c) => (c.kind === 'dataset' ? { ...c, summary: { ...summary, configHash, at: new Date().toISOString() } } : c)));
+    store.getState().setSavedPreview(cellId, { ...summary, configHash, at: new Date().toISOString() });
   } catch (err) {
     store.getState().setPreview(cellId, { loading: false, error: errorMessage(err), configHash });
   }
@@ -117,38 +129,25 @@ function recordRun(cellId: string, ref: RunRefT): void {
   }));
 }
 
-const resolving = new Set<string>();
+/** the host's events are for every window: this one follows the runs of its own experiment */
+const ofThisExperiment = (p: { experimentPath: string }) => p.experimentPath === store.getState().path;
 
-/**
- * A job this window did not start (another window, or before a reload) is known by its id only until
- * its run shows up: the run folder still 'running' that no known job claims is its run.
- */
-async function adoptForeignJob(jobId: string): Promise<void> {
-  if (resolving.has(jobId)) return;
-  resolving.add(jobId);
-  await refreshHistory();
-  const s = store.getState();
-  const claimed = new Set(Object.values(s.jobs).map((j) => j.runId));
-  const open = s.history.filter((r) => r.ok && r.run.status === 'running' && !claimed.has(r.id));
-  if (open.length === 1 && !s.jobs[jobId]?.runId) onRunEvents(jobId, [{ type: 'status', status: 'running', runId: open[0].id, runDir: open[0].dir }]);
-  else resolving.delete(jobId);
-}
-
-function onRunEvents(jobId: string, events: RunEvent[]): void {
-  const before = store.getState().jobs[jobId];
-  store.getState().applyRunEvents(jobId, events);
-  let job = store.getState().jobs[jobId];
-  if (!job.cellId && job.runId) {
-    const owner = store.getState().doc?.cells.find((c) => c.kind === 'pretrain' && (c.runs ?? []).some((r) => r.runId === job.runId));
-    if (owner) { store.getState().assignJob(jobId, owner.id); job = store.getState().jobs[jobId]; }
+function onRunEvents(runId: string, events: RunEvent[]): void {
+  const before = store.getState().jobs[runId];
+  store.getState().applyRunEvents(runId, events);
+  let job = store.getState().jobs[runId];
+  // a run this window did not start (another window, or before a reload): the cell that lists it
+  if (!job.cellId) {
+    const owner = cellOfRun(store.getState(), runId);
+    if (owner) { store.getState().assignJob(runId, owner); job = store.getState().jobs[runId]; }
   }
-  if (!job.runId) void adoptForeignJob(jobId);
   // every step's numbers go to the dashboards' buffer, outside React; the store keeps the latest only
-  if (job.runId) ingestRunEvents(job.runId, events);
-  // a new run folder: list it (the sidebar's runs, the crash banner's resumable run)
-  if (job.runId && before?.runId !== job.runId && !resolving.has(jobId)) void refreshHistory();
-  if (job.cellId && job.runId && (before?.runId !== job.runId || before?.status !== job.status)) {
-    recordRun(job.cellId, { runId: job.runId, status: job.status === 'preparing' ? 'running' : job.status, step: job.step });
+  ingestRunEvents(runId, events);
+  // a job begins: list the runs again (the sidebar's runs, the crash banner's resumable run)
+  const began = !before || before.ended !== null;
+  if (began && events.some((e) => e.type === 'status')) void refreshHistory();
+  if (job.cellId && job.status !== 'starting' && (began || before.status !== job.status || before.cellId !== job.cellId)) {
+    recordRun(job.cellId, { runId, status: job.status === 'preparing' ? 'running' : job.status, step: job.step });
   }
 }
 
@@ -156,19 +155,21 @@ function onRunEvents(jobId: string, events: RunEvent[]): void {
 export function wireEvents(onMenuCommand: (command: string, args: string[]) => void): () => void {
   const api = getApi();
   const offs = [
-    api.on('onRunEvents', (p) => onRunEvents(p.jobId, p.events)),
+    api.on('onRunEvents', (p) => { if (ofThisExperiment(p)) onRunEvents(p.runId, p.events); }),
     api.on('onJobEnded', (p) => {
+      if (!ofThisExperiment(p)) return;
       store.getState().jobEnded(p);
-      const job = store.getState().jobs[p.jobId];
-      if (job?.cellId && job.runId) {
-        recordRun(job.cellId, { runId: job.runId, status: job.status, step: job.step, finalTrainLoss: job.trainLoss, finalValLoss: job.valLoss });
+      const job = store.getState().jobs[p.runId];
+      // a run whose job failed before its folder was made has nothing to refer to
+      if (job?.cellId && job.status !== 'starting') {
+        recordRun(job.cellId, { runId: p.runId, status: job.status, step: job.step, finalTrainLoss: job.trainLoss, finalValLoss: job.valLoss });
       }
       void refreshHistory().then(() => {
         if (p.outcome !== 'failed' || !p.error) return;
-        const run = store.getState().history.find((r) => r.id === job?.runId);
+        const run = store.getState().history.find((r) => r.id === p.runId);
         // a run left 'interrupted' died with its engine: say what is safe and offer to resume it
         if (run?.ok && run.run.status === 'interrupted') store.getState().showBanner({ id: 'engine-crashed', tone: 'error', title: 'The engine stopped during a run', message: p.error.message });
-        else store.getState().showBanner({ id: `job-${p.jobId}`, tone: 'error', title: `Run ${job?.runId ?? p.jobId} failed`, message: p.error.message });
+        else store.getState().showBanner({ id: `job-${p.runId}`, tone: 'error', title: `Run ${p.runId} failed`, message: p.error.message });
       });
     }),
     api.on('onEngineStatus', (status) => {
@@ -176,7 +177,7 @@ export function wireEvents(onMenuCommand: (command: string, args: string[]) => v
       s.setEngine(status);
       if (status.state === 'crashed') {
         s.showBanner({ id: 'engine-crashed', tone: 'error', title: 'The engine crashed', message: status.lastExit ?? undefined });
-        for (const j of Object.values(s.jobs)) if (j.ended === null) s.jobEnded({ jobId: j.jobId, outcome: 'failed', error: { code: 'INTERNAL', message: 'the engine crashed' } });
+        for (const j of Object.values(s.jobs)) if (j.ended === null) s.jobEnded({ runId: j.runId, outcome: 'failed', error: { code: 'INTERNAL', message: 'the engine crashed' } });
         void refreshHistory();
       }
     }),
@@ -187,14 +188,14 @@ export function wireEvents(onMenuCommand: (command: string, args: string[]) => v
 }
 
 /** The newest run of a cell that can be resumed (interrupted or stopped), for the crash banner. */
-export function resumableRun(): { runDir: string; cellId: string; runId: string } | null {
+export function resumableRun(): { cellId: string; runId: string } | null {
   const s = store.getState();
   if (!s.doc) return null;
   for (const cell of s.doc.cells) {
     if (cell.kind !== 'pretrain') continue;
     const ids = new Set((cell.runs ?? []).map((r) => r.runId));
     const h = s.history.find((r) => r.ok && ids.has(r.id) && ['interrupted', 'paused', 'cancelled', 'failed', 'running'].includes(r.run.status));
-    if (h) return { runDir: h.dir, cellId: cell.id, runId: h.id };
+    if (h) return { cellId: cell.id, runId: h.id };
   }
   return null;
 }

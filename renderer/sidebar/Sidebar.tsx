@@ -1,3 +1,4 @@
+import { runsFolderName } from '../../common/experiment';
 import { useShallow } from 'zustand/react/shallow';
 import { KIND_LABEL } from '../lib/cellConfig';
 import { fileName, loss } from '../lib/format';
@@ -49,30 +50,31 @@ function Outline() {
 }
 
 /** A row of the runs list: a run folder as runs.list read it, overlaid with its job while it runs. */
-interface RunRow { id: string; dir: string; ok: boolean; problem?: string; status: string; step: number; val: number | null; valLabel: string }
+interface RunRow { id: string; ok: boolean; problem?: string; status: string; step: number; val: number | null; valLabel: string }
 
 function Runs() {
   const history = useStore((s) => s.history);
   const jobs = useStore((s) => s.jobs);
   const error = useStore((s) => s.historyError);
-  const selectedRunDir = useStore((s) => s.selectedRunDir);
+  const selectedRunId = useStore((s) => s.selectedRunId);
   const selectRun = useStore((s) => s.selectRun);
   const path = useStore((s) => s.path);
   const cellOfRun = useStore(useShallow((s) => Object.fromEntries((s.doc?.cells ?? []).flatMap((c) => (c.kind === 'pretrain' ? (c.runs ?? []).map((r) => [r.runId, c.id]) : [])))));
   // run.json is rewritten at checkpoints and at the end: a live run's step and loss come from its job,
   // and a run whose folder is not listed yet (runs.list is read again when it starts) is shown from it
-  const live = Object.values(jobs).filter((j) => j.ended === null && j.runId && j.runDir);
+  const live = Object.values(jobs).filter((j) => j.ended === null && j.status !== 'starting');
   const liveOf = (id: string) => live.find((j) => j.runId === id);
   const rows: RunRow[] = [
-    ...live.filter((j) => !history.some((h) => h.id === j.runId)).map((j): RunRow => ({ id: j.runId!, dir: j.runDir!, ok: true, status: j.status, step: j.step, val: j.valLoss, valLabel: 'val' })),
+    ...live.filter((j) => !history.some((h) => h.id === j.runId)).map((j): RunRow => ({ id: j.runId, ok: true, status: j.status, step: j.step, val: j.valLoss, valLabel: 'val' })),
     ...history.map((r): RunRow => {
       const j = liveOf(r.id);
-      if (j) return { id: r.id, dir: r.dir, ok: true, status: j.status, step: j.step, val: j.valLoss, valLabel: 'val' };
+      if (j) return { id: r.id, ok: true, status: j.status, step: j.step, val: j.valLoss, valLabel: 'val' };
       return r.ok
-        ? { id: r.id, dir: r.dir, ok: true, status: r.run.status, step: r.run.step, val: r.run.bestValLoss, valLabel: 'best val' }
-        : { id: r.id, dir: r.dir, ok: false, problem: r.problem, status: '', step: 0, val: null, valLabel: '' };
+        ? { id: r.id, ok: true, status: r.run.status, step: r.run.step, val: r.run.bestValLoss, valLabel: 'best val' }
+        : { id: r.id, ok: false, problem: r.problem, status: '', step: 0, val: null, valLabel: '' };
     }),
   ];
+  const runsFolder = path ? runsFolderName(fileName(path)) : '';
   return (
     <div className="side-section grow">
       <div className="side-title">Runs <button className="link" onClick={() => void refreshHistory()} disabled={!path}>refresh</button></div>
@@ -81,9 +83,9 @@ function Runs() {
       {path && !error && rows.length === 0 && <p className="muted small">No runs yet.</p>}
       <ul className="run-list" aria-label="runs">
         {rows.map((r) => (
-          <li key={r.dir}>
-            <button className={selectedRunDir === r.dir ? 'run-item active' : 'run-item'} title={r.ok ? r.dir : r.problem}
-              onClick={() => { selectRun(r.dir); const c = cellOfRun[r.id]; if (c) scrollToCell(c); }}>
+          <li key={r.id}>
+            <button className={selectedRunId === r.id ? 'run-item active' : 'run-item'} title={r.ok ? `${runsFolder}/${r.id}` : r.problem}
+              onClick={() => { selectRun(r.id); const c = cellOfRun[r.id]; if (c) scrollToCell(c); }}>
               <span className="mono ellipsis">{r.id}</span>
               {r.ok ? <>
                 <span className={`badge status-${r.status}`}>{r.status}</span>

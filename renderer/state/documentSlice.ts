@@ -33,8 +33,8 @@ export const updateCell = (doc: ExperimentInput, id: string, f: (c: CellInput) =
   ({ ...doc, cells: doc.cells.map((c) => (c.id === id ? f(c) : c)) });
 
 /**
- * Carries the cells' outputs (run references, dataset summaries) of the current document over into a
- * snapshot being restored by undo/redo: undo takes back edits, not what running produced.
+ * Carries the cells' outputs (run references) of the current document over into a snapshot being
+ * restored by undo/redo: undo takes back edits, not what running produced.
  */
 function keepOutputs(target: ExperimentInput, current: ExperimentInput): ExperimentInput {
   const now = new Map(current.cells.map((c) => [c.id, c] as const));
@@ -43,7 +43,6 @@ function keepOutputs(target: ExperimentInput, current: ExperimentInput): Experim
     cells: target.cells.map((c) => {
       const cur = now.get(c.id);
       if (c.kind === 'pretrain' && cur?.kind === 'pretrain') return { ...c, runs: cur.runs };
-      if (c.kind === 'dataset' && cur?.kind === 'dataset') return { ...c, summary: cur.summary };
       return c;
     }),
   };

@@ -8,14 +8,14 @@ import type { Store } from './store';
 export type RunListItem = z.infer<typeof RunListEntry>;
 
 /**
- * A job the engine runs for a pretrain cell, at the rate a person reads: status, step, latest losses.
- * Every step's scalars go to renderer/dashboards' buffer, not here.
+ * A run the engine trains for a pretrain cell, at the rate a person reads: status, step, latest losses.
+ * It is known by its run id from the start (the host picks it; the engine's job carries it too). Every
+ * step's scalars go to renderer/dashboards' buffer, not here.
  */
 export interface Job {
-  jobId: string;
+  runId: string;
+  /** '' while unknown: a run another window started, until the cell that lists it is found */
   cellId: string;
-  runId: string | null;
-  runDir: string | null;
   status: string;
   step: number;
   totalSteps: number | null;
@@ -30,28 +30,32 @@ export interface Job {
   error: string | null;
 }
 
+/** a job's end as the host reports it, less the experiment (the session checks that it is this one) */
+export type JobEnd = Omit<PayloadOf<'onJobEnded'>, 'experimentPath'>;
+
 export interface RunsSlice {
+  /** by run id: a run's latest job (a resumed run's new job replaces its ended one) */
   jobs: Record<string, Job>;
   /** the experiment's run folders (runs.list), newest first */
   history: RunListItem[];
   historyError: string | null;
 
-  jobStarted(jobId: string, cellId: string, configHash: string | null): void;
-  applyRunEvents(jobId: string, events: RunEvent[]): void;
-  /** ties a job another window started to its cell, once its run id names the cell's run */
-  assignJob(jobId: string, cellId: string): void;
-  jobEnded(p: PayloadOf<'onJobEnded'>): void;
+  jobStarted(runId: string, cellId: string, configHash: string | null): void;
+  applyRunEvents(runId: string, events: RunEvent[]): void;
+  /** ties a run another window started to the cell that lists it */
+  assignJob(runId: string, cellId: string): void;
+  jobEnded(p: JobEnd): void;
   setHistory(history: RunListItem[], error?: string | null): void;
 }
 
-const blankJob = (jobId: string, cellId: string, configHash: string | null): Job => ({
-  jobId, cellId, runId: null, runDir: null, status: 'starting', step: 0, totalSteps: null, trainLoss: null, valLoss: null,
+const blankJob = (runId: string, cellId: string, configHash: string | null): Job => ({
+  runId, cellId, status: 'starting', step: 0, totalSteps: null, trainLoss: null, valLoss: null,
   etaSeconds: null, progress: null, diagnostics: [], configHash, ended: null, error: null,
 });
 
 function reduce(job: Job, e: RunEvent): Job {
   switch (e.type) {
-    case 'status': return { ...job, status: e.status, runId: e.runId, runDir: e.runDir };
+    case 'status': return { ...job, status: e.status };
     case 'progress': return { ...job, progress: { phase: e.phase, done: e.done, total: e.total } };
     case 'step': return { ...job, progress: null, step: e.step, totalSteps: e.totalSteps, etaSeconds: e.etaSeconds, trainLoss: e.scalars['train/loss'] ?? job.trainLoss };
     case 'eval': return { ...job, valLoss: e.val.loss };
@@ -65,30 +69,34 @@ export const createRunsSlice: StateCreator<Store, [], [], RunsSlice> = (set, get
   history: [],
   historyError: null,
 
-  jobStarted(jobId, cellId, configHash) {
-    set({ jobs: { ...get().jobs, [jobId]: get().jobs[jobId] ?? blankJob(jobId, cellId, configHash) } });
+  jobStarted(runId, cellId, configHash) {
+    const job = get().jobs[runId];
+    // its first events may have come before the host's answer: they stay
+    const next = job && job.ended === null ? { ...job, cellId, configHash } : blankJob(runId, cellId, configHash);
+    set({ jobs: { ...get().jobs, [runId]: next } });
   },
 
-  applyRunEvents(jobId, events) {
-    const job = get().jobs[jobId];
-    // a job another window started: its cell is unknown until its run folder is listed
-    const next = events.reduce(reduce, job ?? blankJob(jobId, '', null));
-    set({ jobs: { ...get().jobs, [jobId]: next } });
+  applyRunEvents(runId, events) {
+    const job = get().jobs[runId];
+    // a run resumed starts a new job; a run another window started has no cell yet (assignJob)
+    const fresh = !job || (job.ended !== null && events.some((e) => e.type === 'status' && (e.status === 'preparing' || e.status === 'running')));
+    const next = events.reduce(reduce, fresh ? blankJob(runId, job?.cellId ?? '', job?.configHash ?? null) : job);
+    set({ jobs: { ...get().jobs, [runId]: next } });
   },
 
-  assignJob(jobId, cellId) {
-    const job = get().jobs[jobId];
-    if (job && job.cellId !== cellId) set({ jobs: { ...get().jobs, [jobId]: { ...job, cellId } } });
+  assignJob(runId, cellId) {
+    const job = get().jobs[runId];
+    if (job && job.cellId !== cellId) set({ jobs: { ...get().jobs, [runId]: { ...job, cellId } } });
   },
 
   jobEnded(p) {
-    const job = get().jobs[p.jobId];
+    const job = get().jobs[p.runId];
     if (!job) return;
     const s = p.summary;
     set({
       jobs: {
         ...get().jobs,
-        [p.jobId]: {
+        [p.runId]: {
           ...job,
           ended: p.outcome,
           status: s?.status ?? (p.outcome === 'done' ? 'completed' : p.outcome === 'cancelled' ? 'cancelled' : 'failed'),

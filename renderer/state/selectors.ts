@@ -1,5 +1,6 @@
 import { useShallow } from 'zustand/react/shallow';
 import { pretrainInputs } from '../../common/experiment';
+import { emptyWorkbenchState, type WorkbenchState } from '../../common/workbenchState';
 import { type CellInput, pretrainCellHash, pretrainModelIssues, runJsonHash, validateCell } from '../lib/cellConfig';
 import { overlaidRunIds } from './runSelection';
 import type { Job, RunListItem } from './runsSlice';
@@ -46,6 +47,27 @@ export function cannotRun(s: Store, cellId: string | undefined): string | null {
     if (s.engine && (s.engine.state === 'crashed' || s.engine.state === 'stopped')) return 'the engine is not running; restart it';
   }
   return null;
+}
+
+/** What is kept beside the experiment file (NAME.runs/workbench-state.json): previews and overlay choices. */
+export function workbenchStateOf(s: Store): WorkbenchState {
+  return { ...emptyWorkbenchState(), previews: s.savedPreviews, overlay: s.runOverlay };
+}
+
+export interface InferredVocab { vocab: number; exact: boolean; from: string }
+
+/** The vocabulary a model cell gets when it leaves vocabSize out: its dataset cell's tokenizer's (approximate for char). */
+export function inferredVocab(s: Store, cellId: string): InferredVocab {
+  const cells = s.doc?.cells ?? [];
+  const at = cells.findIndex((c) => c.id === cellId);
+  const ds = [...cells.slice(0, Math.max(at, 0))].reverse().find((c) => c.kind === 'dataset') ?? cells.find((c) => c.kind === 'dataset');
+  if (!ds || ds.kind !== 'dataset') return { vocab: 8000, exact: false, from: 'no dataset cell; assumed' };
+  // this session's preview, or the one kept beside the file from an earlier session (the dataset cell shows the same)
+  const previewed = s.previews[ds.id]?.result?.vocabSize ?? s.savedPreviews[ds.id]?.vocabSize;
+  if (previewed) return { vocab: previewed, exact: true, from: 'the previewed tokenizer' };
+  const t = ds.tokenizer as { kind?: string; vocabSize?: number };
+  if (t.kind === 'char') return { vocab: 96, exact: false, from: 'characters; preview the data for the exact count' };
+  return { vocab: t.vocabSize ?? 8000, exact: true, from: `the ${t.kind} tokenizer's target` };
 }
 
 /** The configs hash each past run of a pretrain cell was started from, by run id (for the stale mark). */

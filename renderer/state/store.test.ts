@@ -2,10 +2,20 @@ import { type ExperimentInput, parseExperiment } from '../../common/experiment';
 import { type CellInput, newCell, pretrainCellHash, runJsonHash, validateCell } from '../lib/cellConfig';
 import { learningRateAt } from '../lib/schedule';
 import { updateCell } from './documentSlice';
-import { cannotRun, isCellInvalid, isDirty } from './selectors';
+import { cannotRun, inferredVocab, isCellInvalid, isDirty } from './selectors';
 import { useStore } from './store';
 // the renderer's dependency-free harness (renderer/ has no Node types)
 import { close, deepEqual, equal, ok, test } from '../dashboards/testing';
+
+/** a dataset cell's last preview as the state beside the file keeps it */
+const PREVIEW = {
+  stats: { source: 'tiny.txt', documentsRead: 1, train: { documents: 1, sentences: 1, chars: 900, tokens: 900 }, validation: { documents: 1, sentences: 1, chars: 100, tokens: 100 }, labels: {}, buildMs: 5 },
+  cleaning: { documentsIn: 1, documentsOut: 1, steps: [] },
+  lengthHistogram: { bounds: [16], counts: [1] },
+  vocabSize: 65,
+  configHash: 'h',
+  at: '2026-11-25T10:00:00.000Z',
+};
 
 const doc = (): ExperimentInput => ({
   format: 'transformer-workbench.experiment', version: 2, name: 't',
@@ -30,24 +40,16 @@ test('edits are undoable, quick edits of one field merge, and undo keeps run ref
   equal(useStore.getState().doc!.cells[1].title, 'ab');
 });
 
-test('undo keeps a dataset preview\'s summary, and the document with it is a valid experiment', () => {
+test('a dataset preview is kept beside the document, not in it: undo leaves it, and the document stays without it', () => {
   const s = useStore.getState();
   s.loadDocument(doc(), '/x.experiment.json', 1);
   s.editDocument((d) => updateCell(d, 'dataset', (c) => ({ ...c, title: 'corpus' })), 'dataset:title');
-  const summary = {
-    stats: { source: 'x.txt', documentsRead: 3, train: { documents: 2, sentences: 2, chars: 40, tokens: 30 }, validation: { documents: 1, sentences: 1, chars: 20, tokens: 15 }, labels: {}, buildMs: 5 },
-    cleaning: { documentsIn: 3, documentsOut: 3, steps: [] },
-    lengthHistogram: { bounds: [16], counts: [3] },
-    vocabSize: 40,
-    configHash: 'abc',
-    at: '2026-11-25T10:00:00.000Z',
-  };
-  s.recordOutput((d) => updateCell(d, 'dataset', (c) => (c.kind === 'dataset' ? { ...c, summary } : c)));
+  s.setSavedPreview('dataset', { ...PREVIEW, vocabSize: 40 });
   useStore.getState().undo();
-  const cell = useStore.getState().doc!.cells[0];
-  equal(cell.title, undefined);
-  deepEqual(cell.kind === 'dataset' ? cell.summary : null, summary);
-  ok(parseExperiment(useStore.getState().doc).ok, 'the document with a summary parses');
+  equal(useStore.getState().doc!.cells[0].title, undefined);
+  equal(useStore.getState().savedPreviews.dataset?.vocabSize, 40);
+  ok(!JSON.stringify(useStore.getState().doc).includes('vocabSize":40'), 'the document has no preview');
+  ok(parseExperiment(useStore.getState().doc).ok);
 });
 
 test('a run is stale when the configs it started from differ from the current ones', () => {
@@ -113,4 +115,14 @@ test('a pretrain cell trains from the cells above it, as the host does', () => {
   // the model cell moved below the pretrain cell
   s.loadDocument({ ...d, cells: [d.cells[0], d.cells[2], d.cells[1]] }, '/x.experiment.json', 1);
   equal(cannotRun(useStore.getState(), 'pretrain'), 'add a model cell above it');
+});
+
+test('a reopened model cell takes its vocabulary from the dataset cell\'s saved preview, as from a live one', () => {
+  // a char-level dataset previewed before the reload: 65 characters (tinyshakespeare), kept beside the file
+  const d = doc();
+  const ds = d.cells[0];
+  if (ds.kind === 'dataset') ds.tokenizer = { kind: 'char' };
+  useStore.getState().loadWorkbenchState({ previews: { dataset: PREVIEW }, overlay: {} });
+  useStore.getState().loadDocument(d, '/x.experiment.json', 1);
+  deepEqual(inferredVocab(useStore.getState(), 'model'), { vocab: 65, exact: true, from: 'the previewed tokenizer' });
 });

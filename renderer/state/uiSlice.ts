@@ -1,5 +1,6 @@
 import type { StateCreator } from 'zustand';
 import type { DatasetPreview, EngineStatus } from '../../common/workbenchApi';
+import type { DatasetCellSummary, WorkbenchState } from '../../common/workbenchState';
 import { cellOfRun, overlaidRunIds, withRunOverlaid } from './runSelection';
 import type { Store } from './store';
 
@@ -34,8 +35,14 @@ export interface UiSlice {
   /** cells whose JSON editor holds text that does not parse: the document keeps the last good value */
   jsonErrors: Record<string, string>;
   previews: Record<string, PreviewState>;
+  /**
+   * per dataset cell, the summary of its last preview (this session's, or one kept beside the file from an
+   * earlier one): what the cell shows when this session has not previewed, and where the model cell takes
+   * its vocabulary from
+   */
+  savedPreviews: Record<string, DatasetCellSummary>;
   /** the run picked in a runs list (the cell's runs table, the sidebar): its row is marked, its heatmap shown */
-  selectedRunDir: string | null;
+  selectedRunId: string | null;
   /**
    * per pretrain cell, the runs the user put on (true) or took off (false) its dashboard, by run id;
    * read them through selectors' overlaidRunIds, which fills in the defaults
@@ -55,8 +62,11 @@ export interface UiSlice {
   setEngine(s: EngineStatus): void;
   setJsonError(cellId: string, error: string | null): void;
   setPreview(cellId: string, p: Partial<PreviewState>): void;
+  setSavedPreview(cellId: string, summary: DatasetCellSummary): void;
+  /** what was kept beside an experiment file (its previews and overlay choices), for the document just opened */
+  loadWorkbenchState(state: Pick<WorkbenchState, 'previews' | 'overlay'>): void;
   /** picks a run; a run not on its cell's dashboard is put on it */
-  selectRun(runDir: string | null): void;
+  selectRun(runId: string | null): void;
   /** puts a run of a pretrain cell on its dashboard, or takes it off */
   setRunOverlaid(cellId: string, runId: string, shown: boolean): void;
   setOpenDialog(open: false | 'open' | 'save'): void;
@@ -73,7 +83,8 @@ export const createUiSlice: StateCreator<Store, [], [], UiSlice> = (set, get) =>
   engine: null,
   jsonErrors: {},
   previews: {},
-  selectedRunDir: null,
+  savedPreviews: {},
+  selectedRunId: null,
   runOverlay: {},
   openDialog: false,
   busy: null,
@@ -96,10 +107,11 @@ export const createUiSlice: StateCreator<Store, [], [], UiSlice> = (set, get) =>
     const old = get().previews[cellId] ?? { loading: false, result: null, error: null, configHash: null };
     set({ previews: { ...get().previews, [cellId]: { ...old, ...p } } });
   },
-  selectRun(selectedRunDir) {
-    set({ selectedRunDir });
+  setSavedPreview: (cellId, summary) => set({ savedPreviews: { ...get().savedPreviews, [cellId]: summary } }),
+  loadWorkbenchState: (state) => set({ savedPreviews: state.previews, runOverlay: state.overlay, previews: {} }),
+  selectRun(runId) {
+    set({ selectedRunId: runId });
     const s = get();
-    const runId = selectedRunDir && (s.history.find((h) => h.dir === selectedRunDir)?.id ?? Object.values(s.jobs).find((j) => j.runDir === selectedRunDir)?.runId);
     const cellId = runId ? cellOfRun(s, runId) : undefined;
     if (runId && cellId && !overlaidRunIds(s, cellId).includes(runId)) s.setRunOverlaid(cellId, runId, true);
   },

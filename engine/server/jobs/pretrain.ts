@@ -88,6 +88,7 @@ export const pretrainStart: JobHandler<'pretrain.start'> = {
     const trainer = await Trainer.start(run, spec.runsDir, {
       onEvent: (e) => batcher.push(e), baseDir: spec.baseDir, backend: ctx.backend?.name, signal: ctx.signal,
       ...(spec.steps ? { steps: spec.steps } : {}),
+      ...(spec.runId ? { runId: spec.runId } : {}),
     }).finally(() => batcher.flush());
     return follow(trainer, batcher, ctx);
   },
