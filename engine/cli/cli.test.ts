@@ -55,9 +55,14 @@ after(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-/** The JSON lines of a `--json` run as they come, and its exit code (a signal's number when it died of one). */
-function jsonRun(args: string[]) {
-  const child = spawn(process.execPath, [BIN, ...args, '--json'], { cwd: tmp, env: env(), stdio: ['ignore', 'pipe', 'pipe'] }) as unknown as ChildProcessWithoutNullStreams;
+/**
+ * The JSON lines of a `--json` run as they come, and its exit code (a signal's number when it died of one).
+ * `slowReadsMs`: every read of a data file waits that long first (./slowReads.testing.mjs), holding the run
+ * in data preparation for as long as a test needs to signal it there.
+ */
+function jsonRun(args: string[], { slowReadsMs }: { slowReadsMs?: number } = {}) {
+  const preload = slowReadsMs ? ['--import', path.join(import.meta.dirname, 'slowReads.testing.mjs')] : [];
+  const child = spawn(process.execPath, [...preload, BIN, ...args, '--json'], { cwd: tmp, env: { ...env(), WB_SLOW_READ_MS: String(slowReadsMs ?? 0) }, stdio: ['ignore', 'pipe', 'pipe'] }) as unknown as ChildProcessWithoutNullStreams;
   children.push(child);
   const lines: Record<string, unknown>[] = [];
   const waiting: { test: (e: Record<string, unknown>) => boolean; resolve: (e: Record<string, unknown>) => void }[] = [];
@@ -83,23 +88,6 @@ function jsonRun(args: string[]) {
       if (seen) resolve(seen); else waiting.push({ test, resolve });
     }),
   };
-}
-
-/**
- * Writes `data` into a FIFO the child reads. Non-blocking, so that a child that never opened it fails the
- * test (ENXIO) instead of hanging it: a blocked open would keep even this process from exiting.
- */
-async function feedFifo(fifo: string, data: Buffer): Promise<void> {
-  for (let tries = 0; ; tries++) {
-    try {
-      const fd = fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
-      try { fs.writeSync(fd, data); } finally { fs.closeSync(fd); }
-      return;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENXIO' || tries > 50) throw e;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 }
 
 const statusOf = (runDir: string) => JSON.parse(fs.readFileSync(path.join(runDir, 'run.json'), 'utf8')).status;
@@ -174,26 +162,21 @@ describe('workbench command line', () => {
     assert.ok(String(summary.run_dir).startsWith(path.join(tmp, 'brown-char-runs')), 'the run goes to --out, not into the repository');
   });
 
-  // A FIFO as the dataset holds data preparation in its read for as long as the test likes.
-  it('Ctrl+C during data preparation cancels the run: exit 130, run.json cancelled, a summary', { timeout: 60_000, skip: process.platform === 'win32' && 'POSIX signals and FIFOs' }, async () => {
-    const fifo = path.join(tmp, 'prep-1.txt');
-    spawnSync('mkfifo', [fifo]);
-    const run = jsonRun(['train', experiment, '--data', fifo, '--out', 'signal-runs']);
+  // Slow reads of the dataset hold data preparation in its read for as long as the test likes.
+  it('Ctrl+C during data preparation cancels the run: exit 130, run.json cancelled, a summary', { timeout: 60_000, skip: process.platform === 'win32' && 'POSIX signals' }, async () => {
+    const run = jsonRun(['train', experiment, '--data', 'small.txt', '--out', 'signal-runs'], { slowReadsMs: 3000 });
     const { runDir } = await run.next((e) => e.status === 'preparing');
-    run.child.kill('SIGINT');
-    await new Promise((r) => setTimeout(r, 300)); // the handler runs before the read returns
-    await feedFifo(fifo, fs.readFileSync(path.join(tmp, 'small.txt')));
+    run.child.kill('SIGINT'); // the read in progress ends, and the next one is not made
     assert.equal(await run.exit, 130, run.stderr());
     assert.deepEqual([run.lines.at(-1)!.type, run.lines.at(-1)!.status], ['summary', 'cancelled']);
     // the trainer records a preparation stopped on purpose as cancelled, not failed
     assert.equal(statusOf(String(runDir)), 'cancelled');
   });
 
-  it('a second signal quits at once and marks the run interrupted', { timeout: 60_000, skip: process.platform === 'win32' && 'POSIX signals and FIFOs' }, async () => {
-    const fifo = path.join(tmp, 'prep-2.txt');
-    spawnSync('mkfifo', [fifo]);
-    const run = jsonRun(['train', experiment, '--data', fifo, '--out', 'signal-runs']);
+  it('a second signal quits at once and marks the run interrupted', { timeout: 60_000, skip: process.platform === 'win32' && 'POSIX signals' }, async () => {
+    const run = jsonRun(['train', experiment, '--data', 'small.txt', '--out', 'signal-runs'], { slowReadsMs: 30_000 });
     const { runDir } = await run.next((e) => e.status === 'preparing');
+    await new Promise((r) => setTimeout(r, 1500)); // into the read, which a first signal cannot cut short
     run.child.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 300));
     run.child.kill('SIGINT');
