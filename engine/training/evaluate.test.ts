@@ -32,7 +32,7 @@ describe('evaluate', () => {
     await useBackend('cpu');
     const model = createModel({ arch: 'bert', vocabSize: 50, contextLength: 16, dModel: 16, nHeads: 2, nLayers: 1, dropout: 0 }, 1);
     const h = hostBatch(new Rng(2), 3, 16, 50, true);
-    const r = evaluate(model, [h], 'mlm-nsp');
+    const r = await evaluate(model, [h], 'mlm-nsp');
     const parts = tf.tidy(() => {
       const p = model.loss(toBatch(h), 'mlm-nsp').parts;
       return { mlm: p.mlm.dataSync()[0], nsp: p.nsp.dataSync()[0] };
@@ -46,7 +46,7 @@ describe('evaluate', () => {
     await useBackend('cpu');
     const model = createModel({ arch: 'gpt', vocabSize: 40, contextLength: 8, dModel: 16, nHeads: 2, nLayers: 1, dropout: 0, moe: { experts: 4, topK: 1, auxLossWeight: 1 } }, 3);
     const h = hostBatch(new Rng(4), 2, 8, 40, false);
-    const r = evaluate(model, [h], 'causal-lm');
+    const r = await evaluate(model, [h], 'causal-lm');
     const { lm, total } = tf.tidy(() => {
       const l = model.loss(toBatch(h), 'causal-lm');
       return { lm: l.parts.lm.dataSync()[0], total: l.loss.dataSync()[0] };

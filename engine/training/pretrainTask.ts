@@ -94,8 +94,8 @@ export class PretrainTask implements TrainingTask {
     }
   }
 
-  evaluate() {
-    return { train: evaluate(this.model, this.data.trainSample, this.objective), val: evaluate(this.model, this.data.validation, this.objective) };
+  async evaluate() {
+    return { train: await evaluate(this.model, this.data.trainSample, this.objective), val: await evaluate(this.model, this.data.validation, this.objective) };
   }
 
   dispose(): void {

@@ -26,8 +26,8 @@ export interface TrainingTask {
    * run repeats the uninterrupted one exactly.
    */
   gradients(rng: Rng, microBatches: number, dropoutSeed: number): Gradients;
-  /** the same fixed batches at every evaluation: a training-loss estimate and the validation figures */
-  evaluate(): { train: EvalResult; val: EvalResult };
+  /** the same fixed batches at every evaluation: a training-loss estimate and the validation figures (it lets the event loop through between batches) */
+  evaluate(): Promise<{ train: EvalResult; val: EvalResult }>;
   /** frees the model and the data's tensors */
   dispose(): void;
 }

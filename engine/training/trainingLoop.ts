@@ -200,7 +200,7 @@ export class TrainingLoop {
     };
     for (const [g, n] of Object.entries(layerNorms)) scalars[`grad_norm/${g}`] = n;
     for (const [g, r] of Object.entries(ratios)) scalars[`update_ratio/${g}`] = r;
-    if (evalDue) Object.assign(scalars, this.evaluateNow());
+    if (evalDue) Object.assign(scalars, await this.evaluateNow());
 
     await this.o.log.log({ step: this.step, tokens: this.tokensSeen, scalars });
     this.emit({ type: 'step', step: this.step, totalSteps: settings.steps, tokens: this.tokensSeen, scalars, etaSeconds: (settings.steps - this.step) * this.stepSecondsEma });
@@ -212,8 +212,8 @@ export class TrainingLoop {
   }
 
   /** The task's evaluation at this step, reported and diagnosed; its scalars for metrics.jsonl. */
-  private evaluateNow(): Record<string, number> {
-    const { train, val } = this.o.task.evaluate();
+  private async evaluateNow(): Promise<Record<string, number>> {
+    const { train, val } = await this.o.task.evaluate();
     this.lastEval = { step: this.step, train, val };
     this.emit({ type: 'eval', step: this.step, train, val });
     this.diagnostics.evaluation(this.step, train.loss, val.loss).forEach((d) => this.emit({ type: 'diagnostic', diagnostic: d }));
