@@ -37,6 +37,18 @@ const TIMING = /^(perf|progress)\//;
 const root = path.resolve(import.meta.dirname, '../..');
 const BIN = path.join(root, 'bin/workbench.js');
 const SHAKESPEARE = path.resolve(root, '../shared/data/tinyshakespeare.txt');
+/**
+ * A character-level GPT small enough that a step takes tens of milliseconds, checkpointed every 3 steps and
+ * evaluated every 10 (weights and gradient histograms then go to the event file too).
+ */
+const TINY_GPT = {
+  format: 'transformer-workbench.experiment', version: 2, name: 'tiny',
+  cells: [
+    { id: 'd', kind: 'dataset', dataset: { source: { kind: 'file', path: 'small.txt', unit: 'file' }, split: 'tail', cleaning: { minChars: 0 } }, tokenizer: { kind: 'char' } },
+    { id: 'm', kind: 'model', model: { arch: 'gpt', contextLength: 16, dModel: 16, nHeads: 2, nLayers: 1 } },
+    { id: 'p', kind: 'pretrain', pretrain: { steps: STEPS, batchSize: 4, evalInterval: 10, evalBatches: 1, checkpointInterval: CHECKPOINT_INTERVAL, keepCheckpoints: 3, backend: 'cpu', schedule: { warmupSteps: 5 } } },
+  ],
+};
 let tmp: string;
 let experiment: string;
 
@@ -44,14 +56,7 @@ before(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wb-kills-'));
   fs.writeFileSync(path.join(tmp, 'small.txt'), fs.readFileSync(SHAKESPEARE, 'utf8').slice(0, 40_000));
   experiment = path.join(tmp, 'tiny.experiment.json');
-  fs.writeFileSync(experiment, JSON.stringify({
-    format: 'transformer-workbench.experiment', version: 2, name: 'tiny',
-    cells: [
-      { id: 'd', kind: 'dataset', dataset: { source: { kind: 'file', path: 'small.txt', unit: 'file' }, split: 'tail', cleaning: { normalizeWhitespace: false, dedupeExact: false, dedupeNear: { enabled: false }, minChars: 0 } }, tokenizer: { kind: 'char' } },
-      { id: 'm', kind: 'model', model: { arch: 'gpt', contextLength: 16, dModel: 16, nHeads: 2, nLayers: 1 } },
-      { id: 'p', kind: 'pretrain', pretrain: { steps: STEPS, batchSize: 4, evalInterval: 10, evalBatches: 1, checkpointInterval: CHECKPOINT_INTERVAL, keepCheckpoints: 3, backend: 'cpu', schedule: { warmupSteps: 5 } } },
-    ],
-  }));
+  fs.writeFileSync(experiment, JSON.stringify(TINY_GPT));
 });
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
