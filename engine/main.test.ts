@@ -12,17 +12,11 @@ import {
   COMMAND_TYPES, MAX_MESSAGE_CHARS, PROTOCOL_VERSION, checkProtocolVersion, parseCommand,
   type EngineEvent, type JobEvent, type JobSpecOf,
 } from '../common/protocol';
-import { startEngine, type EngineProcess } from './server/testClient';
+import { startEngine, within, type EngineProcess } from './server/testClient';
 
 const TINY: ModelConfigInput = { arch: 'gpt', vocabSize: 32, contextLength: 16, dModel: 16, nHeads: 2, nLayers: 1 };
 const trainSpec = (extra: Partial<JobSpecOf<'model.trainSteps'>> = {}): JobSpecOf<'model.trainSteps'> =>
   ({ kind: 'model.trainSteps', model: TINY, steps: 4, batchSize: 2, seqLen: 16, seed: 7, backend: 'cpu', ...extra });
-
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms); });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 function isAlive(engine: EngineProcess): boolean {
   return engine.child.exitCode === null && engine.child.signalCode === null;

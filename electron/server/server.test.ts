@@ -294,9 +294,14 @@ describe('browser-mode server', () => {
 });
 
 describe('a client that stops reading', () => {
-  /** a host whose every answer is `answerBytes` long, as experiments.open of a large file is */
+  /** a host whose every answer is `answerBytes` long and takes a moment (a file read), as experiments.open of a large file does */
   function bulkyHost(answerBytes: number): HostLike & { calls: number } {
-    const h = { calls: 0, async call() { h.calls++; return 'x'.repeat(answerBytes); }, on: () => () => undefined, async dispose() {} };
+    const h = {
+      calls: 0,
+      async call() { h.calls++; await new Promise((r) => setTimeout(r, 5)); return 'x'.repeat(answerBytes); },
+      on: () => () => undefined,
+      async dispose() {},
+    };
     return h;
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wb-server-bp-'));
@@ -323,6 +328,40 @@ describe('a client that stops reading', () => {
       const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
       (ws as unknown as { _socket: import('node:net').Socket })._socket.resume();
       await closed;
+      // answers wait their turn, and those still waiting when the client is closed are never made: 8 MiB of
+      // 1 MiB answers (and the few MiB the kernel's socket buffers took) close it, 4 more may have been in the
+      // making; far from the 60 asked for
+      await new Promise((r) => setTimeout(r, 200));
+      assert.ok(host.calls < 30, `${host.calls} of 60 answers were made for a closed client`);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('answers at most maxAnswering calls of a connection at once; the others wait their turn and are answered in order', async () => {
+    let now = 0;
+    let most = 0;
+    const host: HostLike = {
+      async call(_method, params) {
+        most = Math.max(most, ++now);
+        await new Promise((r) => setTimeout(r, 5));
+        now--;
+        return params;
+      },
+      on: () => () => undefined,
+      async dispose() {},
+    };
+    const srv = await createWorkbenchServer({ host, rendererDir: dir, token: 'b'.repeat(64), maxAnswering: 3 });
+    try {
+      const ws = new WebSocket(`ws://127.0.0.1:${srv.port}/api?token=${'b'.repeat(64)}`, { origin: `http://127.0.0.1:${srv.port}` });
+      await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
+      const ids: number[] = [];
+      const all = new Promise<void>((resolve) => ws.on('message', (d) => { ids.push(JSON.parse(String(d)).id); if (ids.length === 30) resolve(); }));
+      for (let id = 1; id <= 30; id++) ws.send(JSON.stringify({ id, method: 'experiments.recent', params: {} }));
+      await all;
+      ws.close();
+      assert.equal(most, 3);
+      assert.deepEqual(ids, Array.from({ length: 30 }, (_, i) => i + 1));
     } finally {
       await srv.close();
     }

@@ -36,6 +36,12 @@ export interface ServerOptions {
   maxInFlight?: number;
   /** bytes waiting to be sent to one connection (answers and events it has not read); past it the connection is closed. Default 64 MiB */
   maxBufferedBytes?: number;
+  /**
+   * calls of one connection being answered at the same time (default 4); the rest of its calls in flight wait
+   * their turn. An answer can be as large as an experiment file (32 MB), and making it holds several copies:
+   * without this bound, 40 calls at once held 40 of them, whether or not anyone would read them.
+   */
+  maxAnswering?: number;
   log?: (line: string) => void;
 }
 
@@ -54,6 +60,7 @@ export async function createWorkbenchServer(opts: ServerOptions): Promise<Workbe
   const maxMessageBytes = opts.maxMessageBytes ?? 16 * 1024 * 1024;
   const maxInFlight = opts.maxInFlight ?? 64;
   const maxBufferedBytes = opts.maxBufferedBytes ?? 64 * 1024 * 1024;
+  const maxAnswering = opts.maxAnswering ?? 4;
   const log = opts.log ?? (() => undefined);
   const server = http.createServer();
   // Never 0.0.0.0 or ::, whatever the caller asks: the gate below assumes only this machine can connect.
@@ -174,10 +181,25 @@ export async function createWorkbenchServer(opts: ServerOptions): Promise<Workbe
       // sends and never reads is held to maxInFlight answers, not to as many as it cares to ask for
       inFlight++;
       const done = () => { inFlight--; };
-      answerWireMessage(opts.host, text).then((answer) => send(answer, done), (err) => { log(`ws answer: ${String(err)}`); done(); });
+      waiting.push(() => answerWireMessage(opts.host, text).then((answer) => send(answer, done), (err) => { log(`ws answer: ${String(err)}`); done(); }));
+      answerNext();
     });
+    /** calls waiting for one of the maxAnswering turns, oldest first */
+    const waiting: (() => Promise<void>)[] = [];
+    let answering = 0;
+    const answerNext = () => {
+      // nobody will read the answers of a connection that is closing or closed (one that stopped reading): they are not made
+      if (ws.readyState !== ws.OPEN) waiting.length = 0;
+      while (answering < maxAnswering && waiting.length) {
+        answering++;
+        void waiting.shift()!().finally(() => { answering--; answerNext(); });
+      }
+    };
     ws.on('error', (err) => log(`ws: ${err.message}`));
-    ws.on('close', () => unsubscribe.forEach((off) => off()));
+    ws.on('close', () => {
+      unsubscribe.forEach((off) => off());
+      waiting.length = 0;
+    });
   }
 
   return {

@@ -79,6 +79,12 @@ test('refusals name the file and say why', async () => {
   const empty = await fs.mkdtemp(path.join(tmp, 'empty-'));
   await write(path.relative(tmp, path.join(empty, 'x.pdf')), 'x');
   await refused(readSource(src({ kind: 'folder', path: empty })), empty, /no files ending in .txt.*x\.pdf/);
+  // links that loop look like text files in a listing: the refusal says why they were not read
+  const loops = await fs.mkdtemp(path.join(tmp, 'loops-'));
+  await fs.symlink('b.txt', path.join(loops, 'a.txt'));
+  await fs.symlink('a.txt', path.join(loops, 'b.txt'));
+  await fs.symlink('gone.txt', path.join(loops, 'dangling.txt'));
+  await refused(readSource(src({ kind: 'folder', path: loops })), loops, /no files ending in .txt.*3 symbolic links in it loop or lead nowhere \(e\.g\. a\.txt, b\.txt, dangling\.txt\)/);
 
   const bin = await write('image.txt', Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]));
   await refused(readSource(src({ kind: 'file', path: bin })), bin, /binary.*NUL byte at offset 8/);

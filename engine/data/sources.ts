@@ -127,11 +127,16 @@ function normalizeExtensions(exts: string[]): string[] {
   return exts.map((e) => (e.startsWith('.') ? e : `.${e}`).toLowerCase());
 }
 
-/** The files a folder source reads: recursive, sorted (so the order, and so dedupe and ids, repeat), hidden entries skipped. */
-export async function listFolder(root: string, extensions: string[]): Promise<{ files: string[]; skipped: string[] }> {
+/**
+ * The files a folder source reads: recursive, sorted (so the order, and so dedupe and ids, repeat), hidden entries
+ * skipped. `brokenLinks`: symbolic links that loop or lead nowhere, which a refusal must mention, since they look
+ * like files in a listing.
+ */
+export async function listFolder(root: string, extensions: string[]): Promise<{ files: string[]; skipped: string[]; brokenLinks: string[] }> {
   const exts = normalizeExtensions(extensions);
   const files: string[] = [];
   const skipped: string[] = [];
+  const brokenLinks: string[] = [];
   async function walk(dir: string): Promise<void> {
     let entries: import('node:fs').Dirent[];
     try {
@@ -146,6 +151,7 @@ export async function listFolder(root: string, extensions: string[]): Promise<{ 
       let isFile = e.isFile();
       if (e.isSymbolicLink()) {
         const st = await fs.stat(full).catch(() => null);
+        if (!st) brokenLinks.push(full);
         isDir = false; // a linked folder could loop; linked files are read
         isFile = !!st?.isFile();
       }
@@ -156,7 +162,8 @@ export async function listFolder(root: string, extensions: string[]): Promise<{ 
   await walk(root);
   files.sort();
   skipped.sort();
-  return { files, skipped };
+  brokenLinks.sort();
+  return { files, skipped, brokenLinks };
 }
 
 async function statOrRefuse(p: string, kindHint: 'file' | 'folder') {
@@ -170,10 +177,12 @@ async function statOrRefuse(p: string, kindHint: 'file' | 'folder') {
 async function readFolder(root: string, extensions: string[], unit: DocumentUnit, signal?: AbortSignal): Promise<RawDocument[]> {
   const st = await statOrRefuse(root, 'folder');
   if (!st.isDirectory()) refuse(`${root}: is a file, not a folder; use source kind 'file' (or 'jsonl')`, 'path');
-  const { files, skipped } = await listFolder(root, extensions);
+  const { files, skipped, brokenLinks } = await listFolder(root, extensions);
   if (!files.length) {
-    const others = skipped.length ? ` (it holds ${skipped.length} other files, e.g. ${skipped.slice(0, 3).map((f) => path.relative(root, f)).join(', ')})` : '';
-    refuse(`${root}: has no files ending in ${normalizeExtensions(extensions).join(', ')}${others}; add text files or set source.extensions`, 'extensions');
+    const some = (list: string[]) => list.slice(0, 3).map((f) => path.relative(root, f)).join(', ');
+    const others = skipped.length ? ` (it holds ${skipped.length} other files, e.g. ${some(skipped)})` : '';
+    const broken = brokenLinks.length ? `; ${brokenLinks.length} symbolic links in it loop or lead nowhere (e.g. ${some(brokenLinks)}) and were not read` : '';
+    refuse(`${root}: has no files ending in ${normalizeExtensions(extensions).join(', ')}${others}${broken}; add text files or set source.extensions`, 'extensions');
   }
   const docs: RawDocument[] = [];
   for (const f of files) {

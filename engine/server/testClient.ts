@@ -25,10 +25,11 @@ export interface EngineProcess {
   stop(ms?: number): Promise<void>;
 }
 
-/** `preload`: modules loaded before the engine (e.g. testFaults.ts), as paths */
-export async function startEngine(opts: { env?: NodeJS.ProcessEnv; preload?: string[] } = {}): Promise<EngineProcess> {
+/** `preload`: modules loaded before the engine (e.g. testFaults.ts), as paths; `user`: another uid and gid to run as (from root) */
+export async function startEngine(opts: { env?: NodeJS.ProcessEnv; preload?: string[]; user?: { uid: number; gid: number } } = {}): Promise<EngineProcess> {
   const child = fork(ENGINE_ENTRY, [], {
     cwd: REPO_ROOT,
+    ...opts.user,
     execArgv: ['--import', 'tsx', ...(opts.preload ?? []).flatMap((p) => ['--import', pathToFileURL(p).href])],
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     env: { ...process.env, ...opts.env },
@@ -64,4 +65,11 @@ export async function startEngine(opts: { env?: NodeJS.ProcessEnv; preload?: str
       clearTimeout(timer);
     },
   };
+}
+
+/** `promise`, or a rejection naming what was awaited once `ms` have passed: a test fails on a hang instead of hanging. */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms); });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
