@@ -86,3 +86,35 @@ export function selfAttention(qkv: tf.Tensor2D, B: number, T: number, H: number,
   const masked = o.causal ? tf.mul(w, tf.linalg.bandPart(tf.ones([T, T]), -1, 0)) : w;
   return { out, probs: tf.div(masked, tf.sum(masked, -1, true)) as tf.Tensor4D };
 }
+
+/** Keys and values [B, H, t, hd] of the positions a decoder has already seen, for one layer. */
+export interface PastKeyValues {
+  k: tf.Tensor4D;
+  v: tf.Tensor4D;
+}
+
+/**
+ * Causal self-attention of t new positions that follow `past` (keys and values of the earlier positions,
+ * null at the start): queries of the new rows against all keys, each query seeing the keys up to its own
+ * position. Returns the merged outputs [B·t, d] and the keys and values of all positions, for the next
+ * call. Softmax attention gives the same numbers as selfAttention over the whole sequence; for linear
+ * attention, its implied weights φ(q)·φ(k) normalised per query (the same function, summed differently).
+ */
+export function cachedCausalAttention(qkv: tf.Tensor2D, B: number, t: number, H: number, past: PastKeyValues | null, o: { kind: 'softmax' | 'linear'; ropeBase?: number }): { out: tf.Tensor2D } & PastKeyValues {
+  const offset = past ? past.k.shape[2] : 0;
+  let [q, k, v] = tf.split(qkv, 3, 1).map((x) => splitHeads(x as tf.Tensor2D, B, t, H)); // [B, H, t, hd]
+  if (o.ropeBase !== undefined) {
+    q = applyRope(q, o.ropeBase, offset);
+    k = applyRope(k, o.ropeBase, offset);
+  }
+  const keys = past ? tf.concat([past.k, k], 2) as tf.Tensor4D : k; // [B, H, offset + t, hd]
+  const values = past ? tf.concat([past.v, v], 2) as tf.Tensor4D : v;
+  // query j sits at position offset + j and sees keys 0 … offset + j
+  const visible = tf.linalg.bandPart(tf.ones([t, offset + t]), -1, offset); // [t, offset + t]
+  if (o.kind === 'softmax') {
+    const bias = tf.mul(tf.sub(1, visible), -1e9);
+    return { out: mergeHeads(softmaxAttention(q, keys, values, bias).out), k: keys, v: values };
+  }
+  const w = tf.mul(tf.matMul(eluFeatureMap(q), eluFeatureMap(keys), false, true), visible); // [B, H, t, offset + t]
+  return { out: mergeHeads(tf.matMul(tf.div(w, tf.sum(w, -1, true)), values) as tf.Tensor4D), k: keys, v: values };
+}
