@@ -155,3 +155,28 @@ export function attentionFileBytes(file: AttentionFile): Buffer {
   parts.push(Buffer.from(`]${tail}\n`));
   return Buffer.concat(parts);
 }
+
+/** The fixed probe set of a training run. */
+export interface AttentionProbeSet {
+  sequences: ProbeBatch;
+  induction: InductionProbe | null;
+}
+
+/** Held-out sequences probed at every evaluation: this many of the first validation batch. */
+export const PROBE_SEQUENCES = 4;
+
+/** A run's probe set: the first PROBE_SEQUENCES rows of a validation batch (padding and [CLS]/[SEP] marked) and, for causal models, the induction probe. */
+export function attentionProbeSet(c: ResolvedModelConfig, tokenizer: Tokenizer, validation: { B: number; T: number; inputIds: Int32Array; tokenTypeIds?: Int32Array; attentionMask?: Int32Array }, seed: number): AttentionProbeSet {
+  const B = Math.min(PROBE_SEQUENCES, validation.B);
+  const n = B * validation.T;
+  const ids = validation.inputIds.slice(0, n);
+  const specials = new Set([tokenizer.specialIds.cls, tokenizer.specialIds.sep].filter((x): x is number => x !== undefined));
+  return {
+    sequences: {
+      B, T: validation.T, ids, special: Uint8Array.from(ids, (id) => (specials.has(id) ? 1 : 0)),
+      ...(validation.tokenTypeIds ? { tokenTypeIds: validation.tokenTypeIds.slice(0, n) } : {}),
+      ...(validation.attentionMask ? { mask: validation.attentionMask.slice(0, n) } : {}),
+    },
+    induction: c.causal && c.contextLength >= 4 ? inductionProbe(c, tokenizer, seed) : null,
+  };
+}

@@ -3,11 +3,12 @@
  * a JSON Lines log of steps (./jsonLinesLog.ts: what a crash leaves, what a resume drops).
  *
  * RunLog writes each line to metrics.jsonl and its scalars to a TensorBoard event file together, which is
- * what makes the two agree.
+ * what makes the two agree; it also keeps attention-stats.jsonl, cut back alike on resume.
  */
 import path from 'node:path';
 import { MetricsLine, decodeScalar, encodeScalar } from '../../common/runFolder';
-import { METRICS_FILE } from '../../common/node/runFiles';
+import { AttentionStatsLine } from '../../common/attentionMaps';
+import { ATTENTION_STATS_FILE, METRICS_FILE } from '../../common/node/runFiles';
 import { JsonLinesLog, readJsonLines, type OpenJsonLinesOptions } from './jsonLinesLog';
 import { EventFileWriter, truncateEventFiles, type EventFileOptions } from './tensorboard';
 
@@ -88,13 +89,19 @@ export interface OpenRunLogOptions extends OpenMetricsOptions, EventFileOptions 
  * back to the resumed step first; each process then writes a new event file (TensorBoard's convention).
  */
 export class RunLog {
-  private constructor(readonly metrics: MetricsLog, readonly events: EventFileWriter) {}
+  private constructor(readonly metrics: MetricsLog, readonly events: EventFileWriter, private readonly attention: JsonLinesLog<AttentionStatsLine>) {}
 
   static async open(runDir: string, opts: OpenRunLogOptions = {}): Promise<RunLog> {
     if (opts.resumeStep !== undefined) await truncateEventFiles(runDir, opts.resumeStep);
     const metrics = await MetricsLog.open(runDir, opts);
     const events = await EventFileWriter.create(runDir, opts);
-    return new RunLog(metrics, events);
+    const attention = await JsonLinesLog.open(path.join(runDir, ATTENTION_STATS_FILE), AttentionStatsLine, 'an attention statistics line', opts);
+    return new RunLog(metrics, events, attention);
+  }
+
+  /** One evaluation's head statistics on the probe set, to attention-stats.jsonl. */
+  async attentionStats(line: AttentionStatsLine): Promise<void> {
+    await this.attention.append(line);
   }
 
   /** One line of metrics.jsonl and the same scalars at the same step in the event file; both written now. */
@@ -115,10 +122,10 @@ export class RunLog {
 
   /** Both files on disk: call it when a checkpoint is written, so that the curves reach at least that step. */
   async sync(): Promise<void> {
-    await Promise.all([this.metrics.sync(), this.events.flush({ sync: true })]);
+    await Promise.all([this.metrics.sync(), this.events.flush({ sync: true }), this.attention.sync()]);
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.metrics.close(), this.events.close()]);
+    await Promise.all([this.metrics.close(), this.events.close(), this.attention.close()]);
   }
 }
