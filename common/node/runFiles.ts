@@ -16,6 +16,8 @@ export const METRICS_FILE = 'metrics.jsonl';
 export const CHECKPOINTS_DIR = 'checkpoints';
 /** the run's trained tokenizer, in Hugging Face's tokenizer.json format */
 export const TOKENIZER_FILE = 'tokenizer.json';
+/** head statistics on the run's probe set, one line per evaluation (AttentionStatsLine in ../attentionMaps.ts) */
+export const ATTENTION_STATS_FILE = 'attention-stats.jsonl';
 
 /** A run-folder file that cannot be used; the message names the file and says what to do. */
 export class RunFileError extends Error {

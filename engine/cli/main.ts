@@ -4,6 +4,7 @@
  *   workbench train [EXPERIMENT_FILE] [--cell ID] [--data FILE] [--steps N] [--backend NAME] [--out DIR] [--json]
  *   workbench resume RUN_DIR [--backend NAME] [--json]
  *   workbench runs [EXPERIMENT_FILE | RUNS_DIR] [--json]
+ *   workbench attention | sample | fill-mask RUN_DIR …   (look inside a trained model: ./attentionCommand.ts …)
  *
  * With no experiment file, `train` runs the built-in example: a small BERT pretrained with MLM + NSP on
  * the Brown corpus. Bad arguments print the usage and exit 2; a failed run exits 1; a run stopped by
@@ -14,11 +15,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { BackendRequest } from '../../common/backends';
 import { EngineError, toSerializedError } from '../../common/errors';
 import { parseExperiment, pretrainCellsOf, runsDirOf, type Experiment } from '../../common/experiment';
 import { listRuns } from '../../common/node/runFiles';
 import { Trainer, type RunSummary, type TrainerEvent, type TrainerOptions } from '../training/trainer';
+import { ATTENTION_USAGE, attentionCommand } from './attentionCommand';
+import { FILL_MASK_USAGE, fillMaskCommand } from './fillMaskCommand';
+import { SAMPLE_USAGE, sampleCommand } from './sampleCommand';
+import { backendFlag, positiveInt, usage, UsageError } from './args';
 import { describeDataSource, sourceForData } from './dataFlag';
 import { ProgressView, type EarlySummary } from './progress';
 import { StopOnSignals } from './signals';
@@ -36,28 +40,10 @@ const USAGE = `usage:
   workbench resume RUN_DIR [--backend NAME] [--json]
       continue a stopped or crashed run from its newest valid checkpoint
   workbench runs [EXPERIMENT_FILE | RUNS_DIR] [--json]
-      list the runs of an experiment`;
-
-class UsageError extends Error {}
-
-function usage(message: string): never {
-  throw new UsageError(message);
-}
-
-function positiveInt(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  // decimal digits only: Number() would also take '0x3', '1e2' and ' 3'
-  const n = /^[0-9]+$/.test(v) ? Number(v) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1) usage(`${flag} must be a whole number ≥ 1, not '${v}'`);
-  return n;
-}
-
-function backendFlag(v: string | undefined): BackendRequest | undefined {
-  if (v === undefined) return undefined;
-  const r = BackendRequest.safeParse(v);
-  if (!r.success) usage(`--backend must be one of auto, node-gpu, node, wasm, cpu; not '${v}'`);
-  return r.data;
-}
+      list the runs of an experiment
+${ATTENTION_USAGE}
+${SAMPLE_USAGE}
+${FILL_MASK_USAGE}`;
 
 export function readExperiment(file: string): Experiment {
   let text: string;
@@ -234,6 +220,9 @@ export async function main(argv: string[]): Promise<number> {
       case 'train': return await train(rest);
       case 'resume': return await resume(rest);
       case 'runs': return await runs(rest);
+      case 'attention': return await attentionCommand(rest);
+      case 'sample': return await sampleCommand(rest);
+      case 'fill-mask': return await fillMaskCommand(rest);
       case 'help': case '--help': case '-h':
         process.stdout.write(`${USAGE}\n`);
         return 0;

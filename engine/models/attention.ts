@@ -86,3 +86,46 @@ export function selfAttention(qkv: tf.Tensor2D, B: number, T: number, H: number,
   const masked = o.causal ? tf.mul(w, tf.linalg.bandPart(tf.ones([T, T]), -1, 0)) : w;
   return { out, probs: tf.div(masked, tf.sum(masked, -1, true)) as tf.Tensor4D };
 }
+
+/** Keys and values [B, H, t, hd] of the positions a decoder has already seen, for one layer. */
+export interface PastKeyValues {
+  k: tf.Tensor4D;
+  v: tf.Tensor4D;
+}
+
+/**
+ * Causal self-attention of t new positions that follow `past` (keys and values of the earlier positions,
+ * null at the start): queries of the new rows against all keys, each query seeing the keys up to its own
+ * position. Returns the merged outputs [B·t, d] and the keys and values of all positions, for the next
+ * call. Softmax attention gives the same numbers as selfAttention over the whole sequence; for linear
+ * attention, its implied weights φ(q)·φ(k) normalised per query (the same function, summed differently).
+ */
+export function cachedCausalAttention(qkv: tf.Tensor2D, B: number, t: number, H: number, past: PastKeyValues | null, o: { kind: 'softmax' | 'linear'; ropeBase?: number }): { out: tf.Tensor2D } & PastKeyValues {
+  const offset = past ? past.k.shape[2] : 0;
+  let [q, k, v] = tf.split(qkv, 3, 1).map((x) => splitHeads(x as tf.Tensor2D, B, t, H)); // [B, H, t, hd]
+  if (o.ropeBase !== undefined) {
+    q = applyRope(q, o.ropeBase, offset);
+    k = applyRope(k, o.ropeBase, offset);
+  }
+  const keys = past ? tf.concat([past.k, k], 2) as tf.Tensor4D : k; // [B, H, offset + t, hd]
+  const values = past ? tf.concat([past.v, v], 2) as tf.Tensor4D : v;
+  // query j sits at position offset + j and sees keys 0 … offset + j; one new token sees them all. The mask is
+  // made on the host: decoding runs a few kernels per token, and each one counts.
+  const n = offset + t;
+  const visible = new Float32Array(t * n);
+  for (let j = 0; j < t; j++) visible.fill(1, j * n, j * n + offset + j + 1);
+  if (o.kind === 'softmax' && t === 1) {
+    // one query: products and sums, not a batched matMul, which on wasm rebuilds its operator for every new
+    // key count and costs more than the whole rest of the step
+    const hd = q.shape[3];
+    const scores = tf.mul(tf.sum(tf.mul(q, keys), 3), 1 / Math.sqrt(hd)); // [B, H, n]
+    const probs = tf.expandDims(tf.softmax(scores), 3); // [B, H, n, 1]
+    return { out: mergeHeads(tf.sum(tf.mul(probs, values), 2, true) as tf.Tensor4D), k: keys, v: values }; // [B, H, 1, hd]
+  }
+  if (o.kind === 'softmax') {
+    const bias = tf.tensor2d(visible.map((x) => (x ? 0 : -1e9)), [t, n]);
+    return { out: mergeHeads(softmaxAttention(q, keys, values, bias).out), k: keys, v: values };
+  }
+  const w = tf.mul(tf.matMul(eluFeatureMap(q), eluFeatureMap(keys), false, true), tf.tensor2d(visible, [t, n])); // [B, H, t, offset + t]
+  return { out: mergeHeads(tf.matMul(tf.div(w, tf.sum(w, -1, true)), values) as tf.Tensor4D), k: keys, v: values };
+}

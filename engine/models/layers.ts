@@ -65,13 +65,14 @@ export function dropout(x: tf.Tensor, rate: number, training: boolean, seed?: nu
 
 /**
  * Adds absolute positions to token embeddings x [B·T, d]: rows 0…T-1 of the learned table (GPT-2's
- * `wpe`, BERT's `position_embeddings`) or of the sinusoidal table. RoPE acts inside attention instead.
+ * `wpe`, BERT's `position_embeddings`) or of the sinusoidal table, from row `offset` on when decoding
+ * after cached positions. RoPE acts inside attention instead.
  */
-export function addPositions(x: tf.Tensor2D, B: number, T: number, c: ResolvedModelConfig, params: ParamStore): tf.Tensor2D {
+export function addPositions(x: tf.Tensor2D, B: number, T: number, c: ResolvedModelConfig, params: ParamStore, offset = 0): tf.Tensor2D {
   const d = c.dModel;
   let table: tf.Tensor2D;
-  if (c.positional === 'learned') table = tf.slice(params.get(c.arch === 'gpt' ? 'wpe.weight' : 'bert.embeddings.position_embeddings.weight') as tf.Tensor2D, [0, 0], [T, d]);
-  else if (c.positional === 'sinusoidal') table = sinusoidalTable(T, d);
+  if (c.positional === 'learned') table = tf.slice(params.get(c.arch === 'gpt' ? 'wpe.weight' : 'bert.embeddings.position_embeddings.weight') as tf.Tensor2D, [offset, 0], [T, d]);
+  else if (c.positional === 'sinusoidal') table = offset ? tf.slice(sinusoidalTable(offset + T, d), [offset, 0], [T, d]) : sinusoidalTable(T, d);
   else return x;
   return tf.reshape(tf.add(tf.reshape(x, [B, T, d]), table), [B * T, d]); // [N, d]
 }

@@ -1,19 +1,15 @@
 /**
- * metrics.jsonl: one JSON object per line (MetricsLine in common/runFolder.ts), appended as training goes.
- * Each append is one write of whole lines, so a killed process leaves complete lines and, at worst after a
- * power cut, one torn last line without its newline. Readers ignore that line; opening the log for writing
- * removes it, and on resume also drops every line after the resumed step, so the curve continues from
- * the checkpoint without duplicates or a stale branch.
+ * metrics.jsonl: one JSON object per line (MetricsLine in common/runFolder.ts), appended as training goes,
+ * a JSON Lines log of steps (./jsonLinesLog.ts: what a crash leaves, what a resume drops).
  *
  * RunLog writes each line to metrics.jsonl and its scalars to a TensorBoard event file together, which is
- * what makes the two agree.
+ * what makes the two agree; it also keeps attention-stats.jsonl, cut back alike on resume.
  */
-import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { MetricsLine, decodeScalar, encodeScalar } from '../../common/runFolder';
-import { writeFileAtomic } from '../../common/node/atomicWrite';
-import { METRICS_FILE, RunFileError } from '../../common/node/runFiles';
-import { formatIssues } from '../../common/zodIssues';
+import { AttentionStatsLine } from '../../common/attentionMaps';
+import { ATTENTION_STATS_FILE, METRICS_FILE } from '../../common/node/runFiles';
+import { JsonLinesLog, readJsonLines, type OpenJsonLinesOptions } from './jsonLinesLog';
 import { EventFileWriter, truncateEventFiles, type EventFileOptions } from './tensorboard';
 
 /** A metrics line as the trainer gives it and as readers get it back: scalars as plain numbers (NaN allowed). */
@@ -34,112 +30,55 @@ export interface MetricsFileContents {
   tornTail: boolean;
 }
 
-interface ParsedLine { text: string; record?: MetricsRecord; problem?: string }
-
-function splitLines(file: string, text: string): { lines: ParsedLine[]; tornTail: boolean } {
-  const parts = text.split('\n');
-  const tail = parts.pop() ?? '';
-  const lines = parts.map((t, i): ParsedLine => {
-    if (t.trim() === '') return { text: t };
-    let raw: unknown;
-    try {
-      raw = JSON.parse(t);
-    } catch {
-      return { text: t, problem: `${file}: line ${i + 1} is not JSON; it is skipped` };
-    }
-    const r = MetricsLine.safeParse(raw);
-    if (!r.success) return { text: t, problem: `${file}: line ${i + 1} is not a metrics line (${formatIssues(r.error)}); it is skipped` };
-    const scalars: Record<string, number> = {};
-    for (const [k, v] of Object.entries(r.data.scalars)) scalars[k] = decodeScalar(v);
-    return { text: t, record: { step: r.data.step, wallTime: r.data.wallTime, tokens: r.data.tokens, scalars } };
-  });
-  return { lines, tornTail: tail.length > 0 };
+function toRecord(l: MetricsLine): MetricsRecord {
+  const scalars: Record<string, number> = {};
+  for (const [k, v] of Object.entries(l.scalars)) scalars[k] = decodeScalar(v);
+  return { step: l.step, wallTime: l.wallTime, tokens: l.tokens, scalars };
 }
 
 /** Reads metrics.jsonl (a run folder or the file itself); a missing file reads as empty. */
 export async function readMetrics(runDirOrFile: string): Promise<MetricsFileContents> {
   const file = runDirOrFile.endsWith('.jsonl') ? runDirOrFile : path.join(runDirOrFile, METRICS_FILE);
-  let text: string;
-  try {
-    text = await fsp.readFile(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], problems: [], tornTail: false };
-    throw e;
-  }
-  const { lines, tornTail } = splitLines(file, text);
-  return {
-    records: lines.flatMap((l) => (l.record ? [l.record] : [])),
-    problems: lines.flatMap((l) => (l.problem ? [l.problem] : [])),
-    tornTail,
-  };
+  const { lines, problems, tornTail } = await readJsonLines(file, MetricsLine, 'a metrics line');
+  return { records: lines.map(toRecord), problems, tornTail };
 }
 
-function toLine(file: string, m: MetricsInput): string {
+function toLine(m: MetricsInput): MetricsLine {
   const scalars: Record<string, number | string> = {};
   for (const [k, v] of Object.entries(m.scalars)) scalars[k] = encodeScalar(v);
-  const r = MetricsLine.safeParse({ step: m.step, wallTime: m.wallTime ?? Date.now() / 1000, tokens: m.tokens, scalars });
-  if (!r.success) throw new RunFileError(file, `refused a metrics line: ${formatIssues(r.error)}`);
-  return `${JSON.stringify(r.data)}\n`;
+  return { step: m.step, wallTime: m.wallTime ?? Date.now() / 1000, tokens: m.tokens, scalars } as MetricsLine;
 }
 
-export interface OpenMetricsOptions {
-  /** resuming from a checkpoint at this step: lines of later steps are dropped */
-  resumeStep?: number;
-}
+export type OpenMetricsOptions = OpenJsonLinesOptions;
 
-/** The writer of one run's metrics.jsonl. */
+/** The writer of one run's metrics.jsonl (see ./jsonLinesLog.ts for what a crash or a resume leaves). */
 export class MetricsLog {
-  private writes: Promise<void> = Promise.resolve();
+  private constructor(private readonly lines: JsonLinesLog<MetricsLine>) {}
 
-  private constructor(readonly file: string, private readonly fh: fsp.FileHandle) {}
+  get file(): string { return this.lines.file; }
 
-  /**
-   * Opens `<runDir>/metrics.jsonl` for appending, creating it if needed. A torn last line is removed; with
-   * resumeStep, so is every line of a later step. The file is rewritten (atomically) only if that changes it.
-   */
+  /** Opens `<runDir>/metrics.jsonl` for appending, creating it if needed; on resume, lines after the step are dropped. */
   static async open(runDir: string, opts: OpenMetricsOptions = {}): Promise<MetricsLog> {
-    const file = path.join(runDir, METRICS_FILE);
-    let text: string | undefined;
-    try {
-      text = await fsp.readFile(file, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
-    if (text !== undefined) {
-      const { lines, tornTail } = splitLines(file, text);
-      const { resumeStep } = opts;
-      // unreadable lines are kept as they are: they are reported on read, and are not ours to destroy
-      const kept = resumeStep === undefined ? lines : lines.filter((l) => !l.record || l.record.step <= resumeStep);
-      if (tornTail || kept.length !== lines.length) await writeFileAtomic(file, kept.map((l) => `${l.text}\n`).join(''));
-    }
-    return new MetricsLog(file, await fsp.open(file, 'a'));
+    return new MetricsLog(await JsonLinesLog.open(path.join(runDir, METRICS_FILE), MetricsLine, 'a metrics line', opts));
+  }
+
+  /** Throws on a line metrics.jsonl would refuse, writing nothing. */
+  check(line: MetricsInput): void {
+    this.lines.format(toLine(line));
   }
 
   /** Appends lines in one write. Resolves once the OS has them (a killed process keeps them; see sync()). */
   append(lines: MetricsInput | MetricsInput[]): Promise<void> {
-    let text: string;
-    try {
-      text = (Array.isArray(lines) ? lines : [lines]).map((l) => toLine(this.file, l)).join('');
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    const write = this.writes.then(async () => {
-      if (text) await this.fh.appendFile(text);
-    });
-    this.writes = write.catch(() => undefined);
-    return write;
+    return this.lines.append((Array.isArray(lines) ? lines : [lines]).map(toLine));
   }
 
   /** Waits until everything appended is on disk: call it before a checkpoint is declared written. */
   sync(): Promise<void> {
-    const write = this.writes.then(() => this.fh.datasync());
-    this.writes = write.catch(() => undefined);
-    return write;
+    return this.lines.sync();
   }
 
-  async close(): Promise<void> {
-    await this.sync();
-    await this.fh.close();
+  close(): Promise<void> {
+    return this.lines.close();
   }
 }
 
@@ -150,20 +89,26 @@ export interface OpenRunLogOptions extends OpenMetricsOptions, EventFileOptions 
  * back to the resumed step first; each process then writes a new event file (TensorBoard's convention).
  */
 export class RunLog {
-  private constructor(readonly metrics: MetricsLog, readonly events: EventFileWriter) {}
+  private constructor(readonly metrics: MetricsLog, readonly events: EventFileWriter, private readonly attention: JsonLinesLog<AttentionStatsLine>) {}
 
   static async open(runDir: string, opts: OpenRunLogOptions = {}): Promise<RunLog> {
     if (opts.resumeStep !== undefined) await truncateEventFiles(runDir, opts.resumeStep);
     const metrics = await MetricsLog.open(runDir, opts);
     const events = await EventFileWriter.create(runDir, opts);
-    return new RunLog(metrics, events);
+    const attention = await JsonLinesLog.open(path.join(runDir, ATTENTION_STATS_FILE), AttentionStatsLine, 'an attention statistics line', opts);
+    return new RunLog(metrics, events, attention);
+  }
+
+  /** One evaluation's head statistics on the probe set, to attention-stats.jsonl. */
+  async attentionStats(line: AttentionStatsLine): Promise<void> {
+    await this.attention.append(line);
   }
 
   /** One line of metrics.jsonl and the same scalars at the same step in the event file; both written now. */
   async log(line: MetricsInput): Promise<void> {
     const wallTime = line.wallTime ?? Date.now() / 1000;
     const full = { ...line, wallTime };
-    toLine(this.metrics.file, full); // a line metrics.jsonl would refuse goes to neither file
+    this.metrics.check(full); // a line metrics.jsonl would refuse goes to neither file
     const written = this.metrics.append(full);
     this.events.addScalars(line.scalars, line.step, wallTime);
     await Promise.all([written, this.events.flush()]);
@@ -177,10 +122,10 @@ export class RunLog {
 
   /** Both files on disk: call it when a checkpoint is written, so that the curves reach at least that step. */
   async sync(): Promise<void> {
-    await Promise.all([this.metrics.sync(), this.events.flush({ sync: true })]);
+    await Promise.all([this.metrics.sync(), this.events.flush({ sync: true }), this.attention.sync()]);
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.metrics.close(), this.events.close()]);
+    await Promise.all([this.metrics.close(), this.events.close(), this.attention.close()]);
   }
 }

@@ -17,7 +17,8 @@ import type { Rng } from '../util/random';
 import { evaluate } from './evaluate';
 import { checkMemory } from './memoryBudget';
 import { prepareData, toBatch, type PreparedData } from './pretrainData';
-import type { TrainingTask } from './task';
+import { attentionProbeSet, measureHeads, type AttentionProbeSet } from '../inspect/attentionMaps';
+import type { AttentionProbeResult, TrainingTask } from './task';
 import { computeGradients, type Gradients } from './trainStep';
 
 /** What a pretraining run will do, checked from its configs alone. */
@@ -75,13 +76,15 @@ export async function preparePretrain(plan: PretrainPlan, o: PreparePretrainOpti
   const config = runModelConfig(spec.model, data.tokenizer.vocabSize);
   if (config.vocabSize > plan.checkedVocab) checkMemory(config, p.batchSize, seqLen, o.backend);
   // tokens a step consumes, by the length of the batches the data makes
-  return new PretrainTask(createModel(config, p.seed), data, objective, p.batchSize * data.validation[0].T * p.gradAccumSteps);
+  return new PretrainTask(createModel(config, p.seed), data, objective, p.batchSize * data.validation[0].T * p.gradAccumSteps, p.seed);
 }
 
 export class PretrainTask implements TrainingTask {
   readonly trainable: readonly string[];
 
-  constructor(readonly model: AnyModel, private readonly data: PreparedData, private readonly objective: Objective, readonly tokensPerStep: number) {
+  private probe: AttentionProbeSet | null = null;
+
+  constructor(readonly model: AnyModel, private readonly data: PreparedData, private readonly objective: Objective, readonly tokensPerStep: number, private readonly seed: number) {
     this.trainable = model.params.names;
   }
 
@@ -96,6 +99,12 @@ export class PretrainTask implements TrainingTask {
 
   async evaluate() {
     return { train: await evaluate(this.model, this.data.trainSample, this.objective), val: await evaluate(this.model, this.data.validation, this.objective) };
+  }
+
+  /** The first held-out sequences of the validation set and, for causal models, the induction probe of the run's seed. */
+  probeAttention(): AttentionProbeResult {
+    this.probe ??= attentionProbeSet(this.model.config, this.data.tokenizer, this.data.validation[0], this.seed);
+    return { stats: measureHeads(this.model, this.probe.sequences, this.probe.induction), sequences: this.probe.sequences.B, seqLen: this.probe.sequences.T };
   }
 
   dispose(): void {

@@ -3,6 +3,7 @@
  * far a step moved each group relative to its size, host copies of weights and gradients for histograms,
  * and the evaluation scalars under their metrics.jsonl tags.
  */
+import type { HeadGrid, HeadStats } from '../../common/attentionMaps';
 import * as tf from '@tensorflow/tfjs-core';
 import * as fused from '../backends/fusedOps';
 import type { AnyModel } from '../models/registry';
@@ -58,5 +59,15 @@ export function evalScalars(split: 'train' | 'val', r: EvalResult): Record<strin
   const s: Record<string, number> = { [split === 'val' ? 'val/loss' : 'train/eval_loss']: r.loss, [`${split}/perplexity`]: r.perplexity };
   if (r.mlmAccuracy !== undefined) s[`${split}/mlm_accuracy`] = r.mlmAccuracy;
   if (r.nspAccuracy !== undefined) s[`${split}/nsp_accuracy`] = r.nspAccuracy;
+  return s;
+}
+
+/** The head statistics charted beside the loss: attn_entropy/h.L.H, attn_prev_token/h.L.H and (causal models) attn_induction/h.L.H. */
+export function headScalars(stats: HeadStats): Record<string, number> {
+  const s: Record<string, number> = {};
+  const add = (tag: string, grid: HeadGrid | null) => grid?.forEach((heads, l) => heads.forEach((v, h) => { s[`${tag}/h.${l}.${h}`] = v; }));
+  add('attn_entropy', stats.entropy);
+  add('attn_prev_token', stats.previousToken);
+  add('attn_induction', stats.induction);
   return s;
 }

@@ -6,6 +6,7 @@
  * fine-tuning, distillation and quantization-aware training plug in the same way, each with its own loss,
  * its own trainable subset and a model opened with engine/runs/loadRunModel.ts.
  */
+import type { HeadStats } from '../../common/attentionMaps';
 import type { EvalResult } from '../../common/runEvents';
 import type { PretrainConfig } from '../../common/pretrainConfig';
 import type { AnyModel } from '../models/registry';
@@ -13,6 +14,13 @@ import type { Rng } from '../util/random';
 import type { AdamWConfig } from './adamw';
 import type { LrSchedule } from './schedule';
 import type { Gradients } from './trainStep';
+
+export interface AttentionProbeResult {
+  stats: HeadStats;
+  /** held-out sequences of the probe set, and their length */
+  sequences: number;
+  seqLen: number;
+}
 
 export interface TrainingTask {
   readonly model: AnyModel;
@@ -28,6 +36,11 @@ export interface TrainingTask {
   gradients(rng: Rng, microBatches: number, dropoutSeed: number): Gradients;
   /** the same fixed batches at every evaluation: a training-loss estimate and the validation figures (it lets the event loop through between batches) */
   evaluate(): Promise<{ train: EvalResult; val: EvalResult }>;
+  /**
+   * Per-head attention statistics on a probe set fixed at run start, measured after each evaluation (the
+   * attention time-lapse); it draws nothing from the data RNG, so a resumed run stays exact. Optional.
+   */
+  probeAttention?(): AttentionProbeResult;
   /** frees the model and the data's tensors */
   dispose(): void;
 }

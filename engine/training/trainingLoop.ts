@@ -2,13 +2,14 @@
  * The one training loop every task runs in (./task.ts): per step, the task's gradients (with accumulation),
  * diagnostics, clipping, AdamW on the schedule; metrics.jsonl and TensorBoard every step; the task's
  * evaluation every evalInterval steps; a checkpoint every checkpointInterval steps, at a new best validation
- * loss, on pause and at the end. Pause, resume and stop act between steps. Everything a step draws comes
+ * loss, on pause and at the end; after each evaluation, the task's attention statistics (attention-stats.jsonl). Pause, resume and stop act between steps. Everything a step draws comes
  * from the data RNG and the step number, so a run resumed from a checkpoint computes, on the same backend,
  * exactly what the uninterrupted run would have.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendInfo } from '../../common/backends';
 import { toSerializedError, type SerializedError } from '../../common/errors';
+import { ATTENTION_STATS_FILE } from '../../common/node/runFiles';
 import type { RunEvent, RunSummary } from '../../common/runEvents';
 import type { RunJson, RunStatus } from '../../common/runFolder';
 import { saveCheckpoint } from '../runs/checkpoint';
@@ -20,7 +21,7 @@ import { Diagnostics } from './diagnostics';
 import type { EvalResult } from './evaluate';
 import { groupParams } from './layerGroups';
 import { learningRate } from './schedule';
-import { evalScalars, hostCopies, layerGradNorms, prefixed, snapshotGroups, updateRatios, weightCopies } from './stepStats';
+import { evalScalars, headScalars, hostCopies, layerGradNorms, prefixed, snapshotGroups, updateRatios, weightCopies } from './stepStats';
 import type { LoopSettings, TrainingTask } from './task';
 import { applyUpdate } from './trainStep';
 
@@ -70,6 +71,7 @@ export class TrainingLoop {
   private sessionSeconds = 0;
   private sessionSteps = 0;
   private stepSecondsEma = 0;
+  private probeCostStated = false;
   private readonly diagnostics = new Diagnostics();
   /** layer groups of the trainable parameters, for per-layer gradient norms and update ratios */
   private readonly groups: Map<string, string[]>;
@@ -211,13 +213,31 @@ export class TrainingLoop {
     return null;
   }
 
-  /** The task's evaluation at this step, reported and diagnosed; its scalars for metrics.jsonl. */
+  /** The task's evaluation at this step, reported and diagnosed, then its attention probe; their scalars for metrics.jsonl. */
   private async evaluateNow(): Promise<Record<string, number>> {
+    const t0 = performance.now();
     const { train, val } = await this.o.task.evaluate();
     this.lastEval = { step: this.step, train, val };
     this.emit({ type: 'eval', step: this.step, train, val });
     this.diagnostics.evaluation(this.step, train.loss, val.loss).forEach((d) => this.emit({ type: 'diagnostic', diagnostic: d }));
-    return { ...evalScalars('train', train), ...evalScalars('val', val) };
+    return { ...evalScalars('train', train), ...evalScalars('val', val), ...(await this.probeAttention((performance.now() - t0) / 1000)) };
+  }
+
+  /**
+   * The task's head statistics on its probe set, to attention-stats.jsonl; the first time in a session the
+   * run log states their cost beside the evaluation's. Their scalars for metrics.jsonl and TensorBoard.
+   */
+  private async probeAttention(evalSeconds: number): Promise<Record<string, number>> {
+    if (!this.o.task.probeAttention) return {};
+    const t0 = performance.now();
+    const { stats, sequences, seqLen } = this.o.task.probeAttention();
+    const seconds = (performance.now() - t0) / 1000;
+    await this.o.log.attentionStats({ step: this.step, wallTime: Date.now() / 1000, seconds, sequences, seqLen, stats });
+    if (!this.probeCostStated) {
+      this.probeCostStated = true;
+      this.emit({ type: 'log', level: 'info', message: `attention statistics on the probe set (${sequences} held-out sequences of ${seqLen} tokens${stats.induction ? ' and the induction probe' : ''}) take ${(seconds * 1000).toFixed(0)} ms per evaluation, beside ${(evalSeconds * 1000).toFixed(0)} ms for the evaluation itself; they go to ${ATTENTION_STATS_FILE}` });
+    }
+    return headScalars(stats);
   }
 
   /** The validation loss of this step, when it was evaluated: it decides whether a checkpoint is the best. */

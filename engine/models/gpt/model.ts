@@ -6,11 +6,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedModelConfig } from '../../../common/modelConfig';
-import { selfAttention } from '../attention';
+import { cachedCausalAttention, selfAttention, type PastKeyValues } from '../attention';
 import { activation, addPositions, crossEntropy, embedding, linear, withAuxLoss } from '../layers';
 import { moeParamSpecs } from '../moe';
 import { TransformerBase } from '../base';
 import { bias, norm, weight, type ParamSpec } from '../params';
+import { KvCache } from './kvCache';
 import type { Batch, ForwardOptions, ForwardResult, LossResult, Objective, TransformerModel } from '../types';
 
 export function gptParamSpecs(c: ResolvedModelConfig): ParamSpec[] {
@@ -48,44 +49,78 @@ export class GPT extends TransformerBase implements TransformerModel {
   forward(batch: Batch, opts: ForwardOptions = {}): ForwardResult {
     const c = this.config;
     const [B, T] = this.batchShape(batch.inputIds);
-    const d = c.dModel;
     const drop = this.dropper(opts);
     const attentions: tf.Tensor4D[] = [];
     const auxLosses: tf.Scalar[] = [];
-
-    let x = embedding(this.p('wte.weight'), tf.reshape(batch.inputIds, [B * T])); // [N, d]
-    x = addPositions(x, B, T, c, this.params);
-    x = drop(x);
     const keyMask = batch.attentionMask; // [B, T] padding mask, or none
 
+    let x = this.embed(batch.inputIds, 0);
+    x = drop(x);
     for (let i = 0; i < c.nLayers; i++) {
-      const h = `h.${i}`;
-      // attention sub-block: x + c_proj(attn(ln_1(x)))
-      const qkv = this.conv1d(this.ln(x, `${h}.ln_1`), `${h}.attn.c_attn`); // [N, 3d]
-      const att = selfAttention(qkv, B, T, c.nHeads, {
-        kind: c.attention, causal: true, keyMask, returnProbs: Boolean(opts.returnAttentions),
-        ...(c.positional === 'rope' ? { ropeBase: c.ropeBase } : {}),
+      x = this.block(x, i, drop, auxLosses, (qkv) => {
+        const att = selfAttention(qkv, B, T, c.nHeads, {
+          kind: c.attention, causal: true, keyMask, returnProbs: Boolean(opts.returnAttentions),
+          ...(c.positional === 'rope' ? { ropeBase: c.ropeBase } : {}),
+        });
+        if (att.probs) attentions.push(att.probs);
+        return att.out;
       });
-      if (att.probs) attentions.push(att.probs);
-      x = tf.add(x, drop(this.conv1d(att.out, `${h}.attn.c_proj`)));
-      // MLP sub-block: x + c_proj(gelu(c_fc(ln_2(x)))), or a mixture of such experts
-      const m = this.ln(x, `${h}.ln_2`);
-      let y: tf.Tensor2D;
-      if (c.moe) {
-        const r = this.moe(m, `${h}.mlp`);
-        y = r.y;
-        auxLosses.push(r.auxLoss);
-      } else {
-        y = this.conv1d(activation(c.activation, this.conv1d(m, `${h}.mlp.c_fc`)) as tf.Tensor2D, `${h}.mlp.c_proj`); // [N, d]
-      }
-      x = tf.add(x, drop(y));
     }
     x = this.ln(x, 'ln_f');
     return {
-      hidden: tf.reshape(x, [B, T, d]),
+      hidden: tf.reshape(x, [B, T, c.dModel]),
       ...(opts.returnAttentions ? { attentions } : {}),
       ...(auxLosses.length ? { auxLoss: tf.addN(auxLosses) as tf.Scalar } : {}),
     };
+  }
+
+  /**
+   * Incremental decoding: next-token logits [B, t, V] for `inputIds` [B, t] that continue the sequence
+   * whose keys and values `cache` holds (empty at the start), which then holds these positions too. The
+   * logits equal those of forward() over the whole sequence; the work per new token is one row per layer.
+   */
+  decode(inputIds: tf.Tensor2D, cache: KvCache): tf.Tensor3D {
+    const c = this.config;
+    const [B, t] = inputIds.shape;
+    if (cache.length + t > c.contextLength) throw new Error(`decoding to position ${cache.length + t} exceeds contextLength ${c.contextLength}; start a new cache on the last ${c.contextLength} tokens or fewer`);
+    const next: PastKeyValues[] = [];
+    const logits = tf.tidy(() => {
+      let x = this.embed(inputIds, cache.length);
+      for (let i = 0; i < c.nLayers; i++) {
+        x = this.block(x, i, (y) => y, [], (qkv) => {
+          const r = cachedCausalAttention(qkv, B, t, c.nHeads, cache.layers[i] ?? null, { kind: c.attention, ...(c.positional === 'rope' ? { ropeBase: c.ropeBase } : {}) });
+          next.push({ k: tf.keep(r.k), v: tf.keep(r.v) });
+          return r.out;
+        });
+      }
+      return this.lmLogits(tf.reshape(this.ln(x, 'ln_f'), [B, t, c.dModel]));
+    });
+    cache.replace(next);
+    return logits;
+  }
+
+  /** Token and position embeddings of ids [B, T] at positions offset … offset+T-1, as rows [B·T, d]. */
+  private embed(inputIds: tf.Tensor2D, offset: number): tf.Tensor2D {
+    const [B, T] = inputIds.shape;
+    const x = embedding(this.p('wte.weight'), tf.reshape(inputIds, [B * T])); // [N, d]
+    return addPositions(x, B, T, this.config, this.params, offset);
+  }
+
+  /** Block i on rows x [N, d]: x + c_proj(attend(c_attn(ln_1(x)))), then x + MLP(ln_2(x)) (or a mixture of experts). */
+  private block(x: tf.Tensor2D, i: number, drop: <T extends tf.Tensor>(x: T) => T, auxLosses: tf.Scalar[], attend: (qkv: tf.Tensor2D) => tf.Tensor2D): tf.Tensor2D {
+    const h = `h.${i}`;
+    const qkv = this.conv1d(this.ln(x, `${h}.ln_1`), `${h}.attn.c_attn`); // [N, 3d]
+    x = tf.add(x, drop(this.conv1d(attend(qkv), `${h}.attn.c_proj`)));
+    const m = this.ln(x, `${h}.ln_2`);
+    let y: tf.Tensor2D;
+    if (this.config.moe) {
+      const r = this.moe(m, `${h}.mlp`);
+      y = r.y;
+      auxLosses.push(r.auxLoss);
+    } else {
+      y = this.conv1d(activation(this.config.activation, this.conv1d(m, `${h}.mlp.c_fc`)) as tf.Tensor2D, `${h}.mlp.c_proj`); // [N, d]
+    }
+    return tf.add(x, drop(y));
   }
 
   /** Next-token logits [B, T, V] from the tied embedding matrix. */
