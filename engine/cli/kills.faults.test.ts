@@ -19,7 +19,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { CheckpointManifest, CheckpointPointer } from '../../common/runFolder';
 import { isTempName } from '../../common/node/atomicWrite';
-import { CHECKPOINTS_DIR, METRICS_FILE, RUN_JSON, TOKENIZER_FILE, readRunJson } from '../../common/node/runFiles';
+import { AttentionStatsLine } from '../../common/attentionMaps';
+import { ATTENTION_STATS_FILE, CHECKPOINTS_DIR, METRICS_FILE, RUN_JSON, TOKENIZER_FILE, readRunJson } from '../../common/node/runFiles';
+import { readJsonLines } from '../runs/jsonLinesLog';
 import { LOCK_FILE } from '../../common/node/runLock';
 import { BEST_POINTER, DAMAGED_DIR, LAST_POINTER, MODEL_FILE, OPTIMIZER_FILE, checkpointName, listCheckpoints, loadCheckpoint } from '../runs/checkpoint';
 import { readMetrics, type MetricsRecord } from '../runs/metricsLog';
@@ -165,6 +167,9 @@ async function inspect(runDir: string): Promise<Inspection> {
       assert.deepEqual(m.problems, [], `${file}: every complete line is a metrics line`);
       found.steps = m.records.map((r) => r.step);
       found.tornMetrics = m.tornTail;
+    } else if (name === ATTENTION_STATS_FILE) {
+      const a = await readJsonLines(file, AttentionStatsLine, 'attention statistics');
+      assert.deepEqual(a.problems, [], `${file}: every complete line is an attention-statistics line`);
     } else if (name === TOKENIZER_FILE) loadTokenizer(file);
     else if (name === LOCK_FILE) continue; // written whole or not at all matters not: a lock nobody holds is taken over
     else if (name.includes(EVENT_FILE_MARKER)) {
