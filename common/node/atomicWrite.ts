@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { readdirIfExists } from './readdirIfExists';
+import { processAlive } from './processAlive';
 
 /** Temporary names start with a dot and carry this marker, so no listing mistakes them for the real thing. */
 export const TEMP_MARKER = '.tmp-';
@@ -21,6 +22,24 @@ export function tempPathFor(target: string): string {
   const base = path.basename(target);
   counter += 1;
   return path.join(dir, `.${base}${TEMP_MARKER}${process.pid}-${counter}-${Math.random().toString(36).slice(2, 8)}`);
+}
+
+/**
+ * Deletes the temporaries of `target` that a writer killed mid-write left beside it (a crash between the
+ * write and the rename), returning their names. Safe where other processes write the same file: only the
+ * temporaries of processes that are gone are touched (pids are of this machine; a shared folder across
+ * machines could hold another machine's, which is why removeStaleTemps, not this, serves run folders
+ * that have one writer by their lock).
+ */
+export async function removeDeadWritersTemps(target: string): Promise<string[]> {
+  const dir = path.dirname(target);
+  const prefix = `.${path.basename(target)}${TEMP_MARKER}`;
+  const dead = (await readdirIfExists(dir)).filter((n) => {
+    const pid = n.startsWith(prefix) ? /^(\d+)-/.exec(n.slice(prefix.length))?.[1] : undefined; // tempPathFor's PID-COUNTER-RANDOM
+    return pid !== undefined && Number(pid) !== process.pid && !processAlive(Number(pid));
+  });
+  for (const name of dead) await fsp.rm(path.join(dir, name), { recursive: true, force: true });
+  return dead;
 }
 
 /** Whether a folder entry is one of our temporaries (a file or a folder). */

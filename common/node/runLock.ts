@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { EngineError } from '../errors';
+import { processAlive } from './processAlive';
 
 export const LOCK_FILE = 'run.lock';
 
@@ -25,15 +26,6 @@ function lockedError(runDir: string, holder: LockInfo): EngineError {
 /** Run folders this process holds: a second writer in the same process is refused like one in another. */
 const heldHere = new Set<string>();
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'; // it exists, it is just not ours
-  }
-}
-
 async function readLock(file: string): Promise<LockInfo | null> {
   try {
     const r = LockInfo.safeParse(JSON.parse(await fsp.readFile(file, 'utf8')));
@@ -47,7 +39,7 @@ async function readLock(file: string): Promise<LockInfo | null> {
 function holds(info: LockInfo, dir: string): boolean {
   if (info.host !== os.hostname()) return true;
   if (info.pid === process.pid) return heldHere.has(dir);
-  return alive(info.pid);
+  return processAlive(info.pid);
 }
 
 /**

@@ -73,6 +73,19 @@ describe('experiments.open / save', () => {
     assert.deepEqual(recentJson.paths, [file]);
   });
 
+  it('clears the temporaries a killed save left beside the file, and no other writer\'s', async () => {
+    const file = write(path.join(tmp, 'temps', 'tiny.experiment.json'), experiment());
+    const dir = path.dirname(file);
+    const deadPid = 2 ** 22 + 4321; // above any pid_max: no such process
+    const left = `.tiny.experiment.json.tmp-${deadPid}-1-abcdef`;
+    const live = `.tiny.experiment.json.tmp-${process.ppid}-7-abcdef`; // a writer that may still rename it
+    const other = `.other.experiment.json.tmp-${deadPid}-1-abcdef`;
+    for (const n of [left, live, other]) fs.writeFileSync(path.join(dir, n), '{"half": ');
+    const opened = await host.call('experiments.open', { path: file });
+    await host.call('experiments.save', { path: file, doc: opened.doc, expectedMtimeMs: opened.mtimeMs });
+    assert.deepEqual(fs.readdirSync(dir).sort(), [live, other, 'tiny.experiment.json'].sort());
+  });
+
   it('refuses a save when another writer changed the file since it was opened, unless the save is forced', async () => {
     const file = write(path.join(tmp, 'b', 'x.experiment.json'), experiment('x'));
     const opened = await host.call('experiments.open', { path: file });

@@ -18,7 +18,7 @@ import { formatJsonDocument } from '../../common/jsonFormat';
 import {
   DatasetCellSummary, MAX_WORKBENCH_STATE_BYTES, emptyWorkbenchState, parseWorkbenchState, workbenchStatePath, type WorkbenchState,
 } from '../../common/workbenchState';
-import { writeFileAtomic, writeJsonAtomic } from '../../common/node/atomicWrite';
+import { removeDeadWritersTemps, writeFileAtomic, writeJsonAtomic } from '../../common/node/atomicWrite';
 import { jsonProblem } from './jsonProblem';
 
 /** the repository's experiments/ folder: templates are read from it when asked for, not bundled */
@@ -249,6 +249,8 @@ export class ExperimentFiles {
       }
     }
     // what the user wrote (migrated, nothing added), laid out as such files are written by hand
+    // a save killed between its write and its rename left a temporary beside the file: the next save clears it
+    await removeDeadWritersTemps(file).catch(() => undefined);
     await writeFileAtomic(file, formatJsonDocument(r.input));
     const mtimeMs = (await fsp.stat(file)).mtimeMs;
     await this.addRecent(file);
