@@ -7,6 +7,7 @@ import { RunId, RunJson } from './runFolder';
 import { RunEvent, RunSummary } from './runEvents';
 import { TokenizerConfig } from './tokenizerConfig';
 import { WorkbenchState } from './workbenchState';
+import { formatIssues, issuePath } from './zodIssues';
 
 /**
  * WorkbenchApi: the one door between the UI (renderer/) and everything else. Implemented once by the host
@@ -162,8 +163,7 @@ export function parseParams<M extends WorkbenchMethod>(method: string, params: u
   }
   const r = WORKBENCH_METHODS[method as M].params.safeParse(params ?? {});
   if (!r.success) {
-    const i = r.error.issues[0];
-    return { ok: false, error: { code: 'BAD_MESSAGE', message: `${method}: ${i.path.map(String).join('.') || 'params'}: ${i.message}`, path: i.path.map((p) => (typeof p === 'symbol' ? String(p) : p)) } };
+    return { ok: false, error: { code: 'BAD_MESSAGE', message: `${method}: ${formatIssues(r.error)}`, path: issuePath(r.error.issues[0]) } };
   }
   return { ok: true, method: method as M, params: r.data as z.output<(typeof WORKBENCH_METHODS)[M]['params']> };
 }

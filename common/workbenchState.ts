@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DatasetSummary } from './datasetConfig';
 import { CellId, inRunsDir } from './experiment';
 import { RunId } from './runFolder';
+import { formatIssues } from './zodIssues';
 
 /**
  * What the workbench keeps beside an experiment file rather than in it: the dataset cells' last previews
@@ -42,6 +43,5 @@ export function workbenchStatePath(experimentFile: string): string {
 export function parseWorkbenchState(raw: unknown): { ok: true; value: WorkbenchState } | { ok: false; problem: string } {
   const r = WorkbenchState.safeParse(raw);
   if (r.success) return { ok: true, value: r.data };
-  const i = r.error.issues[0];
-  return { ok: false, problem: `${i.path.map(String).join('.') || '(file)'}: ${i.message}` };
+  return { ok: false, problem: formatIssues(r.error) };
 }

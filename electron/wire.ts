@@ -7,6 +7,7 @@
 import { toSerializedError, type SerializedError } from '../common/errors';
 import { WireRequest, parseParams } from '../common/workbenchApi';
 import type { HostLike } from './hostLike';
+import { formatIssues } from '../common/zodIssues';
 
 export type CallOutcome = { result: unknown } | { error: SerializedError };
 
@@ -36,8 +37,7 @@ export async function answerWireMessage(host: HostLike, text: string): Promise<s
   const req = WireRequest.safeParse(raw);
   if (!req.success) {
     const id = raw && typeof raw === 'object' && Number.isInteger((raw as { id?: unknown }).id) ? (raw as { id: number }).id : -1;
-    const issue = req.error.issues[0];
-    return JSON.stringify({ id, error: { code: 'BAD_MESSAGE', message: `request: ${issue.path.map(String).join('.') || 'message'}: ${issue.message}` } });
+    return JSON.stringify({ id, error: { code: 'BAD_MESSAGE', message: `request: ${formatIssues(req.error)}` } });
   }
   const outcome = await dispatchCall(host, req.data.method, req.data.params);
   try {

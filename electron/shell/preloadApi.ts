@@ -12,6 +12,7 @@ import {
   type ParamsOf, type PayloadOf, type ResultOfMethod, type WorkbenchApi, type WorkbenchEvent, type WorkbenchMethod,
 } from '../../common/workbenchApi';
 import { CALL_CHANNEL, EVENT_CHANNEL } from './ipc';
+import { formatIssues } from '../../common/zodIssues';
 
 export interface IpcRendererLike {
   invoke(channel: string, ...args: unknown[]): Promise<unknown>;
@@ -39,8 +40,7 @@ export function createBridgeApi(ipc: IpcRendererLike): WorkbenchApi {
       if (!reply || typeof reply !== 'object' || !('result' in reply)) throw fail('INTERNAL', `${method}: the host answered with neither result nor error`);
       const result = WORKBENCH_METHODS[parsed.method].result.safeParse((reply as { result: unknown }).result);
       if (!result.success) {
-        const i = result.error.issues[0];
-        throw fail('INTERNAL', `${method}: the host's result does not match the API at ${i.path.map(String).join('.') || 'result'}: ${i.message}`);
+        throw fail('INTERNAL', `${method}: the host's result does not match the API: ${formatIssues(result.error)}`);
       }
       return result.data as ResultOfMethod<M>;
     },
