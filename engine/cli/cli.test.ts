@@ -102,6 +102,17 @@ describe('workbench command line', () => {
     }
   });
 
+  it('says what is wrong with a --data that is missing, or a link that loops or leads nowhere', () => {
+    fs.symlinkSync('loop-b.txt', path.join(tmp, 'loop-a.txt'));
+    fs.symlinkSync('loop-a.txt', path.join(tmp, 'loop-b.txt'));
+    fs.symlinkSync('gone.txt', path.join(tmp, 'dangling.txt'));
+    for (const [name, why] of [['loop-a.txt', /is a symbolic link that loops or leads nowhere/], ['dangling.txt', /is a symbolic link that loops or leads nowhere/], ['nope.txt', /no such file or folder/]] as const) {
+      const r = cli(['train', experiment, '--data', name]);
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, new RegExp(`--data ${name}: ${why.source}`));
+    }
+  });
+
   it('names the problem of a bad experiment or dataset, exit code 1', () => {
     const missing = cli(['train', path.join(tmp, 'none.experiment.json')]);
     assert.equal(missing.status, 1);

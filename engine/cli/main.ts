@@ -140,7 +140,11 @@ async function train(args: string[]): Promise<number> {
   const steps = positiveInt('--steps', values.steps);
   const backend = backendFlag(values.backend);
   const data = values.data === undefined ? undefined : path.resolve(values.data);
-  if (data !== undefined && !fs.existsSync(data)) usage(`--data ${values.data}: no such file or folder`);
+  if (data !== undefined && !fs.existsSync(data)) {
+    // existsSync follows links: a link that loops or leads nowhere is there, and says so
+    const link = fs.lstatSync(data, { throwIfNoEntry: false })?.isSymbolicLink();
+    usage(`--data ${values.data}: ${link ? 'is a symbolic link that loops or leads nowhere; point --data at the file or folder itself' : 'no such file or folder'}`);
+  }
   return runToEnd(values.json, async (opts) => {
     const experiment = readExperiment(file);
     const { dataset: datasetCell, model: modelCell, pretrain: pretrainCell } = pretrainCellsOf(experiment, values.cell, file);
