@@ -112,12 +112,13 @@ describe('loadRunModel', () => {
     const child = spawn(process.execPath, [path.join(root, 'bin/workbench.js'), 'train', experiment, '--json'], { cwd: tmp, env: { ...process.env, XDG_CACHE_HOME: path.join(tmp, 'cache') }, stdio: ['ignore', 'pipe', 'pipe'] });
     const runDir = await new Promise<string>((resolve, reject) => {
       let buf = '';
+      let dir = '';
       child.stdout.on('data', (d: Buffer) => {
         buf += d.toString();
         for (const line of buf.split('\n').slice(0, -1)) {
           const e = JSON.parse(line) as { type: string; step?: number; runDir?: string };
-          if (e.type === 'status' && e.runDir) (child as unknown as { runDir: string }).runDir = e.runDir;
-          if (e.type === 'checkpoint' && e.step! >= 6) resolve((child as unknown as { runDir: string }).runDir);
+          if (e.type === 'status' && e.runDir) dir = e.runDir;
+          if (e.type === 'checkpoint' && e.step! >= 6) resolve(dir);
         }
         buf = buf.slice(buf.lastIndexOf('\n') + 1);
       });
