@@ -47,6 +47,8 @@ describe('experiment files', () => {
     assert.match(bad({ cells: [minimal.cells[0], minimal.cells[0]] }), /cell id 'n' is used twice/);
     assert.match(bad({ cells: [{ id: 'x', kind: 'teleport' }] }), /^cells\.0\.kind/);
     assert.equal(parseExperiment([1, 2]).ok, false);
+    // a version 1 file whose cells are not a list is refused after migrating, not migrated into an empty notebook
+    assert.match(bad({ version: 1, cells: 'three cells' }), /^cells: /);
   });
 
   it("migrate version 1's Brown source to the built-in corpus source, keeping its genres", () => {

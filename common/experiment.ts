@@ -111,16 +111,16 @@ export type ParseResult<T> = { ok: true; value: T; input: ExperimentInput; migra
 type RawDoc = Record<string, unknown>;
 const cellsOf = (doc: RawDoc): unknown[] => (Array.isArray(doc.cells) ? doc.cells : []);
 const isObject = (v: unknown): v is RawDoc => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** The document with each cell passed through `f`; one whose `cells` is not a list is left for the schema to name. */
+const mapCells = (doc: RawDoc, f: (cell: unknown) => unknown): RawDoc => (Array.isArray(doc.cells) ? { ...doc, cells: doc.cells.map(f) } : doc);
 
 /** Version 1 → 2, the dataset sources: the Brown corpus became one of the built-in corpora, `{ kind: 'corpus', corpus: 'brown' }`. */
 export function migrateBrownSourceV1(doc: RawDoc): RawDoc {
-  if (!Array.isArray(doc.cells)) return doc; // the schema says what is wrong with it
-  const cells = cellsOf(doc).map((cell: unknown) => {
+  return mapCells(doc, (cell) => {
     const c = cell as { kind?: unknown; dataset?: { source?: { kind?: unknown; genres?: string[] } } } | null;
     if (c?.kind !== 'dataset' || c.dataset?.source?.kind !== 'brown') return cell;
     return { ...c, dataset: { ...c.dataset, source: corpusSourceFromBrown(c.dataset.source) } };
   });
-  return { ...doc, cells };
 }
 
 /**
@@ -129,7 +129,7 @@ export function migrateBrownSourceV1(doc: RawDoc): RawDoc {
  * (common/workbenchState.ts). The host carries it over there (previewsOfV1) when the sidecar has none.
  */
 export function migrateSummaryOutV1(doc: RawDoc): RawDoc {
-  return { ...doc, cells: cellsOf(doc).map((c) => (isObject(c) && c.kind === 'dataset' && 'summary' in c ? (({ summary: _s, ...rest }) => rest)(c) : c)) };
+  return mapCells(doc, (c) => (isObject(c) && c.kind === 'dataset' && 'summary' in c ? (({ summary: _s, ...rest }) => rest)(c) : c));
 }
 
 /** The dataset cells' previews a version 1 document kept in itself, by cell id (unvalidated). */
