@@ -5,15 +5,16 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { createModel } from '../models/registry';
-import { runPython, useBackend } from '../testing';
+import { useBackend } from '../testing';
 import { AdamW } from '../training/adamw';
 import { trainStep } from '../training/trainStep';
 import { Rng } from '../util/random';
 import { tempPathFor } from '../../common/node/atomicWrite';
 import {
-  cleanCheckpointTemps, decodeSafetensors, encodeSafetensors, latestValidCheckpoint, listCheckpoints,
-  loadCheckpoint, readPointer, restoreCheckpoint, saveCheckpoint, setAsideCheckpointsAfter, validateCheckpoint, type NamedTensor,
+  cleanCheckpointTemps, latestValidCheckpoint, listCheckpoints,
+  loadCheckpoint, readPointer, restoreCheckpoint, saveCheckpoint, setAsideCheckpointsAfter, validateCheckpoint,
 } from './checkpoint';
+import { decodeSafetensors } from './safetensors';
 
 
 const dirs: string[] = [];
@@ -49,65 +50,6 @@ async function values(model: ReturnType<typeof createModel>): Promise<Record<str
 }
 
 before(async () => { await useBackend('cpu'); });
-
-describe('safetensors', () => {
-  const tensors: NamedTensor[] = [
-    { name: 'h.0.attn.c_attn.weight', dtype: 'F32', shape: [2, 3], data: Float32Array.from([1, -2, 3.5, 1e-30, -0, 7]) },
-    { name: 'ln_f.bias', dtype: 'F32', shape: [3], data: Float32Array.from([0.1, 0.2, 0.3]) },
-    { name: 'scalar', dtype: 'F32', shape: [], data: Float32Array.from([42]) },
-    { name: 'counts', dtype: 'I32', shape: [2], data: Int32Array.from([-1, 2 ** 31 - 1]) },
-    { name: 'empty', dtype: 'F32', shape: [0, 4], data: new Float32Array(0) },
-  ];
-
-  it('round-trips names, shapes and bytes, with the data 8-byte aligned', () => {
-    const buf = encodeSafetensors(tensors, { format: 'pt' });
-    assert.equal((8 + Number(buf.readBigUInt64LE(0))) % 8, 0);
-    const { tensors: back, metadata } = decodeSafetensors(buf);
-    assert.deepEqual(metadata, { format: 'pt' });
-    assert.deepEqual([...back.values()], tensors);
-  });
-
-  it('is read by an independent parser (Python\'s struct and json, standard library only)', async () => {
-    const file = path.join(await tempDir(), 'x.safetensors');
-    await fsp.writeFile(file, encodeSafetensors(tensors, { format: 'pt' }));
-    const py = `
-import json, math, struct, sys
-b = open(sys.argv[1], 'rb').read()
-n = struct.unpack('<Q', b[:8])[0]
-h = json.loads(b[8:8 + n])
-data = b[8 + n:]
-out = {'__metadata__': h.pop('__metadata__')}
-for name, e in h.items():
-    s, t = e['data_offsets']
-    n_values = math.prod(e['shape'])
-    assert t - s == 4 * n_values, (name, s, t, e['shape'])
-    values = struct.unpack('<%d%s' % (n_values, {'F32': 'f', 'I32': 'i'}[e['dtype']]), data[s:t])
-    out[name] = {'shape': e['shape'], 'values': list(values)}
-print(json.dumps(out))`;
-    const r = runPython(['-c', py, file]);
-    assert.equal(r.status, 0, r.stderr);
-    const out = JSON.parse(r.stdout) as Record<string, { shape: number[]; values: number[] }>;
-    assert.deepEqual(out.__metadata__, { format: 'pt' });
-    for (const t of tensors) {
-      assert.deepEqual(out[t.name].shape, t.shape, t.name);
-      assert.deepEqual(out[t.name].values, Array.from(t.data), t.name);
-    }
-  });
-
-  it('refuses damaged files, saying what is wrong', () => {
-    const buf = encodeSafetensors(tensors);
-    assert.throws(() => decodeSafetensors(buf.subarray(0, 5)), /shorter than the 8-byte header length/);
-    assert.throws(() => decodeSafetensors(buf.subarray(0, buf.length - 4)), /header accounts for .* \(truncated or padded\)/);
-    const big = Buffer.from(buf);
-    big.writeBigUInt64LE(BigInt(buf.length), 0);
-    assert.throws(() => decodeSafetensors(big), /declares a \d+-byte header but the file has/);
-    const hole = encodeSafetensors([{ name: 'a', dtype: 'F32', shape: [1], data: new Float32Array(1) }]);
-    const text = hole.toString('utf8', 8).replace('[0,4]', '[4,8]');
-    assert.throws(() => decodeSafetensors(Buffer.concat([hole.subarray(0, 8), Buffer.from(text), Buffer.alloc(4)])), /starts at byte 4 of the data, expected 0/);
-    const wrongShape = Buffer.from(hole.toString('latin1').replace('"shape":[1]', '"shape":[2]'), 'latin1');
-    assert.throws(() => decodeSafetensors(wrongShape), /tensor 'a' of shape \[2\] needs 8 bytes, its offsets give 4/);
-  });
-});
 
 describe('checkpoints', () => {
   it('resume continues exactly: same parameters, optimizer state, RNG and data position as an unbroken run', async () => {

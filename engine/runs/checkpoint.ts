@@ -26,9 +26,10 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION, CheckpointManifest, CheckpointPointer,
-  type CheckpointFile, type JsonValue, type TensorEntry,
+  type CheckpointFile, type JsonValue,
 } from '../../common/runFolder';
 import { ParamStore } from '../models/params';
+import { decodeSafetensors, safetensorsChunks, type DecodedTensor, type NamedTensor } from './safetensors';
 import type { AdamWState, SerializedTensor } from '../training/adamw';
 import { fsyncDir, isTempName, removeStaleTemps, tempPathFor, writeAndSync, writeJsonAtomic, jsonText } from '../../common/node/atomicWrite';
 import { CHECKPOINTS_DIR, RunFileError } from '../../common/node/runFiles';
@@ -56,95 +57,6 @@ export function checkpointName(step: number): string {
 }
 
 const NAME_RE = /^step-(\d+)$/;
-
-// ---------------------------------------------------------------------------------------------------
-// safetensors
-
-type Dtype = TensorEntry['dtype'];
-type TensorData = Float32Array | Int32Array;
-export interface NamedTensor { name: string; dtype: Dtype; shape: number[]; data: TensorData }
-
-const DTYPE_BYTES: Record<Dtype, number> = { F32: 4, I32: 4 };
-/** The real library refuses headers above 100 MB; so do we, before allocating anything. */
-const MAX_HEADER_BYTES = 100_000_000;
-
-const numel = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
-
-function bytesOf(data: TensorData): Buffer {
-  return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-}
-
-/** The header and the chunks of a safetensors file, in order, without copying the tensor data. */
-export function safetensorsChunks(tensors: NamedTensor[], metadata: Record<string, string> = {}): Buffer[] {
-  const header: Record<string, unknown> = {};
-  if (Object.keys(metadata).length) header.__metadata__ = metadata;
-  let offset = 0;
-  for (const t of tensors) {
-    if (t.name === '__metadata__' || t.name in header) throw new Error(`safetensors: duplicate or reserved tensor name '${t.name}'`);
-    if (numel(t.shape) !== t.data.length) throw new Error(`safetensors: tensor '${t.name}' has shape [${t.shape}] but ${t.data.length} values`);
-    const end = offset + t.data.byteLength;
-    header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, end] };
-    offset = end;
-  }
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8); // tensor data starts 8-byte aligned
-  const head = Buffer.alloc(8 + Buffer.byteLength(json));
-  head.writeBigUInt64LE(BigInt(head.length - 8), 0);
-  head.write(json, 8, 'utf8');
-  return [head, ...tensors.map((t) => bytesOf(t.data))];
-}
-
-export function encodeSafetensors(tensors: NamedTensor[], metadata?: Record<string, string>): Buffer {
-  return Buffer.concat(safetensorsChunks(tensors, metadata));
-}
-
-/** Parses and checks a whole safetensors file; every problem is an Error whose message says what is wrong. */
-export function decodeSafetensors(buf: Buffer): { tensors: Map<string, NamedTensor>; metadata: Record<string, string> } {
-  if (buf.length < 8) throw new Error(`is ${buf.length} bytes, shorter than the 8-byte header length`);
-  const n = buf.readBigUInt64LE(0);
-  if (n > BigInt(Math.min(MAX_HEADER_BYTES, buf.length - 8))) throw new Error(`declares a ${n}-byte header but the file has ${buf.length} bytes`);
-  const headerEnd = 8 + Number(n);
-  let header: Record<string, unknown>;
-  try {
-    header = JSON.parse(buf.toString('utf8', 8, headerEnd)) as Record<string, unknown>;
-  } catch (e) {
-    throw new Error(`has a header that is not JSON (${(e as Error).message})`);
-  }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new Error('has a header that is not a JSON object');
-  const dataLen = buf.length - headerEnd;
-  const metadata = (header.__metadata__ ?? {}) as Record<string, string>;
-  const entries: { name: string; dtype: Dtype; shape: number[]; begin: number; end: number }[] = [];
-  for (const [name, raw] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
-    const e = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (e.dtype !== 'F32' && e.dtype !== 'I32') throw new Error(`tensor '${name}' has dtype ${JSON.stringify(e.dtype)}; checkpoints hold F32 and I32 only`);
-    if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) throw new Error(`tensor '${name}' has an invalid shape ${JSON.stringify(e.shape)}`);
-    const off = e.data_offsets;
-    if (!Array.isArray(off) || off.length !== 2 || !off.every((o) => Number.isInteger(o) && o >= 0) || off[0] > off[1]) {
-      throw new Error(`tensor '${name}' has invalid data_offsets ${JSON.stringify(off)}`);
-    }
-    const shape = e.shape as number[];
-    if (off[1] - off[0] !== numel(shape) * DTYPE_BYTES[e.dtype]) {
-      throw new Error(`tensor '${name}' of shape [${shape}] needs ${numel(shape) * DTYPE_BYTES[e.dtype]} bytes, its offsets give ${off[1] - off[0]}`);
-    }
-    entries.push({ name, dtype: e.dtype, shape, begin: off[0], end: off[1] });
-  }
-  entries.sort((a, b) => a.begin - b.begin);
-  let expected = 0;
-  for (const e of entries) {
-    if (e.begin !== expected) throw new Error(`tensor '${e.name}' starts at byte ${e.begin} of the data, expected ${expected} (the data has holes or overlaps)`);
-    expected = e.end;
-  }
-  if (expected !== dataLen) throw new Error(`has ${dataLen} bytes of tensor data but its header accounts for ${expected} (truncated or padded)`);
-  const tensors = new Map<string, NamedTensor>();
-  for (const e of entries) {
-    const count = (e.end - e.begin) / 4;
-    const data = e.dtype === 'F32' ? new Float32Array(count) : new Int32Array(count); // a copy: aligned, and not tied to the file buffer
-    new Uint8Array(data.buffer).set(buf.subarray(headerEnd + e.begin, headerEnd + e.end));
-    tensors.set(e.name, { name: e.name, dtype: e.dtype, shape: e.shape, data });
-  }
-  return { tensors, metadata };
-}
 
 // ---------------------------------------------------------------------------------------------------
 // saving
@@ -397,7 +309,7 @@ export interface LoadedCheckpoint {
   optimizer: AdamWState | null;
 }
 
-async function readTensorFile(dir: string, spec: CheckpointFile): Promise<Map<string, NamedTensor>> {
+async function readTensorFile(dir: string, spec: CheckpointFile): Promise<Map<string, DecodedTensor>> {
   const file = path.join(dir, spec.file);
   let buf: Buffer;
   try {
@@ -408,7 +320,7 @@ async function readTensorFile(dir: string, spec: CheckpointFile): Promise<Map<st
   if (buf.length !== spec.bytes) throw new RunFileError(file, `is ${buf.length} bytes, the manifest says ${spec.bytes}; the checkpoint is damaged, use an earlier one`);
   const sha = crypto.createHash('sha256').update(buf).digest('hex');
   if (sha !== spec.sha256) throw new RunFileError(file, 'does not match the SHA-256 in the manifest; its bytes changed after it was written, use an earlier checkpoint');
-  let tensors: Map<string, NamedTensor>;
+  let tensors: Map<string, DecodedTensor>;
   try {
     tensors = decodeSafetensors(buf).tensors;
   } catch (e) {
@@ -418,8 +330,8 @@ async function readTensorFile(dir: string, spec: CheckpointFile): Promise<Map<st
   for (const want of spec.tensors) {
     const got = tensors.get(want.name);
     if (!got) throw new RunFileError(file, `lacks tensor '${want.name}' that the manifest lists`);
-    if (got.dtype !== want.dtype || got.shape.join() !== want.shape.join()) {
-      throw new RunFileError(file, `tensor '${want.name}' is ${got.dtype}[${got.shape}], the manifest says ${want.dtype}[${want.shape}]`);
+    if (got.fileDtype !== want.dtype || got.shape.join() !== want.shape.join()) {
+      throw new RunFileError(file, `tensor '${want.name}' is ${got.fileDtype}[${got.shape}], the manifest says ${want.dtype}[${want.shape}]`);
     }
   }
   return tensors;

@@ -18,7 +18,8 @@ import { TokenizerConfig } from '../../common/tokenizerConfig';
 import type { GPT } from '../models/gpt/model';
 import { useBackend } from '../testing';
 import { Trainer, type RunSpec } from '../training/trainer';
-import { decodeSafetensors, listCheckpoints, readPointer } from './checkpoint';
+import { listCheckpoints, readPointer } from './checkpoint';
+import { decodeSafetensors } from './safetensors';
 import { loadRunModel, type RunModel } from './loadRunModel';
 
 const root = path.resolve(import.meta.dirname, '../..');
