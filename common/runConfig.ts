@@ -24,26 +24,58 @@ export const PretrainRunSpec = z.object({
 export type PretrainRunSpec = z.output<typeof PretrainRunSpec>;
 export type PretrainRunSpecInput = z.input<typeof PretrainRunSpec>;
 
-/**
- * The task a run trains, which tells how to read the rest. Only pretraining so far; fine-tuning, distillation
- * and quantization-aware training will join as other tasks. Runs written before `task` existed are pretraining.
- */
-export const RunConfig = z.object({
-  task: z.literal('pretrain').default('pretrain'),
+/** A pretraining run: the experiment's cells it was started from. */
+export const PretrainRunConfig = z.object({
+  task: z.literal('pretrain'),
   spec: PretrainRunSpec,
   /** the experiment file's folder when the run started: the dataset's relative paths resolve against it */
   baseDir: z.string(),
-});
+}).strict();
+
+/** A file of the folder a model was imported from, as it was when read. */
+const SourceFile = z.object({ file: z.string(), bytes: z.number().int().min(0), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).strict();
+
+/**
+ * A model brought in from another tool's checkpoint folder (`workbench import`): no training of its own, one
+ * checkpoint holding the imported weights, the folder's tokenizer, and the model config read from its
+ * config.json. Everything that opens a trained model opens it alike.
+ */
+export const ImportRunConfig = z.object({
+  task: z.literal('import'),
+  source: z.object({
+    format: z.literal('huggingface'),
+    /** the folder as given, made absolute */
+    dir: z.string(),
+    modelType: z.enum(['gpt2', 'bert']),
+    /** config.json's architectures[0], e.g. GPT2LMHeadModel */
+    architecture: z.string(),
+    files: z.array(SourceFile),
+  }).strict(),
+  model: ModelConfig,
+  /** what the import filled in or left out, said once so that every reader can show it */
+  notes: z.array(z.string()),
+}).strict();
+
+/**
+ * The task a run trains, which tells how to read the rest: pretraining, or a model imported from elsewhere;
+ * fine-tuning, distillation and quantization-aware training will join. Runs written before `task` existed are
+ * pretraining.
+ */
+export const RunConfig = z.preprocess(
+  (v) => (typeof v === 'object' && v !== null && !Array.isArray(v) && !('task' in v) ? { ...v, task: 'pretrain' } : v),
+  z.discriminatedUnion('task', [PretrainRunConfig, ImportRunConfig]),
+);
 export type RunConfig = z.output<typeof RunConfig>;
-export type RunConfigInput = z.input<typeof RunConfig>;
+export type ImportRunConfig = z.output<typeof ImportRunConfig>;
+export const RUN_TASKS = ['pretrain', 'import'] as const satisfies readonly RunConfig['task'][];
 
 /** run.json's config, checked; INVALID_CONFIG naming `runJsonFile`, the field and the way out when it cannot be used. */
 export function parseRunConfig(config: unknown, runJsonFile: string): RunConfig {
   const r = RunConfig.safeParse(config);
   if (r.success) return r.data;
   const task = (config as { task?: unknown } | null)?.task;
-  if (task !== undefined && task !== 'pretrain') {
-    throw new EngineError('INVALID_CONFIG', `${runJsonFile}: the run's task is ${JSON.stringify(task)}, which this Transformer Workbench does not know (it reads pretrain runs); update the workbench to open it`);
+  if (task !== undefined && !RUN_TASKS.includes(task as never)) {
+    throw new EngineError('INVALID_CONFIG', `${runJsonFile}: the run's task is ${JSON.stringify(task)}, which this Transformer Workbench does not know (it reads ${RUN_TASKS.join(' and ')} runs); update the workbench to open it`);
   }
   throw new EngineError('INVALID_CONFIG', `${runJsonFile}: its config is not a run this workbench can rebuild: ${formatIssues(r.error, { prefix: ['config'] })}; fix the field, or start a new run`);
 }
@@ -59,6 +91,20 @@ export function runModelConfig(model: z.output<typeof ModelCellConfig>, tokenize
   const r = ModelConfig.safeParse({ ...model, vocabSize: model.vocabSize ?? tokenizerVocab });
   if (!r.success) throw invalidConfig(r.error, ['model']);
   return r.data;
+}
+
+/** The model of any run: a pretraining run's model cell with its tokenizer's vocabulary, or an imported model's config. */
+export function modelConfigOfRun(config: RunConfig, tokenizerVocab: number): ModelConfig {
+  if (config.task === 'pretrain') return runModelConfig(config.spec.model, tokenizerVocab);
+  if (config.model.vocabSize < tokenizerVocab) {
+    throw new EngineError('INVALID_CONFIG', `the imported model's vocab_size ${config.model.vocabSize} is smaller than its tokenizer's vocabulary of ${tokenizerVocab}; import it again from a folder whose config.json and tokenizer.json agree`);
+  }
+  return config.model;
+}
+
+/** A pretraining run's cells, or undefined for a run of another task (an imported model has none). */
+export function pretrainSpecOf(config: RunConfig | null): PretrainRunSpec | undefined {
+  return config?.task === 'pretrain' ? config.spec : undefined;
 }
 
 /** run.json's config for a reader that shows runs (the UI): the parsed config, or null when it cannot be read. */

@@ -21,6 +21,7 @@ import { listRuns } from '../../common/node/runFiles';
 import { Trainer, type RunSummary, type TrainerEvent, type TrainerOptions } from '../training/trainer';
 import { ATTENTION_USAGE, attentionCommand } from './attentionCommand';
 import { FILL_MASK_USAGE, fillMaskCommand } from './fillMaskCommand';
+import { IMPORT_USAGE, importCommand } from './importCommand';
 import { SAMPLE_USAGE, sampleCommand } from './sampleCommand';
 import { backendFlag, positiveInt, usage, UsageError } from './args';
 import { describeDataSource, sourceForData } from './dataFlag';
@@ -43,7 +44,8 @@ const USAGE = `usage:
       list the runs of an experiment
 ${ATTENTION_USAGE}
 ${SAMPLE_USAGE}
-${FILL_MASK_USAGE}`;
+${FILL_MASK_USAGE}
+${IMPORT_USAGE}`;
 
 export function readExperiment(file: string): Experiment {
   let text: string;
@@ -227,6 +229,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'attention': return await attentionCommand(rest);
       case 'sample': return await sampleCommand(rest);
       case 'fill-mask': return await fillMaskCommand(rest);
+      case 'import': return await importCommand(rest);
       case 'help': case '--help': case '-h':
         process.stdout.write(`${USAGE}\n`);
         return 0;

@@ -130,7 +130,7 @@ export function attentionFile(rm: RunModel, input: EncodedInput): AttentionFile 
   const batch = batchOf(input, rm.tokenizer);
   const maps = attentionProbs(rm.model, batch);
   const c = rm.model.config;
-  const probe = c.causal ? inductionProbe(c, rm.tokenizer, rm.config.spec.pretrain.seed) : null;
+  const probe = c.causal ? inductionProbe(c, rm.tokenizer, rm.run.seed) : null;
   return {
     format: ATTENTION_FORMAT, version: ATTENTION_FORMAT_VERSION, runDir: rm.runDir, checkpoint: rm.checkpoint.name, step: rm.checkpoint.step,
     arch: c.arch, tokens: input.tokens, ids: input.ids, ...(input.tokenTypeIds ? { tokenTypeIds: input.tokenTypeIds } : {}),

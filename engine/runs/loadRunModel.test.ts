@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { DatasetConfig } from '../../common/datasetConfig';
 import { RUN_JSON, readRunJson } from '../../common/node/runFiles';
 import { PretrainConfig, type PretrainConfigInput } from '../../common/pretrainConfig';
+import { pretrainSpecOf } from '../../common/runConfig';
 import { TokenizerConfig } from '../../common/tokenizerConfig';
 import type { GPT } from '../models/gpt/model';
 import { useBackend } from '../testing';
@@ -75,7 +76,7 @@ describe('loadRunModel', () => {
     const last = await loadRunModel(summary.run_dir);
     assert.equal(last.checkpoint.step, 8);
     assert.equal(last.modelConfig.vocabSize, last.tokenizer.vocabSize, 'the vocabulary comes from the run\'s tokenizer');
-    assert.equal(last.config.spec.pretrain.steps, 8);
+    assert.equal(pretrainSpecOf(last.config)?.pretrain.steps, 8);
     assertWeightsOf(last);
     const logits = logitsOf(last, 'ROMEO: ');
     assert.equal(logits.length, 7 * last.tokenizer.vocabSize);

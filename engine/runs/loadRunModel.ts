@@ -14,7 +14,7 @@ import type { BackendName } from '../../common/backends';
 import { EngineError } from '../../common/errors';
 import type { ModelConfig } from '../../common/modelConfig';
 import { RUN_JSON, TOKENIZER_FILE, readRunJson } from '../../common/node/runFiles';
-import { parseRunConfig, runModelConfig, type RunConfig } from '../../common/runConfig';
+import { modelConfigOfRun, parseRunConfig, type RunConfig } from '../../common/runConfig';
 import { CheckpointName, type RunJson } from '../../common/runFolder';
 import { activeBackend } from '../backends/select';
 import { createModel, type AnyModel } from '../models/registry';
@@ -51,12 +51,12 @@ export async function loadRunModel(runDir: string, checkpoint: CheckpointChoice 
   const dir = path.resolve(runDir);
   const run = await readRunJson(dir).catch((err: Error) => { throw unusable(err.message); });
   const config = parseRunConfig(run.config, path.join(dir, RUN_JSON));
-  const notes: string[] = [];
+  const notes: string[] = config.task === 'import' ? [...config.notes] : [];
   const ck = await pickCheckpoint(dir, run, checkpoint, notes);
   const tokenizer = openTokenizer(dir);
-  const modelConfig = runModelConfig(config.spec.model, tokenizer.vocabSize);
+  const modelConfig = modelConfigOfRun(config, tokenizer.vocabSize);
   checkMemory(modelConfig, 1, modelConfig.contextLength, opts.backend ?? activeBackend());
-  const model = createModel(modelConfig, config.spec.pretrain.seed);
+  const model = createModel(modelConfig, run.seed); // the seed only fills weights the checkpoint then replaces
   try {
     restoreCheckpoint(ck, model.params);
   } catch (err) {

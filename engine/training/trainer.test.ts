@@ -14,7 +14,7 @@ import { TokenizerConfig } from '../../common/tokenizerConfig';
 import { readMetrics } from '../runs/metricsLog';
 import { latestValidCheckpoint, listCheckpoints, loadCheckpoint } from '../runs/checkpoint';
 import { readRunJson } from '../../common/node/runFiles';
-import { parseRunConfig } from '../../common/runConfig';
+import { parseRunConfig, pretrainSpecOf } from '../../common/runConfig';
 import { Trainer, type RunSpec, type TrainerEvent } from './trainer';
 import { TFEVENTS_READER, runPython } from '../testing';
 
@@ -145,7 +145,7 @@ describe('trainer', () => {
     // nanoGPT's get_lr(5) with warmup 2 and decay over 6: 1e-4 + 0.5 (1 + cos(0.75π)) · 9e-4 (over 1000 steps it would be ~1e-3)
     assert.ok(Math.abs(lrs[5]! - (1e-4 + 0.5 * (1 + Math.cos(0.75 * Math.PI)) * 9e-4)) < 1e-9, `the cosine decays over the 6 steps: ${lrs.join(', ')}`);
     const run = await readRunJson(summary.run_dir);
-    assert.equal(parseRunConfig(run.config, "run.json").spec.pretrain.steps, 6);
+    assert.equal(pretrainSpecOf(parseRunConfig(run.config, "run.json"))?.pretrain.steps, 6);
   });
 
   it('trains a BERT with masked LM + next-sentence prediction and reports its accuracies', async () => {

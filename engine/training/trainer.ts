@@ -132,6 +132,7 @@ export class Trainer {
       if (json.status === 'completed') throw new EngineError('INVALID_CONFIG', `${runDir}: this run completed all its steps; start a new run to train further`);
       // run.json is a file on disk like any other: what it says is checked with the schemas a start uses
       const config = parseRunConfig(json.config, path.join(runDir, RUN_JSON));
+      if (config.task !== 'pretrain') throw new EngineError('INVALID_CONFIG', `${runDir}: this is a model imported from ${config.source.dir}, with no pretraining to resume; fine-tune it, or start a pretraining run`);
       const backend = await selectBackend(opts.backend ?? json.backend.name);
       if (backend.name !== json.backend.name) {
         opts.onEvent?.({ type: 'log', level: 'warning', message: `resuming on ${backend.name}, not ${json.backend.name} as before: the curve continues, but not bit for bit` });

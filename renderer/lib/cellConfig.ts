@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { DatasetConfig } from '../../common/datasetConfig';
 import { type Cell, type ExperimentInput, ModelCellConfig, pretrainInputs } from '../../common/experiment';
 import { PretrainConfig, pretrainModelIssues as modelIssues } from '../../common/pretrainConfig';
-import { runConfigOf } from '../../common/runConfig';
+import { pretrainSpecOf, runConfigOf } from '../../common/runConfig';
 import { TokenizerConfig } from '../../common/tokenizerConfig';
 import { hashValue } from './hash';
 
@@ -125,8 +125,8 @@ export function pretrainCellHash(cells: readonly CellInput[], cellId: string): s
 
 /** The hash of what a run folder's run.json says it was started from; null when its config cannot be read. */
 export function runJsonHash(run: { config: unknown }): string | null {
-  const config = runConfigOf(run);
-  return config ? runConfigHash(config.spec) : null;
+  const spec = pretrainSpecOf(runConfigOf(run));
+  return spec ? runConfigHash(spec) : null;
 }
 
 let idCounter = 0;

@@ -2,7 +2,7 @@ import { useEffect } from 'react';
 import { ingestMetrics, RunDashboard, type RunInfo } from '../dashboards';
 import { errorMessage, getApi } from '../api';
 import { useStore } from '../state/store';
-import { runConfigOf } from '../../common/runConfig';
+import { pretrainSpecOf, runConfigOf } from '../../common/runConfig';
 
 /** Runs (experiment file and run id) whose metrics.jsonl was read into the dashboards' buffer (once per window). */
 const loaded = new Set<string>();
@@ -36,7 +36,7 @@ export function RunCharts({ runs, colors, focusRunId }: { runs: ShownRun[]; colo
   }, [key, path]);
   const configs = Object.fromEntries(runs.flatMap((r) => {
     const h = history.find((x) => x.id === r.runId);
-    const spec = h?.ok ? runConfigOf(h.run)?.spec : undefined;
+    const spec = h?.ok ? pretrainSpecOf(runConfigOf(h.run)) : undefined;
     return spec ? [[r.runId, spec]] : [];
   }));
   const labels = Object.fromEntries(runs.filter((r) => r.label).map((r) => [r.runId, r.label!]));
@@ -45,7 +45,7 @@ export function RunCharts({ runs, colors, focusRunId }: { runs: ShownRun[]; colo
   const info = Object.fromEntries(runs.flatMap((r): [string, RunInfo][] => {
     const h = history.find((x) => x.id === r.runId);
     if (!h?.ok) return [];
-    const steps = runConfigOf(h.run)?.spec.pretrain.steps;
+    const steps = pretrainSpecOf(runConfigOf(h.run))?.pretrain.steps;
     const created = Date.parse(h.run.created) / 1000;
     return [[r.runId, { totalSteps: steps ?? null, status: r.live ? null : h.run.status, startedAt: Number.isFinite(created) ? created : null }]];
   }));
