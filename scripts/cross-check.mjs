@@ -43,6 +43,9 @@ try {
   // the maps `workbench attention` writes, reproduced by an independent PyTorch model from the run's weights
   console.log('attention maps of trained GPT and BERT runs against PyTorch (tools/attention_reference.py)');
   run(process.execPath, ['--import', 'tsx', '--test', 'engine/inspect/attentionReference.cross.ts'], { TORCH_PYTHON: PYTHON });
+  // Hugging Face checkpoint folders written by a script outside the workbench, imported and run
+  console.log('GPT-2 and BERT folders in Hugging Face\'s layout, imported, against their PyTorch forward pass (tools/hf_checkpoint_writer.py)');
+  run(process.execPath, ['--import', 'tsx', '--test', 'engine/import/hfImport.cross.ts'], { TORCH_PYTHON: PYTHON });
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });
 }
