@@ -130,9 +130,18 @@ export const DatasetPreviewJob = z.object({
   samples: z.number().int().min(1).max(20),
 }).strict();
 
-export const JobSpec = z.discriminatedUnion('kind', [ModelDescribeJob, ModelTrainStepsJob, PretrainStartJob, PretrainResumeJob, DatasetPreviewJob]);
+/** Brings a Hugging Face checkpoint folder in as a run folder runsDir/runId (`workbench import`), which then opens like any run. */
+export const ModelImportJob = z.object({
+  kind: z.literal('model.import'),
+  sourceDir: PathField,
+  runsDir: PathField,
+  runId: RunId,
+  name: z.string().min(1).max(200).optional(),
+}).strict();
+
+export const JobSpec = z.discriminatedUnion('kind', [ModelDescribeJob, ModelTrainStepsJob, PretrainStartJob, PretrainResumeJob, DatasetPreviewJob, ModelImportJob]);
 export type JobSpec = z.infer<typeof JobSpec>;
-export const JobKind = z.enum(['model.describe', 'model.trainSteps', 'pretrain.start', 'pretrain.resume', 'dataset.preview']);
+export const JobKind = z.enum(['model.describe', 'model.trainSteps', 'pretrain.start', 'pretrain.resume', 'dataset.preview', 'model.import']);
 export type JobKind = z.infer<typeof JobKind>;
 // compile-time guard: JobKind lists exactly the kinds JobSpec has
 const jobKindsMatch: [JobKind] extends [JobSpec['kind']] ? ([JobSpec['kind']] extends [JobKind] ? true : never) : never = true;
@@ -175,6 +184,17 @@ export const ModelTrainStepsResult = z.object({
 }).strict();
 export type ModelTrainStepsResult = z.infer<typeof ModelTrainStepsResult>;
 
+export const ModelImportResult = z.object({
+  runId: RunId,
+  runDir: z.string(),
+  /** config.json's architecture, e.g. GPT2LMHeadModel */
+  architecture: z.string(),
+  parameters: z.number().int().min(0),
+  /** what the import filled in (a head the checkpoint lacked), to show the user */
+  notes: z.array(z.string()),
+}).strict();
+export type ModelImportResult = z.infer<typeof ModelImportResult>;
+
 /** The result schema of each job kind; `onJobDone` is checked against it. */
 export const JOB_RESULTS = {
   'model.describe': ModelDescribeResult,
@@ -182,6 +202,7 @@ export const JOB_RESULTS = {
   'pretrain.start': RunSummary,
   'pretrain.resume': RunSummary,
   'dataset.preview': DatasetPreview,
+  'model.import': ModelImportResult,
 } as const satisfies Record<JobKind, z.ZodType>;
 export type JobResultOf<K extends JobKind> = z.infer<(typeof JOB_RESULTS)[K]>;
 
@@ -270,7 +291,10 @@ export const OnJobProgress = z.object({
 function jobDone<K extends JobKind>(kind: K) {
   return z.object({ type: z.literal('onJobDone'), jobId: JobId, kind: z.literal(kind), result: JOB_RESULTS[kind] }).strict();
 }
-export const OnJobDone = z.discriminatedUnion('kind', [jobDone('model.describe'), jobDone('model.trainSteps'), jobDone('pretrain.start'), jobDone('pretrain.resume'), jobDone('dataset.preview')]);
+export const OnJobDone = z.discriminatedUnion('kind', [jobDone('model.describe'), jobDone('model.trainSteps'), jobDone('pretrain.start'), jobDone('pretrain.resume'), jobDone('dataset.preview'), jobDone('model.import')]);
+// compile-time guard: every job kind can report done (a kind missing here is dropped by the host as malformed, and its caller waits forever)
+const jobDoneCoversKinds: [JobKind] extends [z.infer<typeof OnJobDone>['kind']] ? true : never = true;
+void jobDoneCoversKinds;
 /** A pretraining run's events, batched (a fast run must not flood the host): steps, evaluations, checkpoints, diagnostics. */
 export const OnRunEvents = z.object({ type: z.literal('onRunEvents'), jobId: JobId, events: z.array(RunEvent).max(10_000) }).strict();
 export const OnJobFailed = z.object({ type: z.literal('onJobFailed'), jobId: JobId, error: SerializedError }).strict();

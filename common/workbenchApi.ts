@@ -117,6 +117,14 @@ export const WORKBENCH_METHODS = {
   'runs.list': method(z.object({ experimentPath: Path }).strict(), z.array(RunListEntry)),
   /** a run's curves from its metrics.jsonl, from `sinceStep` on */
   'runs.metrics': method(z.object({ ...RunHandle, sinceStep: z.number().int().min(0).optional() }).strict(), z.array(MetricsPoint)),
+  /**
+   * a Hugging Face GPT-2 or BERT checkpoint folder (config.json, model.safetensors, tokenizer.json) as a new run
+   * of the saved experiment, which every view then opens; `notes` says what the import filled in
+   */
+  'runs.import': method(
+    z.object({ experimentPath: Path, sourceDir: Path }).strict(),
+    z.object({ runId: RunId, architecture: z.string(), parameters: z.number().int().min(0), notes: z.array(z.string()) }).strict(),
+  ),
 
   'engine.status': method(z.object({}).strict(), EngineStatus),
   'engine.restart': method(z.object({}).strict(), EngineStatus),

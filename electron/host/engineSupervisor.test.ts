@@ -70,6 +70,33 @@ describe('EngineSupervisor', () => {
     await sup.dispose();
   });
 
+  it('fails a job whose end the host cannot read, instead of leaving its caller waiting', async () => {
+    // an engine that answers the protocol but ends every job with a result its schema refuses
+    const entry = path.join(tmp, 'garbled.mjs');
+    const backend = { name: 'cpu', tfBackend: 'cpu', package: 'fake', version: '0', device: 'none', threads: 1 };
+    fs.writeFileSync(entry, `
+      const send = (m) => process.send(m);
+      send({ type: 'onReady', engineVersion: '0', protocolVersion: '1.0', pid: process.pid });
+      process.on('message', (m) => {
+        if (m.type === 'hello') send({ type: 'onReply', id: m.id, command: 'hello', result: { engineVersion: '0', protocolVersion: '1.0', backend: ${JSON.stringify(backend)}, availableBackends: ['cpu'] } });
+        if (m.type === 'job.start') {
+          send({ type: 'onReply', id: m.id, command: 'job.start', result: { jobId: m.jobId } });
+          send({ type: 'onJobStarted', jobId: m.jobId, kind: m.job.kind, backend: null });
+          send({ type: 'onJobDone', jobId: m.jobId, kind: m.job.kind, result: { not: 'a describe result' } });
+        }
+      });
+    `);
+    const sup = new EngineSupervisor({ entry, fork: nodeForkEngine({ execArgv: [] }) });
+    const events: unknown[] = [];
+    sup.on((e) => { if (e.type === 'event') events.push(e.event); });
+    await sup.start();
+    await sup.request((c) => c.request({ type: 'job.start', jobId: 'j1', job: { kind: 'model.describe', model: { arch: 'gpt', vocabSize: 10, contextLength: 4, dModel: 4, nHeads: 1, nLayers: 1 } } }));
+    await until('the job to end', () => events.some((e) => (e as { jobId?: string }).jobId === 'j1' && (e as { type: string }).type === 'onJobFailed'), 10_000);
+    const failed = events.find((e) => (e as { type: string }).type === 'onJobFailed') as { error: { message: string } };
+    assert.match(failed.error.message, /the engine ended the job with a message the host could not read/);
+    await sup.dispose();
+  });
+
   it('says how an engine ended in words', () => {
     assert.match(describeExit(null, 'SIGKILL'), /killed \(SIGKILL\)/);
     assert.equal(describeExit(3, null), 'the engine exited with code 3');

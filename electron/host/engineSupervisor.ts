@@ -230,6 +230,14 @@ export class EngineSupervisor {
     const inc: Incarnation = { child, client, intentional: false, exited: false };
     this.current = inc;
     client.onEvent((event) => this.onEngineEvent(inc, event));
+    // A message the host cannot read is an engine bug; when it ends a job, the job's caller must not wait
+    // for an end that will never come: the job fails, saying why.
+    client.onProtocolError((error, raw) => {
+      const r = raw as { type?: unknown; jobId?: unknown } | null;
+      const ended = r?.type === 'onJobDone' || r?.type === 'onJobFailed' || r?.type === 'onJobCancelled';
+      if (!ended || typeof r?.jobId !== 'string' || !this.jobs.has(r.jobId)) return;
+      this.onEngineEvent(inc, { type: 'onJobFailed', jobId: r.jobId, error: { code: 'INTERNAL', message: `the engine ended the job with a message the host could not read (${error.message})` } });
+    });
     let exitedEarly!: (reason: string) => void;
     const died = new Promise<never>((_, reject) => {
       exitedEarly = (reason) => reject(new EngineError('INTERNAL', reason));

@@ -20,7 +20,7 @@ import type { BackendRequest } from '../../common/backends';
 import { toEngineError } from '../../common/engineClient';
 import { EngineError, type SerializedError } from '../../common/errors';
 import { pretrainCellsOf, runDirOf, runsDirOf } from '../../common/experiment';
-import type { EngineEvent, JobSpec } from '../../common/protocol';
+import type { EngineEvent, JobSpec, ModelImportResult } from '../../common/protocol';
 import type { RunEvent, RunSummary } from '../../common/runEvents';
 import { newRunId } from '../../common/runFolder';
 import type { DatasetPreview, MetricsPoint, PayloadOf, RunListEntry, WorkbenchEvent } from '../../common/workbenchApi';
@@ -40,12 +40,14 @@ interface TrackedRun {
   /** the engine reported the run's folder (a status event): an engine that dies now leaves it interrupted */
   reported: boolean;
 }
-interface TrackedPreview {
-  kind: 'preview';
-  /** the caller waiting for the result */
-  settle: (outcome: { ok: true; result: DatasetPreview } | { ok: false; error: EngineError }) => void;
+/** A job whose caller waits for its result (a dataset preview, an import). */
+interface TrackedCall {
+  kind: 'call';
+  /** what the job is, for the message when it is cancelled */
+  what: string;
+  settle: (outcome: { ok: true; result: unknown } | { ok: false; error: EngineError }) => void;
 }
-type TrackedJob = TrackedRun | TrackedPreview;
+type TrackedJob = TrackedRun | TrackedCall;
 
 function newJobId(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
@@ -70,7 +72,7 @@ export class RunsService {
 
   dispose(): void {
     this.unsubscribe();
-    for (const [jobId, job] of this.jobs) if (job.kind === 'preview') job.settle({ ok: false, error: new EngineError('INTERNAL', `job ${jobId}: the host is shutting down`) });
+    for (const [jobId, job] of this.jobs) if (job.kind === 'call') job.settle({ ok: false, error: new EngineError('INTERNAL', `job ${jobId}: the host is shutting down`) });
     this.jobs.clear();
   }
 
@@ -170,17 +172,29 @@ export class RunsService {
       : (this.files.workspaceRoot ?? os.homedir());
     const source = (p.dataset as { source?: { kind?: string; path?: string } }).source;
     if (source) await this.checkDatasetPath(source, baseDir);
-    const jobId = newJobId('preview');
-    const done = new Promise<DatasetPreview>((resolve, reject) => {
-      this.jobs.set(jobId, { kind: 'preview', settle: (o) => (o.ok ? resolve(o.result) : reject(o.error)) });
+    return this.callJob<DatasetPreview>('preview', { kind: 'dataset.preview', dataset: p.dataset, tokenizer: p.tokenizer, baseDir, samples: p.samples }, 'the preview');
+  }
+
+  /**
+   * runs.import: a Hugging Face checkpoint folder into the experiment's runs folder, as a run of its own
+   * that every view opens (browser mode: the folder must be inside the workspace, like any path).
+   */
+  async importCheckpoint(p: { experimentPath: string; sourceDir: string }): Promise<Omit<ModelImportResult, 'runDir'>> {
+    const file = await this.files.resolvePath(p.experimentPath, ['experimentPath']);
+    const sourceDir = await this.files.resolvePath(p.sourceDir, ['sourceDir']);
+    const runId = newRunId();
+    const { runDir: _runDir, ...result } = await this.callJob<ModelImportResult>('import', { kind: 'model.import', sourceDir, runsDir: runsDirOf(file), runId, name: path.basename(sourceDir) }, 'the import');
+    return result;
+  }
+
+  /** Starts a job whose result the caller waits for. */
+  private async callJob<R>(prefix: string, job: JobSpec, what: string): Promise<R> {
+    const jobId = newJobId(prefix);
+    const done = new Promise<R>((resolve, reject) => {
+      this.jobs.set(jobId, { kind: 'call', what, settle: (o) => (o.ok ? resolve(o.result as R) : reject(o.error)) });
     });
     done.catch(() => undefined);
-    try {
-      await this.engine.request((c) => c.request({ type: 'job.start', jobId, job: { kind: 'dataset.preview', dataset: p.dataset, tokenizer: p.tokenizer, baseDir, samples: p.samples } }));
-    } catch (err) {
-      this.jobs.delete(jobId);
-      throw err;
-    }
+    await this.startJob(jobId, job, this.jobs.get(jobId)!);
     return done;
   }
 
@@ -242,17 +256,17 @@ export class RunsService {
         return;
       case 'onJobDone':
         this.jobs.delete(jobId);
-        if (job.kind === 'preview') job.settle({ ok: true, result: event.result as DatasetPreview });
+        if (job.kind === 'call') job.settle({ ok: true, result: event.result });
         else this.emit('onJobEnded', { ...handle!, outcome: 'done', summary: event.result as RunSummary });
         return;
       case 'onJobFailed':
         this.jobs.delete(jobId);
-        if (job.kind === 'preview') job.settle({ ok: false, error: toEngineError(event.error) });
+        if (job.kind === 'call') job.settle({ ok: false, error: toEngineError(event.error) });
         else this.emit('onJobEnded', { ...handle!, outcome: 'failed', error: event.error });
         return;
       case 'onJobCancelled':
         this.jobs.delete(jobId);
-        if (job.kind === 'preview') job.settle({ ok: false, error: new EngineError('JOB_CANCELLED', 'the preview was cancelled') });
+        if (job.kind === 'call') job.settle({ ok: false, error: new EngineError('JOB_CANCELLED', `${job.what} was cancelled`) });
         else this.emit('onJobEnded', { ...handle!, outcome: 'cancelled' });
         return;
       default:
@@ -265,7 +279,7 @@ export class RunsService {
     this.jobs.clear();
     for (const [, job] of lost) {
       const error: SerializedError = { code: 'INTERNAL', message: `${reason}; the job ended with it` };
-      if (job.kind === 'preview') {
+      if (job.kind === 'call') {
         job.settle({ ok: false, error: toEngineError(error) });
         continue;
       }

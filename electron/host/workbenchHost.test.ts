@@ -209,4 +209,28 @@ describe('workbench host with the engine process', () => {
     // a run id is a folder name under NAME.runs/: one that would climb out of it is refused before any file is touched
     await assert.rejects(host.call('runs.metrics', { experimentPath, runId: '../tiny' }), (e: EngineError) => e.code === 'BAD_MESSAGE' && /runs\.metrics: runId/.test(e.message));
   });
+
+  it('imports a Hugging Face checkpoint folder as a run of the experiment, listed like the others; a bad folder is refused by name', async () => {
+    // a GPT2Model folder from a trained run: its weights already carry GPT-2's names and layouts
+    const [trained] = (await host.call('runs.list', { experimentPath })).filter((r): r is Extract<typeof r, { ok: true }> => r.ok && r.run.status === 'completed');
+    const runDir = path.join(tmp, 'tiny.runs', trained.id);
+    const hf = path.join(tmp, 'hf-gpt2');
+    fs.mkdirSync(hf);
+    const model = experiment.cells[1].model!;
+    const vocab = Object.keys(JSON.parse(fs.readFileSync(path.join(runDir, 'tokenizer.json'), 'utf8')).model.vocab).length;
+    fs.writeFileSync(path.join(hf, 'config.json'), JSON.stringify({ model_type: 'gpt2', architectures: ['GPT2Model'], vocab_size: vocab, n_positions: model.contextLength, n_embd: model.dModel, n_head: model.nHeads, n_layer: model.nLayers }));
+    fs.copyFileSync(path.join(runDir, 'checkpoints', trained.run.lastCheckpoint!, 'model.safetensors'), path.join(hf, 'model.safetensors'));
+    fs.copyFileSync(path.join(runDir, 'tokenizer.json'), path.join(hf, 'tokenizer.json'));
+
+    const imported = await host.call('runs.import', { experimentPath, sourceDir: hf });
+    assert.equal(imported.architecture, 'GPT2Model');
+    assert.ok(imported.parameters > 20_000, String(imported.parameters));
+    const listed = (await host.call('runs.list', { experimentPath })).find((r) => r.id === imported.runId);
+    assert.ok(listed?.ok, JSON.stringify(listed));
+    assert.equal((listed as { run: RunJson }).run.status, 'completed');
+    assert.equal(((listed as { run: RunJson }).run.config as { task: string }).task, 'import');
+
+    fs.rmSync(path.join(hf, 'tokenizer.json'));
+    await assert.rejects(host.call('runs.import', { experimentPath, sourceDir: hf }), (e: EngineError) => e.code === 'INVALID_CONFIG' && /has no tokenizer\.json/.test(e.message));
+  });
 });

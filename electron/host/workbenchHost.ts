@@ -78,6 +78,7 @@ export function createWorkbenchHost(opts: WorkbenchHostOptions = {}): WorkbenchH
     'runs.control': (p) => runs.control(p, p.action),
     'runs.list': (p) => runs.list(p.experimentPath),
     'runs.metrics': (p) => runs.metrics(p, p.sinceStep),
+    'runs.import': (p) => runs.importCheckpoint(p),
     'engine.status': async () => engine.getStatus(),
     'engine.restart': () => engine.restart(),
   };

@@ -63,7 +63,7 @@ export async function importHfCheckpoint(dir: string, outDir: string, opts: Impo
   const out = path.resolve(outDir);
   const report = opts.onProgress ?? (() => {});
   report('checking');
-  const files = await checkFolder(src);
+  const files = await checkFolder(src, opts.signal);
   await checkOutDir(out);
   const hf = await readConfigJson(path.join(src, 'config.json'));
   const tokenizer = loadTokenizer(path.join(src, 'tokenizer.json'));
@@ -79,7 +79,13 @@ export async function importHfCheckpoint(dir: string, outDir: string, opts: Impo
   checkCancelled(opts.signal);
   report('reading weights');
   const weightsFile = path.join(src, 'model.safetensors');
-  const buf = await fsp.readFile(weightsFile);
+  let buf: Buffer;
+  try {
+    buf = await fsp.readFile(weightsFile, { signal: opts.signal });
+  } catch (e) {
+    checkCancelled(opts.signal);
+    throw e;
+  }
   let decoded: Map<string, DecodedTensor>;
   try {
     decoded = decodeSafetensors(buf).tensors;
@@ -126,7 +132,7 @@ export async function importHfCheckpoint(dir: string, outDir: string, opts: Impo
 interface SourceFile { path: string; bytes: number; sha256: string }
 
 /** The folder's three files, each a regular file within its bound; a pickle or a sharded checkpoint is refused with the way out. */
-async function checkFolder(src: string): Promise<SourceFile[]> {
+async function checkFolder(src: string, signal?: AbortSignal): Promise<SourceFile[]> {
   const stat = await fsp.stat(src).catch(() => null);
   if (!stat?.isDirectory()) throw refuse(`${src}: is not a folder; give the folder that holds config.json, model.safetensors and tokenizer.json`);
   const has = (f: string) => fs.existsSync(path.join(src, f));
@@ -147,14 +153,17 @@ async function checkFolder(src: string): Promise<SourceFile[]> {
     const s = await fsp.stat(file);
     if (!s.isFile()) throw refuse(`${file}: is not a regular file`);
     if (s.size > max) throw refuse(`${file}: is ${s.size} bytes, over the ${max}-byte limit for ${name}`);
-    out.push({ path: file, bytes: s.size, sha256: await sha256Of(file) });
+    out.push({ path: file, bytes: s.size, sha256: await sha256Of(file, signal) });
   }
   return out;
 }
 
-async function sha256Of(file: string): Promise<string> {
+async function sha256Of(file: string, signal?: AbortSignal): Promise<string> {
   const hash = crypto.createHash('sha256');
-  for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) {
+    checkCancelled(signal); // between 1 MiB chunks: a cancel is answered within milliseconds
+    hash.update(chunk as Buffer);
+  }
   return hash.digest('hex');
 }
 

@@ -1,10 +1,13 @@
+import { useState } from 'react';
 import { runsFolderName } from '../../common/experiment';
+import { runConfigOf } from '../../common/runConfig';
 import { useShallow } from 'zustand/react/shallow';
 import { KIND_LABEL } from '../lib/cellConfig';
 import { fileName, loss } from '../lib/format';
 import { refreshHistory } from '../session/runs';
 import { useDocMeta } from '../state/selectors';
 import { useStore } from '../state/store';
+import { ImportCheckpoint } from './ImportCheckpoint';
 
 function scrollToCell(id: string) {
   document.querySelector(`[data-cell-id="${CSS.escape(id)}"]`)?.scrollIntoView({ behavior: 'smooth', block: 'start' });
@@ -50,7 +53,7 @@ function Outline() {
 }
 
 /** A row of the runs list: a run folder as runs.list read it, overlaid with its job while it runs. */
-interface RunRow { id: string; ok: boolean; problem?: string; status: string; step: number; val: number | null; valLabel: string }
+interface RunRow { id: string; ok: boolean; problem?: string; status: string; step: number; val: number | null; valLabel: string; importedFrom?: string }
 
 function Runs() {
   const history = useStore((s) => s.history);
@@ -69,15 +72,22 @@ function Runs() {
     ...history.map((r): RunRow => {
       const j = liveOf(r.id);
       if (j) return { id: r.id, ok: true, status: j.status, step: j.step, val: j.valLoss, valLabel: 'val' };
+      const config = r.ok ? runConfigOf(r.run) : null;
+      if (config?.task === 'import') return { id: r.id, ok: true, status: 'imported', step: 0, val: null, valLabel: '', importedFrom: config.source.architecture };
       return r.ok
         ? { id: r.id, ok: true, status: r.run.status, step: r.run.step, val: r.run.bestValLoss, valLabel: 'best val' }
         : { id: r.id, ok: false, problem: r.problem, status: '', step: 0, val: null, valLabel: '' };
     }),
   ];
   const runsFolder = path ? runsFolderName(fileName(path)) : '';
+  const [importing, setImporting] = useState(false);
   return (
     <div className="side-section grow">
-      <div className="side-title">Runs <button className="link" onClick={() => void refreshHistory()} disabled={!path}>refresh</button></div>
+      <div className="side-title">Runs <span>
+        <button className="link" onClick={() => setImporting(true)} disabled={!path} title={path ? 'bring in a Hugging Face checkpoint folder as a run' : 'save the experiment first'}>import…</button>
+        <button className="link" onClick={() => void refreshHistory()} disabled={!path}>refresh</button>
+      </span></div>
+      {importing && path && <ImportCheckpoint onClose={() => setImporting(false)} />}
       {!path && <p className="muted small">Runs are listed once the experiment is saved.</p>}
       {error && <p className="inline-error small">{error}</p>}
       {path && !error && rows.length === 0 && <p className="muted small">No runs yet.</p>}
@@ -89,7 +99,7 @@ function Runs() {
               <span className="mono ellipsis">{r.id}</span>
               {r.ok ? <>
                 <span className={`badge status-${r.status}`}>{r.status}</span>
-                <span className="muted small mono run-meta">step {r.step} · {r.valLabel} {loss(r.val)}</span>
+                <span className="muted small mono run-meta">{r.importedFrom ? r.importedFrom : `step ${r.step} · ${r.valLabel} ${loss(r.val)}`}</span>
               </> : <span className="badge error">unreadable</span>}
             </button>
           </li>

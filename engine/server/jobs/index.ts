@@ -2,6 +2,7 @@
 import type { JobHandlers } from '../job';
 import { datasetPreview } from './datasetPreview';
 import { modelDescribe } from './modelDescribe';
+import { modelImport } from './modelImport';
 import { modelTrainSteps } from './modelTrainSteps';
 import { pretrainResume, pretrainStart } from './pretrain';
 
@@ -11,4 +12,5 @@ export const JOB_HANDLERS: JobHandlers = {
   'pretrain.start': pretrainStart,
   'pretrain.resume': pretrainResume,
   'dataset.preview': datasetPreview,
+  'model.import': modelImport,
 };
