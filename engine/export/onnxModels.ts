@@ -44,7 +44,9 @@ class Ops {
   }
 
   private int8MatMul(x: string, name: string, w: Float32Array, inDim: number, outDim: number): string {
-    const q = tf.tidy(() => quantizeInt8PerChannel(tf.tensor2d(w, [inDim, outDim]), 1)); // one scale per output column
+    const wt = tf.tensor2d(w, [inDim, outDim]);
+    const q = quantizeInt8PerChannel(wt, 1); // one scale per output column
+    wt.dispose();
     const [xq, xScale, xZero] = this.g.opN('DynamicQuantizeLinear', [x], 3);
     const acc = this.g.op('MatMulInteger', [xq, this.g.tensor(`${name}_quantized`, [inDim, outDim], q.q), xZero]); // int32
     const scale = this.g.op('Mul', [xScale, this.g.tensor(`${name}_scale`, [outDim], q.scale)]);
