@@ -1,0 +1,17 @@
+import { AutoModelForCausalLM, AutoModelForMaskedLM, AutoTokenizer, env, pipeline } from '@huggingface/transformers';
+env.allowRemoteModels = false;
+env.localModelPath = '/tmp/exp-try/';
+const m = await AutoModelForCausalLM.from_pretrained('gpt-bundle', { dtype: 'fp32', local_files_only: true });
+const tok = await AutoTokenizer.from_pretrained('gpt-bundle', { local_files_only: true });
+const enc = tok('ROMEO: O, speak');
+console.log(enc.input_ids.dims, enc.input_ids.type);
+const out = await m(enc);
+console.log(out.logits.dims, Array.from(out.logits.data.slice(-5)));
+const b = await AutoModelForMaskedLM.from_pretrained('bert-bundle', { dtype: 'q8', local_files_only: true });
+const bt = await AutoTokenizer.from_pretrained('bert-bundle', { local_files_only: true });
+const be = bt('the king [MASK] dead');
+console.log(be.input_ids.tolist(), be.token_type_ids?.dims);
+const bo = await b(be);
+console.log(bo.logits.dims);
+const fm = await pipeline('fill-mask', 'bert-bundle', { dtype: 'fp32', local_files_only: true });
+console.log(await fm('the king [MASK] dead'));
