@@ -76,6 +76,7 @@ describe('exportBundle', () => {
     const config = readJson(path.join(out, 'config.json'));
     assert.deepEqual([config.model_type, config.architectures[0], config.hidden_size, config.intermediate_size, config.type_vocab_size, config.pad_token_id], ['bert', 'BertForMaskedLM', 16, 32, 2, 0]);
     assert.deepEqual(readJson(path.join(out, 'special_tokens_map.json')), { pad_token: '[PAD]', unk_token: '[UNK]', cls_token: '[CLS]', sep_token: '[SEP]', mask_token: '[MASK]' });
+    assert.equal(readJson(path.join(out, 'tokenizer_config.json')).tokenizer_class, 'BertTokenizerFast', 'the class that returns token_type_ids');
     assert.ok(fs.readFileSync(path.join(out, 'onnx/model.onnx')).includes('token_type_ids'));
     assert.ok(r.report.ok, JSON.stringify(r.report));
     assert.match(fs.readFileSync(path.join(out, 'README.md'), 'utf8'), /pipeline_tag: fill-mask/);

@@ -119,7 +119,9 @@ async function writeBundle(rm: RunModel, dir: string, step: (stage: ExportStage,
 
   step('tokenizer', `writing the ${rm.tokenizer.kind} tokenizer`);
   await write('tokenizer.json', jsonText(rm.tokenizer.toJSON()));
-  await write('tokenizer_config.json', jsonText({ ...hfTokenizerConfig(rm.tokenizer), model_max_length: c.contextLength }));
+  // BertTokenizerFast runs tokenizer.json as it is and, unlike the generic class, returns token_type_ids (transformers.js too)
+  const tokenizerClass = rm.tokenizer.kind === 'wordpiece' ? { tokenizer_class: 'BertTokenizerFast' } : {};
+  await write('tokenizer_config.json', jsonText({ ...hfTokenizerConfig(rm.tokenizer), ...tokenizerClass, model_max_length: c.contextLength }));
   await write('special_tokens_map.json', jsonText(Object.fromEntries(SPECIAL_NAMES.filter((n) => special[n] !== undefined).map((n) => [`${n}_token`, SPECIAL_TOKENS[n]]))));
 
   const weights = paramSource(rm.model.params);
