@@ -48,7 +48,7 @@ Transformer Workbench (run \`${rm.run.id}\`, checkpoint \`${rm.checkpoint.name}\
 | \`config.json\` | the ${c.arch === 'gpt' ? 'GPT2Config' : 'BertConfig'}: ${c.nLayers} layers, width ${c.dModel}, ${c.nHeads} heads, feed-forward ${c.dFF}, context ${c.contextLength}, vocabulary ${c.vocabSize} |
 | \`tokenizer.json\`, \`tokenizer_config.json\`, \`special_tokens_map.json\` | the run's ${spec.tokenizer.kind} tokenizer${c.arch === 'gpt' ? '\n| `generation_config.json` | defaults for generation |' : ''} |
 | \`onnx/model.onnx\` | float32 ONNX (opset 17; inputs \`input_ids\`, \`attention_mask\`${c.arch === 'bert' ? ', `token_type_ids`' : ''}, dynamic batch and sequence axes; output \`logits\`${c.arch === 'bert' ? ' of the masked-LM head' : ''}) |
-| \`onnx/model_quantized.onnx\` | the same with int8 projections: weights int8 with one scale per output channel, activations quantized per call (DynamicQuantizeLinear + MatMulInteger); embeddings, norms and the tied LM head float32 |
+| \`onnx/model_quantized.onnx\` | the same with int8 projections (MatMulInteger): weights int8 with one scale per output channel, activations int8 with one scale per token, chosen per call; embeddings, norms and the tied LM head float32 |
 
 ## Data and its cleaning
 
@@ -92,6 +92,6 @@ At export the bundle was read back and run on a fixed probe (batch ${f.report.pr
 | --- | --- | --- | --- | --- |
 ${rows.join('\n')}
 
-The int8 tolerance allows for weights rounded to 1/254 of each output channel's range and activations to 1/255 of each tensor's range in every block.
+The int8 tolerance allows for weights rounded to 1/254 of each output channel's range and activations to 1/254 of each token's range in every projection.
 `;
 }

@@ -5,11 +5,13 @@
  * `logits` [batch_size, sequence_length, vocab]: what transformers.js and Optimum's exports feed and read.
  * Positions are 0 … T-1 as in the engine (no position_ids input); there is no key/value cache.
  *
- * `int8`: every projection inside the blocks runs as int8 × int8 (DynamicQuantizeLinear on the activation:
- * uint8, one scale per tensor, chosen per call; MatMulInteger against int8 weights with one scale per output
- * channel; the int32 result rescaled to float) — the form Optimum's dynamic quantization writes and
- * onnxruntime fuses into its int8 GEMM. Embeddings, norms and the tied LM head stay float32: the LM head
- * shares the embedding table, and quantizing it would mean a second copy of the largest matrix.
+ * `int8`: every projection inside the blocks runs as int8 × int8 → int32 (MatMulInteger): the weights int8
+ * with one symmetric scale per output channel, the activations int8 with one symmetric scale per token,
+ * chosen per call; the result is rescaled by both. Per-token rather than DynamicQuantizeLinear's one scale
+ * per tensor: on the trained tiny GPT of the cross-check the per-tensor form was 3.4× as far from float
+ * (12.7 % against 3.7 %), one outlier token coarsening every other. Embeddings, norms and the tied LM head
+ * stay float32: the LM head shares the embedding table, and quantizing it would mean a second copy of the
+ * largest matrix.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedModelConfig } from '../../common/modelConfig';
@@ -44,13 +46,15 @@ class Ops {
   }
 
   private int8MatMul(x: string, name: string, w: Float32Array, inDim: number, outDim: number): string {
+    const g = this.g;
     const wt = tf.tensor2d(w, [inDim, outDim]);
     const q = quantizeInt8PerChannel(wt, 1); // one scale per output column
     wt.dispose();
-    const [xq, xScale, xZero] = this.g.opN('DynamicQuantizeLinear', [x], 3);
-    const acc = this.g.op('MatMulInteger', [xq, this.g.tensor(`${name}_quantized`, [inDim, outDim], q.q), xZero]); // int32
-    const scale = this.g.op('Mul', [xScale, this.g.tensor(`${name}_scale`, [outDim], q.scale)]);
-    return this.g.op('Mul', [this.g.op('Cast', [acc], { to: 1 }), scale]);
+    // one symmetric int8 scale per token (row), chosen per call
+    const rowScale = g.op('Div', [g.op('Max', [g.op('ReduceMax', [g.op('Abs', [x])], { axes: [-1], keepdims: 1 }), g.scalar(1e-12)]), g.scalar(127)]); // [.., 1]
+    const xq = g.op('Cast', [g.op('Clip', [g.op('Round', [g.op('Div', [x, rowScale])]), g.scalar(-127), g.scalar(127)])], { to: 3 });
+    const acc = g.op('MatMulInteger', [xq, g.tensor(`${name}_quantized`, [inDim, outDim], q.q)]); // int32
+    return g.op('Mul', [g.op('Mul', [g.op('Cast', [acc], { to: 1 }), rowScale]), g.tensor(`${name}_scale`, [outDim], q.scale)]);
   }
 
   layerNorm(x: string, name: string): string {
