@@ -43,6 +43,9 @@ try {
   // the maps `workbench attention` writes, reproduced by an independent PyTorch model from the run's weights
   console.log('attention maps of trained GPT and BERT runs against PyTorch (tools/attention_reference.py)');
   run(process.execPath, ['--import', 'tsx', '--test', 'engine/inspect/attentionReference.cross.ts'], { TORCH_PYTHON: PYTHON });
+  // exported bundles read by an independent PyTorch model (config.json + model.safetensors) and by ONNX's checker (python3-onnx)
+  console.log('exported bundles against PyTorch and the ONNX checker (tools/bundle_reference.py, tools/onnx_check.py)');
+  run(process.execPath, ['--import', 'tsx', '--test', 'engine/export/bundleReference.cross.ts'], { TORCH_PYTHON: PYTHON });
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });
 }
