@@ -47,7 +47,7 @@ Transformer Workbench (run \`${rm.run.id}\`, checkpoint \`${rm.checkpoint.name}\
 | \`model.safetensors\` | float32 weights under Hugging Face's ${architecture} names and layouts (tied weights written once) |
 | \`config.json\` | the ${c.arch === 'gpt' ? 'GPT2Config' : 'BertConfig'}: ${c.nLayers} layers, width ${c.dModel}, ${c.nHeads} heads, feed-forward ${c.dFF}, context ${c.contextLength}, vocabulary ${c.vocabSize} |
 | \`tokenizer.json\`, \`tokenizer_config.json\`, \`special_tokens_map.json\` | the run's ${spec.tokenizer.kind} tokenizer${c.arch === 'gpt' ? '\n| `generation_config.json` | defaults for generation |' : ''} |
-| \`onnx/model.onnx\` | float32 ONNX (opset 17; inputs \`input_ids\`, \`attention_mask\`${c.arch === 'bert' ? ', `token_type_ids`' : ''}, dynamic batch and sequence axes; output \`logits\`${c.arch === 'bert' ? ' of the masked-LM head' : ''}) |
+| \`onnx/model.onnx\` | float32 ONNX (opset 17; inputs \`input_ids\`, \`attention_mask\`${c.arch === 'bert' ? ', `token_type_ids`' : ', `position_ids`, the key/value cache'}, dynamic batch and sequence axes; output \`logits\`${c.arch === 'bert' ? ' of the masked-LM head' : ' and the updated cache'}) |
 | \`onnx/model_quantized.onnx\` | the same with int8 projections (MatMulInteger): weights int8 with one scale per output channel, activations int8 with one scale per token, chosen per call; embeddings, norms and the tied LM head float32 |
 
 ## Data and its cleaning
@@ -82,7 +82,9 @@ Study and teaching: looking at what a small ${c.arch === 'gpt' ? 'causal' : 'mas
 
 - A small model trained briefly on one corpus: its ${c.arch === 'gpt' ? 'text' : 'predictions'} reflect that corpus and its biases, and it is not fit for any decision about people or for production use.
 - Inputs longer than ${c.contextLength} tokens are not supported (learned positions end there).
-- The ONNX graphs compute logits for the whole sequence with no key/value cache; positions are 0 … T-1 whatever the padding, so pad on the right.${c.arch === 'bert' ? '\n- The ONNX graphs hold the masked-LM head; the next-sentence head is in `model.safetensors` only.' : ''}
+${c.arch === 'gpt'
+    ? '- The ONNX graphs take `position_ids` and a key/value cache (`past_key_values.<layer>.key|value` in, `present.<layer>.key|value` out) as transformers.js\' generate() feeds them.'
+    : '- The ONNX graphs hold the masked-LM head with positions 0 … T-1 (pad on the right); the next-sentence head is in `model.safetensors` only.'}
 
 ## Verification
 

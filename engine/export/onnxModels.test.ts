@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { resolveModelConfig, ModelConfig, type ModelConfigInput } from '../../common/modelConfig';
 import { relError } from '../golden/golden';
+import * as ort from 'onnxruntime-node';
 import { createModel, type AnyModel } from '../models/registry';
 import { useBackend } from '../testing';
 import { bertOnnx, gptOnnx } from './onnxModels';
@@ -50,6 +51,35 @@ describe('ONNX graphs', () => {
       assert.ok(q.err > f.err, 'the int8 graph computes in int8 (its error exceeds float32\'s)');
     });
   }
+
+  it('GPT-2\'s key/value cache: a prefix, then three tokens on its cache, give the logits of the whole sequence', async () => {
+    const c = resolveModelConfig(ModelConfig.parse(GPT));
+    const model = createModel(GPT, 11);
+    const file = path.join(tmp, 'gpt-cache.onnx');
+    fs.writeFileSync(file, gptOnnx(c, paramSource(model.params), { int8: false }));
+    model.dispose();
+    const session = await ort.InferenceSession.create(file);
+    try {
+      const ids = [5, 17, 3, 42, 8, 60, 1, 33, 12, 9];
+      const run = async (from: number, to: number, past: Record<string, ort.Tensor>) => {
+        const i64 = (v: number[]) => new ort.Tensor('int64', BigInt64Array.from(v.map(BigInt)), [1, v.length]);
+        const positions = Array.from({ length: to - from }, (_, i) => from + i);
+        const empty = new ort.Tensor('float32', new Float32Array(0), [1, c.nHeads, 0, c.headDim]);
+        const cache = Object.fromEntries(session.inputNames.filter((n) => n.startsWith('past_key_values.')).map((n) => [n, past[n.replace('past_key_values', 'present')] ?? empty]));
+        return session.run({ input_ids: i64(ids.slice(from, to)), attention_mask: i64(Array(to).fill(1)), position_ids: i64(positions), ...cache });
+      };
+      const whole = await run(0, 10, {});
+      const prefix = await run(0, 7, {});
+      assert.deepEqual(prefix['present.1.key'].dims, [1, 2, 7, 8]);
+      const step = await run(7, 10, prefix);
+      assert.deepEqual(step['present.0.value'].dims, [1, 2, 10, 8]);
+      const V = c.vocabSize;
+      assert.ok(relError(step.logits.data as Float32Array, (whole.logits.data as Float32Array).slice(7 * V)) <= 1e-5);
+      assert.ok(relError(prefix.logits.data as Float32Array, (whole.logits.data as Float32Array).slice(0, 7 * V)) <= 1e-5);
+    } finally {
+      await session.release();
+    }
+  });
 
   it('a graph of other weights is caught', async () => {
     const other = createModel(GPT, 12);

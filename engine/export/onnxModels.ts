@@ -3,7 +3,7 @@
  * logits), written from the engine's named weights. Inputs are Hugging Face's (`input_ids`, `attention_mask`,
  * BERT's `token_type_ids`; int64, [batch_size, sequence_length], both axes dynamic) and the output is
  * `logits` [batch_size, sequence_length, vocab]: what transformers.js and Optimum's exports feed and read.
- * Positions are 0 … T-1 as in the engine (no position_ids input); there is no key/value cache.
+ * BERT's positions are 0 … T-1 as in the engine; GPT-2 takes position_ids and a key/value cache (below).
  *
  * `int8`: every projection inside the blocks runs as int8 × int8 → int32 (MatMulInteger): the weights int8
  * with one symmetric scale per output channel, the activations int8 with one symmetric scale per token,
@@ -73,21 +73,24 @@ class Ops {
     return g.op('Mul', [g.op('Mul', [x, g.scalar(0.5)]), g.op('Add', [g.op('Tanh', [inner]), g.scalar(1)])]);
   }
 
-  /** softmax((q kᵀ)/√hd + bias) v over heads, from q, k, v [B, T, d] and bias broadcastable to [B, H, T, T] → [B, T, d]. */
-  attention(q: string, k: string, v: string, bias: string): string {
+  /** [B, T, d] → [B, H, T, hd] */
+  heads(t: string): string {
     const { g, c } = this;
-    const split = g.ints([0, 0, c.nHeads, c.headDim]);
-    const heads = (t: string, perm: number[]) => g.op('Transpose', [g.op('Reshape', [t, split])], { perm });
-    const scores = g.op('MatMul', [heads(q, [0, 2, 1, 3]), heads(k, [0, 2, 3, 1])]); // [B, H, T, T]
+    return g.op('Transpose', [g.op('Reshape', [t, g.ints([0, 0, c.nHeads, c.headDim])])], { perm: [0, 2, 1, 3] });
+  }
+
+  /** softmax((q kᵀ)/√hd + bias) v from heads q [B, H, T, hd], k and v [B, H, S, hd], bias broadcastable to [B, H, T, S] → [B, T, d] */
+  attend(q: string, k: string, v: string, bias: string): string {
+    const { g, c } = this;
+    const scores = g.op('MatMul', [q, g.op('Transpose', [k], { perm: [0, 1, 3, 2] })]); // [B, H, T, S]
     const probs = g.op('Softmax', [g.op('Add', [g.op('Mul', [scores, g.scalar(1 / Math.sqrt(c.headDim))]), bias])], { axis: -1 });
-    const out = g.op('MatMul', [probs, heads(v, [0, 2, 1, 3])]); // [B, H, T, hd]
+    const out = g.op('MatMul', [probs, v]); // [B, H, T, hd]
     return g.op('Reshape', [g.op('Transpose', [out], { perm: [0, 2, 1, 3] }), g.ints([0, 0, c.dModel])]);
   }
 
   /** positions 0 … T-1 [T] of input_ids [B, T] */
   positions(ids: string): string {
-    const T = this.g.op('Gather', [this.g.op('Shape', [ids]), this.g.ints([1], true)], { axis: 0 });
-    return this.g.op('Range', [this.g.ints([0], true), T, this.g.ints([1], true)]);
+    return this.g.op('Range', [this.g.ints([0], true), this.dim(ids, 1), this.g.ints([1], true)]);
   }
 
   /** attention_mask [B, T] (1 token, 0 padding) → additive key bias [B, 1, 1, T] */
@@ -97,11 +100,20 @@ class Ops {
     return g.op('Unsqueeze', [g.op('Mul', [g.op('Sub', [g.scalar(1), m]), g.scalar(NEG)]), g.ints([1, 2])]);
   }
 
-  /** the causal bias [T, T]: 0 on and below the diagonal, NEG above */
-  causalBias(pos: string): string {
+  /** the causal bias [T, S] of T new queries after `past` cached positions over S = past + T keys: NEG where key > query */
+  causalBias(past: string, T: string): string {
     const { g } = this;
-    const future = g.op('Greater', [g.op('Unsqueeze', [pos, g.ints([0])]), g.op('Unsqueeze', [pos, g.ints([1])])]); // key > query
+    const one = g.ints([1], true);
+    const total = g.op('Add', [past, T]);
+    const queries = g.op('Range', [past, total, one]);
+    const keys = g.op('Range', [g.ints([0], true), total, one]);
+    const future = g.op('Greater', [g.op('Unsqueeze', [keys, g.ints([0])]), g.op('Unsqueeze', [queries, g.ints([1])])]);
     return g.op('Mul', [g.op('Cast', [future], { to: 1 }), g.scalar(NEG)]);
+  }
+
+  /** dimension `axis` of `t`, as an int64 scalar */
+  dim(t: string, axis: number): string {
+    return this.g.op('Gather', [this.g.op('Shape', [t]), this.g.ints([axis], true)], { axis: 0 });
   }
 
   /** logits against the tied embedding table [V, d]: x @ tableᵀ, the table stored once */
@@ -119,24 +131,38 @@ function transposed(data: Float32Array, rows: number, cols: number): Float32Arra
 const tokens = (name: string): GraphIO => ({ name, type: 'int64', dims: ['batch_size', 'sequence_length'] });
 const logitsOut = (V: number): GraphIO => ({ name: 'logits', type: 'float32', dims: ['batch_size', 'sequence_length', V] });
 
-/** GPT2LMHeadModel: pre-LN blocks under a causal and a padding mask, final norm, tied LM head. */
+/**
+ * GPT2LMHeadModel with a key/value cache, as Optimum exports it for transformers.js' generate(): inputs
+ * input_ids and position_ids [B, T], attention_mask [B, past + T] and past_key_values.<i>.key / .value
+ * [B, H, past, hd] (past = 0 at the start); outputs logits [B, T, V] and present.<i>.key / .value
+ * [B, H, past + T, hd]. Pre-LN blocks under a causal and a padding mask, final norm, tied LM head.
+ */
 export function gptOnnx(c: ResolvedModelConfig, w: WeightSource, opts: OnnxOptions): Uint8Array {
   const o = new Ops(new GraphBuilder(), w, opts, c);
   const { g } = o;
-  const pos = o.positions('input_ids');
   const wte = o.param('wte.weight');
-  let x = g.op('Add', [g.op('Gather', [wte, 'input_ids']), g.op('Gather', [o.param('wpe.weight'), pos])]); // [B, T, d]
-  const bias = g.op('Add', [o.causalBias(pos), o.paddingBias('attention_mask')]); // [B, 1, T, T]
+  let x = g.op('Add', [g.op('Gather', [wte, 'input_ids']), g.op('Gather', [o.param('wpe.weight'), 'position_ids'])]); // [B, T, d]
+  const past = o.dim('past_key_values.0.key', 2);
+  const bias = g.op('Add', [o.causalBias(past, o.dim('input_ids', 1)), o.paddingBias('attention_mask')]); // [B, 1, T, S]
+  const cache: GraphIO[] = [];
+  const present: GraphIO[] = [];
   for (let i = 0; i < c.nLayers; i++) {
     const h = `h.${i}`;
     const qkv = o.linear(o.layerNorm(x, `${h}.ln_1`), `${h}.attn.c_attn`, false); // [B, T, 3d]
     const [q, k, v] = g.opN('Split', [qkv, g.ints([c.dModel, c.dModel, c.dModel])], 3, { axis: 2 });
-    x = g.op('Add', [x, o.linear(o.attention(q, k, v, bias), `${h}.attn.c_proj`, false)]);
+    const [kAll, vAll] = (['key', 'value'] as const).map((kind, j) => {
+      const name = `past_key_values.${i}.${kind}`;
+      cache.push({ name, type: 'float32', dims: ['batch_size', c.nHeads, 'past_sequence_length', c.headDim] });
+      present.push({ name: `present.${i}.${kind}`, type: 'float32', dims: ['batch_size', c.nHeads, 'total_sequence_length', c.headDim] });
+      return g.alias(g.op('Concat', [name, o.heads(j === 0 ? k : v)], { axis: 2 }), `present.${i}.${kind}`); // [B, H, S, hd]
+    });
+    x = g.op('Add', [x, o.linear(o.attend(o.heads(q), kAll, vAll, bias), `${h}.attn.c_proj`, false)]);
     const m = o.activation(o.linear(o.layerNorm(x, `${h}.ln_2`), `${h}.mlp.c_fc`, false));
     x = g.op('Add', [x, o.linear(m, `${h}.mlp.c_proj`, false)]);
   }
   g.alias(o.tiedLogits(o.layerNorm(x, 'ln_f'), wte), 'logits');
-  return finish(g, [tokens('input_ids'), tokens('attention_mask')], c, `GPT2LMHeadModel${opts.int8 ? ', int8 projections' : ''}`);
+  const inputs: GraphIO[] = [tokens('input_ids'), { name: 'attention_mask', type: 'int64', dims: ['batch_size', 'total_sequence_length'] }, tokens('position_ids'), ...cache];
+  return g.model(inputs, [logitsOut(c.vocabSize), ...present], `GPT2LMHeadModel${opts.int8 ? ', int8 projections' : ''}; written by Transformer Workbench`);
 }
 
 /** BERT's masked-LM model: post-LN blocks under a padding mask, the prediction transform, tied decoder + bias. */
@@ -154,15 +180,11 @@ export function bertOnnx(c: ResolvedModelConfig, w: WeightSource, opts: OnnxOpti
   for (let i = 0; i < c.nLayers; i++) {
     const l = `bert.encoder.layer.${i}`;
     const [q, k, v] = ['query', 'key', 'value'].map((n) => o.linear(x, `${l}.attention.self.${n}`, true));
-    x = o.layerNorm(g.op('Add', [o.linear(o.attention(q, k, v, bias), `${l}.attention.output.dense`, true), x]), `${l}.attention.output.LayerNorm`);
+    x = o.layerNorm(g.op('Add', [o.linear(o.attend(o.heads(q), o.heads(k), o.heads(v), bias), `${l}.attention.output.dense`, true), x]), `${l}.attention.output.LayerNorm`);
     const y = o.linear(o.activation(o.linear(x, `${l}.intermediate.dense`, true)), `${l}.output.dense`, true);
     x = o.layerNorm(g.op('Add', [y, x]), `${l}.output.LayerNorm`);
   }
   const t = o.layerNorm(o.activation(o.linear(x, 'cls.predictions.transform.dense', true)), 'cls.predictions.transform.LayerNorm');
   g.alias(g.op('Add', [o.tiedLogits(t, word), o.param('cls.predictions.bias')]), 'logits');
-  return finish(g, [tokens('input_ids'), tokens('attention_mask'), tokens('token_type_ids')], c, `BertForMaskedLM${opts.int8 ? ', int8 projections' : ''}`);
-}
-
-function finish(g: GraphBuilder, inputs: GraphIO[], c: ResolvedModelConfig, doc: string): Uint8Array {
-  return g.model(inputs, [logitsOut(c.vocabSize)], `${doc}; written by Transformer Workbench`);
+  return g.model([tokens('input_ids'), tokens('attention_mask'), tokens('token_type_ids')], [logitsOut(c.vocabSize)], `BertForMaskedLM${opts.int8 ? ', int8 projections' : ''}; written by Transformer Workbench`);
 }

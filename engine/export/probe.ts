@@ -18,6 +18,8 @@ export interface Probe {
   inputIds: number[];
   attentionMask: number[];
   tokenTypeIds: number[];
+  /** a GPT graph's key/value cache per layer, [batch, heads, 0, headDim]: empty at the start */
+  cacheShape: number[];
 }
 
 export const PROBE_SEED = 20240501;
@@ -31,7 +33,7 @@ export function makeProbe(c: ResolvedModelConfig, seed = PROBE_SEED): Probe {
   const real = Math.max(1, T - Math.floor(T / 4));
   const attentionMask = Array.from({ length: B * T }, (_, i) => (i < T || i % T < real ? 1 : 0));
   const tokenTypeIds = Array.from({ length: B * T }, (_, i) => (c.arch === 'bert' && i % T >= T / 2 ? 1 : 0));
-  return { batch: B, length: T, inputIds, attentionMask, tokenTypeIds };
+  return { batch: B, length: T, inputIds, attentionMask, tokenTypeIds, cacheShape: [B, c.nHeads, 0, c.headDim] };
 }
 
 /** The language-model logits [B, T, V] of the engine's model on the probe: next-token (GPT) or masked-LM (BERT). */
@@ -49,8 +51,10 @@ export async function onnxLogits(file: string, p: Probe): Promise<Float32Array> 
   const session = await ort.InferenceSession.create(file);
   try {
     const t = (v: number[]) => new ort.Tensor('int64', BigInt64Array.from(v.map(BigInt)), [p.batch, p.length]);
-    const all: Record<string, ort.Tensor> = { input_ids: t(p.inputIds), attention_mask: t(p.attentionMask), token_type_ids: t(p.tokenTypeIds) };
-    const feeds = Object.fromEntries(session.inputNames.map((n) => [n, all[n]]));
+    const positions = Array.from({ length: p.batch * p.length }, (_, i) => i % p.length);
+    const all: Record<string, ort.Tensor> = { input_ids: t(p.inputIds), attention_mask: t(p.attentionMask), token_type_ids: t(p.tokenTypeIds), position_ids: t(positions) };
+    const emptyCache = new ort.Tensor('float32', new Float32Array(0), p.cacheShape);
+    const feeds = Object.fromEntries(session.inputNames.map((n) => [n, n.startsWith('past_key_values.') ? emptyCache : all[n]]));
     const out = await session.run(feeds);
     return out.logits.data as Float32Array;
   } finally {

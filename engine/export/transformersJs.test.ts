@@ -1,8 +1,9 @@
 /**
  * Bundles open elsewhere: transformers.js (@huggingface/transformers, local files only, no network) loads
  * the exported bundles of a tiny trained GPT and BERT run — config.json, tokenizer.json and the ONNX files —
- * tokenizes as the engine does and gives the engine's logits: GPT next-token logits, BERT masked-LM logits
- * and the fill-mask pipeline's ranking; the int8 file within its stated tolerance.
+ * tokenizes as the engine does and gives the engine's logits: GPT next-token logits and greedy generation
+ * (through the ONNX key/value cache), BERT masked-LM logits and the fill-mask pipeline's ranking; the int8
+ * file within its stated tolerance.
  *
  *   node --import tsx --test engine/export/transformersJs.test.ts
  */
@@ -49,6 +50,18 @@ after(() => {
 
 const ids = (t: Tensor) => Array.from(t.data as BigInt64Array, Number);
 
+/** The engine's greedy continuation: the prompt and `n` tokens, each the argmax over the whole sequence so far. */
+function greedy(model: GPT, prompt: number[], n: number): number[] {
+  const seq = [...prompt];
+  for (let i = 0; i < n; i++) {
+    seq.push(tf.tidy(() => {
+      const logits = model.lmLogits(model.forward({ inputIds: tf.tensor2d(seq, [1, seq.length], 'int32') }).hidden); // [1, T, V]
+      return tf.argMax(tf.reshape(tf.slice(logits, [0, seq.length - 1, 0], [1, 1, -1]), [-1])).dataSync()[0];
+    }));
+  }
+  return seq;
+}
+
 describe('transformers.js loads the bundles', () => {
   it('GPT: its tokenizer gives the engine\'s ids, its model the engine\'s next-token logits (float32 and int8)', async () => {
     const text = 'ROMEO: O, speak again!';
@@ -66,6 +79,7 @@ describe('transformers.js loads the bundles', () => {
         const err = relError(logits.data as Float32Array, expected);
         process.stdout.write(`# GPT ${dtype}: relative error ${err.toExponential(2)}\n`);
         assert.ok(err <= tolerance, `${dtype}: ${err}`);
+        if (dtype === 'fp32') assert.deepEqual(ids((await m.generate({ ...enc, max_new_tokens: 8, do_sample: false })) as Tensor), greedy(model, engineIds, 8));
       } finally {
         await m.dispose();
       }
@@ -79,7 +93,7 @@ describe('transformers.js loads the bundles', () => {
     const model = bert.model as BERT;
     const input = encodeInput(bert.tokenizer, model.config, text);
     assert.deepEqual(ids(enc.input_ids), input.ids);
-    assert.deepEqual(ids(enc.token_type_ids), input.tokenTypeIds);
+    assert.deepEqual(ids(enc.token_type_ids!), input.tokenTypeIds);
     const T = input.ids.length;
     const expected = tf.tidy(() => model.mlmLogits(model.forward({ inputIds: tf.tensor2d(input.ids, [1, T], 'int32'), tokenTypeIds: tf.tensor2d(input.tokenTypeIds!, [1, T], 'int32') }).hidden).dataSync());
     for (const [dtype, tolerance] of [['fp32', FLOAT_TOLERANCE], ['q8', INT8_TOLERANCE]] as const) {
