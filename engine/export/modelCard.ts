@@ -80,7 +80,7 @@ Study and teaching: looking at what a small ${c.arch === 'gpt' ? 'causal' : 'mas
 
 ## Limits
 
-- A small model trained briefly on one corpus: its ${c.arch === 'gpt' ? 'text' : 'predictions'} reflect that corpus and its biases, and it is not fit for any decision about people or for production use.
+- A small model trained briefly on one corpus: its ${c.arch === 'gpt' ? 'text reflects' : 'predictions reflect'} that corpus and its biases, and it is not fit for any decision about people or for production use.
 - Inputs longer than ${c.contextLength} tokens are not supported (learned positions end there).
 ${c.arch === 'gpt'
     ? '- The ONNX graphs take `position_ids` and a key/value cache (`past_key_values.<layer>.key|value` in, `present.<layer>.key|value` out) as transformers.js\' generate() feeds them.'
