@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ModelConfigInput } from './modelConfig';
+import type { ModelConfigInput, ResolvedModelConfig } from './modelConfig';
 
 /**
  * Hugging Face config.json ↔ our model config, for GPT-2 and BERT. Export writes `toHf…`, import and the
@@ -77,4 +77,44 @@ export const HfBertConfigFile = z.object({
 export function modelConfigFromHf(file: z.infer<typeof HfGpt2ConfigFile> | z.infer<typeof HfBertConfigFile>): ModelConfigInput {
   if (file.model_type === 'gpt2') return { ...fromHfGpt2Config(file), activation: file.activation_function ?? 'gelu_new' };
   return { ...fromHfBertConfig(file), activation: file.hidden_act ?? 'gelu' };
+}
+
+/** What config.json says beyond the sizes: the special ids and the dropout the model trained with. */
+export interface HfConfigExtras { padTokenId?: number; bosTokenId?: number; eosTokenId?: number }
+
+/**
+ * The options a Hugging Face GPT-2 / BERT config.json cannot express (their models have learned absolute
+ * positions, softmax attention and dense feed-forward blocks only), each with the way out; [] when it can.
+ */
+export function hfUnrepresentable(c: ResolvedModelConfig): string[] {
+  const family = c.arch === 'gpt' ? 'GPT-2' : 'BERT';
+  const out: string[] = [];
+  if (c.positional !== 'learned') out.push(`positional '${c.positional}': Hugging Face's ${family} has learned absolute positions only, so its config.json cannot say '${c.positional}'; train with positional 'learned' to export`);
+  if (c.attention !== 'softmax') out.push(`attention '${c.attention}': Hugging Face's ${family} runs softmax attention only; train with attention 'softmax' to export`);
+  if (c.moe) out.push(`moe: Hugging Face's ${family} has a dense feed-forward block, not a mixture of experts; remove moe to export`);
+  if (c.numLabels !== undefined) out.push(`numLabels ${c.numLabels}: a sequence-classification head is not a language-model bundle; export the pretrained model (without numLabels)`);
+  return out;
+}
+
+export function toHfGpt2Config(c: ResolvedModelConfig, x: HfConfigExtras = {}): Record<string, unknown> {
+  return {
+    architectures: ['GPT2LMHeadModel'], model_type: 'gpt2',
+    vocab_size: c.vocabSize, n_positions: c.contextLength, n_ctx: c.contextLength, n_embd: c.dModel, n_head: c.nHeads, n_layer: c.nLayers, n_inner: c.dFF,
+    activation_function: c.activation, layer_norm_epsilon: c.layerNormEps,
+    resid_pdrop: c.dropout, embd_pdrop: c.dropout, attn_pdrop: c.dropout, initializer_range: c.initStd,
+    // GPT2Config's defaults (50256) would point past a small vocabulary
+    bos_token_id: x.bosTokenId ?? null, eos_token_id: x.eosTokenId ?? null, pad_token_id: x.padTokenId ?? null,
+    tie_word_embeddings: true, scale_attn_weights: true, use_cache: false, torch_dtype: 'float32',
+  };
+}
+
+export function toHfBertConfig(c: ResolvedModelConfig, architecture: 'BertForPreTraining' | 'BertForMaskedLM', x: HfConfigExtras = {}): Record<string, unknown> {
+  return {
+    architectures: [architecture], model_type: 'bert',
+    vocab_size: c.vocabSize, max_position_embeddings: c.contextLength, hidden_size: c.dModel, num_attention_heads: c.nHeads,
+    num_hidden_layers: c.nLayers, intermediate_size: c.dFF, type_vocab_size: c.typeVocabSize,
+    hidden_act: c.activation, layer_norm_eps: c.layerNormEps,
+    hidden_dropout_prob: c.dropout, attention_probs_dropout_prob: c.dropout, initializer_range: c.initStd,
+    pad_token_id: x.padTokenId ?? 0, position_embedding_type: 'absolute', tie_word_embeddings: true, torch_dtype: 'float32',
+  };
 }

@@ -46,6 +46,9 @@ try {
   // Hugging Face checkpoint folders written by a script outside the workbench, imported and run
   console.log('GPT-2 and BERT folders in Hugging Face\'s layout, imported, against their PyTorch forward pass (tools/hf_checkpoint_writer.py)');
   run(process.execPath, ['--import', 'tsx', '--test', 'engine/import/hfImport.cross.ts'], { TORCH_PYTHON: PYTHON });
+  // exported bundles read by an independent PyTorch model (config.json + model.safetensors) and by ONNX's checker (python3-onnx)
+  console.log('exported bundles against PyTorch and the ONNX checker (tools/bundle_reference.py, tools/onnx_check.py)');
+  run(process.execPath, ['--import', 'tsx', '--test', 'engine/export/bundleReference.cross.ts'], { TORCH_PYTHON: PYTHON });
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });
 }

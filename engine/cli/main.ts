@@ -5,6 +5,7 @@
  *   workbench resume RUN_DIR [--backend NAME] [--json]
  *   workbench runs [EXPERIMENT_FILE | RUNS_DIR] [--json]
  *   workbench attention | sample | fill-mask RUN_DIR …   (look inside a trained model: ./attentionCommand.ts …)
+ *   workbench export RUN_DIR --out DIR …                   (a bundle other tools load: ./exportCommand.ts)
  *
  * With no experiment file, `train` runs the built-in example: a small BERT pretrained with MLM + NSP on
  * the Brown corpus. Bad arguments print the usage and exit 2; a failed run exits 1; a run stopped by
@@ -22,6 +23,7 @@ import { Trainer, type RunSummary, type TrainerEvent, type TrainerOptions } from
 import { ATTENTION_USAGE, attentionCommand } from './attentionCommand';
 import { FILL_MASK_USAGE, fillMaskCommand } from './fillMaskCommand';
 import { IMPORT_USAGE, importCommand } from './importCommand';
+import { EXPORT_USAGE, exportCommand } from './exportCommand';
 import { SAMPLE_USAGE, sampleCommand } from './sampleCommand';
 import { backendFlag, positiveInt, usage, UsageError } from './args';
 import { describeDataSource, sourceForData } from './dataFlag';
@@ -45,7 +47,8 @@ const USAGE = `usage:
 ${ATTENTION_USAGE}
 ${SAMPLE_USAGE}
 ${FILL_MASK_USAGE}
-${IMPORT_USAGE}`;
+${IMPORT_USAGE}
+${EXPORT_USAGE}`;
 
 export function readExperiment(file: string): Experiment {
   let text: string;
@@ -230,6 +233,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'sample': return await sampleCommand(rest);
       case 'fill-mask': return await fillMaskCommand(rest);
       case 'import': return await importCommand(rest);
+      case 'export': return await exportCommand(rest);
       case 'help': case '--help': case '-h':
         process.stdout.write(`${USAGE}\n`);
         return 0;
