@@ -1,9 +1,11 @@
 /** Every job the engine runs, by kind. A new job is a module here and a schema in common/protocol.ts. */
 import type { JobHandlers } from '../job';
 import { datasetPreview } from './datasetPreview';
+import { inspectFillMask } from './fillMaskJob';
 import { modelDescribe } from './modelDescribe';
 import { modelTrainSteps } from './modelTrainSteps';
 import { pretrainResume, pretrainStart } from './pretrain';
+import { inspectSample } from './sampleJob';
 
 export const JOB_HANDLERS: JobHandlers = {
   'model.describe': modelDescribe,
@@ -11,4 +13,6 @@ export const JOB_HANDLERS: JobHandlers = {
   'pretrain.start': pretrainStart,
   'pretrain.resume': pretrainResume,
   'dataset.preview': datasetPreview,
+  'inspect.sample': inspectSample,
+  'inspect.fillMask': inspectFillMask,
 };
