@@ -5,8 +5,7 @@
  * stops the loop after the current token; what streamed stands, and the job ends cancelled.
  */
 import { EngineError } from '../../../common/errors';
-import type { SampleResult } from '../../../common/sampling';
-import { SAMPLE_LIMITS } from '../../../common/sampling';
+import { SAMPLE_LIMITS, type SampleResult } from '../../../common/sampling';
 import { TextStream, generate } from '../../inspect/sample';
 import type { JobContext, JobHandler } from '../job';
 import { openRunModelFor } from './sampleRunModel';
