@@ -68,7 +68,7 @@ export function FillMaskPanel({ experimentPath, runId, checkpoint, onSendToAtten
   );
 }
 
-/** One table per [MASK]: its candidates, most likely first, with the probability as a number and a bar. */
+/** One table per [MASK]: its candidates, most likely first, with the probability as a number and a bar (the top one full width, so that small probabilities still compare). */
 export function MaskTables({ fill }: { fill: FillMaskResult }) {
   return (
     <div className="preview-grid" data-testid="fill-mask-results">
@@ -81,11 +81,11 @@ export function MaskTables({ fill }: { fill: FillMaskResult }) {
           <table className="table">
             <thead><tr><th>token</th><th className="num">probability</th><th style={{ width: '40%' }} /></tr></thead>
             <tbody>
-              {m.candidates.map((c) => (
+              {m.candidates.map((c, _, all) => (
                 <tr key={c.id}>
                   <td className="mono">{c.token}</td>
                   <td className="num mono">{(c.probability * 100).toFixed(2)}%</td>
-                  <td><div style={{ height: 8, borderRadius: 2, background: 'var(--accent)', width: `${Math.max(0.5, c.probability * 100)}%` }} /></td>
+                  <td><div style={{ height: 8, borderRadius: 2, background: 'var(--accent)', width: `${Math.max(1, (100 * c.probability) / (all[0].probability || 1))}%` }} /></td>
                 </tr>
               ))}
             </tbody>
