@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { EngineError } from '../../common/errors';
 import { EXPERIMENT_FORMAT, EXPERIMENT_VERSION } from '../../common/experiment';
-import type { ParamsOf, PayloadOf } from '../../common/workbenchApi';
+import type { ParamsOf, PayloadOf, WorkbenchEvent } from '../../common/workbenchApi';
 import { nodeForkEngine } from './engineSupervisor';
 import { createWorkbenchHost, type WorkbenchHost } from './workbenchHost';
 
@@ -39,29 +39,28 @@ let experimentPath: string;
 let gpt: string;
 let bert: string;
 const texts: PayloadOf<'onSampleText'>[] = [];
-const ends = new Map<string, PayloadOf<'onSampleEnded'>>();
 let requests = 0;
 
-function waitFor<T>(what: string, pick: () => T | undefined, ms = 120_000): Promise<T> {
+/** the next `event` that `match` accepts; listening starts now, so call it before what causes the event */
+function nextEvent<E extends WorkbenchEvent>(event: E, match: (p: PayloadOf<E>) => boolean, ms = 120_000): Promise<PayloadOf<E>> {
   return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const tick = () => {
-      const v = pick();
-      if (v !== undefined) return resolve(v);
-      if (Date.now() - t0 > ms) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 5);
-    };
-    tick();
+    const off = host.on(event, (p) => {
+      if (!match(p)) return;
+      clearTimeout(timer);
+      off();
+      resolve(p);
+    });
+    const timer = setTimeout(() => { off(); reject(new Error(`no matching ${event} within ${ms} ms`)); }, ms);
   });
 }
 
+/** trains a pretrain cell through runs.start (one at a time); the run's id */
 async function train(cellId: string): Promise<string> {
+  const ended = nextEvent('onJobEnded', (e) => e.experimentPath === experimentPath);
   const { runId } = await host.call('runs.start', { experimentPath, cellId });
-  let outcome: PayloadOf<'onJobEnded'> | undefined;
-  const off = host.on('onJobEnded', (e) => { if (e.runId === runId) outcome = e; });
-  await waitFor(`run ${cellId}`, () => outcome);
-  off();
-  assert.equal(outcome!.outcome, 'done', JSON.stringify(outcome));
+  const outcome = await ended;
+  assert.equal(outcome.runId, runId);
+  assert.equal(outcome.outcome, 'done', JSON.stringify(outcome));
   return runId;
 }
 
@@ -73,8 +72,9 @@ const sampleParams = (o: Partial<SampleCall> = {}): SampleCall => ({
 
 /** one request to its end: its streamed pieces and its onSampleEnded */
 async function sample(p: SampleCall): Promise<{ pieces: PayloadOf<'onSampleText'>[]; end: PayloadOf<'onSampleEnded'> }> {
+  const ended = nextEvent('onSampleEnded', (e) => e.requestId === p.requestId);
   await host.call('inspect.sample', p);
-  const end = await waitFor(`request ${p.requestId}`, () => ends.get(p.requestId));
+  const end = await ended;
   return { pieces: texts.filter((t) => t.requestId === p.requestId), end };
 }
 
@@ -88,7 +88,6 @@ before(async () => {
     engine: { fork: nodeForkEngine({ env: { XDG_CACHE_HOME: path.join(tmp, 'cache') } }) },
   });
   host.on('onSampleText', (t) => texts.push(t));
-  host.on('onSampleEnded', (e) => ends.set(e.requestId, e));
   gpt = await train('train-gpt');
   bert = await train('train-bert');
 });
@@ -122,11 +121,13 @@ describe('inspect.sample through the host', () => {
 
   it('inspect.cancel ends a request within a second; a second cancel says it is over', async () => {
     const p = sampleParams({ maxNewTokens: 1024, numSamples: 8 });
+    const first = nextEvent('onSampleText', (t) => t.requestId === p.requestId);
+    const ended = nextEvent('onSampleEnded', (e) => e.requestId === p.requestId, 5000);
     await host.call('inspect.sample', p);
-    await waitFor('a first piece', () => texts.find((t) => t.requestId === p.requestId));
+    await first;
     const t0 = performance.now();
     await host.call('inspect.cancel', { requestId: p.requestId });
-    const end = await waitFor('the cancel', () => ends.get(p.requestId), 5000);
+    const end = await ended;
     const took = performance.now() - t0;
     assert.equal(end.outcome, 'cancelled');
     assert.ok(took < 1000, `ended ${took.toFixed(0)} ms after the cancel`);

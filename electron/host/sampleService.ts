@@ -11,11 +11,12 @@ import { toEngineError } from '../../common/engineClient';
 import { EngineError } from '../../common/errors';
 import { runDirOf } from '../../common/experiment';
 import { RUN_JSON } from '../../common/node/runFiles';
-import type { EngineEvent, JobSpec } from '../../common/protocol';
+import type { EngineEvent } from '../../common/protocol';
 import { SampleProgressMetrics, type FillMaskParams, type FillMaskResult, type SampleResult, type SamplingParams } from '../../common/sampling';
 import type { PayloadOf, WorkbenchEvent } from '../../common/workbenchApi';
 import type { EngineSupervisor, SupervisorListener } from './engineSupervisor';
 import type { ExperimentFiles } from './experimentFiles';
+import { startTrackedJob } from './trackedJob';
 
 type Emit = <E extends WorkbenchEvent>(event: E, payload: PayloadOf<E>) => void;
 
@@ -55,7 +56,7 @@ export class SampleService {
     const { experimentPath, runId, checkpoint, requestId, ...sampling } = p;
     const runDir = await this.runDir(experimentPath, runId);
     const tracked: TrackedSample = { kind: 'sample', handle: { experimentPath, runId, requestId }, maxNewTokens: p.maxNewTokens };
-    await this.startJob(jobId, { kind: 'inspect.sample', runDir, checkpoint, ...sampling }, tracked);
+    await startTrackedJob(this.engine, this.jobs, jobId, { kind: 'inspect.sample', runDir, checkpoint, ...sampling }, tracked);
     return {};
   }
 
@@ -77,7 +78,7 @@ export class SampleService {
       settle = (o) => (o.ok ? resolve(o.result) : reject(o.error));
     });
     done.catch(() => undefined);
-    await this.startJob(jobId, { kind: 'inspect.fillMask', runDir, checkpoint, ...fill }, { kind: 'fillMask', settle });
+    await startTrackedJob(this.engine, this.jobs, jobId, { kind: 'inspect.fillMask', runDir, checkpoint, ...fill }, { kind: 'fillMask', settle });
     return done;
   }
 
@@ -87,17 +88,6 @@ export class SampleService {
     const dir = runDirOf(file, runId);
     await this.files.resolvePath(path.join(dir, RUN_JSON), ['runId']);
     return dir;
-  }
-
-  private async startJob(jobId: string, job: JobSpec, tracked: TrackedSample | TrackedFill): Promise<void> {
-    // tracked before the engine hears of it: its first events may come right after the reply
-    this.jobs.set(jobId, tracked);
-    try {
-      await this.engine.request((c) => c.request({ type: 'job.start', jobId, job }));
-    } catch (err) {
-      this.jobs.delete(jobId);
-      throw err;
-    }
   }
 
   private onSupervisor(e: SupervisorListener): void {
