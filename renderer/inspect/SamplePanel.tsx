@@ -78,7 +78,8 @@ export function SamplePanel({ experimentPath, runId, checkpoint, onSendToAttenti
 
   const stop = () => {
     if (!request || !running) return;
-    getApi().call('inspect.cancel', { requestId: request.requestId }).catch((err) => setStopError(errorMessage(err)));
+    // a request that ended meanwhile has nothing to stop: only a refusal of a live one is news
+    getApi().call('inspect.cancel', { requestId: request.requestId }).catch((err) => { if (live.current?.status === 'running') setStopError(errorMessage(err)); });
   };
 
   const limit = maxNewTokensLimit(contextLength);

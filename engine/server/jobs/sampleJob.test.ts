@@ -2,7 +2,7 @@
  * The inspect jobs in the real engine process, on tiny trained runs: a sample streams in bounded pieces that
  * add up to its text, the same seed repeats it, job.cancel stops it within a second, and fill-mask lists the
  * top-k per [MASK]. Refusals name the field: the other kind of run (and the job to use), a prompt or a
- * length beyond the context (both figures), a checkpoint that does not exist.
+ * length beyond the context (both figures), a checkpoint that does not exist, a model too big to build.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -114,6 +114,21 @@ describe('inspect.sample in the engine process', () => {
     assert.deepEqual(many.path, ['maxNewTokens']);
     const ck = failure((await run(sampleSpec({ checkpoint: 'step-99999' }))).end);
     assert.match(ck.message, /no such checkpoint; this run has step-/);
+  });
+
+  it('refuses a model too big for this machine before building it (loadRunModel\'s memory check, on the job\'s backend)', async () => {
+    const huge = path.join(tmp, 'huge');
+    fs.cpSync(gptDir, huge, { recursive: true });
+    const runJson = JSON.parse(fs.readFileSync(path.join(huge, 'run.json'), 'utf8'));
+    runJson.config.spec.model = { ...runJson.config.spec.model, dModel: 16384, nHeads: 16, nLayers: 48 };
+    fs.writeFileSync(path.join(huge, 'run.json'), JSON.stringify(runJson));
+    const before = await engine.client.request({ type: 'status' });
+    const t0 = performance.now();
+    const refused = failure((await run(sampleSpec({ runDir: huge }))).end);
+    assert.match(refused.message, /needs about .*, more than this machine's .* of memory leaves/);
+    assert.deepEqual(refused.path, ['model']);
+    assert.ok(performance.now() - t0 < 5000, 'refused at once, not after allocating');
+    assert.equal((await engine.client.request({ type: 'status' })).memory.numTensors, before.memory.numTensors, 'no tensor was left behind');
   });
 
   it('refuses what the protocol bounds before the job starts: more new tokens than the cap, too many samples', async () => {
