@@ -21,6 +21,7 @@ import type { ModelConfigInput, ResolvedModelConfig } from './modelConfig';
 import type { ModelStats } from './modelStats';
 import { RunEvent, RunSummary } from './runEvents';
 import { RunId } from './runFolder';
+import { CheckpointChoice, FillMaskParams, FillMaskResult, SampleResult, SamplingParams } from './sampling';
 import { DatasetPreview } from './workbenchApi';
 import { formatIssues, issuePath } from './zodIssues';
 
@@ -139,9 +140,31 @@ export const ModelImportJob = z.object({
   name: z.string().min(1).max(200).optional(),
 }).strict();
 
-export const JobSpec = z.discriminatedUnion('kind', [ModelDescribeJob, ModelTrainStepsJob, PretrainStartJob, PretrainResumeJob, DatasetPreviewJob, ModelImportJob]);
+/**
+ * Text from a GPT run's checkpoint. It streams as onJobProgress events: `message` the new text of sample
+ * `metrics.sample` (at most SAMPLE_LIMITS.streamTokens tokens a piece), `step` of `total` its new tokens so
+ * far, `metrics.tokensPerSecond`. job.cancel stops it between tokens (onJobCancelled; what streamed stands).
+ */
+export const InspectSampleJob = z.object({
+  kind: z.literal('inspect.sample'),
+  runDir: PathField,
+  checkpoint: CheckpointChoice,
+  ...SamplingParams.shape,
+}).strict();
+
+/** The k most likely tokens and their probabilities at every [MASK] of a text, from a BERT run's checkpoint. */
+export const InspectFillMaskJob = z.object({
+  kind: z.literal('inspect.fillMask'),
+  runDir: PathField,
+  checkpoint: CheckpointChoice,
+  ...FillMaskParams.shape,
+}).strict();
+
+export const JobSpec = z.discriminatedUnion('kind', [ModelDescribeJob, ModelTrainStepsJob, PretrainStartJob, PretrainResumeJob, DatasetPreviewJob,
+  ModelImportJob, InspectSampleJob, InspectFillMaskJob]);
 export type JobSpec = z.infer<typeof JobSpec>;
-export const JobKind = z.enum(['model.describe', 'model.trainSteps', 'pretrain.start', 'pretrain.resume', 'dataset.preview', 'model.import']);
+export const JobKind = z.enum(['model.describe', 'model.trainSteps', 'pretrain.start', 'pretrain.resume', 'dataset.preview',
+  'model.import', 'inspect.sample', 'inspect.fillMask']);
 export type JobKind = z.infer<typeof JobKind>;
 // compile-time guard: JobKind lists exactly the kinds JobSpec has
 const jobKindsMatch: [JobKind] extends [JobSpec['kind']] ? ([JobSpec['kind']] extends [JobKind] ? true : never) : never = true;
@@ -203,6 +226,8 @@ export const JOB_RESULTS = {
   'pretrain.resume': RunSummary,
   'dataset.preview': DatasetPreview,
   'model.import': ModelImportResult,
+  'inspect.sample': SampleResult,
+  'inspect.fillMask': FillMaskResult,
 } as const satisfies Record<JobKind, z.ZodType>;
 export type JobResultOf<K extends JobKind> = z.infer<(typeof JOB_RESULTS)[K]>;
 
@@ -291,7 +316,8 @@ export const OnJobProgress = z.object({
 function jobDone<K extends JobKind>(kind: K) {
   return z.object({ type: z.literal('onJobDone'), jobId: JobId, kind: z.literal(kind), result: JOB_RESULTS[kind] }).strict();
 }
-export const OnJobDone = z.discriminatedUnion('kind', [jobDone('model.describe'), jobDone('model.trainSteps'), jobDone('pretrain.start'), jobDone('pretrain.resume'), jobDone('dataset.preview'), jobDone('model.import')]);
+export const OnJobDone = z.discriminatedUnion('kind', [jobDone('model.describe'), jobDone('model.trainSteps'), jobDone('pretrain.start'), jobDone('pretrain.resume'), jobDone('dataset.preview'),
+  jobDone('model.import'), jobDone('inspect.sample'), jobDone('inspect.fillMask')]);
 // compile-time guard: every job kind can report done (a kind missing here is dropped by the host as malformed, and its caller waits forever)
 const jobDoneCoversKinds: [JobKind] extends [z.infer<typeof OnJobDone>['kind']] ? true : never = true;
 void jobDoneCoversKinds;

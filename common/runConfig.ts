@@ -102,6 +102,13 @@ export function modelConfigOfRun(config: RunConfig, tokenizerVocab: number): Mod
   return config.model;
 }
 
+/** The model's architecture and context of any run (its model cell, or an imported model's config), for views that size themselves to it. */
+export function modelOfRun(config: RunConfig | null): { arch: 'gpt' | 'bert'; contextLength: number } | undefined {
+  if (!config) return undefined;
+  const m = config.task === 'pretrain' ? config.spec.model : config.model;
+  return { arch: m.arch, contextLength: m.contextLength };
+}
+
 /** A pretraining run's cells, or undefined for a run of another task (an imported model has none). */
 export function pretrainSpecOf(config: RunConfig | null): PretrainRunSpec | undefined {
   return config?.task === 'pretrain' ? config.spec : undefined;

@@ -5,6 +5,7 @@ import { DatasetConfig, DatasetSummary } from './datasetConfig';
 import { SerializedError } from './errors';
 import { RunId, RunJson } from './runFolder';
 import { RunEvent, RunSummary } from './runEvents';
+import { CheckpointChoice, FillMaskParams, FillMaskResult, SampleResult, SamplingParams } from './sampling';
 import { TokenizerConfig } from './tokenizerConfig';
 import { WorkbenchState } from './workbenchState';
 import { formatIssues, issuePath } from './zodIssues';
@@ -28,6 +29,9 @@ export const ExperimentTemplate = z.object({ id: z.string(), name: z.string(), d
  * trains it carries the same id.
  */
 const RunHandle = { experimentPath: Path, runId: RunId };
+
+/** Names one inspect request in its events; the engine's job id is made from it, hence the alphabet. */
+const InspectRequestId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'a request id is 1–64 characters of A–Z a–z 0–9 _ - and starts with a letter or digit');
 
 /** One run of an experiment, for the runs list; `problem` when its folder could not be read. */
 export const RunListEntry = z.union([
@@ -126,6 +130,16 @@ export const WORKBENCH_METHODS = {
     z.object({ runId: RunId, architecture: z.string(), parameters: z.number().int().min(0), notes: z.array(z.string()) }).strict(),
   ),
 
+  /**
+   * starts sampling from a GPT run's checkpoint; the text streams as onSampleText events and ends with one
+   * onSampleEnded, all carrying `requestId` — chosen by the caller, so it listens before the first piece comes
+   */
+  'inspect.sample': method(z.object({ ...RunHandle, checkpoint: CheckpointChoice, requestId: InspectRequestId, ...SamplingParams.shape }).strict(), z.object({}).strict()),
+  /** stops a sampling request after its current token (onSampleEnded says cancelled) */
+  'inspect.cancel': method(z.object({ requestId: InspectRequestId }).strict(), z.object({}).strict()),
+  /** the top-k tokens and probabilities at each [MASK] of a text, from a BERT run's checkpoint */
+  'inspect.fillMask': method(z.object({ ...RunHandle, checkpoint: CheckpointChoice, ...FillMaskParams.shape }).strict(), FillMaskResult),
+
   'engine.status': method(z.object({}).strict(), EngineStatus),
   'engine.restart': method(z.object({}).strict(), EngineStatus),
 } as const;
@@ -140,6 +154,13 @@ export const WORKBENCH_EVENTS = {
   /** a run's training job ended: done with its summary, failed with its error, or cancelled */
   onJobEnded: z.object({ ...RunHandle, outcome: z.enum(['done', 'failed', 'cancelled']), summary: RunSummary.optional(), error: SerializedError.optional() }).strict(),
   onEngineStatus: EngineStatus,
+  /** the next piece of sample `sample` of an inspect.sample request, with its new tokens so far */
+  onSampleText: z.object({
+    ...RunHandle, requestId: InspectRequestId, sample: z.number().int().min(0), text: z.string(),
+    newTokens: z.number().int().min(0), maxNewTokens: z.number().int().min(1), tokensPerSecond: z.number().min(0),
+  }).strict(),
+  /** an inspect.sample request ended: done with every sample's text, failed with its error, or cancelled (what streamed stands) */
+  onSampleEnded: z.object({ ...RunHandle, requestId: InspectRequestId, outcome: z.enum(['done', 'failed', 'cancelled']), result: SampleResult.optional(), error: SerializedError.optional() }).strict(),
   /** a command chosen in the desktop menu, to run through the renderer's command registry */
   onMenuCommand: z.object({ command: z.string(), args: z.array(z.string()).optional() }).strict(),
 } as const;

@@ -108,7 +108,7 @@ export function utilityProcessEngine(start: (entry: string) => UtilityProcessLik
 }
 
 /** Jobs that compute on the device: while one runs the engine is 'busy' (it refuses a second). */
-const DEVICE_JOBS: ReadonlySet<JobKind> = new Set(['model.trainSteps', 'pretrain.start', 'pretrain.resume']);
+const DEVICE_JOBS: ReadonlySet<JobKind> = new Set(['model.trainSteps', 'pretrain.start', 'pretrain.resume', 'model.import', 'inspect.sample', 'inspect.fillMask']);
 
 export interface EngineSupervisorOptions {
   fork?: ForkEngine;

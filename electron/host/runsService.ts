@@ -28,6 +28,7 @@ import { writeJsonAtomic } from '../../common/node/atomicWrite';
 import { METRICS_FILE, RUN_JSON, listRuns, readMetricsPoints, readRunJson } from '../../common/node/runFiles';
 import type { EngineSupervisor, SupervisorListener } from './engineSupervisor';
 import type { ExperimentFiles } from './experimentFiles';
+import { startTrackedJob } from './trackedJob';
 
 type Emit = <E extends WorkbenchEvent>(event: E, payload: PayloadOf<E>) => void;
 
@@ -198,15 +199,8 @@ export class RunsService {
     return done;
   }
 
-  private async startJob(jobId: string, job: JobSpec, tracked: TrackedJob): Promise<void> {
-    // tracked before the engine hears of it: its first events may come right after the reply
-    this.jobs.set(jobId, tracked);
-    try {
-      await this.engine.request((c) => c.request({ type: 'job.start', jobId, job }));
-    } catch (err) {
-      this.jobs.delete(jobId);
-      throw err;
-    }
+  private startJob(jobId: string, job: JobSpec, tracked: TrackedJob): Promise<void> {
+    return startTrackedJob(this.engine, this.jobs, jobId, job, tracked);
   }
 
   /** Browser mode: a dataset file or folder outside the workspace is refused like any other path. */

@@ -15,6 +15,7 @@ import { uploadDataFile } from './dataFiles';
 import { EngineSupervisor, type EngineSupervisorOptions } from './engineSupervisor';
 import { ExperimentFiles, type ExperimentFilesOptions } from './experimentFiles';
 import { RunsService } from './runsService';
+import { SampleService } from './sampleService';
 import { formatIssues } from '../../common/zodIssues';
 
 export interface WorkbenchHostOptions extends ExperimentFilesOptions {
@@ -60,6 +61,7 @@ export function createWorkbenchHost(opts: WorkbenchHostOptions = {}): WorkbenchH
   }
 
   const runs = new RunsService(engine, files, emit);
+  const samples = new SampleService(engine, files, emit);
   engine.on((e) => { if (e.type === 'status') emit('onEngineStatus', e.status); });
 
   type Handlers = { [M in WorkbenchMethod]: (params: ReturnType<typeof parseParams<M>> extends infer R ? R extends { ok: true; params: infer P } ? P : never : never) => Promise<unknown> };
@@ -79,6 +81,9 @@ export function createWorkbenchHost(opts: WorkbenchHostOptions = {}): WorkbenchH
     'runs.list': (p) => runs.list(p.experimentPath),
     'runs.metrics': (p) => runs.metrics(p, p.sinceStep),
     'runs.import': (p) => runs.importCheckpoint(p),
+    'inspect.sample': (p) => samples.sample(p),
+    'inspect.cancel': (p) => samples.cancel(p.requestId),
+    'inspect.fillMask': (p) => samples.fillMask(p),
     'engine.status': async () => engine.getStatus(),
     'engine.restart': () => engine.restart(),
   };
@@ -118,6 +123,7 @@ export function createWorkbenchHost(opts: WorkbenchHostOptions = {}): WorkbenchH
     emit,
     async dispose() {
       runs.dispose();
+      samples.dispose();
       await engine.dispose();
       listeners.clear();
     },

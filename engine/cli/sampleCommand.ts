@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { EngineError } from '../../common/errors';
+import { SAMPLE_DEFAULTS } from '../../common/sampling';
 import { GPT } from '../models/gpt/model';
 import { TextStream, generate, windowAfterJump } from '../inspect/sample';
 import { numberIn, positiveInt, textInput, usage, wholeNumber } from './args';
@@ -14,7 +15,8 @@ export const SAMPLE_USAGE = `  workbench sample RUN_DIR --prompt TEXT [--max-new
       text from a GPT run, streamed with a key/value cache; defaults: 200 new tokens, temperature 0.8 (0 = greedy),
       all tokens (top-k 0, top-p 1), seed 1337, 1 sample; the same seed gives the same text`;
 
-const DEFAULTS = { maxNewTokens: 200, temperature: 0.8, seed: 1337, numSamples: 1 };
+// the notebook's sample panel starts from the same values
+const DEFAULTS = SAMPLE_DEFAULTS;
 
 export async function sampleCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({

@@ -1,10 +1,12 @@
 /** Every job the engine runs, by kind. A new job is a module here and a schema in common/protocol.ts. */
 import type { JobHandlers } from '../job';
 import { datasetPreview } from './datasetPreview';
+import { inspectFillMask } from './fillMaskJob';
 import { modelDescribe } from './modelDescribe';
 import { modelImport } from './modelImport';
 import { modelTrainSteps } from './modelTrainSteps';
 import { pretrainResume, pretrainStart } from './pretrain';
+import { inspectSample } from './sampleJob';
 
 export const JOB_HANDLERS: JobHandlers = {
   'model.describe': modelDescribe,
@@ -13,4 +15,6 @@ export const JOB_HANDLERS: JobHandlers = {
   'pretrain.resume': pretrainResume,
   'dataset.preview': datasetPreview,
   'model.import': modelImport,
+  'inspect.sample': inspectSample,
+  'inspect.fillMask': inspectFillMask,
 };
