@@ -5,6 +5,7 @@
  *   workbench resume RUN_DIR [--backend NAME] [--json]
  *   workbench runs [EXPERIMENT_FILE | RUNS_DIR] [--json]
  *   workbench attention | sample | fill-mask RUN_DIR …   (look inside a trained model: ./attentionCommand.ts …)
+ *   workbench serve RUN_DIR …   (a local inference server: ./serveCommand.ts)
  *
  * With no experiment file, `train` runs the built-in example: a small BERT pretrained with MLM + NSP on
  * the Brown corpus. Bad arguments print the usage and exit 2; a failed run exits 1; a run stopped by
@@ -22,6 +23,7 @@ import { Trainer, type RunSummary, type TrainerEvent, type TrainerOptions } from
 import { ATTENTION_USAGE, attentionCommand } from './attentionCommand';
 import { FILL_MASK_USAGE, fillMaskCommand } from './fillMaskCommand';
 import { SAMPLE_USAGE, sampleCommand } from './sampleCommand';
+import { SERVE_USAGE, serveCommand } from './serveCommand';
 import { backendFlag, positiveInt, usage, UsageError } from './args';
 import { describeDataSource, sourceForData } from './dataFlag';
 import { ProgressView, type EarlySummary } from './progress';
@@ -43,7 +45,8 @@ const USAGE = `usage:
       list the runs of an experiment
 ${ATTENTION_USAGE}
 ${SAMPLE_USAGE}
-${FILL_MASK_USAGE}`;
+${FILL_MASK_USAGE}
+${SERVE_USAGE}`;
 
 export function readExperiment(file: string): Experiment {
   let text: string;
@@ -227,6 +230,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'attention': return await attentionCommand(rest);
       case 'sample': return await sampleCommand(rest);
       case 'fill-mask': return await fillMaskCommand(rest);
+      case 'serve': return await serveCommand(rest);
       case 'help': case '--help': case '-h':
         process.stdout.write(`${USAGE}\n`);
         return 0;
