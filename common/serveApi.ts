@@ -110,3 +110,16 @@ export const ApiError = z.object({
   error: z.object({ message: z.string(), type: z.string(), param: z.string().nullable(), code: z.string().nullable() }).strict(),
 }).strict();
 export type ApiError = z.infer<typeof ApiError>;
+
+/** What `workbench serve --json` prints first (and the workbench's Serve button shows): where the server listens and how to call it. */
+export const ServeStarted = z.object({
+  url: z.string(),
+  token: z.string(),
+  /** GET /health with the token in the query: a link that works in a browser */
+  health: z.string(),
+  model: z.string(),
+  checkpoint: z.string(),
+  /** a request to try, token included */
+  curl: z.string(),
+}).strict();
+export type ServeStarted = z.infer<typeof ServeStarted>;

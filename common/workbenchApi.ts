@@ -4,6 +4,7 @@ import { DataUploadParams, DataUploadResult } from './dataUpload';
 import { DatasetConfig, DatasetSummary } from './datasetConfig';
 import { SerializedError } from './errors';
 import { RunId, RunJson } from './runFolder';
+import { ServeStarted } from './serveApi';
 import { RunEvent, RunSummary } from './runEvents';
 import { TokenizerConfig } from './tokenizerConfig';
 import { WorkbenchState } from './workbenchState';
@@ -117,6 +118,11 @@ export const WORKBENCH_METHODS = {
   'runs.list': method(z.object({ experimentPath: Path }).strict(), z.array(RunListEntry)),
   /** a run's curves from its metrics.jsonl, from `sinceStep` on */
   'runs.metrics': method(z.object({ ...RunHandle, sinceStep: z.number().int().min(0).optional() }).strict(), z.array(MetricsPoint)),
+
+  /** the run's model behind the local inference server (`workbench serve`), or the one already serving it: its URL, token and a curl to try */
+  'serve.start': method(z.object({ ...RunHandle, checkpoint: z.string().max(64).optional() }).strict(), ServeStarted),
+  /** stops the run's inference server; nothing when none is running */
+  'serve.stop': method(z.object(RunHandle).strict(), z.object({}).strict()),
 
   'engine.status': method(z.object({}).strict(), EngineStatus),
   'engine.restart': method(z.object({}).strict(), EngineStatus),

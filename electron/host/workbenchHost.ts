@@ -15,6 +15,7 @@ import { uploadDataFile } from './dataFiles';
 import { EngineSupervisor, type EngineSupervisorOptions } from './engineSupervisor';
 import { ExperimentFiles, type ExperimentFilesOptions } from './experimentFiles';
 import { RunsService } from './runsService';
+import { ServeService } from './serveService';
 import { formatIssues } from '../../common/zodIssues';
 
 export interface WorkbenchHostOptions extends ExperimentFilesOptions {
@@ -60,6 +61,7 @@ export function createWorkbenchHost(opts: WorkbenchHostOptions = {}): WorkbenchH
   }
 
   const runs = new RunsService(engine, files, emit);
+  const serve = new ServeService(files);
   engine.on((e) => { if (e.type === 'status') emit('onEngineStatus', e.status); });
 
   type Handlers = { [M in WorkbenchMethod]: (params: ReturnType<typeof parseParams<M>> extends infer R ? R extends { ok: true; params: infer P } ? P : never : never) => Promise<unknown> };
@@ -78,6 +80,8 @@ export function createWorkbenchHost(opts: WorkbenchHostOptions = {}): WorkbenchH
     'runs.control': (p) => runs.control(p, p.action),
     'runs.list': (p) => runs.list(p.experimentPath),
     'runs.metrics': (p) => runs.metrics(p, p.sinceStep),
+    'serve.start': (p) => serve.start(p, p.checkpoint),
+    'serve.stop': (p) => serve.stop(p),
     'engine.status': async () => engine.getStatus(),
     'engine.restart': () => engine.restart(),
   };
@@ -117,6 +121,7 @@ export function createWorkbenchHost(opts: WorkbenchHostOptions = {}): WorkbenchH
     emit,
     async dispose() {
       runs.dispose();
+      await serve.dispose();
       await engine.dispose();
       listeners.clear();
     },

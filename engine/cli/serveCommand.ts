@@ -3,6 +3,7 @@
  * until Ctrl+C or SIGTERM. It prints the URL, the token and a curl example; with --json, one line with them.
  */
 import { parseArgs } from 'node:util';
+import type { ServeStarted } from '../../common/serveApi';
 import { SERVE_DEFAULTS, SERVE_HOST, startServer } from '../serve/server';
 import { positiveInt, usage, wholeNumber } from './args';
 import { RUN_MODEL_FLAGS, openRunModel } from './openRun';
@@ -49,10 +50,11 @@ export async function serveCommand(args: string[]): Promise<number> {
   // a prompt of a few tokens and as many new ones as a small context leaves room for
   const example = rm.model.config.arch === 'gpt' ? `{"prompt": "To be", "max_tokens": ${Math.max(1, Math.min(20, rm.model.config.contextLength - 8))}}` : '{"input": "the [MASK] of the king"}';
   const curl = `curl -s ${server.url}/v1/${endpoint} -H "Authorization: Bearer ${server.token}" -H "Content-Type: application/json" -d '${example}'`;
+  const started: ServeStarted = { url: server.url, token: server.token, health: `${server.url}/health?token=${server.token}`, model: server.modelId, checkpoint: rm.checkpoint.name, curl };
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ url: server.url, token: server.token, health: `${server.url}/health?token=${server.token}`, model: server.modelId, checkpoint: rm.checkpoint.name, curl })}\n`);
+    process.stdout.write(`${JSON.stringify(started)}\n`);
   } else {
-    process.stdout.write(`serving ${server.modelId} (${rm.model.config.arch}, checkpoint ${rm.checkpoint.name}) at ${server.url}/health?token=${server.token}\n`
+    process.stdout.write(`serving ${server.modelId} (${rm.model.config.arch}, checkpoint ${rm.checkpoint.name}) at ${started.health}\n`
       + `token: ${server.token}  (send it as "Authorization: Bearer TOKEN"; OpenAI clients: base_url ${server.url}/v1, api_key TOKEN)\n`
       + `try:   ${curl}\nCtrl+C stops the server.\n`);
   }
