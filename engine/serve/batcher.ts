@@ -76,7 +76,7 @@ export class Batcher {
     return true;
   }
 
-  /** Stops taking work; jobs still queued end as cancelled, the running batch finishes its current step. */
+  /** Stops taking work: queued jobs end as cancelled at once, running ones after the current step. */
   async close(): Promise<void> {
     this.closed = true;
     for (const w of this.queue.splice(0)) w.job.onEnd('cancelled');
@@ -124,7 +124,7 @@ export class Batcher {
         const stay: number[] = [];
         const next: number[] = [];
         alive.forEach((a, b) => {
-          if (a.job.signal.aborted) return a.job.onEnd('cancelled');
+          if (a.job.signal.aborted || this.closed) return a.job.onEnd('cancelled');
           const id = pickToken(logits[b], a.job.sampling, a.rng);
           a.count++;
           this.tokensGenerated++;

@@ -8,7 +8,6 @@ import crypto from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EngineError } from '../../common/errors';
 import { CompletionRequest, type CompletionChunk, type CompletionResponse } from '../../common/serveApi';
-import { checkSampling } from '../inspect/sample';
 import type { Tokenizer } from '../tokenizers';
 import type { Batcher, EndReason, SequenceJob } from './batcher';
 import { ApiFailure, invalid, parseBody, sendEvent, sendFailure, sendJson, startEvents } from './http';
@@ -33,7 +32,6 @@ export async function completions(ctx: CompletionContext, req: IncomingMessage, 
   const r = parseBody(CompletionRequest, body);
   const prompt = promptIds(ctx, r);
   const sampling = { temperature: r.temperature, topK: r.top_k, topP: r.top_p };
-  checkSampling(sampling);
   const stops = r.stop === undefined ? [] : typeof r.stop === 'string' ? [r.stop] : r.stop;
   const seed = r.seed ?? crypto.randomInt(2 ** 31 - 1);
   const id = `cmpl-${crypto.randomBytes(12).toString('hex')}`;
@@ -82,7 +80,9 @@ export async function completions(ctx: CompletionContext, req: IncomingMessage, 
     ? new ApiFailure(504, `the request took longer than this server's limit of ${ctx.requestTimeoutMs} ms (--request-timeout-ms); ask for fewer tokens or retry when the server is less busy`, 'timeout_error')
     : choices.some((c) => c.finish === 'error')
       ? new ApiFailure(500, `generation failed: ${(choices.find((c) => c.error)?.error as Error | undefined)?.message ?? 'unknown error'}`, 'server_error')
-      : null;
+      : choices.some((c) => c.finish === 'cancelled')
+        ? new ApiFailure(503, 'the server is shutting down; the request was cancelled', 'server_error')
+        : null;
   if (r.stream) {
     if (failure) sendEvent(res, failure.body);
     else sendEvent(res, '[DONE]');

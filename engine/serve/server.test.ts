@@ -226,6 +226,18 @@ describe('completions', () => {
     assert.equal((await health(s)).tokens_generated, generated, 'no more tokens after the cancel');
   });
 
+  it('a server that shuts down answers the requests in flight with 503', async () => {
+    const s = await serve(gpt, { beforeStep: () => sleep(40) });
+    const inFlight = call(s, { path: '/v1/completions', body: { prompt: 'To be', max_tokens: 18, seed: 4 } });
+    while ((await health(s)).active === 0) await sleep(5);
+    const t0 = performance.now();
+    await s.close();
+    const r = await inFlight;
+    assert.equal(r.status, 503, r.body);
+    assert.match(apiError(r.body).message, /shutting down/);
+    assert.ok(performance.now() - t0 < 1500, 'closed within a step and the flush');
+  });
+
   it('a BERT server refuses completions, naming the endpoints it has', async () => {
     const s = await serve(bert);
     const r = await call(s, { path: '/v1/completions', body: { prompt: 'a' } });

@@ -123,10 +123,13 @@ export async function startServer(rm: RunModel, opts: ServeOptions = {}): Promis
 
   return {
     port, token: guard.token, modelId, batcher, url: `http://${SERVE_HOST}:${port}`,
+    /** Stops listening; requests in flight are answered 503 after the current step, then every connection closes. */
     async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await batcher?.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // a keep-alive connection that just had its answer would hold close() open: a moment to flush, then they go
+      setTimeout(() => server.closeAllConnections(), 500).unref();
+      await closed;
     },
   };
 }
