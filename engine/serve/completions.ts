@@ -30,6 +30,8 @@ interface Choice {
 
 export async function completions(ctx: CompletionContext, req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
   const r = parseBody(CompletionRequest, body);
+  const room = ctx.batcher.opts.maxQueue;
+  if (r.n > room) throw invalid(`n: ${r.n} choices never fit this server's queue of ${room} sequences (--max-queue); ask for at most ${room}`, 'n');
   const prompt = promptIds(ctx, r);
   const sampling = { temperature: r.temperature, topK: r.top_k, topP: r.top_p };
   const stops = r.stop === undefined ? [] : typeof r.stop === 'string' ? [r.stop] : r.stop;

@@ -113,6 +113,14 @@ describe('limits', () => {
     assert.deepEqual([r.status, /not valid JSON/.test(apiError(r.body).message)], [400, true]);
   });
 
+  it('refuses a --max-batch whose key/value cache cannot fit, and n beyond the queue', async () => {
+    await assert.rejects(startServer(gpt, { maxBatch: 10_000_000 }), /--max-batch 10000000: a full batch's key\/value cache needs about .*; lower --max-batch to at most \d+/);
+    const s = await serve(gpt, { maxQueue: 2 });
+    const r = await call(s, { path: '/v1/completions', body: { prompt: 'a', max_tokens: 1, n: 3 } });
+    assert.deepEqual([r.status, apiError(r.body).param], [422, 'n']);
+    assert.match(apiError(r.body).message, /queue of 2 sequences \(--max-queue\)/);
+  });
+
   it('429 with Retry-After when the queue is full, and the server keeps serving', async () => {
     const s = await serve(gpt, { maxBatch: 1, maxQueue: 1, batchWaitMs: 0, beforeStep: () => sleep(30) });
     const body = { prompt: 'To be', max_tokens: 6, seed: 2 };

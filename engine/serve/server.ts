@@ -12,9 +12,12 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { EngineError } from '../../common/errors';
 import { judge, newSecret, type TokenGuardConfig } from '../../common/node/loopbackGuard';
 import type { Health } from '../../common/serveApi';
+import { activeBackend } from '../backends/select';
 import { GPT } from '../models/gpt/model';
+import { memoryLimit, sizeText } from '../training/memoryBudget';
 import type { RunModel } from '../runs/loadRunModel';
 import { Batcher } from './batcher';
 import { completions } from './completions';
@@ -62,6 +65,7 @@ export async function startServer(rm: RunModel, opts: ServeOptions = {}): Promis
   const o = { ...SERVE_DEFAULTS, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) } as typeof SERVE_DEFAULTS & ServeOptions;
   const log = opts.log ?? (() => undefined);
   const modelId = path.basename(rm.runDir);
+  if (rm.model instanceof GPT) checkCacheMemory(rm.model, o.maxBatch);
   const batcher = rm.model instanceof GPT
     ? new Batcher(rm.model, { maxBatch: o.maxBatch, batchWaitMs: o.batchWaitMs, maxQueue: o.maxQueue, ...(o.beforeStep ? { beforeStep: o.beforeStep } : {}) })
     : null;
@@ -132,6 +136,19 @@ export async function startServer(rm: RunModel, opts: ServeOptions = {}): Promis
       await closed;
     },
   };
+}
+
+/**
+ * A full batch's key/value cache must fit beside the model: 2 (keys, values) × layers × batch × slots × dModel
+ * floats, where a left-padded batch holds up to two contexts of slots (the longest prompt, then the new tokens).
+ */
+function checkCacheMemory(model: GPT, maxBatch: number): void {
+  const c = model.config;
+  const bytes = 2 * c.nLayers * maxBatch * 2 * c.contextLength * c.dModel * 4;
+  const limit = memoryLimit(activeBackend());
+  if (bytes > limit.bytes) {
+    throw new EngineError('INVALID_CONFIG', `--max-batch ${maxBatch}: a full batch's key/value cache needs about ${sizeText(bytes)}, more than ${limit.what} allows (${sizeText(limit.bytes)}); lower --max-batch to at most ${Math.max(1, Math.floor(maxBatch * limit.bytes / bytes))}`, ['maxBatch']);
+  }
 }
 
 /** A request may name the model (OpenAI's clients always do); a name other than the served one is a mistake to report. */
