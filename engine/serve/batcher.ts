@@ -1,7 +1,8 @@
 /**
  * Dynamic batching of text generation: sequences that arrive within a wait window of the first waiting one
  * (or fill the batch sooner) are decoded as one padded batch, one token per sequence per step, up to
- * maxBatch; a sequence that finishes, is cancelled or times out leaves the batch at the next step. The
+ * maxBatch; a sequence that finishes, is cancelled or times out leaves the batch at the next step, and
+ * sequences that arrive while a batch runs join it between steps while it has room. The
  * queue in front is bounded: when it is full a request is refused at once (the server answers 429), never
  * parked without limit. Between steps the event loop runs, so disconnects and new arrivals are seen.
  */
@@ -140,6 +141,12 @@ export class Batcher {
         await new Promise((resolve) => setImmediate(resolve));
         await this.opts.beforeStep?.();
         logits = batch.step(next);
+        const joining = this.queue.splice(0, this.opts.maxBatch - alive.length).map((w) => ({ job: w.job, rng: new Rng(w.job.seed), count: 0 }));
+        if (joining.length) {
+          alive = [...alive, ...joining]; // before join(), so that an error there ends them too
+          this.activeCount = alive.length;
+          logits = [...logits, ...batch.join(joining.map((a) => a.job.prompt))];
+        }
       }
     } catch (err) {
       for (const a of alive) a.job.onEnd('error', err);

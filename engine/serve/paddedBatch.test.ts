@@ -1,6 +1,6 @@
 /**
  * A padded batch gives every sequence the logits it gets decoded alone, for every positional encoding and
- * attention kind a GPT can have, while rows leave the batch on the way.
+ * attention kind a GPT can have, while rows leave the batch and join it (longer and shorter than it) on the way.
  */
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +13,10 @@ import { TEST_BACKENDS, useBackend } from '../testing';
 import { PaddedBatch } from './paddedBatch';
 
 const base = { arch: 'gpt', vocabSize: 29, contextLength: 16, dModel: 16, nHeads: 4, nLayers: 2 } as const;
-const prompts = [[3, 7, 1, 22, 9], [4], [9, 9, 4, 0, 15, 8, 2, 6], [11, 2]];
+const prompts = [[3, 7, 1, 22, 9], [4], [9, 9, 4, 0, 15, 8, 2, 6], [11, 2], [5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16], [2]];
+/** when each sequence joins the batch (0: at the start) and how many tokens it is fed before it leaves */
+const joinsAt = [0, 0, 0, 0, 2, 3];
+const lasts = [5, 1, 5, 3, 3, 4];
 /** the token each row is fed at each step (the same for the batch and for the reference) */
 const fed = (row: number, step: number) => (row * 7 + step * 5 + 1) % base.vocabSize;
 
@@ -32,28 +35,33 @@ for (const backend of TEST_BACKENDS) {
       ['linear attention', { attention: 'linear' }], ['mixture of experts', { moe: { experts: 3, topK: 2 } }],
     ];
     for (const [name, extra] of variants) {
-      it(`${name}: each row's logits equal its sequence's alone, as rows leave`, () => {
+      it(`${name}: each row's logits equal its sequence's alone, as rows leave and join`, () => {
         const model = createModel({ ...base, ...extra } as ModelConfigInput, 5) as GPT;
         const tensorsBefore = tf.memory().numTensors;
         const alone = prompts.map(() => new NextTokenLogits(model));
         const seqs = prompts.map((p) => [...p]);
-        const batch = new PaddedBatch(model, prompts);
-        let rows = prompts.map((_, i) => i); // original index of each batch row
+        const starting = prompts.flatMap((_, i) => (joinsAt[i] === 0 ? [i] : []));
+        const batch = new PaddedBatch(model, starting.map((i) => prompts[i]));
+        let rows = starting; // original index of each batch row
         let logits = batch.start();
         let worst = 0;
         let compared = 0;
         for (let step = 0; rows.length; step++) {
           rows.forEach((r, b) => { worst = Math.max(worst, worstDiff(logits[b], alone[r].next(seqs[r]))); compared++; });
-          // row 1 leaves after step 1, row 3 after step 3, the rest after step 5
-          const stay = rows.map((r, b) => [r, b]).filter(([r]) => step < (r === 1 ? 1 : r === 3 ? 3 : 5));
+          const stay = rows.map((r, b) => [r, b]).filter(([r]) => step - joinsAt[r] < lasts[r]);
           if (stay.length < rows.length && stay.length) batch.keep(stay.map(([, b]) => b));
           rows = stay.map(([r]) => r);
           if (!rows.length) break;
           const tokens = rows.map((r) => fed(r, step));
           rows.forEach((r, i) => seqs[r].push(tokens[i]));
           logits = batch.step(tokens);
+          const joining = prompts.flatMap((_, i) => (joinsAt[i] === step + 1 ? [i] : []));
+          if (joining.length) {
+            logits = [...logits, ...batch.join(joining.map((i) => prompts[i]))];
+            rows = [...rows, ...joining];
+          }
         }
-        assert.equal(compared, 2 + 4 + 6 + 6, 'every row compared at every step it was in the batch');
+        assert.equal(compared, lasts.reduce((a, n) => a + n + 1, 0), 'every row compared at every step it was in the batch');
         assert.ok(worst < 1e-4, `padded-batch and single-sequence logits differ by ${worst}`);
         batch.dispose();
         for (const a of alone) a.dispose();

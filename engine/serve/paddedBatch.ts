@@ -2,7 +2,9 @@
  * Several prompts decoded together, one token per sequence per step: the prompts are left-padded so that
  * they end in the same slot, the padding is hidden from attention and every token keeps its own position
  * (GPT.decode with rows), so each sequence gets the logits it would get alone. A sequence that finishes
- * leaves the batch (its rows of the cache go), and slots that only padding still fills are cut away.
+ * leaves the batch (its rows of the cache go), new ones join it between steps (their prompts are read
+ * apart, then their rows are padded to the batch's slots, or the batch to theirs), and slots that only
+ * padding fills are cut away: the cache never holds more slots than the longest sequence in it.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { GPT } from '../models/gpt/model';
@@ -44,16 +46,45 @@ export class PaddedBatch {
 
   /** Keeps the listed rows (indices in the current order) and drops the others' keys and values. */
   keep(rows: readonly number[]): void {
-    const cut = Math.min(...rows.map((r) => this.pads[r])); // slots that are padding in every row that stays
     const idx = tf.tensor1d(Int32Array.from(rows), 'int32');
-    this.cache.replace(this.cache.layers.map(({ k, v }) => tf.tidy(() => {
-      const [, H, n, hd] = k.shape;
-      const trim = (x: tf.Tensor4D) => tf.slice(tf.gather(x, idx), [0, 0, cut, 0], [rows.length, H, n - cut, hd]) as tf.Tensor4D; // [B', H, n - cut, hd]
-      return { k: trim(k), v: trim(v) };
-    })));
+    this.cache.replace(this.cache.layers.map(({ k, v }) => ({ k: tf.gather(k, idx), v: tf.gather(v, idx) }))); // [B', H, n, hd]
     idx.dispose();
-    this.pads = rows.map((r) => this.pads[r] - cut);
+    this.pads = rows.map((r) => this.pads[r]);
     this.lengths = rows.map((r) => this.lengths[r]);
+    this.trim();
+  }
+
+  /** Adds sequences at the end of the batch: the next-token logits [V] of each. */
+  join(prompts: readonly (readonly number[])[]): Float32Array[] {
+    const fresh = new PaddedBatch(this.model, prompts);
+    const logits = fresh.start();
+    const n = this.cache.length;
+    const m = fresh.cache.length;
+    const slots = Math.max(n, m);
+    const padLeft = (x: tf.Tensor4D, z: number) => (z ? tf.pad(x, [[0, 0], [0, 0], [z, 0], [0, 0]]) : x); // [B, H, slots, hd]
+    this.cache.replace(this.cache.layers.map((mine, i) => tf.tidy(() => {
+      const theirs = fresh.cache.layers[i];
+      return {
+        k: tf.concat([padLeft(mine.k, slots - n), padLeft(theirs.k, slots - m)], 0) as tf.Tensor4D,
+        v: tf.concat([padLeft(mine.v, slots - n), padLeft(theirs.v, slots - m)], 0) as tf.Tensor4D,
+      };
+    })));
+    fresh.dispose();
+    this.pads = [...this.pads.map((p) => p + slots - n), ...fresh.pads.map((p) => p + slots - m)];
+    this.lengths = [...this.lengths, ...fresh.lengths];
+    this.trim();
+    return logits;
+  }
+
+  /** Cuts the slots that are padding in every row. */
+  private trim(): void {
+    const cut = Math.min(...this.pads);
+    if (!cut) return;
+    this.cache.replace(this.cache.layers.map(({ k, v }) => {
+      const [B, H, n, hd] = k.shape;
+      return { k: tf.slice(k, [0, 0, cut, 0], [B, H, n - cut, hd]), v: tf.slice(v, [0, 0, cut, 0], [B, H, n - cut, hd]) }; // [B, H, n - cut, hd]
+    }));
+    this.pads = this.pads.map((p) => p - cut);
   }
 
   private run(ids: number[], t: number, positions: Int32Array): Float32Array[] {

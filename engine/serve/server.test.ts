@@ -220,6 +220,24 @@ describe('completions', () => {
     }
   });
 
+  it('a request that arrives while a batch runs joins it, with the text it gets alone', async () => {
+    const s = await serve(gpt, { maxBatch: 4, batchWaitMs: 0, beforeStep: () => sleep(15) });
+    const first = { prompt: 'To be', max_tokens: 16, seed: 21 };
+    const second = { prompt: 'what light', max_tokens: 8, seed: 22 };
+    const a = call(s, { path: '/v1/completions', body: first });
+    while ((await health(s)).active === 0) await sleep(5);
+    const b = call(s, { path: '/v1/completions', body: second });
+    let most = 0;
+    while (most < 2 && (await health(s)).active > 0) { most = Math.max(most, (await health(s)).active); await sleep(5); }
+    const [ra, rb] = await Promise.all([a, b]);
+    assert.equal(most, 2, 'both decoded together');
+    assert.equal((await health(s)).batches, 1, 'in the batch that was running');
+    for (const [body, r] of [[first, ra], [second, rb]] as const) {
+      const alone = await call(s, { path: '/v1/completions', body });
+      assert.equal(CompletionResponse.parse(JSON.parse(r.body)).choices[0].text, CompletionResponse.parse(JSON.parse(alone.body)).choices[0].text, body.prompt);
+    }
+  });
+
   it('a client that disconnects has its work cancelled within a second', async () => {
     const s = await serve(gpt, { beforeStep: () => sleep(40) });
     let pieces = 0;
