@@ -142,7 +142,7 @@ describe('limits', () => {
     const r = await call(s, { path: '/v1/completions', body: { prompt: 'To be', max_tokens: 18, seed: 2 } });
     assert.equal(r.status, 504);
     assert.match(apiError(r.body).message, /limit of 200 ms \(--request-timeout-ms\)/);
-    assert.ok(performance.now() - t0 < 1500, 'answered soon after the limit');
+    assert.ok(performance.now() - t0 < 3000, 'answered soon after the limit');
     const h = await health(s);
     assert.ok(h.tokens_generated < 18 && h.active === 0, `stopped early: ${JSON.stringify(h)}`);
   });
@@ -261,7 +261,7 @@ describe('completions', () => {
     const r = await inFlight;
     assert.equal(r.status, 503, r.body);
     assert.match(apiError(r.body).message, /shutting down/);
-    assert.ok(performance.now() - t0 < 1500, 'closed within a step and the flush');
+    assert.ok(performance.now() - t0 < 3000, 'closed within a step and the flush');
   });
 
   it('a BERT server refuses completions, naming the endpoints it has', async () => {
