@@ -4,6 +4,7 @@ import { DataUploadParams, DataUploadResult } from './dataUpload';
 import { DatasetConfig, DatasetSummary } from './datasetConfig';
 import { SerializedError } from './errors';
 import { RunId, RunJson } from './runFolder';
+import { ServeStarted } from './serveApi';
 import { RunEvent, RunSummary } from './runEvents';
 import { CheckpointChoice, FillMaskParams, FillMaskResult, SampleResult, SamplingParams } from './sampling';
 import { TokenizerConfig } from './tokenizerConfig';
@@ -139,6 +140,11 @@ export const WORKBENCH_METHODS = {
   'inspect.cancel': method(z.object({ requestId: InspectRequestId }).strict(), z.object({}).strict()),
   /** the top-k tokens and probabilities at each [MASK] of a text, from a BERT run's checkpoint */
   'inspect.fillMask': method(z.object({ ...RunHandle, checkpoint: CheckpointChoice, ...FillMaskParams.shape }).strict(), FillMaskResult),
+
+  /** the run's model behind the local inference server (`workbench serve`), or the one already serving it: its URL, token and a curl to try */
+  'serve.start': method(z.object({ ...RunHandle, checkpoint: z.string().max(64).optional() }).strict(), ServeStarted),
+  /** stops the run's inference server; nothing when none is running */
+  'serve.stop': method(z.object(RunHandle).strict(), z.object({}).strict()),
 
   'engine.status': method(z.object({}).strict(), EngineStatus),
   'engine.restart': method(z.object({}).strict(), EngineStatus),

@@ -12,6 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -480,6 +481,30 @@ describe('workbench in a browser', { timeout: 600_000 }, () => {
     await dashboard.getByRole('progressbar', { name: `${firstRun} progress` }).waitFor();
     await tick(crashRun).click();
     await until('both runs back', async () => (await dashboard.getByRole('progressbar').count()) === 2, 10_000);
+  });
+
+  step('a finished run is served from its Serve button: the curl it shows gets a completion', async () => {
+    const row = runsTable().getByRole('row').filter({ hasText: 'completed' }).first();
+    const runId = (await row.getByRole('cell').first().innerText()).trim();
+    await row.getByRole('button', { name: 'Serve', exact: true }).click();
+    const details = runsTable().getByLabel(`inference server of ${runId}`);
+    await details.waitFor({ timeout: 60_000 });
+    const curl = await details.locator('.serve-curl').innerText();
+    const [, url, token, body] = /^curl -s (\S+) -H "Authorization: Bearer ([0-9a-f]+)" -H "Content-Type: application\/json" -d '(.*)'$/.exec(curl.trim()) ?? [];
+    assert.ok(url && token && body, `the curl shown: ${curl}`);
+    const reply = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = http.request(url, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (d: string) => { text += d; }).on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    assert.equal(reply.status, 200, reply.text);
+    assert.equal((JSON.parse(reply.text) as { object: string }).object, 'text_completion');
+    await shot('serve', runsTable());
+    await row.getByRole('button', { name: 'Stop serving' }).click();
+    await until('the server details gone', async () => (await details.count()) === 0, 10_000);
   });
 
   step('another experiment opens at its top, and the notebook works from the keyboard', async () => {

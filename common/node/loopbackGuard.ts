@@ -1,5 +1,5 @@
 /**
- * A loopback server's gate (the browser mode's, and the engine's inference server to come), as pure
+ * A loopback server's gate (the browser mode's, and the engine's inference server), as pure
  * functions of a request's headers and URL (Jupyter's model):
  * - Host must name the loopback address this server serves (127.0.0.1:PORT or localhost:PORT), so a
  *   DNS-rebinding page at evil.example, whose name now points at 127.0.0.1, is refused;
@@ -20,6 +20,12 @@ export interface GuardConfig {
   /** the secret in the cookie, distinct from the token so that one can be rotated without the other */
   session: string;
 }
+
+/**
+ * A token-only server's gate (the inference API, which curl and OpenAI clients call): no cookie is taken,
+ * so a POST without Origin is no cross-site forgery (a page elsewhere cannot attach the token).
+ */
+export type TokenGuardConfig = Omit<GuardConfig, 'session'> & { session?: undefined };
 
 export type Verdict = { ok: true; via: 'cookie' | 'token' } | { ok: false; status: 400 | 401 | 403; reason: string };
 
@@ -68,7 +74,8 @@ function presentedToken(url: URL, headers: IncomingHttpHeaders): string | null {
   const q = url.searchParams.get('token');
   if (q !== null) return q;
   const auth = headers.authorization;
-  if (typeof auth === 'string' && /^token\s+/i.test(auth)) return auth.replace(/^token\s+/i, '');
+  // `Bearer` is what OpenAI's clients send with their api_key
+  if (typeof auth === 'string' && /^(token|bearer)\s+/i.test(auth)) return auth.replace(/^(token|bearer)\s+/i, '');
   return null;
 }
 
@@ -76,13 +83,13 @@ function presentedToken(url: URL, headers: IncomingHttpHeaders): string | null {
  * The verdict on one request. `upgrade` is the WebSocket handshake, which must carry the server's own
  * Origin; plain HTTP requests may omit it (a top-level navigation does) but must not name another.
  */
-export function judge(cfg: GuardConfig, req: { headers: IncomingHttpHeaders; url?: string; method?: string }, upgrade: boolean): Verdict {
+export function judge(cfg: GuardConfig | TokenGuardConfig, req: { headers: IncomingHttpHeaders; url?: string; method?: string }, upgrade: boolean): Verdict {
   if (!checkHost(req.headers.host, cfg.port)) return { ok: false, status: 403, reason: 'Host is not this server\'s loopback address' };
   const origin = req.headers.origin;
   if (origin !== undefined && !ownOrigins(cfg.port).includes(origin)) return { ok: false, status: 403, reason: 'foreign Origin' };
   if (upgrade && origin === undefined) return { ok: false, status: 403, reason: 'WebSocket upgrade without Origin' };
   const method = (req.method ?? 'GET').toUpperCase();
-  if (!upgrade && method !== 'GET' && method !== 'HEAD' && origin === undefined) return { ok: false, status: 403, reason: 'state-changing request without Origin' };
+  if (!upgrade && cfg.session !== undefined && method !== 'GET' && method !== 'HEAD' && origin === undefined) return { ok: false, status: 403, reason: 'state-changing request without Origin' };
   let url: URL;
   try {
     url = new URL(req.url ?? '/', `http://${req.headers.host}`);
@@ -94,8 +101,10 @@ export function judge(cfg: GuardConfig, req: { headers: IncomingHttpHeaders; url
     return secretsEqual(token, cfg.token) ? { ok: true, via: 'token' } : { ok: false, status: 403, reason: 'wrong token' };
   }
   if (upgrade) return { ok: false, status: 401, reason: 'the API socket needs the token; open the URL that `npm start` printed' };
+  const session = cfg.session;
+  if (session === undefined) return { ok: false, status: 401, reason: 'no token; send `Authorization: Bearer TOKEN` with the token the server printed' };
   const cookies = readCookies(req.headers.cookie, cookieName(cfg.port));
-  if (cookies.some((c) => secretsEqual(c, cfg.session))) return { ok: true, via: 'cookie' };
+  if (cookies.some((c) => secretsEqual(c, session))) return { ok: true, via: 'cookie' };
   if (cookies.length) return { ok: false, status: 403, reason: 'stale or wrong session cookie' };
   return { ok: false, status: 401, reason: 'no token or session cookie; open the URL that `npm start` printed' };
 }

@@ -16,6 +16,7 @@ import { EngineSupervisor, type EngineSupervisorOptions } from './engineSupervis
 import { ExperimentFiles, type ExperimentFilesOptions } from './experimentFiles';
 import { RunsService } from './runsService';
 import { SampleService } from './sampleService';
+import { ServeService } from './serveService';
 import { formatIssues } from '../../common/zodIssues';
 
 export interface WorkbenchHostOptions extends ExperimentFilesOptions {
@@ -62,6 +63,7 @@ export function createWorkbenchHost(opts: WorkbenchHostOptions = {}): WorkbenchH
 
   const runs = new RunsService(engine, files, emit);
   const samples = new SampleService(engine, files, emit);
+  const serve = new ServeService(files);
   engine.on((e) => { if (e.type === 'status') emit('onEngineStatus', e.status); });
 
   type Handlers = { [M in WorkbenchMethod]: (params: ReturnType<typeof parseParams<M>> extends infer R ? R extends { ok: true; params: infer P } ? P : never : never) => Promise<unknown> };
@@ -84,6 +86,8 @@ export function createWorkbenchHost(opts: WorkbenchHostOptions = {}): WorkbenchH
     'inspect.sample': (p) => samples.sample(p),
     'inspect.cancel': (p) => samples.cancel(p.requestId),
     'inspect.fillMask': (p) => samples.fillMask(p),
+    'serve.start': (p) => serve.start(p, p.checkpoint),
+    'serve.stop': (p) => serve.stop(p),
     'engine.status': async () => engine.getStatus(),
     'engine.restart': () => engine.restart(),
   };
@@ -124,6 +128,7 @@ export function createWorkbenchHost(opts: WorkbenchHostOptions = {}): WorkbenchH
     async dispose() {
       runs.dispose();
       samples.dispose();
+      await serve.dispose();
       await engine.dispose();
       listeners.clear();
     },

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as fused from '../backends/fusedOps';
 import { causalBias, paddingBias } from './layers';
 import { eluFeatureMap, linearAttention } from './linearAttention';
-import { applyRope } from './positional';
+import { applyRope, applyRopeAt } from './positional';
 
 /** [B·T, H·hd] rows → [B, H, T, hd] heads. */
 export function splitHeads(x: tf.Tensor2D, B: number, T: number, H: number): tf.Tensor4D {
@@ -94,38 +94,62 @@ export interface PastKeyValues {
 }
 
 /**
+ * A padded batch whose sequences sit at different positions (left-padded so that they end together):
+ * where each new token is, and which key slots hold tokens.
+ */
+export interface DecodeRows {
+  /** the position of each new token, [B·t] */
+  positions: Int32Array;
+  /** 1 where a key slot (the cached ones, then the new ones: [B·n], n = cached + t) holds a token, 0 where it is padding */
+  keyMask: Uint8Array;
+}
+
+/**
  * Causal self-attention of t new positions that follow `past` (keys and values of the earlier positions,
  * null at the start): queries of the new rows against all keys, each query seeing the keys up to its own
  * position. Returns the merged outputs [B·t, d] and the keys and values of all positions, for the next
  * call. Softmax attention gives the same numbers as selfAttention over the whole sequence; for linear
  * attention, its implied weights φ(q)·φ(k) normalised per query (the same function, summed differently).
+ * With `rows`, padding keys are hidden too and RoPE turns each token by its own position.
  */
-export function cachedCausalAttention(qkv: tf.Tensor2D, B: number, t: number, H: number, past: PastKeyValues | null, o: { kind: 'softmax' | 'linear'; ropeBase?: number }): { out: tf.Tensor2D } & PastKeyValues {
+export function cachedCausalAttention(qkv: tf.Tensor2D, B: number, t: number, H: number, past: PastKeyValues | null, o: { kind: 'softmax' | 'linear'; ropeBase?: number; rows?: DecodeRows }): { out: tf.Tensor2D } & PastKeyValues {
   const offset = past ? past.k.shape[2] : 0;
   let [q, k, v] = tf.split(qkv, 3, 1).map((x) => splitHeads(x as tf.Tensor2D, B, t, H)); // [B, H, t, hd]
   if (o.ropeBase !== undefined) {
-    q = applyRope(q, o.ropeBase, offset);
-    k = applyRope(k, o.ropeBase, offset);
+    q = o.rows ? applyRopeAt(q, o.rows.positions, o.ropeBase) : applyRope(q, o.ropeBase, offset);
+    k = o.rows ? applyRopeAt(k, o.rows.positions, o.ropeBase) : applyRope(k, o.ropeBase, offset);
   }
   const keys = past ? tf.concat([past.k, k], 2) as tf.Tensor4D : k; // [B, H, offset + t, hd]
   const values = past ? tf.concat([past.v, v], 2) as tf.Tensor4D : v;
-  // query j sits at position offset + j and sees keys 0 … offset + j; one new token sees them all. The mask is
-  // made on the host: decoding runs a few kernels per token, and each one counts.
+  // query j sits at slot offset + j and sees keys 0 … offset + j (with rows, those that are no padding). The
+  // mask is made on the host: decoding runs a few kernels per token, and each one counts.
   const n = offset + t;
-  const visible = new Float32Array(t * n);
-  for (let j = 0; j < t; j++) visible.fill(1, j * n, j * n + offset + j + 1);
+  const R = o.rows ? B : 1;
+  const visible = new Float32Array(R * t * n);
+  for (let b = 0; b < R; b++) {
+    for (let j = 0; j < t; j++) {
+      const row = (b * t + j) * n;
+      if (!o.rows) visible.fill(1, row, row + offset + j + 1);
+      else {
+        for (let s = 0; s < offset + j; s++) visible[row + s] = o.rows.keyMask[b * n + s];
+        visible[row + offset + j] = 1; // a padding query sees itself, so that its (unused) output stays finite
+      }
+    }
+  }
+  const visibleShape = o.rows ? [B, 1, t, n] : [t, n];
   if (o.kind === 'softmax' && t === 1) {
     // one query: products and sums, not a batched matMul, which on wasm rebuilds its operator for every new
     // key count and costs more than the whole rest of the step
     const hd = q.shape[3];
-    const scores = tf.mul(tf.sum(tf.mul(q, keys), 3), 1 / Math.sqrt(hd)); // [B, H, n]
+    let scores = tf.mul(tf.sum(tf.mul(q, keys), 3), 1 / Math.sqrt(hd)); // [B, H, n]
+    if (o.rows) scores = tf.add(scores, tf.tensor3d(visible.map((x) => (x ? 0 : -1e9)), [B, 1, n]));
     const probs = tf.expandDims(tf.softmax(scores), 3); // [B, H, n, 1]
     return { out: mergeHeads(tf.sum(tf.mul(probs, values), 2, true) as tf.Tensor4D), k: keys, v: values }; // [B, H, 1, hd]
   }
   if (o.kind === 'softmax') {
-    const bias = tf.tensor2d(visible.map((x) => (x ? 0 : -1e9)), [t, n]);
+    const bias = tf.tensor(visible.map((x) => (x ? 0 : -1e9)), visibleShape);
     return { out: mergeHeads(softmaxAttention(q, keys, values, bias).out), k: keys, v: values };
   }
-  const w = tf.mul(tf.matMul(eluFeatureMap(q), eluFeatureMap(keys), false, true), tf.tensor2d(visible, [t, n])); // [B, H, t, offset + t]
+  const w = tf.mul(tf.matMul(eluFeatureMap(q), eluFeatureMap(keys), false, true), tf.tensor(visible, visibleShape)); // [B, H, t, offset + t]
   return { out: mergeHeads(tf.matMul(tf.div(w, tf.sum(w, -1, true)), values) as tf.Tensor4D), k: keys, v: values };
 }

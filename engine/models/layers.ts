@@ -77,6 +77,19 @@ export function addPositions(x: tf.Tensor2D, B: number, T: number, c: ResolvedMo
   return tf.reshape(tf.add(tf.reshape(x, [B, T, d]), table), [B * T, d]); // [N, d]
 }
 
+/**
+ * addPositions for rows at arbitrary positions (a padded batch whose sequences sit at different
+ * positions): `positions` [N] gives each row's own, and its table row is added.
+ */
+export function addPositionsAt(x: tf.Tensor2D, positions: ArrayLike<number>, c: ResolvedModelConfig, params: ParamStore): tf.Tensor2D {
+  if (c.positional === 'rope') return x;
+  const ids = tf.tensor1d(Int32Array.from(positions), 'int32');
+  const table = c.positional === 'learned'
+    ? params.get(c.arch === 'gpt' ? 'wpe.weight' : 'bert.embeddings.position_embeddings.weight') as tf.Tensor2D
+    : sinusoidalTable(Math.max(...Array.from(positions)) + 1, c.dModel);
+  return tf.add(x, tf.gather(table, ids)); // [N, d]
+}
+
 /** Padding mask [B, T] (1 = token, 0 = padding) → additive key bias [B, 1, 1, T] (for the composite attention paths: RoPE, linear). */
 export function paddingBias(mask: tf.Tensor2D): tf.Tensor4D {
   const [B, T] = mask.shape;

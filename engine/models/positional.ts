@@ -28,14 +28,20 @@ export function sinusoidalTable(n: number, d: number): tf.Tensor2D {
  * that x·cos + rotateHalf(x)·sin = x·cos + swapHalves(x)·sinSigned needs no negation kernel.
  */
 export function ropeTables(T: number, headDim: number, base = 10000, offset = 0): { cos: tf.Tensor2D; sinSigned: tf.Tensor2D } {
+  return ropeTablesAt(Array.from({ length: T }, (_, t) => offset + t), headDim, base);
+}
+
+/** The tables of ropeTables for any list of positions (rows of a batch that sit at different positions), [N, hd] each. */
+export function ropeTablesAt(positions: ArrayLike<number>, headDim: number, base = 10000): { cos: tf.Tensor2D; sinSigned: tf.Tensor2D } {
   if (headDim % 2 !== 0) throw new Error(`applyRope: head size ${headDim} is odd; RoPE rotates pairs of dimensions, so use an even head size (dModel / nHeads)`);
   const half = headDim / 2;
-  const cos = new Float32Array(T * headDim);
-  const sin = new Float32Array(T * headDim);
+  const N = positions.length;
+  const cos = new Float32Array(N * headDim);
+  const sin = new Float32Array(N * headDim);
   for (let j = 0; j < half; j++) {
     const invFreq = 1 / base ** ((2 * j) / headDim);
-    for (let t = 0; t < T; t++) {
-      const angle = (offset + t) * invFreq;
+    for (let t = 0; t < N; t++) {
+      const angle = positions[t] * invFreq;
       const c = Math.cos(angle);
       const s = Math.sin(angle);
       cos[t * headDim + j] = c;
@@ -44,7 +50,7 @@ export function ropeTables(T: number, headDim: number, base = 10000, offset = 0)
       sin[t * headDim + j + half] = s;
     }
   }
-  return { cos: tf.tensor2d(cos, [T, headDim]), sinSigned: tf.tensor2d(sin, [T, headDim]) };
+  return { cos: tf.tensor2d(cos, [N, headDim]), sinSigned: tf.tensor2d(sin, [N, headDim]) };
 }
 
 /**
@@ -55,12 +61,27 @@ export function ropeTables(T: number, headDim: number, base = 10000, offset = 0)
 export function applyRope<R extends tf.Rank>(x: tf.Tensor<R>, base = 10000, offset = 0): tf.Tensor<R> {
   if (x.rank !== 4) throw new Error(`applyRope: expected x of shape [B, H, T, headDim], got [${x.shape.join(', ')}]`);
   const [, , T, hd] = x.shape as number[];
+  return tf.tidy(() => rotateHalf(x, ropeTables(T, hd, base, offset))); // tables [T, hd], broadcast over B and H
+}
+
+/**
+ * applyRope for a batch whose rows sit at different positions (a padded batch being decoded):
+ * `positions` [B·T] gives the position of each row's each token.
+ */
+export function applyRopeAt<R extends tf.Rank>(x: tf.Tensor<R>, positions: ArrayLike<number>, base = 10000): tf.Tensor<R> {
+  const [B, , T, hd] = x.shape as number[];
+  if (x.rank !== 4 || positions.length !== B * T) throw new Error(`applyRopeAt: expected x [B, H, T, headDim] and B·T positions, got [${x.shape.join(', ')}] and ${positions.length}`);
   return tf.tidy(() => {
-    const { cos, sinSigned } = ropeTables(T, hd, base, offset); // [T, hd], broadcast over B and H
-    const half = hd / 2;
-    const x1 = tf.slice(x, [0, 0, 0, 0], [-1, -1, -1, half]); // [B, H, T, hd/2]
-    const x2 = tf.slice(x, [0, 0, 0, half], [-1, -1, -1, half]); // [B, H, T, hd/2]
-    const swapped = tf.concat([x2, x1], 3); // [B, H, T, hd]; times sinSigned gives rotate_half(x)·sin
-    return tf.add(tf.mul(x, cos), tf.mul(swapped, sinSigned)) as tf.Tensor<R>; // [B, H, T, hd]
+    const t = ropeTablesAt(positions, hd, base);
+    return rotateHalf(x, { cos: tf.reshape(t.cos, [B, 1, T, hd]), sinSigned: tf.reshape(t.sinSigned, [B, 1, T, hd]) }); // [B, 1, T, hd], broadcast over H
   });
+}
+
+function rotateHalf<R extends tf.Rank>(x: tf.Tensor<R>, t: { cos: tf.Tensor; sinSigned: tf.Tensor }): tf.Tensor<R> {
+  const hd = x.shape[3]!;
+  const half = hd / 2;
+  const x1 = tf.slice(x, [0, 0, 0, 0], [-1, -1, -1, half]); // [B, H, T, hd/2]
+  const x2 = tf.slice(x, [0, 0, 0, half], [-1, -1, -1, half]); // [B, H, T, hd/2]
+  const swapped = tf.concat([x2, x1], 3); // [B, H, T, hd]; times sinSigned gives rotate_half(x)·sin
+  return tf.add(tf.mul(x, t.cos), tf.mul(swapped, t.sinSigned)) as tf.Tensor<R>; // [B, H, T, hd]
 }

@@ -1,6 +1,8 @@
+import { Fragment } from 'react';
 import { type CellInput, parsedConfig } from '../lib/cellConfig';
 import { duration, loss } from '../lib/format';
 import { controlRun, resumeRun } from '../session/runs';
+import { ServeButton, ServeDetails } from './ServeRun';
 import { activeJobOf, pretrainStale, useOverlaidRuns } from '../state/selectors';
 import type { Job } from '../state/runsSlice';
 import { formatStep, runColors } from '../dashboards';
@@ -103,8 +105,10 @@ function CellRuns({ cell, overlaid, colors }: { cell: PretrainCellT; overlaid: r
           const on = overlaid.includes(r.runId);
           const idOfName = `run-name-${cell.id}-${r.runId}`;
           const selected = known && r.runId === selectedRunId;
+          const canServe = h?.ok && !live && h.run.step > 0;
           return (
-            <tr key={r.runId} className={selected ? 'selected' : undefined} onClick={() => known && selectRun(r.runId)}>
+            <Fragment key={r.runId}>
+            <tr className={selected ? 'selected' : undefined} onClick={() => known && selectRun(r.runId)}>
               <td className="mono">
                 <span className="run-name">
                   {/* named by the run id beside it (not a label of its own, which the cell's name would repeat) */}
@@ -120,8 +124,10 @@ function CellRuns({ cell, overlaid, colors }: { cell: PretrainCellT; overlaid: r
               <td className="num mono">{job ? job.step : h?.ok ? h.run.step : r.step ?? '—'}</td>
               <td className="num mono">{loss(job ? job.trainLoss : r.finalTrainLoss)}</td>
               <td className="num mono">{loss(job ? job.valLoss : h?.ok ? h.run.bestValLoss ?? r.finalValLoss : r.finalValLoss)}</td>
-              <td className="num">{canResume && <button className="btn small" onClick={(e) => { e.stopPropagation(); void resumeRun(r.runId, cell.id); }}>Resume</button>}</td>
+              <td className="num">{canResume && <button className="btn small" onClick={(e) => { e.stopPropagation(); void resumeRun(r.runId, cell.id); }}>Resume</button>}{canServe && <ServeButton runId={r.runId} />}</td>
             </tr>
+            <ServeDetails runId={r.runId} colSpan={6} />
+            </Fragment>
           );
         })}
       </tbody>

@@ -6,8 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedModelConfig } from '../../../common/modelConfig';
-import { cachedCausalAttention, selfAttention, type PastKeyValues } from '../attention';
-import { activation, addPositions, crossEntropy, embedding, linear, withAuxLoss } from '../layers';
+import { cachedCausalAttention, selfAttention, type DecodeRows, type PastKeyValues } from '../attention';
+import { activation, addPositions, addPositionsAt, crossEntropy, embedding, linear, withAuxLoss } from '../layers';
 import { moeParamSpecs } from '../moe';
 import { TransformerBase } from '../base';
 import { bias, norm, weight, type ParamSpec } from '../params';
@@ -78,17 +78,20 @@ export class GPT extends TransformerBase implements TransformerModel {
    * Incremental decoding: next-token logits [B, t, V] for `inputIds` [B, t] that continue the sequence
    * whose keys and values `cache` holds (empty at the start), which then holds these positions too. The
    * logits equal those of forward() over the whole sequence; the work per new token is one row per layer.
+   * With `rows`, a left-padded batch of sequences at different positions decodes together (the server's
+   * batches): each row's logits equal those of its sequence decoded alone.
    */
-  decode(inputIds: tf.Tensor2D, cache: KvCache): tf.Tensor3D {
+  decode(inputIds: tf.Tensor2D, cache: KvCache, rows?: DecodeRows): tf.Tensor3D {
     const c = this.config;
     const [B, t] = inputIds.shape;
-    if (cache.length + t > c.contextLength) throw new Error(`decoding to position ${cache.length + t} exceeds contextLength ${c.contextLength}; start a new cache on the last ${c.contextLength} tokens or fewer`);
+    const end = rows ? Math.max(...rows.positions) + 1 : cache.length + t;
+    if (end > c.contextLength) throw new Error(`decoding to position ${end} exceeds contextLength ${c.contextLength}; start a new cache on the last ${c.contextLength} tokens or fewer`);
     const next: PastKeyValues[] = [];
     const logits = tf.tidy(() => {
-      let x = this.embed(inputIds, cache.length);
+      let x = this.embed(inputIds, cache.length, rows?.positions);
       for (let i = 0; i < c.nLayers; i++) {
         x = this.block(x, i, (y) => y, [], (qkv) => {
-          const r = cachedCausalAttention(qkv, B, t, c.nHeads, cache.layers[i] ?? null, { kind: c.attention, ...(c.positional === 'rope' ? { ropeBase: c.ropeBase } : {}) });
+          const r = cachedCausalAttention(qkv, B, t, c.nHeads, cache.layers[i] ?? null, { kind: c.attention, ...(c.positional === 'rope' ? { ropeBase: c.ropeBase } : {}), ...(rows ? { rows } : {}) });
           next.push({ k: tf.keep(r.k), v: tf.keep(r.v) });
           return r.out;
         });
@@ -99,11 +102,11 @@ export class GPT extends TransformerBase implements TransformerModel {
     return logits;
   }
 
-  /** Token and position embeddings of ids [B, T] at positions offset … offset+T-1, as rows [B·T, d]. */
-  private embed(inputIds: tf.Tensor2D, offset: number): tf.Tensor2D {
+  /** Token and position embeddings of ids [B, T] at positions offset … offset+T-1 (or at `positions` [B·T]), as rows [B·T, d]. */
+  private embed(inputIds: tf.Tensor2D, offset: number, positions?: Int32Array): tf.Tensor2D {
     const [B, T] = inputIds.shape;
     const x = embedding(this.p('wte.weight'), tf.reshape(inputIds, [B * T])); // [N, d]
-    return addPositions(x, B, T, this.config, this.params, offset);
+    return positions ? addPositionsAt(x, positions, this.config, this.params) : addPositions(x, B, T, this.config, this.params, offset);
   }
 
   /** Block i on rows x [N, d]: x + c_proj(attend(c_attn(ln_1(x)))), then x + MLP(ln_2(x)) (or a mixture of experts). */
