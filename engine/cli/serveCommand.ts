@@ -1,5 +1,5 @@
 /**
- * `workbench serve RUN_DIR …`: the run's model behind the local inference server (../serve/server.ts),
+ * `workbench serve RUN_DIR|BUNDLE_DIR …`: the run's (or an exported bundle's) model behind the local inference server (../serve/server.ts),
  * until Ctrl+C or SIGTERM. It prints the URL, the token and a curl example; with --json, one line with them.
  */
 import { parseArgs } from 'node:util';
@@ -8,7 +8,7 @@ import { SERVE_DEFAULTS, SERVE_HOST, startServer } from '../serve/server';
 import { positiveInt, usage, wholeNumber } from './args';
 import { RUN_MODEL_FLAGS, openRunModel } from './openRun';
 
-export const SERVE_USAGE = `  workbench serve RUN_DIR [--port N] [--host 127.0.0.1] [--max-batch N] [--batch-wait-ms MS] [--max-queue N]
+export const SERVE_USAGE = `  workbench serve RUN_DIR|BUNDLE_DIR [--port N] [--host 127.0.0.1] [--max-batch N] [--batch-wait-ms MS] [--max-queue N]
                 [--max-body-bytes N] [--request-timeout-ms MS] [--json] [--checkpoint last|best|step-N] [--backend NAME]
       an OpenAI-style HTTP server of the run's model on this machine only (POST /v1/completions for a GPT,
       /v1/fill-mask and /v1/classify for a BERT, GET /v1/models, /health), with the token it prints;

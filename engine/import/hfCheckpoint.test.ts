@@ -13,6 +13,7 @@ import { GPT } from '../models/gpt/model';
 import { latestValidCheckpoint } from '../runs/checkpoint';
 import { loadRunModel, type RunModel } from '../runs/loadRunModel';
 import { encodeSafetensors, type NamedTensor } from '../runs/safetensors';
+import { exportBundle } from '../export/exportBundle';
 import { importHfCheckpoint } from './hfCheckpoint';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hf-import-'));
@@ -139,6 +140,17 @@ describe('importing a Hugging Face checkpoint folder', () => {
     fs.writeFileSync(path.join(full, 'keep.txt'), 'mine');
     await assert.rejects(importHfCheckpoint(base, full, { backend }), /exists and is not empty; choose another --out folder/);
     assert.equal(fs.readFileSync(path.join(full, 'keep.txt'), 'utf8'), 'mine');
+  });
+
+  it('round trip: a BERT run exported as a bundle imports back with the same logits, and the imported run exports again', async () => {
+    const bundle = path.join(root, 'bert-bundle');
+    await exportBundle(bertRun, 'last', bundle);
+    const r = await importHfCheckpoint(bundle, path.join(root, 'bert-from-bundle'), { backend });
+    assert.equal(r.config.source.architecture, 'BertForMaskedLM', 'an mlm run exports without the next-sentence head');
+    await sameLogits(bertRun, r.runDir);
+    const again = await exportBundle(r.runDir, 'last', path.join(root, 'bert-bundle-again'));
+    assert.ok(again.report.checks.every((c) => c.ok), JSON.stringify(again.report.checks));
+    assert.match(fs.readFileSync(path.join(again.outDir, 'README.md'), 'utf8'), /## Source\n\nImported with `workbench import` from a Hugging Face bert checkpoint folder \(BertForMaskedLM\)/);
   });
 
   it('a cancel while the run is being written leaves nothing under the final name', async () => {
