@@ -14,7 +14,7 @@ import type { Objective } from '../../common/pretrainConfig';
 import { documentCount, documentSentences, loadTextDataset, loadTokenizedDataset, tokenStream, type DatasetProgress, type TokenizedDataset } from '../data/dataset';
 import type { TokenizedSplit } from '../data/types';
 import type { Batch } from '../models/types';
-import { loadTokenizer, saveTokenizer, trainTokenizer, type Tokenizer } from '../tokenizers';
+import { loadTokenizer, saveTokenizer, trainTokenizerCooperatively, type Tokenizer } from '../tokenizers';
 import { Rng } from '../util/random';
 import { causalLmBatch, maskSequence, mlmNspBatch, type MaskingOptions, type SpecialIds, type TokenizedDocument } from './objectives';
 
@@ -139,11 +139,11 @@ export async function prepareData(datasetCfg: DatasetConfig, tokenizerCfg: Token
   if (!tokenizer) {
     const text = await loadTextDataset(datasetCfg, { baseDir: o.baseDir, onProgress: o.onProgress, signal: o.signal });
     o.onProgress?.({ phase: 'tokenizer', done: 0, total: 1 });
-    tokenizer = trainTokenizer(tokenizerCfg, tokenizerTrainingText(tokenizerCfg, text));
+    tokenizer = await trainTokenizerCooperatively(tokenizerCfg, tokenizerTrainingText(tokenizerCfg, text), { signal: o.signal });
     saveTokenizer(tokenizer, o.tokenizerFile);
     o.onProgress?.({ phase: 'tokenizer', done: 1, total: 1 });
   }
-  checkAborted(o.signal); // training a tokenizer cannot be interrupted; stop before the next long phase
+  checkAborted(o.signal);
   const T = o.seqLen;
   const dataset = await loadTokenizedDataset(datasetCfg, tokenizer, {
     baseDir: o.baseDir, cacheDir: o.cacheDir, onProgress: o.onProgress, signal: o.signal,
