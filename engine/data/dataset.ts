@@ -10,7 +10,8 @@ import { DatasetConfig, type CleaningReport, type DatasetStats, type DatasetConf
 import { EngineError } from '../../common/errors';
 import { invalidConfig } from '../../common/zodIssues';
 import { cacheKey, defaultCacheDir, readCacheEntry, writeCacheEntry } from './cache';
-import { cleanDocuments } from './clean';
+import { cleanDocumentsSteps } from './clean';
+import { mapSteps, runCooperatively, yieldToLoop } from '../util/cooperative';
 import { cutAt, splitSentences } from './sentences';
 import { describeSource, readSource, refuse, sourceIdentity } from './sources';
 import { splitDocuments, splitTails } from './split';
@@ -72,8 +73,6 @@ function checkAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new EngineError('JOB_CANCELLED', 'dataset loading was cancelled');
 }
 
-const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
-
 function toTextDocument(d: RawDocument): TextDocument {
   // The source's own sentence offsets survive only if no cleaning step edited the text (see RawDocument).
   const sentences = d.sentenceStarts ? cutAt(d.text, d.sentenceStarts) : splitSentences(d.text);
@@ -99,8 +98,7 @@ export async function loadTextDataset(input: DatasetConfigInput | DatasetConfig,
   checkAborted(opts.signal);
   if (!raw.length) refuse(`${where}: holds no text; add text or pick another source`, 'path');
   opts.onProgress?.({ phase: 'clean', done: 0, total: raw.length });
-  const { docs, report } = cleanDocuments(raw, config.cleaning);
-  checkAborted(opts.signal);
+  const { docs, report } = await runCooperatively(cleanDocumentsSteps(raw, config.cleaning), 'cleaning the dataset', opts.signal);
   if (!docs.length) {
     refuse(`${where}: no document is left after cleaning (of ${raw.length} read: ${describeCleaning(report)}); check the file's content or lower cleaning.minChars`, 'path');
   }
@@ -109,7 +107,7 @@ export async function loadTextDataset(input: DatasetConfigInput | DatasetConfig,
     refuse(`${where}: only 1 document is left after cleaning, and the train/validation split keeps documents whole; ${hint}set split to 'tail'`, 'path');
   }
   opts.onProgress?.({ phase: 'split', done: 0, total: docs.length });
-  const textDocs = docs.map(toTextDocument);
+  const textDocs = await runCooperatively(mapSteps(docs, toTextDocument), 'splitting the dataset into sentences', opts.signal);
   const { train, validation } = config.split === 'tail'
     ? splitTails(textDocs, config.validationFraction)
     : splitDocuments(textDocs, config.validationFraction, config.seed);

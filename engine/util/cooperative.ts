@@ -18,6 +18,16 @@ export function runToEnd<T>(steps: Steps<T>): T {
   }
 }
 
+/** items.map(f) as steps, one item per step. */
+export function* mapSteps<A, B>(items: readonly A[], f: (a: A) => B): Steps<B[]> {
+  const out: B[] = [];
+  for (const a of items) {
+    out.push(f(a));
+    yield;
+  }
+  return out;
+}
+
 export const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
