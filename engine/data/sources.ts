@@ -45,17 +45,17 @@ function kindOf(st: import('node:fs').Stats): string {
   return 'not a regular file';
 }
 
-/** Bytes read at a time: a cancel is seen between chunks, well within a second. */
+/** Bytes read at a time by default: a cancel is seen between chunks, well within a second. */
 const READ_CHUNK = 8 * 1024 * 1024;
 
 /**
- * A file's bytes in chunks of READ_CHUNK, bounded: only a regular file is read (a device such as /dev/zero, a FIFO
+ * A file's bytes in chunks of `chunkBytes`, bounded: only a regular file is read (a device such as /dev/zero, a FIFO
  * or a socket would never end, or block), and at most `limitBytes` of it, whatever its size claims (/proc files
  * claim 0); a cancel stops the read between chunks. The file is opened without blocking and checked again through
  * its descriptor, so a path swapped for a FIFO after the first check cannot hang the read. `tooBig` says what to do
  * about a file over the limit. Each chunk is a fresh buffer the caller may keep.
  */
-export async function* readFileChunks(file: string, limitBytes: number, tooBig: string, signal?: AbortSignal): AsyncGenerator<Buffer> {
+export async function* readFileChunks(file: string, limitBytes: number, tooBig: string, signal?: AbortSignal, chunkBytes = READ_CHUNK): AsyncGenerator<Buffer> {
   const refuseSize = (bytes: string) => refuse(`${file}: is ${bytes}; ${tooBig}`, 'path');
   const check = (st: import('node:fs').Stats) => {
     if (st.isDirectory()) refuse(`${file}: is a folder, not a file; use source kind 'folder' for a folder of text files`, 'path');
@@ -79,7 +79,7 @@ export async function* readFileChunks(file: string, limitBytes: number, tooBig: 
     let total = 0;
     for (;;) {
       if (signal?.aborted) throw new EngineError('JOB_CANCELLED', `reading ${file} was cancelled`);
-      const chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK, limitBytes + 1 - total));
+      const chunk = Buffer.allocUnsafe(Math.min(chunkBytes, limitBytes + 1 - total));
       let bytesRead: number;
       try {
         ({ bytesRead } = await fh.read(chunk, 0, chunk.length, null));

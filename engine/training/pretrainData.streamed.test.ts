@@ -68,10 +68,10 @@ describe('prepareData on a streamed file', () => {
     }
   });
 
-  it('loses nothing at 8 MiB chunk edges or inside multi-byte characters; each line is a document on the side its hash picks', async () => {
+  it('loses nothing at read chunk edges or inside multi-byte characters; each line is a document on the side its hash picks', async () => {
     const file = path.join(tmp, 'utf8.txt');
     const lines: string[] = [];
-    // 3-byte "—" and 4-byte "😀" at every offset against the 8 MiB chunk edges; ~9.6 MiB in all, CRLF line ends
+    // 3-byte "—" and 4-byte "😀" at every offset against the read chunks' edges; ~9.6 MiB in all, CRLF line ends
     for (let i = 0; i < 150_000; i++) lines.push(`${i} café — naïve 😀 ${'x'.repeat(i % 13)}`);
     fs.writeFileSync(file, lines.join('\r\n') + '\r\n');
     const dataset = { source: { kind: 'file', path: 'utf8.txt', unit: 'line' }, split: 'documents', validationFraction: 0.2, seed: 3, cleaning: NO_CLEANING } as const;
@@ -141,6 +141,14 @@ describe('prepareData on a streamed file', () => {
     assert.ok(abortedAt > 0, 'the read was under way when the cancel came');
     assert.ok(ms < 1000, `stopped ${ms.toFixed(0)} ms after the cancel`);
     assert.deepEqual(fs.readdirSync(cacheDir), [], 'the half-written token files are gone');
+  });
+
+  it('refuses binary bytes deep inside a streamed file, naming the file and where', async () => {
+    const file = asciiFile('tail-binary.txt', 50_000); // 3 MiB of text, then zeros
+    fs.appendFileSync(file, Buffer.alloc(4096));
+    const dataset = { source: { kind: 'file', path: 'tail-binary.txt', unit: 'line' }, split: 'documents', validationFraction: 0.1, cleaning: NO_CLEANING } as const;
+    await assert.rejects(prepare(file, dataset, { kind: 'char' }, { streamAboveBytes: 0 }), (e: EngineError) =>
+      e.code === 'INVALID_DATASET' && e.message.startsWith(`${file} (the part from byte 3145728): looks binary (a NUL byte at offset 54272)`));
   });
 
   it('refuses next-sentence prediction on a streamed file, saying what to do', async () => {
