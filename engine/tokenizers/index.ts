@@ -49,11 +49,25 @@ export class TokenizerTrainer {
   add(t: string): void {
     const c = this.c;
     const count = (w: string) => this.pieces.set(w, (this.pieces.get(w) ?? 0) + 1);
-    if (c.kind === 'char') for (const ch of t) this.seen.add(ch);
+    if (c.kind === 'char') this.addChars(t);
     else if (c.kind === 'bpe') for (const p of gpt2Pieces(t)) count(p);
     else for (const w of bertWords(bertNormalize(t, { cleanText: true, handleChineseChars: true, stripAccents: null, lowercase: c.lowercase }))) count(w);
     this.chars += t.length;
     this.onProgress?.({ phase: 'counting', chars: this.chars });
+  }
+
+  /** Code units already in `seen`: a flag per unit is checked at memory speed, where a Set of strings would hash every character of a large corpus. */
+  private readonly seenUnits = new Uint8Array(0x10000);
+
+  private addChars(t: string): void {
+    for (let i = 0; i < t.length; i++) {
+      const u = t.charCodeAt(i);
+      if (u >= 0xd800 && u <= 0xdbff && i + 1 < t.length) { // a pair of surrogates is one character
+        const cp = t.codePointAt(i)!;
+        if (cp > 0xffff) { this.seen.add(String.fromCodePoint(cp)); i++; continue; }
+      }
+      if (!this.seenUnits[u]) { this.seenUnits[u] = 1; this.seen.add(String.fromCharCode(u)); }
+    }
   }
 
   /** The training proper, on what was fed: yields between merges. */
