@@ -11,7 +11,7 @@ import { EngineError } from '../../common/errors';
 import { invalidConfig } from '../../common/zodIssues';
 import { cacheKey, defaultCacheDir, readCacheEntry, writeCacheEntry } from './cache';
 import { cleanDocumentsSteps } from './clean';
-import { mapSteps, runCooperatively, yieldToLoop } from '../util/cooperative';
+import { Pacer, mapSteps, runCooperatively } from '../util/cooperative';
 import { cutAt, splitSentences } from './sentences';
 import { describeSource, readSource, refuse, sourceIdentity } from './sources';
 import { splitDocuments, splitTails } from './split';
@@ -141,13 +141,13 @@ class IntBuilder {
   done(): Int32Array { return this.a.slice(0, this.length); }
 }
 
-/** Tokenizes sentence by sentence (see TokenizedSplit), yielding to the event loop so cancellation and progress get through. */
+/** Tokenizes sentence by sentence (see TokenizedSplit), giving the event loop a turn every SLICE_MS so that cancellation and progress get through. */
 export async function tokenizeDocuments(docs: TextDocument[], tokenizer: DatasetTokenizer, opts: LoadOptions & { progressBase?: number; progressTotal?: number } = {}): Promise<TokenizedSplit> {
   const tokens = new IntBuilder();
   const sentenceOffsets = new IntBuilder();
   const docSentenceOffsets = new IntBuilder();
   let sentences = 0;
-  let sinceYield = 0;
+  const pacer = new Pacer('dataset loading', opts.signal);
   sentenceOffsets.push(0);
   docSentenceOffsets.push(0);
   for (let d = 0; d < docs.length; d++) {
@@ -161,15 +161,13 @@ export async function tokenizeDocuments(docs: TextDocument[], tokenizer: Dataset
       }
       sentenceOffsets.push(tokens.length);
       sentences++;
-      sinceYield += s.length;
+      // between sentences, not documents: one document may be a whole corpus (Brown as one running text)
+      if (pacer.due()) {
+        opts.onProgress?.({ phase: 'tokenize', done: (opts.progressBase ?? 0) + d, total: opts.progressTotal ?? docs.length });
+        await pacer.turn();
+      }
     }
     docSentenceOffsets.push(sentences);
-    if (sinceYield > 200_000) {
-      sinceYield = 0;
-      opts.onProgress?.({ phase: 'tokenize', done: (opts.progressBase ?? 0) + d + 1, total: opts.progressTotal ?? docs.length });
-      await yieldToLoop();
-      checkAborted(opts.signal);
-    }
   }
   return {
     tokens: tokens.done(),

@@ -206,7 +206,7 @@ async function prepareStreamed(f: StreamedFile, datasetCfg: DatasetConfig, token
     throw new EngineError('INVALID_CONFIG', `${f.file}: is ${mib(f.size)} MiB and is read as a stream, which keeps no documents for next-sentence pairs; use objective 'mlm' or 'causal-lm', or cut the file into files under ${mib(o.streamAboveBytes ?? STREAM_ABOVE_BYTES)} MiB in a folder source`, ['pretrain', 'objective']);
   }
   const char = tokenizerCfg.kind === 'char';
-  o.onInfo?.(`${f.file}: ${mib(f.size)} MiB, prepared as a stream (files over ${mib(o.streamAboveBytes ?? STREAM_ABOVE_BYTES)} MiB are): read in 8 MiB chunks, `
+  o.onInfo?.(`${f.file}: ${mib(f.size)} MiB, prepared as a stream (files over ${mib(o.streamAboveBytes ?? STREAM_ABOVE_BYTES)} MiB are): read in chunks, `
     + `${datasetCfg.split === 'tail' ? "the file's last" : 'about'} ${datasetCfg.validationFraction} of it ${datasetCfg.split === 'tail' ? 'for' : 'of its documents, by hash, for'} validation, `
     + `${datasetCfg.cleaning.dedupeExact || datasetCfg.cleaning.dedupeNear.enabled ? 'duplicate removal off (its index would grow with the file), ' : ''}`
     + `the tokenizer ${char ? 'learning its characters from the whole file' : `learning from the first ${mib(TOKENIZER_SAMPLE_CHARS)} Mi characters of the training side`}, tokens written to disk and batches read from there`);
