@@ -18,6 +18,7 @@ import { refuse as refuseData } from '../data/sources';
 import type { TokenWindow, TokenizedSplit } from '../data/types';
 import type { Batch } from '../models/types';
 import { loadTokenizer, saveTokenizer, trainTokenizerCooperatively, type Tokenizer } from '../tokenizers';
+import { runCooperatively, type Steps } from '../util/cooperative';
 import { Rng } from '../util/random';
 import { causalLmBatch, maskSequence, mlmNspBatch, type MaskingOptions, type SpecialIds, type TokenizedDocument } from './objectives';
 
@@ -92,11 +93,13 @@ function requireSpecials(tok: Tokenizer, objective: Objective): SpecialIds {
   return s as SpecialIds;
 }
 
-function documentsOf(split: TokenizedSplit): TokenizedDocument[] {
+/** The split's documents as sentence lists, as steps (one document each: ../util/cooperative.ts). */
+function* documentsOf(split: TokenizedSplit): Steps<TokenizedDocument[]> {
   const docs: TokenizedDocument[] = [];
   for (let d = 0; d < documentCount(split); d++) {
     const sentences = documentSentences(split, d).filter((s) => s.length > 0).map((s) => Array.from(s));
     if (sentences.length) docs.push(sentences);
+    yield;
   }
   return docs;
 }
@@ -248,8 +251,8 @@ async function prepareInMemory(datasetCfg: DatasetConfig, tokenizerCfg: Tokenize
     return { tokenizer, dataset, ...windowBatches(tokenizer, tokenStream(dataset.train, sep), tokenStream(dataset.validation, sep), o), close };
   }
   const masking: MaskingOptions = { probability: o.maskProbability, vocabSize: tokenizer.vocabSize, specials: requireSpecials(tokenizer, o.objective) };
-  const trainDocs = documentsOf(dataset.train);
-  const valDocs = documentsOf(dataset.validation);
+  const trainDocs = await runCooperatively(documentsOf(dataset.train), 'data preparation', o.signal);
+  const valDocs = await runCooperatively(documentsOf(dataset.validation), 'data preparation', o.signal);
   for (const [split, docs] of [['training', trainDocs], ['validation', valDocs]] as const) {
     if (!docs.some((d) => d.length >= 2)) {
       throw new EngineError('INVALID_DATASET', `next-sentence prediction needs documents of at least two sentences, and the ${split} split has none; use objective 'mlm' or a corpus of multi-sentence documents`);
