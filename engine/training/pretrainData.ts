@@ -210,7 +210,7 @@ async function prepareStreamed(f: StreamedFile, datasetCfg: DatasetConfig, token
   }
   const char = tokenizerCfg.kind === 'char';
   o.onInfo?.(`${f.file}: ${mib(f.size)} MiB, prepared as a stream (files over ${mib(o.streamAboveBytes ?? STREAM_ABOVE_BYTES)} MiB are): read in chunks, `
-    + `${datasetCfg.split === 'tail' ? "the file's last" : 'about'} ${datasetCfg.validationFraction} of it ${datasetCfg.split === 'tail' ? 'for' : 'of its documents, by hash, for'} validation, `
+    + `${datasetCfg.split === 'tail' ? `the file's last ${datasetCfg.validationFraction}` : `about ${datasetCfg.validationFraction} of its documents, picked by hash,`} for validation, `
     + `${datasetCfg.cleaning.dedupeExact || datasetCfg.cleaning.dedupeNear.enabled ? 'duplicate removal off (its index would grow with the file), ' : ''}`
     + `the tokenizer ${char ? 'learning its characters from the whole file' : `learning from the first ${mib(TOKENIZER_SAMPLE_CHARS)} Mi characters of the training side`}, tokens written to disk and batches read from there`);
   const onBytes = (phase: 'tokenizer' | 'tokenize') => (bytes: number) => o.onProgress?.({ phase, done: bytes, total: f.size });
