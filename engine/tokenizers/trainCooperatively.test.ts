@@ -35,21 +35,21 @@ describe('tokenizer training gives the event loop its turns', () => {
   for (const config of [{ kind: 'wordpiece', vocabSize: 3000 }, { kind: 'bpe', vocabSize: 3000 }] as const) {
     it(`${config.kind}: timers fire while it trains, and the vocabulary is the one trained in one go`, async () => {
       const r = await ticksDuring(() => trainTokenizerCooperatively(config, LINES));
-      // without turns the timer could not fire before training ends: no tick, and one gap as long as the whole
-      assert.ok(r.totalMs > 600, `training took ${r.totalMs.toFixed(0)} ms, too short to tell turns from none`);
-      assert.ok(r.ticks >= 5, `${r.ticks} timer ticks in ${r.totalMs.toFixed(0)} ms of training`);
-      // the slice is 50 ms; the bound leaves room for a shared machine
-      assert.ok(r.longestGapMs < 400, `the event loop waited ${r.longestGapMs.toFixed(0)} ms at once (${r.totalMs.toFixed(0)} ms in all)`);
+      // without turns the timer could not fire before training ends: no tick, and one gap as long as the whole.
+      // With them (a 50 ms slice) it ticks throughout; the bounds are relative, so that a loaded machine passes too
+      assert.ok(r.totalMs > 200, `training took ${r.totalMs.toFixed(0)} ms, too short to tell turns from none`);
+      assert.ok(r.ticks >= 3, `${r.ticks} timer ticks in ${r.totalMs.toFixed(0)} ms of training`);
+      assert.ok(r.longestGapMs < r.totalMs / 2, `the event loop waited ${r.longestGapMs.toFixed(0)} ms at once (${r.totalMs.toFixed(0)} ms in all)`);
       assert.equal(r.value.id, trainTokenizer(config, LINES).id);
     });
   }
 
   it('a cancel stops it between turns, naming what stopped', async () => {
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 100);
-    const t0 = performance.now();
+    let abortedAt = 0;
+    setTimeout(() => { abortedAt = performance.now(); controller.abort(); }, 100);
     await assert.rejects(trainTokenizerCooperatively({ kind: 'wordpiece', vocabSize: 3000 }, LINES, { signal: controller.signal }), (e: EngineError) =>
       e.code === 'JOB_CANCELLED' && /training the tokenizer was cancelled/.test(e.message));
-    assert.ok(performance.now() - t0 < 600, `stopped after ${(performance.now() - t0).toFixed(0)} ms`);
+    assert.ok(abortedAt > 0 && performance.now() - abortedAt < 1000, `stopped ${(performance.now() - abortedAt).toFixed(0)} ms after the cancel`);
   });
 });
