@@ -338,6 +338,41 @@ describe('a client that stops reading', () => {
     }
   });
 
+  test('bounds the bytes of the calls a connection has in flight: past maxInFlightBytes a call is answered BUSY, naming the figures', async () => {
+    const release: (() => void)[] = [];
+    const host: HostLike = {
+      call: () => new Promise((resolve) => release.push(() => resolve({ path: '/tmp/a.experiment.json', mtimeMs: 1 }))),
+      on: () => () => undefined,
+      async dispose() {},
+    };
+    const srv = await createWorkbenchServer({ host, rendererDir: dir, token: 'b'.repeat(64), maxInFlightBytes: 1024 * 1024, maxAnswering: 8 });
+    try {
+      const ws = new WebSocket(`ws://127.0.0.1:${srv.port}/api?token=${'b'.repeat(64)}`, { origin: `http://127.0.0.1:${srv.port}` });
+      await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
+      const answers: { id: number; result?: unknown; error?: { code: string; message: string } }[] = [];
+      ws.on('message', (d) => answers.push(JSON.parse(String(d))));
+      const bulky = (id: number) => JSON.stringify({ id, method: 'experiments.save', params: { path: '/tmp/a.experiment.json', doc: { pad: 'x'.repeat(300 * 1024) } } });
+      for (let id = 1; id <= 5; id++) ws.send(bulky(id));
+      for (let i = 0; i < 200 && answers.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      // three calls of 300 KiB fit in 1 MiB; the fourth and fifth would not, and are answered at once
+      assert.deepEqual(answers.map((a) => [a.id, a.error?.code]), [[4, 'BUSY'], [5, 'BUSY']]);
+      assert.match(answers[0].error!.message, /hold 0\.9 MiB and this one 0\.3 MiB, more than the 1\.0 MiB a connection may have waiting; wait for answers/);
+      assert.equal(release.length, 3);
+      // once answers have left, the bytes are free again
+      release.splice(0).forEach((r) => r());
+      for (let i = 0; i < 200 && answers.length < 5; i++) await new Promise((r) => setTimeout(r, 10));
+      ws.send(bulky(6));
+      for (let i = 0; i < 200 && release.length < 1; i++) await new Promise((r) => setTimeout(r, 10));
+      release.splice(0).forEach((r) => r());
+      for (let i = 0; i < 200 && answers.length < 6; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(answers.slice(2).map((a) => a.id), [1, 2, 3, 6], JSON.stringify(answers.slice(2)).slice(0, 500));
+      assert.ok(answers.slice(2).every((a) => a.error === undefined));
+      ws.close();
+    } finally {
+      await srv.close();
+    }
+  });
+
   test('answers at most maxAnswering calls of a connection at once; the others wait their turn and are answered in order', async () => {
     let now = 0;
     let most = 0;

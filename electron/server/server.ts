@@ -34,6 +34,12 @@ export interface ServerOptions {
   maxMessageBytes?: number;
   /** calls one connection may have in flight (until their answers are sent) before further ones are answered BUSY */
   maxInFlight?: number;
+  /**
+   * bytes of the requests one connection has in flight (until their answers are sent) before further ones are
+   * answered BUSY. Default 64 MiB: four calls of the largest message at once, one per answering turn; without it
+   * 64 calls of 16 MiB each could hold 1 GiB of requests on one connection.
+   */
+  maxInFlightBytes?: number;
   /** bytes waiting to be sent to one connection (answers and events it has not read); past it the connection is closed. Default 64 MiB */
   maxBufferedBytes?: number;
   /**
@@ -59,6 +65,7 @@ export const LOOPBACK = '127.0.0.1';
 export async function createWorkbenchServer(opts: ServerOptions): Promise<WorkbenchServer> {
   const maxMessageBytes = opts.maxMessageBytes ?? 16 * 1024 * 1024;
   const maxInFlight = opts.maxInFlight ?? 64;
+  const maxInFlightBytes = opts.maxInFlightBytes ?? 64 * 1024 * 1024;
   const maxBufferedBytes = opts.maxBufferedBytes ?? 64 * 1024 * 1024;
   const maxAnswering = opts.maxAnswering ?? 4;
   const log = opts.log ?? (() => undefined);
@@ -146,6 +153,7 @@ export async function createWorkbenchServer(opts: ServerOptions): Promise<Workbe
 
   function serveSocket(ws: WebSocket): void {
     let inFlight = 0;
+    let inFlightBytes = 0;
     /**
      * Sends, with `sent` called once the frame has left for the socket (or never will). Backpressure: what a
      * client has not read waits in the server's memory, so a client that stops reading is closed once more
@@ -171,16 +179,23 @@ export async function createWorkbenchServer(opts: ServerOptions): Promise<Workbe
       }));
     ws.on('message', (data, isBinary) => {
       if (isBinary) return send(JSON.stringify({ id: -1, error: { code: 'BAD_MESSAGE', message: 'binary messages are not part of the protocol; send JSON text' } }));
+      const bytes = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as ArrayBuffer).byteLength;
       const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
-      if (inFlight >= maxInFlight) {
+      const busy = inFlight >= maxInFlight
+        ? `more than ${maxInFlight} calls in flight on this connection; wait for answers before sending more`
+        : inFlightBytes + bytes > maxInFlightBytes
+          ? `the calls in flight on this connection hold ${mib(inFlightBytes)} MiB and this one ${mib(bytes)} MiB, more than the ${mib(maxInFlightBytes)} MiB a connection may have waiting; wait for answers before sending more`
+          : null;
+      if (busy) {
         let id = -1;
         try { const v = JSON.parse(text) as { id?: unknown }; if (Number.isInteger(v?.id)) id = v.id as number; } catch { /* answered as -1 */ }
-        return send(JSON.stringify({ id, error: { code: 'BUSY', message: `more than ${maxInFlight} calls in flight on this connection` } }));
+        return send(JSON.stringify({ id, error: { code: 'BUSY', message: busy } }));
       }
       // a call is in flight until its answer has left for the socket, not merely been computed: a client that
-      // sends and never reads is held to maxInFlight answers, not to as many as it cares to ask for
+      // sends and never reads is held to maxInFlight answers (and maxInFlightBytes of requests), not to as many as it cares to ask for
       inFlight++;
-      const done = () => { inFlight--; };
+      inFlightBytes += bytes;
+      const done = () => { inFlight--; inFlightBytes -= bytes; };
       waiting.push(() => answerWireMessage(opts.host, text).then((answer) => send(answer, done), (err) => { log(`ws answer: ${String(err)}`); done(); }));
       answerNext();
     });
@@ -218,6 +233,8 @@ export async function createWorkbenchServer(opts: ServerOptions): Promise<Workbe
     },
   };
 }
+
+const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 
 function safePathname(url: string | undefined): string | null {
   try {

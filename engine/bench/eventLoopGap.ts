@@ -34,17 +34,21 @@ try {
   void job.ended.then(() => { done = true; });
   const waits: number[] = [];
   let worst = { ms: 0, during: '' };
+  /** the longest wait in each phase: which part of a run holds commands, and which part is innocent */
+  const byPhase = new Map<string, number>();
   while (!done) {
     const t0 = performance.now();
     await engine.client.request({ type: 'status' });
     const ms = performance.now() - t0;
     waits.push(ms);
     if (ms > worst.ms) worst = { ms, during: phase };
+    const kind = phase.replace(/after step \d+/, 'steps');
+    byPhase.set(kind, Math.max(byPhase.get(kind) ?? 0, Math.round(ms)));
     await new Promise((r) => setTimeout(r, 50));
   }
   waits.sort((a, b) => a - b);
   const p = (q: number) => Math.round(waits[Math.min(waits.length - 1, Math.floor(q * waits.length))]);
-  console.log(JSON.stringify({ experiment: path.relative(root, file), steps, probes: waits.length, p50Ms: p(0.5), p99Ms: p(0.99), worstMs: Math.round(worst.ms), worstDuring: worst.during }));
+  console.log(JSON.stringify({ experiment: path.relative(root, file), steps, probes: waits.length, p50Ms: p(0.5), p99Ms: p(0.99), worstMs: Math.round(worst.ms), worstDuring: worst.during, worstByPhase: Object.fromEntries(byPhase) }));
 } finally {
   await engine.stop();
   fs.rmSync(tmp, { recursive: true, force: true });

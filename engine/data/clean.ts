@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { EXAMPLE_LIMIT, type CleaningConfig, type CleaningReport, type CleaningStepName, type CleaningStepReport } from '../../common/datasetConfig';
 import { NearDuplicateIndex } from './minhash';
+import { runToEnd, type Steps } from '../util/cooperative';
 import type { RawDocument } from './types';
 
 const NAMED_ENTITIES: Record<string, string> = {
@@ -62,12 +63,25 @@ function report(step: CleaningStepName, enabled: boolean, documentsIn: number, d
   return { step, enabled, documentsIn, documentsRemoved: 0, documentsChanged: 0, charsRemoved: 0, examples: [], detail, ...extra };
 }
 
+type StepResult = { docs: RawDocument[]; report: CleaningStepReport };
+
+/** The documents `keep` keeps (or replaces), in order, yielding after each (../util/cooperative.ts). */
+function* mapDocs(docs: RawDocument[], keep: (d: RawDocument, i: number) => RawDocument | null): Steps<RawDocument[]> {
+  const out: RawDocument[] = [];
+  for (let i = 0; i < docs.length; i++) {
+    const d = keep(docs[i], i);
+    if (d) out.push(d);
+    yield;
+  }
+  return out;
+}
+
 /** An editing step: applies `edit` to each text, keeps every document, counts what changed. */
-function editStep(step: CleaningStepName, enabled: boolean, docs: RawDocument[], edit: (t: string) => string, what: string) {
+function* editStep(step: CleaningStepName, enabled: boolean, docs: RawDocument[], edit: (t: string) => string, what: string): Steps<StepResult> {
   if (!enabled) return { docs, report: report(step, false, docs.length, 'off') };
   let changed = 0, removed = 0;
   const examples: string[] = [];
-  const out = docs.map((d) => {
+  const out = yield* mapDocs(docs, (d) => {
     const text = edit(d.text);
     if (text === d.text) return d;
     changed++;
@@ -82,10 +96,10 @@ function editStep(step: CleaningStepName, enabled: boolean, docs: RawDocument[],
   };
 }
 
-function lengthStep(docs: RawDocument[], minChars: number, maxChars: number | undefined) {
+function* lengthStep(docs: RawDocument[], minChars: number, maxChars: number | undefined): Steps<StepResult> {
   let short = 0, long = 0, chars = 0;
   const examples: string[] = [];
-  const out = docs.filter((d) => {
+  const out = yield* mapDocs(docs, (d) => {
     const n = d.text.trim() ? d.text.length : 0; // a document of only white space is empty
     const ok = n >= Math.max(1, minChars) && (maxChars === undefined || n <= maxChars);
     if (!ok) {
@@ -93,7 +107,7 @@ function lengthStep(docs: RawDocument[], minChars: number, maxChars: number | un
       chars += d.text.length;
       if (examples.length < EXAMPLE_LIMIT) examples.push(d.id);
     }
-    return ok;
+    return ok ? d : null;
   });
   const parts = [`dropped ${short} document${short === 1 ? '' : 's'} shorter than ${Math.max(1, minChars)} characters`];
   if (maxChars !== undefined) parts.push(`${long} longer than ${maxChars}`);
@@ -109,33 +123,33 @@ function dedupeReport(step: CleaningStepName, docsIn: number, removed: RawDocume
   });
 }
 
-function dedupeExactStep(docs: RawDocument[], enabled: boolean) {
+function* dedupeExactStep(docs: RawDocument[], enabled: boolean): Steps<StepResult> {
   if (!enabled) return { docs, report: report('dedupeExact', false, docs.length, 'off') };
   const first = new Map<string, string>();
   const removed: RawDocument[] = [];
   const pairs: [string, string][] = [];
-  const out = docs.filter((d) => {
+  const out = yield* mapDocs(docs, (d) => {
     const key = createHash('sha1').update(d.text).digest('base64');
     const of = first.get(key);
-    if (of === undefined) { first.set(key, d.id); return true; }
+    if (of === undefined) { first.set(key, d.id); return d; }
     removed.push(d);
     pairs.push([d.id, of]);
-    return false;
+    return null;
   });
   return { docs: out, report: dedupeReport('dedupeExact', docs.length, removed, pairs, 'exact duplicates') };
 }
 
-function dedupeNearStep(docs: RawDocument[], cfg: CleaningConfig['dedupeNear']) {
+function* dedupeNearStep(docs: RawDocument[], cfg: CleaningConfig['dedupeNear']): Steps<StepResult> {
   if (!cfg.enabled) return { docs, report: report('dedupeNear', false, docs.length, 'off') };
   const index = new NearDuplicateIndex(cfg);
   const removed: RawDocument[] = [];
   const pairs: [string, string][] = [];
-  const out = docs.filter((d) => {
+  const out = yield* mapDocs(docs, (d) => {
     const dup = index.add(d.text);
-    if (!dup) return true;
+    if (!dup) return d;
     removed.push(d);
     pairs.push([d.id, docs[dup.of].id]);
-    return false;
+    return null;
   });
   return {
     docs: out,
@@ -145,13 +159,18 @@ function dedupeNearStep(docs: RawDocument[], cfg: CleaningConfig['dedupeNear']) 
 
 /** Runs every step in order. Documents keep their order; ids are never changed. */
 export function cleanDocuments(input: RawDocument[], cfg: CleaningConfig): { docs: RawDocument[]; report: CleaningReport } {
+  return runToEnd(cleanDocumentsSteps(input, cfg));
+}
+
+/** cleanDocuments as steps, yielding after each document of each step: what the engine runs cooperatively. */
+export function* cleanDocumentsSteps(input: RawDocument[], cfg: CleaningConfig): Steps<{ docs: RawDocument[]; report: CleaningReport }> {
   const steps: CleaningStepReport[] = [];
   let docs = input;
-  const run = (r: { docs: RawDocument[]; report: CleaningStepReport }) => { docs = r.docs; steps.push(r.report); };
-  run(editStep('stripHtml', cfg.stripHtml, docs, stripHtml, 'stripped HTML'));
-  run(editStep('normalizeWhitespace', cfg.normalizeWhitespace, docs, normalizeWhitespace, 'normalised white space'));
-  run(lengthStep(docs, cfg.minChars, cfg.maxChars));
-  run(dedupeExactStep(docs, cfg.dedupeExact));
-  run(dedupeNearStep(docs, cfg.dedupeNear));
+  const run = (r: StepResult) => { docs = r.docs; steps.push(r.report); };
+  run(yield* editStep('stripHtml', cfg.stripHtml, docs, stripHtml, 'stripped HTML'));
+  run(yield* editStep('normalizeWhitespace', cfg.normalizeWhitespace, docs, normalizeWhitespace, 'normalised white space'));
+  run(yield* lengthStep(docs, cfg.minChars, cfg.maxChars));
+  run(yield* dedupeExactStep(docs, cfg.dedupeExact));
+  run(yield* dedupeNearStep(docs, cfg.dedupeNear));
   return { docs, report: { documentsIn: input.length, documentsOut: docs.length, steps } };
 }

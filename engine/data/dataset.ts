@@ -10,7 +10,8 @@ import { DatasetConfig, type CleaningReport, type DatasetStats, type DatasetConf
 import { EngineError } from '../../common/errors';
 import { invalidConfig } from '../../common/zodIssues';
 import { cacheKey, defaultCacheDir, readCacheEntry, writeCacheEntry } from './cache';
-import { cleanDocuments } from './clean';
+import { cleanDocumentsSteps } from './clean';
+import { Pacer, mapSteps, runCooperatively } from '../util/cooperative';
 import { cutAt, splitSentences } from './sentences';
 import { describeSource, readSource, refuse, sourceIdentity } from './sources';
 import { splitDocuments, splitTails } from './split';
@@ -72,8 +73,6 @@ function checkAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new EngineError('JOB_CANCELLED', 'dataset loading was cancelled');
 }
 
-const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
-
 function toTextDocument(d: RawDocument): TextDocument {
   // The source's own sentence offsets survive only if no cleaning step edited the text (see RawDocument).
   const sentences = d.sentenceStarts ? cutAt(d.text, d.sentenceStarts) : splitSentences(d.text);
@@ -99,8 +98,7 @@ export async function loadTextDataset(input: DatasetConfigInput | DatasetConfig,
   checkAborted(opts.signal);
   if (!raw.length) refuse(`${where}: holds no text; add text or pick another source`, 'path');
   opts.onProgress?.({ phase: 'clean', done: 0, total: raw.length });
-  const { docs, report } = cleanDocuments(raw, config.cleaning);
-  checkAborted(opts.signal);
+  const { docs, report } = await runCooperatively(cleanDocumentsSteps(raw, config.cleaning), 'cleaning the dataset', opts.signal);
   if (!docs.length) {
     refuse(`${where}: no document is left after cleaning (of ${raw.length} read: ${describeCleaning(report)}); check the file's content or lower cleaning.minChars`, 'path');
   }
@@ -109,7 +107,7 @@ export async function loadTextDataset(input: DatasetConfigInput | DatasetConfig,
     refuse(`${where}: only 1 document is left after cleaning, and the train/validation split keeps documents whole; ${hint}set split to 'tail'`, 'path');
   }
   opts.onProgress?.({ phase: 'split', done: 0, total: docs.length });
-  const textDocs = docs.map(toTextDocument);
+  const textDocs = await runCooperatively(mapSteps(docs, toTextDocument), 'splitting the dataset into sentences', opts.signal);
   const { train, validation } = config.split === 'tail'
     ? splitTails(textDocs, config.validationFraction)
     : splitDocuments(textDocs, config.validationFraction, config.seed);
@@ -143,13 +141,13 @@ class IntBuilder {
   done(): Int32Array { return this.a.slice(0, this.length); }
 }
 
-/** Tokenizes sentence by sentence (see TokenizedSplit), yielding to the event loop so cancellation and progress get through. */
+/** Tokenizes sentence by sentence (see TokenizedSplit), giving the event loop a turn every SLICE_MS so that cancellation and progress get through. */
 export async function tokenizeDocuments(docs: TextDocument[], tokenizer: DatasetTokenizer, opts: LoadOptions & { progressBase?: number; progressTotal?: number } = {}): Promise<TokenizedSplit> {
   const tokens = new IntBuilder();
   const sentenceOffsets = new IntBuilder();
   const docSentenceOffsets = new IntBuilder();
   let sentences = 0;
-  let sinceYield = 0;
+  const pacer = new Pacer('dataset loading', opts.signal);
   sentenceOffsets.push(0);
   docSentenceOffsets.push(0);
   for (let d = 0; d < docs.length; d++) {
@@ -163,15 +161,13 @@ export async function tokenizeDocuments(docs: TextDocument[], tokenizer: Dataset
       }
       sentenceOffsets.push(tokens.length);
       sentences++;
-      sinceYield += s.length;
+      // between sentences, not documents: one document may be a whole corpus (Brown as one running text)
+      if (pacer.due()) {
+        opts.onProgress?.({ phase: 'tokenize', done: (opts.progressBase ?? 0) + d, total: opts.progressTotal ?? docs.length });
+        await pacer.turn();
+      }
     }
     docSentenceOffsets.push(sentences);
-    if (sinceYield > 200_000) {
-      sinceYield = 0;
-      opts.onProgress?.({ phase: 'tokenize', done: (opts.progressBase ?? 0) + d + 1, total: opts.progressTotal ?? docs.length });
-      await yieldToLoop();
-      checkAborted(opts.signal);
-    }
   }
   return {
     tokens: tokens.done(),

@@ -45,21 +45,22 @@ function kindOf(st: import('node:fs').Stats): string {
   return 'not a regular file';
 }
 
-/** Bytes read at a time: a cancel is seen between chunks, well within a second. */
+/** Bytes read at a time by default: a cancel is seen between chunks, well within a second. */
 const READ_CHUNK = 8 * 1024 * 1024;
 
 /**
- * A text file's bytes, bounded: only a regular file is read (a device such as /dev/zero, a FIFO or a socket
- * would never end, or block), and at most MAX_FILE_BYTES of it, whatever its size claims (/proc files
- * claim 0); the read goes in chunks and stops at a cancel. The file is opened without blocking and checked
- * again through its descriptor, so a path swapped for a FIFO after the first check cannot hang the read.
+ * A file's bytes in chunks of `chunkBytes`, bounded: only a regular file is read (a device such as /dev/zero, a FIFO
+ * or a socket would never end, or block), and at most `limitBytes` of it, whatever its size claims (/proc files
+ * claim 0); a cancel stops the read between chunks. The file is opened without blocking and checked again through
+ * its descriptor, so a path swapped for a FIFO after the first check cannot hang the read. `tooBig` says what to do
+ * about a file over the limit. Each chunk is a fresh buffer the caller may keep.
  */
-export async function readTextFile(file: string, signal?: AbortSignal): Promise<string> {
-  const tooBig = (bytes: string) => refuse(`${file}: is ${bytes}; a text file is read whole, up to ${MAX_FILE_BYTES / 2 ** 20} MiB: split it into several files and use source kind 'folder'`, 'path');
+export async function* readFileChunks(file: string, limitBytes: number, tooBig: string, signal?: AbortSignal, chunkBytes = READ_CHUNK): AsyncGenerator<Buffer> {
+  const refuseSize = (bytes: string) => refuse(`${file}: is ${bytes}; ${tooBig}`, 'path');
   const check = (st: import('node:fs').Stats) => {
     if (st.isDirectory()) refuse(`${file}: is a folder, not a file; use source kind 'folder' for a folder of text files`, 'path');
     if (!st.isFile()) refuse(`${file}: is ${kindOf(st)}, not a regular file, and is not read; point source.path at a text file`, 'path');
-    if (st.size > MAX_FILE_BYTES) tooBig(`${(st.size / 2 ** 20).toFixed(0)} MiB`);
+    if (st.size > limitBytes) refuseSize(`${(st.size / 2 ** 20).toFixed(0)} MiB`);
   };
   try {
     check(await fs.stat(file));
@@ -74,26 +75,32 @@ export async function readTextFile(file: string, signal?: AbortSignal): Promise<
     describeFsError(file, err, 'file');
   }
   try {
-    const st = await fh.stat();
-    check(st);
-    const chunks: Buffer[] = [];
+    check(await fh.stat());
     let total = 0;
     for (;;) {
       if (signal?.aborted) throw new EngineError('JOB_CANCELLED', `reading ${file} was cancelled`);
-      const chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK, MAX_FILE_BYTES + 1 - total));
-      const { bytesRead } = await fh.read(chunk, 0, chunk.length, null);
+      const chunk = Buffer.allocUnsafe(Math.min(chunkBytes, limitBytes + 1 - total));
+      let bytesRead: number;
+      try {
+        ({ bytesRead } = await fh.read(chunk, 0, chunk.length, null));
+      } catch (err) {
+        describeFsError(file, err, 'file');
+      }
       if (bytesRead === 0) break;
-      chunks.push(chunk.subarray(0, bytesRead));
       total += bytesRead;
-      if (total > MAX_FILE_BYTES) tooBig(`over ${MAX_FILE_BYTES / 2 ** 20} MiB (it grew while it was read, or its size is not known in advance)`);
+      if (total > limitBytes) refuseSize(`over ${(limitBytes / 2 ** 20).toFixed(0)} MiB (it grew while it was read, or its size is not known in advance)`);
+      yield chunk.subarray(0, bytesRead);
     }
-    return decodeText(Buffer.concat(chunks, total), file);
-  } catch (err) {
-    if (err instanceof EngineError) throw err;
-    describeFsError(file, err, 'file');
   } finally {
     await fh.close();
   }
+}
+
+/** A text file read whole, up to MAX_FILE_BYTES (readFileChunks says how). */
+export async function readTextFile(file: string, signal?: AbortSignal): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of readFileChunks(file, MAX_FILE_BYTES, `a text file is read whole, up to ${MAX_FILE_BYTES / 2 ** 20} MiB: split it into several files and use source kind 'folder'`, signal)) chunks.push(chunk);
+  return decodeText(Buffer.concat(chunks), file);
 }
 
 /** Cuts one file's text into documents. Ids say where each starts ("notes.txt:12" is line 12), so a report's examples can be found. */

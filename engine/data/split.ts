@@ -62,3 +62,12 @@ export function splitTails<T extends { id: string; label?: string; sentences: st
   }
   return { train, validation };
 }
+
+/**
+ * The side of one document when documents cannot be ranked together (a streamed file is never held whole): validation
+ * when the same hash of (seed, id) that splitDocuments ranks by falls in the lowest `fraction` of its range. About
+ * that fraction of documents, not exactly round(n × fraction), and without stratifying by label.
+ */
+export function documentSide(id: string, fraction: number, seed: number): 'train' | 'validation' {
+  return fraction > 0 && hash32(`${seed}\u0000${id}`) < fraction * 2 ** 32 ? 'validation' : 'train';
+}

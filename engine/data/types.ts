@@ -54,3 +54,12 @@ export interface TokenizedSplit {
   /** per document; null where the source has no label */
   labels: (string | null)[];
 }
+
+/**
+ * A token stream as batching reads it: a length and copies of stretches. An Int32Array is one (the in-memory path);
+ * a TokenFile (./tokenFile.ts) is one that reads the stretch from disk, so a batch costs the same either way.
+ */
+export interface TokenWindow {
+  readonly length: number;
+  subarray(begin: number, end: number): Int32Array;
+}

@@ -9,6 +9,7 @@
  * With a continuing-subword prefix ("##"), symbols after a word's first character carry it, and the
  * result is WordPiece's vocabulary (what HF's WordPieceTrainer does on top of this one).
  */
+import { runToEnd, type Steps } from '../util/cooperative';
 
 export interface BpeTrainOptions {
   vocabSize: number;
@@ -71,6 +72,15 @@ class MergeQueue {
 }
 
 export function trainBpe(wordCounts: ReadonlyMap<string, number>, o: BpeTrainOptions): BpeTrainResult {
+  return runToEnd(trainBpeSteps(wordCounts, o));
+}
+
+/** Units of work between two `yield`s of the passes over words and pairs: a few milliseconds each. */
+const UNIT = 4096;
+
+/** The trainer as steps (../util/cooperative.ts): it yields between merges and every UNIT words of its passes. */
+export function* trainBpeSteps(wordCounts: ReadonlyMap<string, number>, o: BpeTrainOptions): Steps<BpeTrainResult> {
+  let work = 0;
   const idToWord: string[] = [];
   const wordToId = new Map<string, number>();
   const add = (s: string) => {
@@ -83,7 +93,10 @@ export function trainBpe(wordCounts: ReadonlyMap<string, number>, o: BpeTrainOpt
   // Alphabet: the corpus's characters and the initial alphabet, in code point order.
   const chars = new Set<string>(o.initialAlphabet ?? []);
   const entries = [...wordCounts];
-  for (const [w] of entries) for (const c of w) chars.add(c);
+  for (const [w] of entries) {
+    for (const c of w) chars.add(c);
+    if (++work % UNIT === 0) yield;
+  }
   const byCodePoint = (a: string, b: string) => a.codePointAt(0)! - b.codePointAt(0)!;
   for (const c of [...chars].sort(byCodePoint)) add(c);
   // Prefixed forms next; HF adds them in hash-map order, sorted here so that training is deterministic.
@@ -93,6 +106,7 @@ export function trainBpe(wordCounts: ReadonlyMap<string, number>, o: BpeTrainOpt
     for (const [w] of entries) {
       let first = true;
       for (const c of w) { if (!first) later.add(c); first = false; }
+      if (++work % UNIT === 0) yield;
     }
     for (const c of [...later].sort(byCodePoint)) add(prefix + c);
   }
@@ -105,6 +119,7 @@ export function trainBpe(wordCounts: ReadonlyMap<string, number>, o: BpeTrainOpt
     for (const c of w) { sym.push(wordToId.get(first || !prefix ? c : prefix + c)!); first = false; }
     words.push(sym);
     counts.push(n);
+    if (++work % UNIT === 0) yield;
   }
 
   // Initial pair counts and, per pair, the words holding it.
@@ -122,16 +137,18 @@ export function trainBpe(wordCounts: ReadonlyMap<string, number>, o: BpeTrainOpt
       pairCounts.set(key, (pairCounts.get(key) ?? 0) + counts[w]);
       noteWord(key, w);
     }
+    if (++work % UNIT === 0) yield;
   }
   const queue = new MergeQueue();
-  const flush = () => {
+  const flush = function* () {
     for (const [key, pos] of where) {
       const count = pairCounts.get(key) ?? 0;
       if (count > 0) queue.push({ key, count, pos });
+      if (++work % UNIT === 0) yield;
     }
     where = new Map();
   };
-  flush();
+  yield* flush();
 
   const merges: [string, string][] = [];
   const target = o.vocabSize;
@@ -178,7 +195,8 @@ export function trainBpe(wordCounts: ReadonlyMap<string, number>, o: BpeTrainOpt
       }
       if (out) words[w] = out;
     }
-    flush();
+    yield* flush();
+    yield;
     if (o.onProgress && ++sinceProgress >= progressEvery) { sinceProgress = 0; o.onProgress(idToWord.length, target); }
   }
   o.onProgress?.(idToWord.length, target);

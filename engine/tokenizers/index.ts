@@ -14,7 +14,8 @@ import { invalidConfig } from '../../common/zodIssues';
 import { SPECIAL_NAMES, SPECIAL_TOKENS, TokenizerConfig, type TokenizerConfigInput } from '../../common/tokenizerConfig';
 import { bertNormalize, bertWords } from './bert';
 import { BYTE_ALPHABET, gpt2Pieces, toByteLevel } from './byteLevel';
-import { trainBpe } from './bpeTrainer';
+import { trainBpeSteps } from './bpeTrainer';
+import { Pacer, runCooperatively, runToEnd, type Steps } from '../util/cooperative';
 import { tokenizerFromJSON, type Tokenizer } from './tokenizer';
 import { byteLevelBpeJson, charJson, wordPieceJson, type TokenizerJson } from './tokenizerJson';
 import { writeFileAtomicSync } from '../../common/node/atomicWrite';
@@ -26,49 +27,97 @@ export type TrainProgress =
   | { phase: 'counting'; chars: number }
   | { phase: 'merging'; vocab: number; target: number };
 
-/** Trains a tokenizer of the configured kind on the texts (a dataset's documents, or one string). */
+/**
+ * A tokenizer's training, fed text by text and then run as steps (../util/cooperative.ts), so that a run can feed it
+ * a stream or a sample and keep the engine responsive while it merges. Memory grows with the distinct pieces (BPE,
+ * WordPiece) or characters (char) it has seen, never with the text itself.
+ */
+export class TokenizerTrainer {
+  private readonly c: TokenizerConfig;
+  private readonly seen = new Set<string>();
+  private readonly pieces = new Map<string, number>();
+  /** characters fed so far */
+  chars = 0;
+
+  constructor(config: TokenizerConfigInput, private readonly onProgress?: (p: TrainProgress) => void) {
+    const parsed = TokenizerConfig.safeParse(config);
+    if (!parsed.success) throw invalidConfig(parsed.error, ['tokenizer']);
+    this.c = parsed.data;
+  }
+
+  /** Counts one text (a document or a sentence: pieces never straddle two texts). */
+  add(t: string): void {
+    const c = this.c;
+    const count = (w: string) => this.pieces.set(w, (this.pieces.get(w) ?? 0) + 1);
+    if (c.kind === 'char') this.addChars(t);
+    else if (c.kind === 'bpe') for (const p of gpt2Pieces(t)) count(p);
+    else for (const w of bertWords(bertNormalize(t, { cleanText: true, handleChineseChars: true, stripAccents: null, lowercase: c.lowercase }))) count(w);
+    this.chars += t.length;
+    this.onProgress?.({ phase: 'counting', chars: this.chars });
+  }
+
+  /** Code units already in `seen`: a flag per unit is checked at memory speed, where a Set of strings would hash every character of a large corpus. */
+  private readonly seenUnits = new Uint8Array(0x10000);
+
+  private addChars(t: string): void {
+    for (let i = 0; i < t.length; i++) {
+      const u = t.charCodeAt(i);
+      if (u >= 0xd800 && u <= 0xdbff && i + 1 < t.length) { // a pair of surrogates is one character
+        const cp = t.codePointAt(i)!;
+        if (cp > 0xffff) { this.seen.add(String.fromCodePoint(cp)); i++; continue; }
+      }
+      if (!this.seenUnits[u]) { this.seenUnits[u] = 1; this.seen.add(String.fromCharCode(u)); }
+    }
+  }
+
+  /** The training proper, on what was fed: yields between merges. */
+  *steps(): Steps<Tokenizer> {
+    const c = this.c;
+    if (c.kind === 'char') {
+      if (this.seen.size === 0) throw emptyCorpus();
+      // nanoGPT's stoi: sorted(set(text)); Python orders strings by code point, as this comparison does.
+      const sorted = [...this.seen].sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!);
+      return tokenizerFromJSON(charJson(sorted, c.specials), 'trained char tokenizer');
+    }
+    if (this.pieces.size === 0) throw emptyCorpus();
+    const specialTokens = SPECIAL_NAMES.map((n) => SPECIAL_TOKENS[n]);
+    const onProgress = this.onProgress;
+    const progress = onProgress && ((vocab: number, target: number) => onProgress({ phase: 'merging', vocab, target }));
+
+    if (c.kind === 'bpe') {
+      const words = new Map<string, number>();
+      for (const [p, n] of this.pieces) words.set(toByteLevel(p), n);
+      const r = yield* trainBpeSteps(words, { vocabSize: c.vocabSize, minFrequency: c.minFrequency, specialTokens, initialAlphabet: BYTE_ALPHABET, onProgress: progress });
+      return tokenizerFromJSON(byteLevelBpeJson(r.vocab, r.merges), 'trained bpe tokenizer');
+    }
+
+    const r = yield* trainBpeSteps(this.pieces, { vocabSize: c.vocabSize, minFrequency: c.minFrequency, specialTokens, continuingSubwordPrefix: '##', onProgress: progress });
+    if (r.vocab.length > c.vocabSize) {
+      throw new EngineError('INVALID_CONFIG', `tokenizer.vocabSize: the corpus has ${r.vocab.length - specialTokens.length} distinct characters and ## forms, more than vocabSize ${c.vocabSize} leaves room for; raise vocabSize above ${r.vocab.length}`, ['tokenizer', 'vocabSize']);
+    }
+    return tokenizerFromJSON(wordPieceJson(r.vocab, c.lowercase), 'trained wordpiece tokenizer');
+  }
+}
+
+/** Trains a tokenizer of the configured kind on the texts (a dataset's documents, or one string), in one go. */
 export function trainTokenizer(config: TokenizerConfigInput, texts: Iterable<string> | string, onProgress?: (p: TrainProgress) => void): Tokenizer {
-  const parsed = TokenizerConfig.safeParse(config);
-  if (!parsed.success) throw invalidConfig(parsed.error, ['tokenizer']);
-  const c = parsed.data;
-  const docs = typeof texts === 'string' ? [texts] : texts;
-  let chars = 0;
-  const counted = (t: string) => { chars += t.length; onProgress?.({ phase: 'counting', chars }); };
+  const trainer = new TokenizerTrainer(config, onProgress);
+  for (const t of typeof texts === 'string' ? [texts] : texts) trainer.add(t);
+  return runToEnd(trainer.steps());
+}
 
-  if (c.kind === 'char') {
-    const seen = new Set<string>();
-    for (const t of docs) { for (const ch of t) seen.add(ch); counted(t); }
-    if (seen.size === 0) throw emptyCorpus();
-    // nanoGPT's stoi: sorted(set(text)); Python orders strings by code point, as this comparison does.
-    const sorted = [...seen].sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!);
-    return tokenizerFromJSON(charJson(sorted, c.specials), 'trained char tokenizer');
+/**
+ * The same training, giving the event loop a turn every SLICE_MS (counting and merging alike) and stopping at a
+ * cancel: what the engine runs, so that no command waits on a tokenizer for long.
+ */
+export async function trainTokenizerCooperatively(config: TokenizerConfigInput, texts: Iterable<string> | AsyncIterable<string>, o: { onProgress?: (p: TrainProgress) => void; signal?: AbortSignal } = {}): Promise<Tokenizer> {
+  const trainer = new TokenizerTrainer(config, o.onProgress);
+  const pacer = new Pacer('training the tokenizer', o.signal);
+  for await (const t of texts) {
+    trainer.add(t);
+    if (pacer.due()) await pacer.turn();
   }
-
-  // Word counts: the pre-tokenized pieces a trainer merges within (never across).
-  const pieces = new Map<string, number>();
-  const count = (w: string) => pieces.set(w, (pieces.get(w) ?? 0) + 1);
-  const lowercase = c.kind === 'wordpiece' && c.lowercase;
-  for (const t of docs) {
-    if (c.kind === 'bpe') for (const p of gpt2Pieces(t)) count(p);
-    else for (const w of bertWords(bertNormalize(t, { cleanText: true, handleChineseChars: true, stripAccents: null, lowercase }))) count(w);
-    counted(t);
-  }
-  if (pieces.size === 0) throw emptyCorpus();
-  const specialTokens = SPECIAL_NAMES.map((n) => SPECIAL_TOKENS[n]);
-  const progress = onProgress && ((vocab: number, target: number) => onProgress({ phase: 'merging', vocab, target }));
-
-  if (c.kind === 'bpe') {
-    const words = new Map<string, number>();
-    for (const [p, n] of pieces) words.set(toByteLevel(p), n);
-    const r = trainBpe(words, { vocabSize: c.vocabSize, minFrequency: c.minFrequency, specialTokens, initialAlphabet: BYTE_ALPHABET, onProgress: progress });
-    return tokenizerFromJSON(byteLevelBpeJson(r.vocab, r.merges), 'trained bpe tokenizer');
-  }
-
-  const r = trainBpe(pieces, { vocabSize: c.vocabSize, minFrequency: c.minFrequency, specialTokens, continuingSubwordPrefix: '##', onProgress: progress });
-  if (r.vocab.length > c.vocabSize) {
-    throw new EngineError('INVALID_CONFIG', `tokenizer.vocabSize: the corpus has ${r.vocab.length - specialTokens.length} distinct characters and ## forms, more than vocabSize ${c.vocabSize} leaves room for; raise vocabSize above ${r.vocab.length}`, ['tokenizer', 'vocabSize']);
-  }
-  return tokenizerFromJSON(wordPieceJson(r.vocab, c.lowercase), 'trained wordpiece tokenizer');
+  return runCooperatively(trainer.steps(), 'training the tokenizer', o.signal);
 }
 
 function emptyCorpus(): EngineError {

@@ -6,6 +6,7 @@
  * Every random choice comes from the caller's seeded Rng, so a batch repeats exactly for a seed and
  * data position. Labels use -100 where there is nothing to predict.
  */
+import type { TokenWindow } from '../data/types';
 import type { Rng } from '../util/random';
 
 export const IGNORE = -100;
@@ -26,14 +27,15 @@ export interface CausalLmBatch {
 }
 
 /** B windows of T+1 tokens at random offsets: inputs are the first T, labels the last T. */
-export function causalLmBatch(stream: Int32Array, B: number, T: number, rng: Rng): CausalLmBatch {
+export function causalLmBatch(stream: TokenWindow, B: number, T: number, rng: Rng): CausalLmBatch {
   if (stream.length < T + 1) throw new Error(`the token stream has ${stream.length} tokens, fewer than one sequence of ${T + 1}; use more text or a shorter seqLen`);
   const inputIds = new Int32Array(B * T);
   const labels = new Int32Array(B * T);
   for (let b = 0; b < B; b++) {
     const at = rng.int(stream.length - T);
-    inputIds.set(stream.subarray(at, at + T), b * T);
-    labels.set(stream.subarray(at + 1, at + T + 1), b * T);
+    const window = stream.subarray(at, at + T + 1); // one read where the stream is a file
+    inputIds.set(window.subarray(0, T), b * T);
+    labels.set(window.subarray(1), b * T);
   }
   return { B, T, inputIds, labels };
 }

@@ -48,11 +48,11 @@ describe('prepareData', () => {
   it('bpe and wordpiece stay trained on the training split and still encode unseen validation text', async () => {
     const bpe = await prepare(`${plain}café ☕\n`, { kind: 'bpe', vocabSize: 300, minFrequency: 1 }, 'causal-lm');
     assert.equal(bpe.data.tokenizer.id, bpe.trainedOn('train'));
-    const val = bpe.data.dataset.validation.tokens;
+    const val = bpe.data.dataset!.validation.tokens;
     assert.match(bpe.data.tokenizer.decode(Array.from(val)), /café ☕\n$/, 'every byte has a symbol');
     const wp = await prepare(`${plain}Ωmega ☕ zeta\n`, { kind: 'wordpiece', vocabSize: 200, minFrequency: 1 }, 'mlm');
     assert.equal(wp.data.tokenizer.id, wp.trainedOn('train'));
-    assert.ok(wp.data.dataset.validation.tokens.includes(wp.data.tokenizer.specialIds.unk!), 'unseen characters become [UNK]');
+    assert.ok(wp.data.dataset!.validation.tokens.includes(wp.data.tokenizer.specialIds.unk!), 'unseen characters become [UNK]');
   });
 
   it('reports a cache warning to onWarning', async () => {

@@ -71,12 +71,18 @@ export async function preparePretrain(plan: PretrainPlan, o: PreparePretrainOpti
   const data = await prepareData(spec.dataset, spec.tokenizer, {
     objective, batchSize: p.batchSize, seqLen, maskProbability: p.maskProbability, evalBatches: p.evalBatches, seed: p.seed,
     baseDir: o.baseDir, cacheDir: o.cacheDir, tokenizerFile: o.tokenizerFile, reuseTokenizer: o.reuseTokenizer,
-    onProgress: (pr) => emit({ type: 'progress', ...pr }), onWarning: (message) => emit({ type: 'log', level: 'warning', message }), signal: o.signal,
+    onProgress: (pr) => emit({ type: 'progress', ...pr }), onWarning: (message) => emit({ type: 'log', level: 'warning', message }),
+    onInfo: (message) => emit({ type: 'log', level: 'info', message }), signal: o.signal,
   });
-  const config = runModelConfig(spec.model, data.tokenizer.vocabSize);
-  if (config.vocabSize > plan.checkedVocab) checkMemory(config, p.batchSize, seqLen, o.backend);
-  // tokens a step consumes, by the length of the batches the data makes
-  return new PretrainTask(createModel(config, p.seed), data, objective, p.batchSize * data.validation[0].T * p.gradAccumSteps, p.seed);
+  try {
+    const config = runModelConfig(spec.model, data.tokenizer.vocabSize);
+    if (config.vocabSize > plan.checkedVocab) checkMemory(config, p.batchSize, seqLen, o.backend);
+    // tokens a step consumes, by the length of the batches the data makes
+    return new PretrainTask(createModel(config, p.seed), data, objective, p.batchSize * data.validation[0].T * p.gradAccumSteps, p.seed);
+  } catch (err) {
+    data.close();
+    throw err;
+  }
 }
 
 export class PretrainTask implements TrainingTask {
@@ -108,6 +114,7 @@ export class PretrainTask implements TrainingTask {
   }
 
   dispose(): void {
+    this.data.close();
     this.model.dispose();
   }
 }

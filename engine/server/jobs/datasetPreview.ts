@@ -9,7 +9,7 @@
 import type { DatasetPreview } from '../../../common/workbenchApi';
 import { loadTextDataset, parseDatasetConfig } from '../../data/dataset';
 import { readSource } from '../../data/sources';
-import { trainTokenizer, type Tokenizer } from '../../tokenizers';
+import { trainTokenizerCooperatively, type Tokenizer } from '../../tokenizers';
 import { tokenizerTrainingText } from '../../training/pretrainData';
 import type { JobHandler } from '../job';
 
@@ -59,7 +59,7 @@ export const datasetPreview: JobHandler<'dataset.preview'> = {
     await ctx.checkpoint();
     ctx.progress(0, 1, { message: 'tokenizer' });
     // the tokenizer a run would train on this data (a char vocabulary sees every split)
-    const tokenizer = trainTokenizer(spec.tokenizer as never, tokenizerTrainingText(spec.tokenizer as { kind: string }, text));
+    const tokenizer = await trainTokenizerCooperatively(spec.tokenizer as never, tokenizerTrainingText(spec.tokenizer as { kind: string }, text), { signal: ctx.signal });
     await ctx.checkpoint();
 
     // Token counts sentence by sentence, as the pipeline tokenizes; a document in both splits (split 'tail') adds up.
