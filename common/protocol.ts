@@ -23,6 +23,7 @@ import { RunEvent, RunSummary } from './runEvents';
 import { RunId } from './runFolder';
 import { DatasetPreview } from './workbenchApi';
 import { formatIssues, issuePath } from './zodIssues';
+import { InspectAttentionJob, InspectAttentionResult } from './inspect';
 
 /** major.minor; a different major is refused, a different minor is compatible. */
 export const PROTOCOL_VERSION = '1.0';
@@ -130,9 +131,13 @@ export const DatasetPreviewJob = z.object({
   samples: z.number().int().min(1).max(20),
 }).strict();
 
-export const JobSpec = z.discriminatedUnion('kind', [ModelDescribeJob, ModelTrainStepsJob, PretrainStartJob, PretrainResumeJob, DatasetPreviewJob]);
+export const JobSpec = z.discriminatedUnion('kind', [ModelDescribeJob, ModelTrainStepsJob, PretrainStartJob, PretrainResumeJob, DatasetPreviewJob,
+  InspectAttentionJob,
+]);
 export type JobSpec = z.infer<typeof JobSpec>;
-export const JobKind = z.enum(['model.describe', 'model.trainSteps', 'pretrain.start', 'pretrain.resume', 'dataset.preview']);
+export const JobKind = z.enum(['model.describe', 'model.trainSteps', 'pretrain.start', 'pretrain.resume', 'dataset.preview',
+  'inspect.attention',
+]);
 export type JobKind = z.infer<typeof JobKind>;
 // compile-time guard: JobKind lists exactly the kinds JobSpec has
 const jobKindsMatch: [JobKind] extends [JobSpec['kind']] ? ([JobSpec['kind']] extends [JobKind] ? true : never) : never = true;
@@ -182,6 +187,7 @@ export const JOB_RESULTS = {
   'pretrain.start': RunSummary,
   'pretrain.resume': RunSummary,
   'dataset.preview': DatasetPreview,
+  'inspect.attention': InspectAttentionResult,
 } as const satisfies Record<JobKind, z.ZodType>;
 export type JobResultOf<K extends JobKind> = z.infer<(typeof JOB_RESULTS)[K]>;
 
@@ -270,7 +276,9 @@ export const OnJobProgress = z.object({
 function jobDone<K extends JobKind>(kind: K) {
   return z.object({ type: z.literal('onJobDone'), jobId: JobId, kind: z.literal(kind), result: JOB_RESULTS[kind] }).strict();
 }
-export const OnJobDone = z.discriminatedUnion('kind', [jobDone('model.describe'), jobDone('model.trainSteps'), jobDone('pretrain.start'), jobDone('pretrain.resume'), jobDone('dataset.preview')]);
+export const OnJobDone = z.discriminatedUnion('kind', [jobDone('model.describe'), jobDone('model.trainSteps'), jobDone('pretrain.start'), jobDone('pretrain.resume'), jobDone('dataset.preview'),
+  jobDone('inspect.attention'),
+]);
 /** A pretraining run's events, batched (a fast run must not flood the host): steps, evaluations, checkpoints, diagnostics. */
 export const OnRunEvents = z.object({ type: z.literal('onRunEvents'), jobId: JobId, events: z.array(RunEvent).max(10_000) }).strict();
 export const OnJobFailed = z.object({ type: z.literal('onJobFailed'), jobId: JobId, error: SerializedError }).strict();
