@@ -8,6 +8,7 @@ import { RunEvent, RunSummary } from './runEvents';
 import { TokenizerConfig } from './tokenizerConfig';
 import { WorkbenchState } from './workbenchState';
 import { formatIssues, issuePath } from './zodIssues';
+import { CheckpointInfo, CheckpointRef, HeadHistory, InspectCheckpoints, InspectHead, InspectInput, InspectOverview } from './inspect';
 
 /**
  * WorkbenchApi: the one door between the UI (renderer/) and everything else. Implemented once by the host
@@ -118,6 +119,18 @@ export const WORKBENCH_METHODS = {
   /** a run's curves from its metrics.jsonl, from `sinceStep` on */
   'runs.metrics': method(z.object({ ...RunHandle, sinceStep: z.number().int().min(0).optional() }).strict(), z.array(MetricsPoint)),
 
+  /** the inspect cell: a run's checkpoints (oldest first), with what last.json and best.json point at */
+  'inspect.checkpoints': method(z.object(RunHandle).strict(), InspectCheckpoints),
+  /** the model view of a text at a checkpoint: tokens, head statistics, every head as a thumbnail; computed first when not cached */
+  'inspect.open': method(z.object({ ...RunHandle, checkpoint: CheckpointRef, ...InspectInput.shape }).strict(), InspectOverview),
+  /** one head's full map of a text at a checkpoint; computed first when not cached */
+  'inspect.head': method(z.object({ ...RunHandle, checkpoint: CheckpointRef, ...InspectInput.shape, layer: z.number().int().min(0).max(1023), head: z.number().int().min(0).max(1023) }).strict(), InspectHead),
+  /** the text's maps at every kept checkpoint, as a job: onInspectProgress per checkpoint, then onInspectEnded */
+  'inspect.replay': method(z.object({ ...RunHandle, ...InspectInput.shape }).strict(), z.object({ jobId: z.string(), checkpoints: z.array(CheckpointInfo) }).strict()),
+  'inspect.cancel': method(z.object({ jobId: z.string().min(1).max(128) }).strict(), z.object({}).strict()),
+  /** one head's statistics at every evaluation of the run (attention-stats.jsonl) */
+  'inspect.headHistory': method(z.object({ ...RunHandle, layer: z.number().int().min(0).max(1023), head: z.number().int().min(0).max(1023) }).strict(), HeadHistory),
+
   'engine.status': method(z.object({}).strict(), EngineStatus),
   'engine.restart': method(z.object({}).strict(), EngineStatus),
 } as const;
@@ -132,6 +145,9 @@ export const WORKBENCH_EVENTS = {
   /** a run's training job ended: done with its summary, failed with its error, or cancelled */
   onJobEnded: z.object({ ...RunHandle, outcome: z.enum(['done', 'failed', 'cancelled']), summary: RunSummary.optional(), error: SerializedError.optional() }).strict(),
   onEngineStatus: EngineStatus,
+  /** an inspect replay computed one more checkpoint (`checkpoint`, its name) */
+  onInspectProgress: z.object({ jobId: z.string(), ...RunHandle, done: z.number().int().min(0), total: z.number().int().min(0), checkpoint: z.string().nullable() }).strict(),
+  onInspectEnded: z.object({ jobId: z.string(), ...RunHandle, outcome: z.enum(['done', 'failed', 'cancelled']), error: SerializedError.optional() }).strict(),
   /** a command chosen in the desktop menu, to run through the renderer's command registry */
   onMenuCommand: z.object({ command: z.string(), args: z.array(z.string()).optional() }).strict(),
 } as const;

@@ -14,6 +14,7 @@ import {
 import { uploadDataFile } from './dataFiles';
 import { EngineSupervisor, type EngineSupervisorOptions } from './engineSupervisor';
 import { ExperimentFiles, type ExperimentFilesOptions } from './experimentFiles';
+import { InspectService, inputOf } from './inspectService';
 import { RunsService } from './runsService';
 import { formatIssues } from '../../common/zodIssues';
 
@@ -60,6 +61,7 @@ export function createWorkbenchHost(opts: WorkbenchHostOptions = {}): WorkbenchH
   }
 
   const runs = new RunsService(engine, files, emit);
+  const inspect = new InspectService(engine, files, emit);
   engine.on((e) => { if (e.type === 'status') emit('onEngineStatus', e.status); });
 
   type Handlers = { [M in WorkbenchMethod]: (params: ReturnType<typeof parseParams<M>> extends infer R ? R extends { ok: true; params: infer P } ? P : never : never) => Promise<unknown> };
@@ -78,6 +80,12 @@ export function createWorkbenchHost(opts: WorkbenchHostOptions = {}): WorkbenchH
     'runs.control': (p) => runs.control(p, p.action),
     'runs.list': (p) => runs.list(p.experimentPath),
     'runs.metrics': (p) => runs.metrics(p, p.sinceStep),
+    'inspect.checkpoints': (p) => inspect.checkpoints(p),
+    'inspect.open': (p) => inspect.open(p, p.checkpoint, inputOf(p)),
+    'inspect.head': (p) => inspect.head(p, p.checkpoint, inputOf(p), p.layer, p.head),
+    'inspect.replay': (p) => inspect.replay(p, inputOf(p)),
+    'inspect.cancel': (p) => inspect.cancel(p.jobId),
+    'inspect.headHistory': (p) => inspect.headHistory(p, p.layer, p.head),
     'engine.status': async () => engine.getStatus(),
     'engine.restart': () => engine.restart(),
   };
@@ -117,6 +125,7 @@ export function createWorkbenchHost(opts: WorkbenchHostOptions = {}): WorkbenchH
     emit,
     async dispose() {
       runs.dispose();
+      inspect.dispose();
       await engine.dispose();
       listeners.clear();
     },
