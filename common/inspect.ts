@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { HeadStats } from './attentionMaps';
-import { CheckpointName } from './runFolder';
+import { HEAD_STATISTICS, HeadStats } from './attentionMaps';
+import { CheckpointName, RunId } from './runFolder';
 
 /**
  * The notebook's inspect cell, end to end: what the engine's `inspect.attention` job computes (the maps of
@@ -177,3 +177,22 @@ export function float32FromBytes(bytes: Uint8Array): Float32Array {
   new Uint8Array(out.buffer).set(bytes);
   return out;
 }
+
+/** What the inspect cell keeps in the experiment file: the run and checkpoint it is bound to, the input, and how it is shown. */
+export const InspectCellFields = z.object({
+  /** a run of this experiment (NAME.runs/RUN_ID) */
+  runId: RunId.optional(),
+  checkpoint: CheckpointRef.default('last'),
+  text: z.string().max(MAX_INSPECT_TEXT_CHARS).default(''),
+  /** BERT: the second segment of a sentence pair */
+  pair: z.string().max(MAX_INSPECT_TEXT_CHARS).optional(),
+  view: z.enum(['model', 'head', 'lines']).default('model'),
+  /** the statistic that colours (or sorts) the model view */
+  statistic: z.enum(HEAD_STATISTICS).default('entropy'),
+  /** model view: heads sorted by the statistic, rather than in layer × head order */
+  sorted: z.boolean().default(false),
+  layer: z.number().int().min(0).max(1023).default(0),
+  head: z.number().int().min(0).max(1023).default(0),
+  /** query positions whose attention is summed in the head and lines views; none: every row */
+  queries: z.array(z.number().int().min(0)).max(4096).default([]),
+});
