@@ -1,4 +1,4 @@
-import { type RefObject, useEffect, useMemo, useState } from 'react';
+import { type RefObject, useLayoutEffect, useMemo, useState } from 'react';
 import { isMasked, summedAttention, toggleQuery } from './attentionMath';
 import { heatRgb, css } from './colormap';
 import { drawHead, headLayout, headPicture, sizeCanvas } from './draw';
@@ -32,7 +32,7 @@ export function HeadView({ tokens, map, T, causal, queries, onQueries, segment, 
   const summed = useMemo(() => summedAttention(map, T, queries), [map, T, queries]);
   const side = layout.T * layout.cell;
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     const c = canvasRef.current;
     if (!c) return;
     const ctx = sizeCanvas(c, layout.left + side + 8, layout.top + side + STRIP + 22);

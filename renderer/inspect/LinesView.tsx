@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useLayoutEffect, useMemo, useState } from 'react';
 import { attentionLines, maskedKeys, summedAttention, toggleQuery } from './attentionMath';
 import { drawLines, linesLayout, sizeCanvas } from './draw';
 import type { MapViewProps } from './HeadView';
@@ -17,7 +17,7 @@ export function LinesView({ tokens, map, T, causal, queries, onQueries, segment,
   const summed = useMemo(() => summedAttention(map, T, shown), [map, T, shown]);
   const masked = useMemo(() => maskedKeys(causal, T, shown), [causal, T, shown]);
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     const c = canvasRef.current;
     if (!c) return;
     drawLines(sizeCanvas(c, layout.width, layout.height), tokens, lines, summed, masked, shown, layout, segment);

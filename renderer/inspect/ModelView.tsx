@@ -1,4 +1,4 @@
-import { type RefObject, useEffect, useMemo, useRef, useState } from 'react';
+import { type RefObject, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { InspectOverview } from '../../common/inspect';
 import { fromBase64 } from '../../common/inspect';
 import { type HeadRef, gridLayout, gridRange, headOrder, hitGrid } from './attentionMath';
@@ -28,7 +28,7 @@ export function ModelView({ overview: o, statistic, sorted, selected, onOpen, wi
   const frameRef = useRef(frame);
   frameRef.current = frame;
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     const c = canvasRef.current;
     if (!c) return;
     const ctx = sizeCanvas(c, layout.width + 4, layout.height + 4);

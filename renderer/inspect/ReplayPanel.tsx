@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { CheckpointInfo, HeadHistory, InspectInput } from '../../common/inspect';
 import { errorMessage, getApi } from '../api';
 import { drawHead, headLayout, headPicture, sizeCanvas } from './draw';
@@ -70,7 +70,7 @@ export function ReplayPanel({ run, input, layer, head, tokens, causal, checkpoin
   }, []);
 
   const layout = useMemo(() => headLayout(tokens.length, 300), [tokens.length]);
-  useEffect(() => {
+  useLayoutEffect(() => {
     const c = canvas.current;
     if (!c || !frame || frame.T !== tokens.length) return;
     const ctx = sizeCanvas(c, layout.left + frame.T * layout.cell + 8, layout.top + frame.T * layout.cell + 8);

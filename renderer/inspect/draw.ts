@@ -21,33 +21,34 @@ export function sizeCanvas(canvas: HTMLCanvasElement, w: number, h: number): Can
   return ctx;
 }
 
-/** An offscreen canvas holding `rows`×`cols` pixels coloured by `at(row, col)`: a table index 0–255, or -1 for masked. */
-export function pixelCanvas(rows: number, cols: number, at: (r: number, c: number) => number): HTMLCanvasElement {
+/** An offscreen canvas of `rows`×`cols` pixels from table indices 0–255, -1 for masked. */
+export function indexCanvas(rows: number, cols: number, index: Int16Array): HTMLCanvasElement {
   const c = document.createElement('canvas');
   c.width = cols;
   c.height = rows;
   const img = new ImageData(cols, rows);
-  const d = img.data;
-  for (let r = 0, p = 0; r < rows; r++) {
-    for (let k = 0; k < cols; k++, p += 4) {
-      const i = at(r, k);
-      if (i < 0) { d[p] = MASKED_RGB[0]; d[p + 1] = MASKED_RGB[1]; d[p + 2] = MASKED_RGB[2]; } else { d[p] = HEAT_TABLE[i * 3]; d[p + 1] = HEAT_TABLE[i * 3 + 1]; d[p + 2] = HEAT_TABLE[i * 3 + 2]; }
-      d[p + 3] = 255;
-    }
-  }
+  const px = new Uint32Array(img.data.buffer);
+  // RGBA as one little-endian word per pixel: a table of 257 words, masked first
+  const words = new Uint32Array(257);
+  words[0] = (255 << 24) | (MASKED_RGB[2] << 16) | (MASKED_RGB[1] << 8) | MASKED_RGB[0];
+  for (let i = 0; i < 256; i++) words[i + 1] = (255 << 24) | (HEAT_TABLE[i * 3 + 2] << 16) | (HEAT_TABLE[i * 3 + 1] << 8) | HEAT_TABLE[i * 3];
+  for (let p = 0; p < index.length; p++) px[p] = words[index[p] + 1];
   c.getContext('2d')!.putImageData(img, 0, 0);
   return c;
 }
 
 /** The thumbnails as one atlas: head i of the flat [layer][head] order at rows i·S … i·S+S−1. */
 export function thumbAtlas(thumbs: Uint8Array, count: number, S: number, causal: boolean, T: number): HTMLCanvasElement {
-  // a thumbnail block is masked when its top-right corner is in the future of its bottom-left query … only wholly masked blocks are grey
+  // a block is grey only when every key in it lies after every query in it
   const edge = (i: number) => Math.floor((i * T) / S);
-  return pixelCanvas(count * S, S, (r, c) => {
-    const by = r % S;
-    if (causal && edge(c) > edge(by + 1) - 1) return -1;
-    return thumbs[r * S + c];
-  });
+  const index = Int16Array.from(thumbs);
+  if (causal) {
+    for (let r = 0; r < count * S; r++) {
+      const lastQuery = edge((r % S) + 1) - 1;
+      for (let c = 0; c < S; c++) if (edge(c) > lastQuery) index[r * S + c] = -1;
+    }
+  }
+  return indexCanvas(count * S, S, index);
 }
 
 export interface ModelGridStyle {
@@ -83,7 +84,11 @@ export function headPicture(map: Float32Array, T: number, causal: boolean): { ca
   let max = 0;
   for (const v of map) if (v > max) max = v;
   const s = max > 0 ? 255 / max : 0;
-  return { canvas: pixelCanvas(T, T, (q, k) => (isMasked(causal, q, k) ? -1 : Math.round(map[q * T + k] * s))), max };
+  const index = new Int16Array(T * T);
+  for (let q = 0; q < T; q++) {
+    for (let k = 0; k < T; k++) index[q * T + k] = isMasked(causal, q, k) ? -1 : Math.round(map[q * T + k] * s);
+  }
+  return { canvas: indexCanvas(T, T, index), max };
 }
 
 export interface HeadLayout { T: number; cell: number; left: number; top: number; labels: boolean }
@@ -149,27 +154,28 @@ export function drawLines(ctx: CanvasRenderingContext2D, tokens: string[], lines
   }
   let top = 0;
   for (const v of summed) top = Math.max(top, v);
-  ctx.font = `${Math.min(12, l.row - 2)}px ui-monospace, monospace`;
+  const font = `${Math.min(12, l.row - 2)}px ui-monospace, monospace`;
   ctx.textBaseline = 'middle';
+  // queries: one font for the column (a font change per token costs more than the text)
+  ctx.font = font;
+  ctx.textAlign = 'right';
   tokens.forEach((t, i) => {
     const sel = selected.includes(i);
     if (sel) { ctx.fillStyle = 'rgba(176,0,0,0.12)'; ctx.fillRect(l.xq - 120, y(i) - l.row / 2, 120, l.row); }
-    ctx.textAlign = 'right';
     ctx.fillStyle = sel ? '#b00' : segment?.[i] ? '#6a3d9a' : '#222';
-    ctx.font = `${Math.min(12, l.row - 2)}px ui-monospace, monospace`;
     ctx.fillText(short(t, 16), l.xq, y(i));
-    ctx.textAlign = 'left';
-    if (masked[i]) {
-      ctx.fillStyle = css(MASKED_RGB);
-      ctx.fillRect(l.xk, y(i) - l.row / 2, 120, l.row);
-      ctx.fillStyle = '#777';
-      ctx.font = `italic ${Math.min(12, l.row - 2)}px ui-monospace, monospace`;
-    } else {
-      const s = top > 0 ? summed[i] / top : 0;
-      ctx.fillStyle = `rgba(33,113,181,${(0.85 * s).toFixed(3)})`;
-      ctx.fillRect(l.xk, y(i) - l.row / 2, 120, l.row);
-      ctx.fillStyle = s > 0.6 ? '#fff' : segment?.[i] ? '#6a3d9a' : '#222';
-    }
+  });
+  // keys: shaded by the summed attention; the masked ones grey, their labels in italics afterwards
+  ctx.textAlign = 'left';
+  tokens.forEach((t, i) => {
+    if (masked[i]) { ctx.fillStyle = css(MASKED_RGB); ctx.fillRect(l.xk, y(i) - l.row / 2, 120, l.row); return; }
+    const s = top > 0 ? summed[i] / top : 0;
+    ctx.fillStyle = `rgba(33,113,181,${(0.85 * s).toFixed(3)})`;
+    ctx.fillRect(l.xk, y(i) - l.row / 2, 120, l.row);
+    ctx.fillStyle = s > 0.6 ? '#fff' : segment?.[i] ? '#6a3d9a' : '#222';
     ctx.fillText(short(t, 16), l.xk + 2, y(i));
   });
+  ctx.font = `italic ${font}`;
+  ctx.fillStyle = '#777';
+  tokens.forEach((t, i) => { if (masked[i]) ctx.fillText(short(t, 16), l.xk + 2, y(i)); });
 }
