@@ -9,10 +9,10 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe } from 'node:test';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { EXPERIMENT_FORMAT, EXPERIMENT_VERSION } from '../common/experiment';
-import { ARTIFACTS, SCREENSHOTS, ensureRendererBuilt, launchChromium, makeWorkspace, startWorkbench, type RunningWorkbench } from './harness';
+import { ARTIFACTS, SCREENSHOTS, ensureRendererBuilt, launchChromium, makeWorkspace, openPage, screenshotWhole, startWorkbench, stepWithFailureShot, until, type RunningWorkbench } from './harness';
 
 const FILE = 'inspect.experiment.json';
 const SENTENCE = 'ROMEO: But soft, what light through yonder window breaks?';
@@ -34,33 +34,10 @@ const consoleErrors: string[] = [];
 const inspectCell = () => page.getByRole('region', { name: /^Inspect cell / });
 const pretrainCell = () => page.getByRole('region', { name: 'Pretrain cell pretrain' });
 
-async function until<T>(what: string, fn: () => Promise<T>, timeoutMs = 60_000, everyMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v) return v;
-      last = v;
-    } catch (err) { last = err; }
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${last instanceof Error ? last.message : String(last)}`);
-}
-
-/** A screenshot of `target` under e2e/screenshots/, the viewport made tall enough for it. */
+/** A screenshot of `target` under e2e/screenshots/. */
 async function shot(name: string, target: Locator): Promise<void> {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
-  const viewport = page.viewportSize()!;
-  const box = await target.boundingBox();
-  const need = Math.ceil((box?.height ?? 0) + 140);
-  if (need > viewport.height) await page.setViewportSize({ width: viewport.width, height: need });
-  try {
-    await target.scrollIntoViewIfNeeded();
-    await target.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), animations: 'disabled' });
-  } finally {
-    if (need > viewport.height) await page.setViewportSize(viewport);
-  }
+  await screenshotWhole(page, target, path.join(SCREENSHOTS, `${name}.png`));
 }
 
 /** How many distinct colours a canvas shows: a drawn heatmap has many, a blank one one or two. */
@@ -73,17 +50,7 @@ const canvasColours = (canvas: Locator) => canvas.evaluate((el) => {
   return seen.size;
 });
 
-function step(name: string, fn: () => Promise<void>, timeout = 90_000): void {
-  it(name, { timeout }, async () => {
-    try {
-      await fn();
-    } catch (err) {
-      fs.mkdirSync(ARTIFACTS, { recursive: true });
-      await page?.screenshot({ path: path.join(ARTIFACTS, `failed-inspect-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`), fullPage: true }).catch(() => {});
-      throw err;
-    }
-  });
-}
+const step = stepWithFailureShot(() => page, 'failed-inspect-');
 
 describe('the inspect cell in a browser', { timeout: 600_000 }, () => {
   before(async () => {
@@ -92,12 +59,7 @@ describe('the inspect cell in a browser', { timeout: 600_000 }, () => {
     ensureRendererBuilt();
     workbench = await startWorkbench(workspace);
     browser = await launchChromium();
-    const context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, deviceScaleFactor: 1 });
-    page = await context.newPage();
-    page.setDefaultTimeout(20_000);
-    page.on('dialog', (d) => void d.accept());
-    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
-    page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+    page = await openPage(browser, consoleErrors);
   });
 
   after(async () => {

@@ -23,7 +23,6 @@ let host: WorkbenchHost;
 let experimentPath: string;
 let runId: string;
 const progress: PayloadOf<'onInspectProgress'>[] = [];
-const ended: PayloadOf<'onInspectEnded'>[] = [];
 
 const experiment = {
   format: EXPERIMENT_FORMAT, version: EXPERIMENT_VERSION, name: 'tiny inspect',
@@ -34,16 +33,11 @@ const experiment = {
   ],
 };
 
-function waitFor<T>(what: string, pick: () => T | undefined, ms = 120_000): Promise<T> {
+/** The next payload of `event` that `pick` accepts, or a timeout naming what was awaited. */
+function nextEvent<E extends 'onInspectEnded' | 'onJobEnded' | 'onEngineStatus'>(event: E, pick: (p: PayloadOf<E>) => boolean, what: string, ms = 120_000): Promise<PayloadOf<E>> {
   return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const tick = () => {
-      const v = pick();
-      if (v !== undefined) return resolve(v);
-      if (Date.now() - t0 > ms) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 20);
-    };
-    tick();
+    const timer = setTimeout(() => { off(); reject(new Error(`timed out waiting for ${what}`)); }, ms);
+    const off = host.on(event, (p) => { if (pick(p)) { clearTimeout(timer); off(); resolve(p); } });
   });
 }
 
@@ -56,13 +50,11 @@ before(async () => {
   fs.writeFileSync(experimentPath, JSON.stringify(experiment));
   host = createWorkbenchHost({ configDir: path.join(tmp, 'config'), engine: { fork: nodeForkEngine({ env: { XDG_CACHE_HOME: path.join(tmp, 'cache') } }) } });
   host.on('onInspectProgress', (e) => progress.push(e));
-  host.on('onInspectEnded', (e) => ended.push(e));
-  let done: PayloadOf<'onJobEnded'> | undefined;
-  host.on('onJobEnded', (e) => { done = e; });
-  await waitFor('the engine', () => (host.engine.getStatus().state === 'ready' ? true : undefined));
+  const ready = nextEvent('onEngineStatus', (s) => s.state === 'ready', 'the engine');
+  if (host.engine.getStatus().state !== 'ready') await ready;
+  const done = nextEvent('onJobEnded', () => true, 'the run to end');
   runId = (await host.call('runs.start', { experimentPath, cellId: 'pre' })).runId;
-  await waitFor('the run to end', () => done);
-  assert.equal(done!.outcome, 'done');
+  assert.equal((await done).outcome, 'done');
 });
 after(async () => {
   await host.dispose();
@@ -106,9 +98,12 @@ describe('inspect methods with the engine process', () => {
 
   it('replays a text over every kept checkpoint with progress events; each checkpoint\'s head differs', async () => {
     const { checkpoints } = await host.call('inspect.checkpoints', { experimentPath, runId });
-    const { jobId, checkpoints: replayed } = await host.call('inspect.replay', { experimentPath, runId, text: 'JULIET: ay me' });
-    assert.deepEqual(replayed, checkpoints);
-    const end = await waitFor('the replay to end', () => ended.find((e) => e.jobId === jobId));
+    let jobId = '';
+    const ended = nextEvent('onInspectEnded', (e) => e.jobId === jobId, 'the replay to end');
+    const replay = await host.call('inspect.replay', { experimentPath, runId, text: 'JULIET: ay me' });
+    jobId = replay.jobId;
+    assert.deepEqual(replay.checkpoints, checkpoints);
+    const end = await ended;
     assert.equal(end.outcome, 'done', JSON.stringify(end.error));
     const mine = progress.filter((p) => p.jobId === jobId);
     assert.deepEqual(mine.map((p) => `${p.done}/${p.total} ${p.checkpoint}`), checkpoints.map((c, i) => `${i + 1}/${checkpoints.length} ${c.name}`));
