@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { EXPERIMENT_FORMAT, EXPERIMENT_VERSION, parseExperiment } from './experiment';
 import { InspectCellFields, downsampleMap, float32FromBytes, fromBase64, quantizeThumb, toBase64 } from './inspect';
 
 describe('inspect payload helpers', () => {
@@ -41,5 +42,16 @@ describe('inspect payload helpers', () => {
     assert.equal(InspectCellFields.safeParse({ statistic: 'loss' }).success, false);
     assert.equal(InspectCellFields.safeParse({ checkpoint: 'step-12' }).success, true);
     assert.equal(InspectCellFields.safeParse({ checkpoint: 'latest' }).success, false);
+  });
+
+  it('an experiment file holds inspect cells, written as the user left them; a typo in one is named', () => {
+    const doc = { format: EXPERIMENT_FORMAT, version: EXPERIMENT_VERSION, name: 'x', cells: [{ id: 'look', kind: 'inspect', runId: 'r1', text: 'the king', view: 'lines', queries: [1, 2] }] };
+    const r = parseExperiment(doc);
+    assert.ok(r.ok, r.ok ? '' : r.error);
+    assert.deepEqual(r.input, doc, 'saved again as written, no defaults spelled out');
+    const cell = r.value.cells[0];
+    assert.ok(cell.kind === 'inspect' && cell.checkpoint === 'last' && cell.statistic === 'entropy');
+    const bad = parseExperiment({ ...doc, cells: [{ id: 'look', kind: 'inspect', layr: 2 }] });
+    assert.ok(!bad.ok && /cells\.0.*layr/s.test(bad.error), bad.ok ? '' : bad.error);
   });
 });

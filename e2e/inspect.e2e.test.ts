@@ -166,6 +166,25 @@ describe('the inspect cell in a browser', { timeout: 600_000 }, () => {
     await shot('inspect-slider', replay);
   });
 
+  step('the head view exports as PNG and its numbers as JSON', async () => {
+    const cell = inspectCell();
+    const save = async (button: string) => {
+      const [download] = await Promise.all([page.waitForEvent('download'), cell.getByRole('button', { name: button, exact: true }).click()]);
+      return { name: download.suggestedFilename(), bytes: fs.readFileSync((await download.path())!) };
+    };
+    const png = await save('PNG');
+    assert.match(png.name, /-head-L1H2\.png$/);
+    assert.deepEqual([...png.bytes.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], 'a PNG file');
+    const json = await save('JSON');
+    const numbers = JSON.parse(json.bytes.toString('utf8')) as { layer: number; head: number; tokens: string[]; queries: number[]; attention: number[][]; summed: number[] };
+    assert.deepEqual([numbers.layer, numbers.head, numbers.queries], [1, 2, [20, 40]]);
+    assert.equal(numbers.tokens.join(''), SENTENCE);
+    assert.equal(numbers.attention.length, SENTENCE.length);
+    assert.ok(numbers.attention.every((row) => Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-4), 'rows of probabilities');
+    const summed = numbers.attention[20].map((p, k) => p + numbers.attention[40][k]);
+    assert.ok(numbers.summed.every((v, k) => Math.abs(v - summed[k]) < 1e-5), 'the summed row is the selected rows\' sum');
+  });
+
   step('the cell\'s choices are in the experiment file once saved', async () => {
     await page.keyboard.press('ControlOrMeta+S');
     const file = path.join(workbench.workspace, FILE);

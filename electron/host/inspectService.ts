@@ -190,6 +190,7 @@ export class InspectService {
       await this.engine.request((c) => c.request({ type: 'job.start', jobId, job }));
     } catch (err) {
       this.jobs.delete(jobId);
+      if (err instanceof EngineError && err.code === 'BUSY') throw new EngineError('BUSY', `the attention maps are computed by the engine, and ${err.message}; maps computed before still open`, err.path);
       throw err;
     }
     return { jobId, done };

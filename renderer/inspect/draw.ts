@@ -21,6 +21,9 @@ export function sizeCanvas(canvas: HTMLCanvasElement, w: number, h: number): Can
   return ctx;
 }
 
+/** Clears the whole canvas (its context may be scaled: the backing size bounds any scale ≥ 1). */
+const clear = (ctx: CanvasRenderingContext2D) => ctx.clearRect(0, 0, ctx.canvas.width, ctx.canvas.height);
+
 /** An offscreen canvas of `rows`×`cols` pixels from table indices 0–255, -1 for masked. */
 export function indexCanvas(rows: number, cols: number, index: Int16Array): HTMLCanvasElement {
   const c = document.createElement('canvas');
@@ -60,7 +63,7 @@ export interface ModelGridStyle {
 
 /** The model view: every head's thumbnail in `order`, framed by its statistic's colour, labelled L.H. */
 export function drawModelGrid(ctx: CanvasRenderingContext2D, atlas: HTMLCanvasElement, S: number, heads: number, order: HeadRef[], g: GridLayout, style: ModelGridStyle): void {
-  ctx.clearRect(0, 0, g.width + 8, g.height + 8);
+  clear(ctx);
   ctx.font = '10px ui-monospace, monospace';
   ctx.textBaseline = 'top';
   order.forEach((h, i) => {
@@ -105,7 +108,7 @@ const short = (t: string, n = 11) => (t.length > n ? `${t.slice(0, n - 1)}…` :
 /** The head view: the picture with query tokens down the left, key tokens across the top, selected queries marked. */
 export function drawHead(ctx: CanvasRenderingContext2D, picture: HTMLCanvasElement, tokens: string[], l: HeadLayout, selected: readonly number[], segment?: readonly number[]): void {
   const { T, cell, left, top } = l;
-  ctx.clearRect(0, 0, left + T * cell + 8, top + T * cell + 8);
+  clear(ctx);
   ctx.drawImage(picture, 0, 0, T, T, left, top, T * cell, T * cell);
   if (l.labels) {
     ctx.font = `${Math.min(12, cell)}px ui-monospace, monospace`;
@@ -142,7 +145,7 @@ export function linesLayout(T: number, width: number): LinesLayout {
  * shaded by the selected queries' summed attention; masked keys in grey italics, a pair's second segment in purple.
  */
 export function drawLines(ctx: CanvasRenderingContext2D, tokens: string[], lines: Line[], summed: Float32Array, masked: boolean[], selected: readonly number[], l: LinesLayout, segment?: readonly number[]): void {
-  ctx.clearRect(0, 0, l.width, l.height);
+  clear(ctx);
   const y = (i: number) => l.pad + (i + 0.5) * l.row;
   ctx.lineWidth = Math.max(1, l.row / 6);
   for (const { q, k, w } of lines) {
