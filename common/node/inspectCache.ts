@@ -21,6 +21,8 @@ import { CHECKPOINTS_DIR, RunFileError } from './runFiles';
 export const INSPECT_DIR = 'inspect';
 export const MAX_CACHE_ENTRIES = 256;
 export const MAX_CACHE_BYTES = 2 * 1024 ** 3;
+/** A meta file is tokens, ids and [layer][head] statistics: far below this, which guards the read. */
+export const MAX_META_BYTES = 64 * 1024 * 1024;
 const META = '.json';
 const MAPS = '.f32';
 const MANIFEST = 'checkpoint.json';
@@ -88,9 +90,12 @@ export async function readInspectMeta(runDir: string, key: string): Promise<Insp
   const file = path.join(inspectDirOf(runDir), key + META);
   let text: string;
   try {
+    const { size } = await fsp.stat(file);
+    if (size > MAX_META_BYTES) throw new RunFileError(file, `is ${size} bytes, more than an inspect entry's ${MAX_META_BYTES}; delete it and compute again`);
     text = await fsp.readFile(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    if (e instanceof RunFileError) throw e;
     throw new RunFileError(file, `cannot be read (${(e as Error).message})`);
   }
   let r;

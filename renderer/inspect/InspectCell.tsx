@@ -69,7 +69,9 @@ export function InspectCell({ cell }: { cell: Inspect }) {
   const view = cell.view ?? 'model';
   const statistic = (cell.statistic ?? 'entropy') as StatName;
   const layer = cell.layer ?? 0, head = cell.head ?? 0;
-  const queries = useMemo(() => cell.queries ?? [], [cell.queries]);
+  const [overviewT, setOverviewT] = useState(0);
+  // a selection kept from a longer text names positions this one lacks
+  const queries = useMemo(() => (cell.queries ?? []).filter((q) => q < (overviewT || Infinity)), [cell.queries, overviewT]);
 
   useEffect(() => {
     setCheckpoints(null);
@@ -84,7 +86,9 @@ export function InspectCell({ cell }: { cell: Inspect }) {
     setBusy(true);
     setError(null);
     try {
-      setOverview(await getApi().call('inspect.open', { ...run, checkpoint: cell.checkpoint ?? 'last', ...inputOf(text, cell.pair) }));
+      const o = await getApi().call('inspect.open', { ...run, checkpoint: cell.checkpoint ?? 'last', ...inputOf(text, cell.pair) });
+      setOverview(o);
+      setOverviewT(o.T);
     } catch (e) {
       setError(errorMessage(e));
     } finally {

@@ -39,14 +39,14 @@ export function ReplayPanel({ run, input, layer, head, tokens, causal, checkpoin
     setHistory(null);
     getApi().call('inspect.headHistory', { ...run, layer, head }).then((h) => live && setHistory(h), (e) => live && setError(errorMessage(e)));
     return () => { live = false; };
-  }, [run.experimentPath, run.runId, layer, head]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [run.experimentPath, run.runId, layer, head]);
 
   useEffect(() => {
     if (!ck) return;
     let live = true;
     fetchHead(run, ck.name, input, layer, head).then((f) => { if (live) { setFrame(f); setError(null); } }, (e) => { if (live) { setError(errorMessage(e)); setPlaying(false); } });
     return () => { live = false; };
-  }, [ck?.name, run.experimentPath, run.runId, input.text, input.pair, layer, head]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [ck?.name, run.experimentPath, run.runId, input.text, input.pair, layer, head]);
 
   useEffect(() => {
     if (!playing) return;
