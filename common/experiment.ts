@@ -6,6 +6,7 @@ import { PretrainConfig } from './pretrainConfig';
 import { RunId } from './runFolder';
 import { TokenizerConfig } from './tokenizerConfig';
 import { formatIssues } from './zodIssues';
+import { InspectCellFields } from './inspect';
 
 /**
  * The experiment file, `NAME.experiment.json`: a versioned document holding an ordered list of cells —
@@ -80,7 +81,12 @@ export const PretrainCell = z.object({
   runs: z.array(RunRef).default([]),
 }).strict();
 
-export const Cell = z.discriminatedUnion('kind', [NotesCell, DatasetCell, ModelCell, PretrainCell]);
+/** Attention maps of a text at a run's checkpoint (common/inspect.ts); the maps themselves stay in the run folder. */
+export const InspectCell = z.object({ ...cellBase, kind: z.literal('inspect'), ...InspectCellFields.shape }).strict();
+
+export const Cell = z.discriminatedUnion('kind', [NotesCell, DatasetCell, ModelCell, PretrainCell,
+  InspectCell,
+]);
 export type Cell = z.output<typeof Cell>;
 export type CellKind = Cell['kind'];
 

@@ -24,6 +24,7 @@ import { RunId } from './runFolder';
 import { CheckpointChoice, FillMaskParams, FillMaskResult, SampleResult, SamplingParams } from './sampling';
 import { DatasetPreview } from './workbenchApi';
 import { formatIssues, issuePath } from './zodIssues';
+import { InspectAttentionJob, InspectAttentionResult } from './inspect';
 
 /** major.minor; a different major is refused, a different minor is compatible. */
 export const PROTOCOL_VERSION = '1.0';
@@ -161,15 +162,22 @@ export const InspectFillMaskJob = z.object({
 }).strict();
 
 export const JobSpec = z.discriminatedUnion('kind', [ModelDescribeJob, ModelTrainStepsJob, PretrainStartJob, PretrainResumeJob, DatasetPreviewJob,
-  ModelImportJob, InspectSampleJob, InspectFillMaskJob]);
+  ModelImportJob, InspectSampleJob, InspectFillMaskJob, InspectAttentionJob]);
 export type JobSpec = z.infer<typeof JobSpec>;
 export const JobKind = z.enum(['model.describe', 'model.trainSteps', 'pretrain.start', 'pretrain.resume', 'dataset.preview',
-  'model.import', 'inspect.sample', 'inspect.fillMask']);
+  'model.import', 'inspect.sample', 'inspect.fillMask', 'inspect.attention']);
 export type JobKind = z.infer<typeof JobKind>;
 // compile-time guard: JobKind lists exactly the kinds JobSpec has
 const jobKindsMatch: [JobKind] extends [JobSpec['kind']] ? ([JobSpec['kind']] extends [JobKind] ? true : never) : never = true;
 void jobKindsMatch;
 export type JobSpecOf<K extends JobKind> = Extract<JobSpec, { kind: K }>;
+
+/**
+ * The jobs that compute with TensorFlow.js: the backend is process-wide, so the engine runs one at a time
+ * (a second is refused BUSY) and the host shows the engine busy while one runs. The engine's job handlers
+ * say the same (usesDevice), checked by engine/server/jobs/index.test.ts.
+ */
+export const DEVICE_JOB_KINDS: ReadonlySet<JobKind> = new Set<JobKind>(['model.trainSteps', 'pretrain.start', 'pretrain.resume', 'model.import', 'inspect.sample', 'inspect.fillMask', 'inspect.attention']);
 
 /** Plain numbers, or null where the value was not finite (JSON cannot carry NaN or Infinity). */
 export const Metrics = z.record(z.string().max(64), z.number().nullable());
@@ -228,6 +236,7 @@ export const JOB_RESULTS = {
   'model.import': ModelImportResult,
   'inspect.sample': SampleResult,
   'inspect.fillMask': FillMaskResult,
+  'inspect.attention': InspectAttentionResult,
 } as const satisfies Record<JobKind, z.ZodType>;
 export type JobResultOf<K extends JobKind> = z.infer<(typeof JOB_RESULTS)[K]>;
 
@@ -317,7 +326,7 @@ function jobDone<K extends JobKind>(kind: K) {
   return z.object({ type: z.literal('onJobDone'), jobId: JobId, kind: z.literal(kind), result: JOB_RESULTS[kind] }).strict();
 }
 export const OnJobDone = z.discriminatedUnion('kind', [jobDone('model.describe'), jobDone('model.trainSteps'), jobDone('pretrain.start'), jobDone('pretrain.resume'), jobDone('dataset.preview'),
-  jobDone('model.import'), jobDone('inspect.sample'), jobDone('inspect.fillMask')]);
+  jobDone('model.import'), jobDone('inspect.sample'), jobDone('inspect.fillMask'), jobDone('inspect.attention')]);
 // compile-time guard: every job kind can report done (a kind missing here is dropped by the host as malformed, and its caller waits forever)
 const jobDoneCoversKinds: [JobKind] extends [z.infer<typeof OnJobDone>['kind']] ? true : never = true;
 void jobDoneCoversKinds;

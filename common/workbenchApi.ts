@@ -10,6 +10,7 @@ import { CheckpointChoice, FillMaskParams, FillMaskResult, SampleResult, Samplin
 import { TokenizerConfig } from './tokenizerConfig';
 import { WorkbenchState } from './workbenchState';
 import { formatIssues, issuePath } from './zodIssues';
+import { CheckpointInfo, CheckpointRef, HeadHistory, InspectCheckpoints, InspectHead, InspectInput, InspectOverview } from './inspect';
 
 /**
  * WorkbenchApi: the one door between the UI (renderer/) and everything else. Implemented once by the host
@@ -137,7 +138,7 @@ export const WORKBENCH_METHODS = {
    */
   'inspect.sample': method(z.object({ ...RunHandle, checkpoint: CheckpointChoice, requestId: InspectRequestId, ...SamplingParams.shape }).strict(), z.object({}).strict()),
   /** stops a sampling request after its current token (onSampleEnded says cancelled) */
-  'inspect.cancel': method(z.object({ requestId: InspectRequestId }).strict(), z.object({}).strict()),
+  'inspect.stopSample': method(z.object({ requestId: InspectRequestId }).strict(), z.object({}).strict()),
   /** the top-k tokens and probabilities at each [MASK] of a text, from a BERT run's checkpoint */
   'inspect.fillMask': method(z.object({ ...RunHandle, checkpoint: CheckpointChoice, ...FillMaskParams.shape }).strict(), FillMaskResult),
 
@@ -145,6 +146,18 @@ export const WORKBENCH_METHODS = {
   'serve.start': method(z.object({ ...RunHandle, checkpoint: z.string().max(64).optional() }).strict(), ServeStarted),
   /** stops the run's inference server; nothing when none is running */
   'serve.stop': method(z.object(RunHandle).strict(), z.object({}).strict()),
+
+  /** the inspect cell: a run's checkpoints (oldest first), with what last.json and best.json point at */
+  'inspect.checkpoints': method(z.object(RunHandle).strict(), InspectCheckpoints),
+  /** the model view of a text at a checkpoint: tokens, head statistics, every head as a thumbnail; computed first when not cached */
+  'inspect.open': method(z.object({ ...RunHandle, checkpoint: CheckpointRef, ...InspectInput.shape }).strict(), InspectOverview),
+  /** one head's full map of a text at a checkpoint; computed first when not cached */
+  'inspect.head': method(z.object({ ...RunHandle, checkpoint: CheckpointRef, ...InspectInput.shape, layer: z.number().int().min(0).max(1023), head: z.number().int().min(0).max(1023) }).strict(), InspectHead),
+  /** the text's maps at every kept checkpoint, as a job: onInspectProgress per checkpoint, then onInspectEnded */
+  'inspect.replay': method(z.object({ ...RunHandle, ...InspectInput.shape }).strict(), z.object({ jobId: z.string(), checkpoints: z.array(CheckpointInfo) }).strict()),
+  'inspect.cancelReplay': method(z.object({ jobId: z.string().min(1).max(128) }).strict(), z.object({}).strict()),
+  /** one head's statistics at every evaluation of the run (attention-stats.jsonl) */
+  'inspect.headHistory': method(z.object({ ...RunHandle, layer: z.number().int().min(0).max(1023), head: z.number().int().min(0).max(1023) }).strict(), HeadHistory),
 
   'engine.status': method(z.object({}).strict(), EngineStatus),
   'engine.restart': method(z.object({}).strict(), EngineStatus),
@@ -167,6 +180,9 @@ export const WORKBENCH_EVENTS = {
   }).strict(),
   /** an inspect.sample request ended: done with every sample's text, failed with its error, or cancelled (what streamed stands) */
   onSampleEnded: z.object({ ...RunHandle, requestId: InspectRequestId, outcome: z.enum(['done', 'failed', 'cancelled']), result: SampleResult.optional(), error: SerializedError.optional() }).strict(),
+  /** an inspect replay computed one more checkpoint (`checkpoint`, its name) */
+  onInspectProgress: z.object({ jobId: z.string(), ...RunHandle, done: z.number().int().min(0), total: z.number().int().min(0), checkpoint: z.string().nullable() }).strict(),
+  onInspectEnded: z.object({ jobId: z.string(), ...RunHandle, outcome: z.enum(['done', 'failed', 'cancelled']), error: SerializedError.optional() }).strict(),
   /** a command chosen in the desktop menu, to run through the renderer's command registry */
   onMenuCommand: z.object({ command: z.string(), args: z.array(z.string()).optional() }).strict(),
 } as const;

@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { it } from 'node:test';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 
 export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 export const SHARED_DATA = path.resolve(REPO_ROOT, '..', 'shared', 'data');
@@ -158,4 +159,66 @@ export function childPids(pid: number): number[] {
 
 export function isAlive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch { return false; }
+}
+
+/** Polls until `fn` returns a truthy value; its last error or value in the message when it never does. */
+export async function until<T>(what: string, fn: () => Promise<T>, timeoutMs = 60_000, everyMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v) return v;
+      last = v;
+    } catch (err) { last = err; }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${last instanceof Error ? last.message : String(last)}`);
+}
+
+/**
+ * A screenshot of an element, whole: the notebook scrolls inside its own container, so the viewport is
+ * made tall enough for the element first, then put back.
+ */
+export async function screenshotWhole(page: Page, target: Locator, file: string): Promise<void> {
+  const viewport = page.viewportSize()!;
+  const box = await target.boundingBox();
+  const need = Math.ceil((box?.height ?? 0) + 140);
+  if (need > viewport.height) await page.setViewportSize({ width: viewport.width, height: need });
+  try {
+    await target.scrollIntoViewIfNeeded();
+    await target.screenshot({ path: file, animations: 'disabled' });
+  } finally {
+    if (need > viewport.height) await page.setViewportSize(viewport);
+  }
+}
+
+/** A test step that leaves a screenshot of the page in test-results/e2e/ when it fails. */
+export function stepWithFailureShot(page: () => Page | undefined, prefix = 'failed-') {
+  return (name: string, fn: () => Promise<void>, timeout = 90_000): void => {
+    it(name, { timeout }, async () => {
+      try {
+        await fn();
+      } catch (err) {
+        fs.mkdirSync(ARTIFACTS, { recursive: true });
+        const file = path.join(ARTIFACTS, `${prefix}${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`);
+        await page()?.screenshot({ path: file, fullPage: true }).catch(() => {});
+        throw err;
+      }
+    });
+  };
+}
+
+/**
+ * A page as the e2e tests drive it: 1440 × 1000 at density 1, 20 s per action, dialogs accepted (a reload with
+ * unsaved edits asks first; a flow must not hang on it), console errors and page errors pushed to `errors`.
+ */
+export async function openPage(browser: Browser, errors: string[]): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  page.setDefaultTimeout(20_000);
+  page.on('dialog', (d) => void d.accept());
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  return page;
 }

@@ -15,10 +15,10 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe } from 'node:test';
 import type { Browser, Locator, Page } from 'playwright-core';
 import {
-  ARTIFACTS, SCREENSHOTS, SHARED_DATA, childPids, ensureRendererBuilt, isAlive, launchChromium, makeWorkspace, startWorkbench, type RunningWorkbench,
+  ARTIFACTS, SCREENSHOTS, SHARED_DATA, childPids, ensureRendererBuilt, isAlive, launchChromium, makeWorkspace, openPage, screenshotWhole, startWorkbench, stepWithFailureShot, until, type RunningWorkbench,
 } from './harness';
 
 const EXPERIMENT_FILE = 'e2e-char.experiment.json';
@@ -45,13 +45,7 @@ async function openWorkbench(workspace: string): Promise<void> {
   ensureRendererBuilt();
   workbench = await startWorkbench(workspace);
   browser = await launchChromium();
-  const context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, deviceScaleFactor: 1 });
-  page = await context.newPage();
-  page.setDefaultTimeout(20_000);
-  // a reload with unsaved edits asks first; the flow saves before it reloads, and must not hang if not
-  page.on('dialog', (d) => void d.accept());
-  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
-  page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+  page = await openPage(browser, consoleErrors);
 }
 
 async function closeWorkbench(): Promise<void> {
@@ -93,16 +87,7 @@ async function shot(name: string, target: Page | Locator = page): Promise<void> 
     await (target as Page).screenshot({ path: file, animations: 'disabled' });
     return;
   }
-  const viewport = page.viewportSize()!;
-  const box = await target.boundingBox();
-  const need = Math.ceil((box?.height ?? 0) + 140);
-  if (need > viewport.height) await page.setViewportSize({ width: viewport.width, height: need });
-  try {
-    await target.scrollIntoViewIfNeeded();
-    await target.screenshot({ path: file, animations: 'disabled' });
-  } finally {
-    if (need > viewport.height) await page.setViewportSize(viewport);
-  }
+  await screenshotWhole(page, target, file);
 }
 
 const scrollNotebookToTop = () => page.getByRole('main').evaluate((el) => el.scrollTo(0, 0));
@@ -116,21 +101,6 @@ async function fillPretrain(values: Record<string, number>): Promise<void> {
   const pre = pretrainCell();
   for (const [label, value] of Object.entries(values)) await pre.getByLabel(label, { exact: true }).fill(String(value));
   assert.equal(await pre.getByText('invalid', { exact: true }).count(), 0, 'the pretrain cell should be valid');
-}
-
-/** Polls until `fn` returns a truthy value; its last error or value in the message when it never does. */
-async function until<T>(what: string, fn: () => Promise<T>, timeoutMs = 60_000, everyMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v) return v;
-      last = v;
-    } catch (err) { last = err; }
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${last instanceof Error ? last.message : String(last)}`);
 }
 
 /**
@@ -150,18 +120,7 @@ async function replaceEditorText(scope: Locator, text: string): Promise<void> {
 }
 
 /** Each step: a screenshot of the page in test-results/e2e/ when it fails. */
-function step(name: string, fn: () => Promise<void>, timeout = 90_000): void {
-  it(name, { timeout }, async () => {
-    try {
-      await fn();
-    } catch (err) {
-      fs.mkdirSync(ARTIFACTS, { recursive: true });
-      const file = path.join(ARTIFACTS, `failed-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`);
-      await page?.screenshot({ path: file, fullPage: true }).catch(() => {});
-      throw err;
-    }
-  });
-}
+const step = stepWithFailureShot(() => page);
 
 describe('workbench in a browser', { timeout: 600_000 }, () => {
   before(async () => {

@@ -18,7 +18,7 @@ import { fork as forkProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { EngineClient } from '../../common/engineClient';
 import { EngineError } from '../../common/errors';
-import type { EngineEvent, JobKind, ResultOf } from '../../common/protocol';
+import { DEVICE_JOB_KINDS, type EngineEvent, type JobKind, type ResultOf } from '../../common/protocol';
 import type { EngineStatus } from '../../common/workbenchApi';
 
 /** engine/main.ts, by path: electron/ never imports engine code */
@@ -107,8 +107,6 @@ export function utilityProcessEngine(start: (entry: string) => UtilityProcessLik
   };
 }
 
-/** Jobs that compute on the device: while one runs the engine is 'busy' (it refuses a second). */
-const DEVICE_JOBS: ReadonlySet<JobKind> = new Set(['model.trainSteps', 'pretrain.start', 'pretrain.resume', 'model.import', 'inspect.sample', 'inspect.fillMask']);
 
 export interface EngineSupervisorOptions {
   fork?: ForkEngine;
@@ -197,7 +195,7 @@ export class EngineSupervisor {
   }
 
   private runningState(): 'ready' | 'busy' {
-    return [...this.jobs.values()].some((k) => DEVICE_JOBS.has(k)) ? 'busy' : 'ready';
+    return [...this.jobs.values()].some((k) => DEVICE_JOB_KINDS.has(k)) ? 'busy' : 'ready';
   }
 
   /** Starts the engine when none runs; resolves with its client once it has said hello. */

@@ -2,7 +2,7 @@
  * Sampling and fill-mask through the host with the real engine process: two tiny runs (a character GPT
  * with a long context, a WordPiece BERT) are trained through runs.start, then inspect.sample streams
  * onSampleText pieces keyed by the run and the request id that add up to onSampleEnded's texts, the same
- * seed repeats them, inspect.cancel ends a request within a second, and inspect.fillMask answers with the
+ * seed repeats them, inspect.stopSample ends a request within a second, and inspect.fillMask answers with the
  * top-k per [MASK]. Refusals reach the caller naming the field and the figures.
  */
 import { after, before, describe, it } from 'node:test';
@@ -119,19 +119,19 @@ describe('inspect.sample through the host', () => {
     assert.equal(greedy.end.result?.samples[0].text, greedy2.end.result?.samples[0].text, 'greedy ignores the seed');
   });
 
-  it('inspect.cancel ends a request within a second; a second cancel says it is over', async () => {
+  it('inspect.stopSample ends a request within a second; a second cancel says it is over', async () => {
     const p = sampleParams({ maxNewTokens: 1024, numSamples: 8 });
     const first = nextEvent('onSampleText', (t) => t.requestId === p.requestId);
     const ended = nextEvent('onSampleEnded', (e) => e.requestId === p.requestId, 5000);
     await host.call('inspect.sample', p);
     await first;
     const t0 = performance.now();
-    await host.call('inspect.cancel', { requestId: p.requestId });
+    await host.call('inspect.stopSample', { requestId: p.requestId });
     const end = await ended;
     const took = performance.now() - t0;
     assert.equal(end.outcome, 'cancelled');
     assert.ok(took < 1000, `ended ${took.toFixed(0)} ms after the cancel`);
-    await assert.rejects(host.call('inspect.cancel', { requestId: p.requestId }), (e: EngineError) => e.code === 'JOB_NOT_FOUND' && /is not sampling/.test(e.message));
+    await assert.rejects(host.call('inspect.stopSample', { requestId: p.requestId }), (e: EngineError) => e.code === 'JOB_NOT_FOUND' && /is not sampling/.test(e.message));
   });
 
   it('refuses a BERT run, a prompt beyond the context, a bad field and a path outside the workspace, naming each', async () => {

@@ -1,6 +1,6 @@
 /**
  * Text from a trained model, as the host serves it: inspect.sample starts the engine's sampling job and
- * hands its streamed pieces on as onSampleText events, then one onSampleEnded; inspect.cancel stops it;
+ * hands its streamed pieces on as onSampleText events, then one onSampleEnded; inspect.stopSample stops it;
  * inspect.fillMask waits for its answer. A request is named by the run's handle (experiment file + run id)
  * and a request id the caller picks, so that the page listens before the first piece arrives; the engine's
  * job is named after that id. An engine that dies ends every request of ours as failed, saying so.
@@ -60,7 +60,7 @@ export class SampleService {
     return {};
   }
 
-  /** inspect.cancel: the sample stops after its current token and ends cancelled. */
+  /** inspect.stopSample: the sample stops after its current token and ends cancelled. */
   async cancel(requestId: string): Promise<Record<string, never>> {
     const jobId = sampleJobId(requestId);
     if (!this.jobs.has(jobId)) throw new EngineError('JOB_NOT_FOUND', `request '${requestId}' is not sampling (it may have ended already)`, ['requestId']);

@@ -14,6 +14,7 @@ import {
 import { uploadDataFile } from './dataFiles';
 import { EngineSupervisor, type EngineSupervisorOptions } from './engineSupervisor';
 import { ExperimentFiles, type ExperimentFilesOptions } from './experimentFiles';
+import { InspectService, inputOf } from './inspectService';
 import { RunsService } from './runsService';
 import { SampleService } from './sampleService';
 import { ServeService } from './serveService';
@@ -64,6 +65,7 @@ export function createWorkbenchHost(opts: WorkbenchHostOptions = {}): WorkbenchH
   const runs = new RunsService(engine, files, emit);
   const samples = new SampleService(engine, files, emit);
   const serve = new ServeService(files);
+  const inspect = new InspectService(engine, files, emit);
   engine.on((e) => { if (e.type === 'status') emit('onEngineStatus', e.status); });
 
   type Handlers = { [M in WorkbenchMethod]: (params: ReturnType<typeof parseParams<M>> extends infer R ? R extends { ok: true; params: infer P } ? P : never : never) => Promise<unknown> };
@@ -84,10 +86,16 @@ export function createWorkbenchHost(opts: WorkbenchHostOptions = {}): WorkbenchH
     'runs.metrics': (p) => runs.metrics(p, p.sinceStep),
     'runs.import': (p) => runs.importCheckpoint(p),
     'inspect.sample': (p) => samples.sample(p),
-    'inspect.cancel': (p) => samples.cancel(p.requestId),
+    'inspect.stopSample': (p) => samples.cancel(p.requestId),
     'inspect.fillMask': (p) => samples.fillMask(p),
     'serve.start': (p) => serve.start(p, p.checkpoint),
     'serve.stop': (p) => serve.stop(p),
+    'inspect.checkpoints': (p) => inspect.checkpoints(p),
+    'inspect.open': (p) => inspect.open(p, p.checkpoint, inputOf(p)),
+    'inspect.head': (p) => inspect.head(p, p.checkpoint, inputOf(p), p.layer, p.head),
+    'inspect.replay': (p) => inspect.replay(p, inputOf(p)),
+    'inspect.cancelReplay': (p) => inspect.cancel(p.jobId),
+    'inspect.headHistory': (p) => inspect.headHistory(p, p.layer, p.head),
     'engine.status': async () => engine.getStatus(),
     'engine.restart': () => engine.restart(),
   };
@@ -129,6 +137,7 @@ export function createWorkbenchHost(opts: WorkbenchHostOptions = {}): WorkbenchH
       runs.dispose();
       samples.dispose();
       await serve.dispose();
+      inspect.dispose();
       await engine.dispose();
       listeners.clear();
     },

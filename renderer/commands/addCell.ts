@@ -26,3 +26,4 @@ export const addNotesCell = addCellCommand('notes');
 export const addDatasetCell = addCellCommand('dataset');
 export const addModelCell = addCellCommand('model');
 export const addPretrainCell = addCellCommand('pretrain');
+export const addInspectCell = addCellCommand('inspect');

@@ -51,7 +51,7 @@ export function SamplePanel({ experimentPath, runId, checkpoint, onSendToAttenti
       offEnded();
       // a panel that goes away stops what it started
       const r = live.current;
-      if (r?.status === 'running') getApi().call('inspect.cancel', { requestId: r.requestId }).catch(() => undefined);
+      if (r?.status === 'running') getApi().call('inspect.stopSample', { requestId: r.requestId }).catch(() => undefined);
     };
   }, []);
 
@@ -79,7 +79,7 @@ export function SamplePanel({ experimentPath, runId, checkpoint, onSendToAttenti
   const stop = () => {
     if (!request || !running) return;
     // a request that ended meanwhile has nothing to stop: only a refusal of a live one is news
-    getApi().call('inspect.cancel', { requestId: request.requestId }).catch((err) => { if (live.current?.status === 'running') setStopError(errorMessage(err)); });
+    getApi().call('inspect.stopSample', { requestId: request.requestId }).catch((err) => { if (live.current?.status === 'running') setStopError(errorMessage(err)); });
   };
 
   const limit = maxNewTokensLimit(contextLength);

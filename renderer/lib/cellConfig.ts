@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DatasetConfig } from '../../common/datasetConfig';
 import { type Cell, type ExperimentInput, ModelCellConfig, pretrainInputs } from '../../common/experiment';
+import { InspectCellFields } from '../../common/inspect';
 import { PretrainConfig, pretrainModelIssues as modelIssues } from '../../common/pretrainConfig';
 import { pretrainSpecOf, runConfigOf } from '../../common/runConfig';
 import { TokenizerConfig } from '../../common/tokenizerConfig';
@@ -19,6 +20,7 @@ export const CONFIG_SCHEMAS = {
   dataset: z.object({ dataset: DatasetConfig, tokenizer: TokenizerConfig }).strict(),
   model: ModelCellConfig,
   pretrain: PretrainConfig,
+  inspect: InspectCellFields.strict(),
 } as const;
 
 export type ConfigOf<K extends ConfigKind> = z.input<(typeof CONFIG_SCHEMAS)[K]>;
@@ -30,6 +32,7 @@ export function configOf(cell: CellInput): unknown {
     case 'model': return cell.model;
     case 'pretrain': return cell.pretrain;
     case 'notes': return cell.markdown;
+    case 'inspect': { const { id: _i, kind: _k, title: _t, collapsed: _c, ...fields } = cell; return fields; }
   }
 }
 
@@ -41,6 +44,7 @@ export function withConfig(cell: CellInput, config: unknown): CellInput {
     case 'model': return { ...cell, model: o as never };
     case 'pretrain': return { ...cell, pretrain: o as never };
     case 'notes': return { ...cell, markdown: String(config ?? '') };
+    case 'inspect': return { id: cell.id, kind: cell.kind, ...(cell.title !== undefined ? { title: cell.title } : {}), ...(cell.collapsed !== undefined ? { collapsed: cell.collapsed } : {}), ...(o as object) };
   }
 }
 
@@ -146,7 +150,12 @@ export function newCell(kind: CellKind, cells: readonly CellInput[]): CellInput 
     case 'dataset': return { id, kind, dataset: { source: { kind: 'corpus', corpus: 'brown' } }, tokenizer: { kind: 'bpe', vocabSize: 8000 } };
     case 'model': return { id, kind, model: { arch: 'gpt', contextLength: 128, dModel: 128, nHeads: 4, nLayers: 4 } };
     case 'pretrain': return { id, kind, pretrain: { steps: 2000, batchSize: 12 }, runs: [] };
+    case 'inspect': {
+      // bound at first to the newest run the document knows, if any
+      const runId = cells.flatMap((c) => (c.kind === 'pretrain' ? (c.runs ?? []).map((r) => r.runId) : [])).at(-1);
+      return { id, kind, ...(runId ? { runId } : {}), checkpoint: 'last', text: 'The quick brown fox jumps over the lazy dog.' };
+    }
   }
 }
 
-export const KIND_LABEL: Record<CellKind, string> = { notes: 'Notes', dataset: 'Dataset', model: 'Model', pretrain: 'Pretrain' };
+export const KIND_LABEL: Record<CellKind, string> = { notes: 'Notes', dataset: 'Dataset', model: 'Model', pretrain: 'Pretrain', inspect: 'Inspect' };

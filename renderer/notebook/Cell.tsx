@@ -4,6 +4,7 @@ import { KIND_LABEL } from '../lib/cellConfig';
 import { updateCell } from '../state/documentSlice';
 import { activeJobOf, cannotRun, isCellInvalid, pretrainStale, useCell } from '../state/selectors';
 import { useStore } from '../state/store';
+import { InspectCell } from '../inspect/InspectCell';
 import { DatasetCell } from './DatasetCell';
 import { ModelCell } from './ModelCell';
 import { NotesCell } from './NotesCell';
@@ -20,7 +21,7 @@ function CommandButton({ id, cellId, icon, className = 'icon-btn' }: { id: strin
   );
 }
 
-const RUN_LABEL = { notes: 'Edit', dataset: 'Preview', model: 'Check', pretrain: 'Run' } as const;
+const RUN_LABEL = { notes: 'Edit', dataset: 'Preview', model: 'Check', pretrain: 'Run', inspect: 'Show' } as const;
 
 export const Cell = memo(function Cell({ id, index }: { id: string; index: number }) {
   const cell = useCell(id)!;
@@ -57,7 +58,7 @@ export const Cell = memo(function Cell({ id, index }: { id: string; index: numbe
           <CommandButton id="cell.moveUp" cellId={id} icon="↑" />
           <CommandButton id="cell.moveDown" cellId={id} icon="↓" />
           <CommandButton id="cell.delete" cellId={id} icon="✕" />
-          {cell.kind !== 'model' && (
+          {cell.kind !== 'model' && cell.kind !== 'inspect' && (
             <button className="btn small primary run-btn" disabled={Boolean(blocked) || running} title={blocked ?? `${RUN_LABEL[cell.kind]} (Shift+Enter)`}
               onClick={(e) => { e.stopPropagation(); void runCommand('cell.run', { cellId: id }); }}>▶ {RUN_LABEL[cell.kind]}</button>
           )}
@@ -69,6 +70,7 @@ export const Cell = memo(function Cell({ id, index }: { id: string; index: numbe
           {cell.kind === 'dataset' && <DatasetCell cell={cell} />}
           {cell.kind === 'model' && <ModelCell cell={cell} />}
           {cell.kind === 'pretrain' && <PretrainCell cell={cell} />}
+          {cell.kind === 'inspect' && <InspectCell cell={cell} />}
         </div>
       )}
     </section>

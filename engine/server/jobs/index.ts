@@ -2,6 +2,7 @@
 import type { JobHandlers } from '../job';
 import { datasetPreview } from './datasetPreview';
 import { inspectFillMask } from './fillMaskJob';
+import { inspectAttention } from './inspectAttention';
 import { modelDescribe } from './modelDescribe';
 import { modelImport } from './modelImport';
 import { modelTrainSteps } from './modelTrainSteps';
@@ -17,4 +18,5 @@ export const JOB_HANDLERS: JobHandlers = {
   'model.import': modelImport,
   'inspect.sample': inspectSample,
   'inspect.fillMask': inspectFillMask,
+  'inspect.attention': inspectAttention,
 };
