@@ -109,19 +109,15 @@ export function cachedCausalAttention(qkv: tf.Tensor2D, B: number, t: number, H:
   }
   const keys = past ? tf.concat([past.k, k], 2) as tf.Tensor4D : k; // [B, H, offset + t, hd]
   const values = past ? tf.concat([past.v, v], 2) as tf.Tensor4D : v;
+  if (o.kind === 'softmax' && t === 1) {
+    // one query: one fused kernel on wasm, not a batched matMul, which rebuilds its operator for every new key count
+    return { out: mergeHeads(fused.queryAttention(q, keys, values) as tf.Tensor4D), k: keys, v: values }; // [B, H, 1, hd]
+  }
   // query j sits at position offset + j and sees keys 0 … offset + j; one new token sees them all. The mask is
   // made on the host: decoding runs a few kernels per token, and each one counts.
   const n = offset + t;
   const visible = new Float32Array(t * n);
   for (let j = 0; j < t; j++) visible.fill(1, j * n, j * n + offset + j + 1);
-  if (o.kind === 'softmax' && t === 1) {
-    // one query: products and sums, not a batched matMul, which on wasm rebuilds its operator for every new
-    // key count and costs more than the whole rest of the step
-    const hd = q.shape[3];
-    const scores = tf.mul(tf.sum(tf.mul(q, keys), 3), 1 / Math.sqrt(hd)); // [B, H, n]
-    const probs = tf.expandDims(tf.softmax(scores), 3); // [B, H, n, 1]
-    return { out: mergeHeads(tf.sum(tf.mul(probs, values), 2, true) as tf.Tensor4D), k: keys, v: values }; // [B, H, 1, hd]
-  }
   if (o.kind === 'softmax') {
     const bias = tf.tensor2d(visible.map((x) => (x ? 0 : -1e9)), [t, n]);
     return { out: mergeHeads(softmaxAttention(q, keys, values, bias).out), k: keys, v: values };
