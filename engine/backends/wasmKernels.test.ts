@@ -243,3 +243,16 @@ test('matMul of a few rows (a decoding step: the single-threaded small-row kerne
     assert.deepEqual(s[0], [...outer, m, n]);
   }
 });
+
+test('add, sub and mul of two small tensors of one shape (the single-threaded kernel) equal cpu, in either order', async () => {
+  for (let it = 0; it < 20; it++) {
+    const shape = Array.from({ length: int(1, 3) }, () => int(1, 12));
+    const x = randData(size(shape)), y = randData(size(shape));
+    for (const op of [tf.add, tf.sub, tf.mul]) {
+      const [c, w, s] = await both(() => [op(tf.tensor(x, shape), tf.tensor(y, shape)), op(tf.tensor(y, shape), tf.tensor(x, shape))]);
+      close(w[0], c[0], 0, `${op.name} ${shape}`);
+      close(w[1], c[1], 0, `${op.name} ${shape} swapped`);
+      assert.deepEqual(s[0], shape);
+    }
+  }
+});
