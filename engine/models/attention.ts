@@ -8,15 +8,17 @@ import { causalBias, paddingBias } from './layers';
 import { eluFeatureMap, linearAttention } from './linearAttention';
 import { applyRope } from './positional';
 
-/** [B·T, H·hd] rows → [B, H, T, hd] heads. */
+/** [B·T, H·hd] rows → [B, H, T, hd] heads (for one position, T = 1, the same memory order: a reshape, no kernel). */
 export function splitHeads(x: tf.Tensor2D, B: number, T: number, H: number): tf.Tensor4D {
   const hd = x.shape[1] / H;
+  if (T === 1) return tf.reshape(x, [B, H, 1, hd]);
   return tf.transpose(tf.reshape(x, [B, T, H, hd]), [0, 2, 1, 3]); // [B, H, T, hd]
 }
 
 /** [B, H, T, hd] heads → [B·T, H·hd] rows. */
 export function mergeHeads(x: tf.Tensor4D): tf.Tensor2D {
   const [B, H, T, hd] = x.shape;
+  if (T === 1) return tf.reshape(x, [B, H * hd]);
   return tf.reshape(tf.transpose(x, [0, 2, 1, 3]), [B * T, H * hd]); // [B·T, d]
 }
 
