@@ -40,8 +40,9 @@ try {
     console.log(`golden cases from PyTorch, ${name} (${dir})`);
     run(process.execPath, ['scripts/test.mjs', '--only', '.golden.test.ts', 'engine'], { WORKBENCH_GOLDEN_DIR: dir });
   }
-  // the maps `workbench attention` writes, reproduced by an independent PyTorch model from the run's weights
-  console.log('attention maps of trained GPT and BERT runs against PyTorch (tools/attention_reference.py)');
+  // the maps `workbench attention` writes and the logits, reproduced by an independent PyTorch model from the run's
+  // weights, for every position kind and attention kind of both architectures (with MoE, both GELUs, other epsilons)
+  console.log('attention maps and logits of trained GPT and BERT runs against PyTorch (tools/attention_reference.py)');
   run(process.execPath, ['--import', 'tsx', '--test', 'engine/inspect/attentionReference.cross.ts'], { TORCH_PYTHON: PYTHON });
   // Hugging Face checkpoint folders written by a script outside the workbench, imported and run
   console.log('GPT-2 and BERT folders in Hugging Face\'s layout, imported, against their PyTorch forward pass (tools/hf_checkpoint_writer.py)');

@@ -623,6 +623,49 @@ export function attn_bwd(qkv: usize, P: usize, dout: usize, dqkv: usize, scratch
 }
 
 // ---------------------------------------------------------------------------------------------
+// attention of one query per head against cached keys and values (a decoding step)
+
+// out [BH, D] = softmax(q_h · K_hᵀ · scale) V_h for q [BH, D], K and V [BH, n, D]. The softmax is computed
+// online (a running maximum rescales the sums when it grows), so the scores need no scratch buffer.
+export function attn_query(q: usize, k: usize, v: usize, out: usize, BH: i32, n: i32, D: i32, scale: f32): void {
+  const d4 = D & ~3;
+  for (let h = 0; h < BH; h++) {
+    const qh = ptr(q, h * D), oh = ptr(out, h * D);
+    memory.fill(oh, 0, <usize>D << 2);
+    let m: f32 = -3.0e38;
+    let l: f32 = 0;
+    for (let j = 0; j < n; j++) {
+      const kj = ptr(k, (h * n + j) * D), vj = ptr(v, (h * n + j) * D);
+      let acc = f32x4.splat(0);
+      let c = 0;
+      for (; c < d4; c += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(ptr(qh, c)), v128.load(ptr(kj, c))));
+      let s = vsum(acc);
+      for (; c < D; c++) s += load<f32>(ptr(qh, c)) * load<f32>(ptr(kj, c));
+      s *= scale;
+      if (s > m) {
+        const f = exps(m - s);
+        l *= f;
+        const fv = f32x4.splat(f);
+        c = 0;
+        for (; c < d4; c += 4) v128.store(ptr(oh, c), f32x4.mul(v128.load(ptr(oh, c)), fv));
+        for (; c < D; c++) store<f32>(ptr(oh, c), load<f32>(ptr(oh, c)) * f);
+        m = s;
+      }
+      const p = exps(s - m);
+      l += p;
+      const pv = f32x4.splat(p);
+      c = 0;
+      for (; c < d4; c += 4) v128.store(ptr(oh, c), f32x4.add(v128.load(ptr(oh, c)), f32x4.mul(pv, v128.load(ptr(vj, c)))));
+      for (; c < D; c++) store<f32>(ptr(oh, c), load<f32>(ptr(oh, c)) + p * load<f32>(ptr(vj, c)));
+    }
+    const inv = f32x4.splat(1.0 / l);
+    let c = 0;
+    for (; c < d4; c += 4) v128.store(ptr(oh, c), f32x4.mul(v128.load(ptr(oh, c)), inv));
+    for (; c < D; c++) store<f32>(ptr(oh, c), load<f32>(ptr(oh, c)) / l);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // layout helpers for the patched wasm kernels
 
 // out [cols, rows] = transpose of x [rows, cols], for `batch` matrices one after another.
@@ -655,6 +698,26 @@ export function transpose2d(x: usize, out: usize, batch: i32, rows: i32, cols: i
     }
     for (let r = r4; r < rows; r++) {
       for (let c = 0; c < cols; c++) store<f32>(ptr(ob, c * rows + r), load<f32>(ptr(xb, r * cols + c)));
+    }
+  }
+}
+
+// out [m, n] = a [m, k] @ b [k, n] for a few rows m (one decoding step's tokens): each row of b is read once
+// per row of a and streamed into the output row, 4 columns at a time, on this thread alone. XNNPACK's
+// product parallelises over a thread pool whose start-up costs more than such a product, and far more
+// when the other core is busy.
+export function matmul_rows(a: usize, b: usize, out: usize, m: i32, k: i32, n: i32): void {
+  const n4 = n & ~3;
+  memory.fill(out, 0, <usize>(m * n) << 2);
+  for (let i = 0; i < m; i++) {
+    const orow = ptr(out, i * n);
+    for (let j = 0; j < k; j++) {
+      const s = load<f32>(ptr(a, i * k + j));
+      const sv = f32x4.splat(s);
+      const brow = ptr(b, j * n);
+      let c = 0;
+      for (; c < n4; c += 4) v128.store(ptr(orow, c), f32x4.add(v128.load(ptr(orow, c)), f32x4.mul(sv, v128.load(ptr(brow, c)))));
+      for (; c < n; c++) store<f32>(ptr(orow, c), load<f32>(ptr(orow, c)) + s * load<f32>(ptr(brow, c)));
     }
   }
 }

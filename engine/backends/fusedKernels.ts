@@ -29,7 +29,9 @@ export interface FusedExports {
   /** keep: byte offset of an f32 [B, T] key mask (1 keep, 0 masked), or 0 for none */
   attn_fwd(qkv: number, out: number, P: number, keep: number, B: number, T: number, H: number, D: number, scale: number, causal: number, bh0: number, bh1: number): void;
   attn_bwd(qkv: number, P: number, dout: number, dqkv: number, scratch: number, keep: number, B: number, T: number, H: number, D: number, scale: number, causal: number, bh0: number, bh1: number): void;
+  attn_query(q: number, k: number, v: number, out: number, BH: number, n: number, D: number, scale: number): void;
   transpose2d(x: number, out: number, batch: number, rows: number, cols: number): void;
+  matmul_rows(a: number, b: number, out: number, m: number, k: number, n: number): void;
   colsum(x: number, out: number, rows: number, cols: number): void;
   rowsum(x: number, out: number, rows: number, cols: number): void;
   adamw(p: number, g: number, m: number, v: number, po: number, mo: number, vo: number, n: number,

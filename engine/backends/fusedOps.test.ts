@@ -354,3 +354,16 @@ test('sumOfSquares equals the composite on cpu', async () => {
   const [c, w] = await both(() => [F.sumOfSquares(data.map((d, i) => tf.tensor(d, shapes[i])))]);
   close(w[0], c[0], 1e-6, 'sumOfSquares');
 });
+
+test('queryAttention (one query per head against cached keys, a decoding step) equals the composite on cpu; bad shapes are refused', async () => {
+  for (let it = 0; it < 12; it++) {
+    const B = int(1, 2), H = int(1, 5), n = int(1, 80), D = int(1, 40);
+    // a large scale on some cases: scores far apart, where an online softmax must rescale its running sums
+    const s = it % 3 ? 1 : 8;
+    const q = randData(B * H * D, s), k = randData(B * H * n * D, s), v = randData(B * H * n * D);
+    const [c, w] = await both(() => [F.queryAttention(tf.tensor(q, [B, H, 1, D]), tf.tensor(k, [B, H, n, D]), tf.tensor(v, [B, H, n, D]))]);
+    close(w[0], c[0], 1e-5, `queryAttention B${B} H${H} n${n} D${D} scale ${s}`);
+  }
+  assert.throws(() => F.queryAttention(tf.ones([1, 2, 2, 4]), tf.ones([1, 2, 5, 4]), tf.ones([1, 2, 5, 4])), /q must be \[B, H, 1, D\]/);
+  assert.throws(() => F.queryAttention(tf.ones([1, 2, 1, 4]), tf.ones([1, 2, 5, 4]), tf.ones([1, 2, 6, 4])), /keys, values \[B, H, n, D\]/);
+});

@@ -12,6 +12,8 @@
  *                                           qkv [B, T, 3C] (q | k | v, heads contiguous) -> [B, T, C];
  *                                           keyMask [B, T] (1 token, 0 padding) masks keys
  *   selfAttentionWithProbs(...)             also the probabilities [B, H, T, T] (no gradient)
+ *   queryAttention(q, keys, values)         one query per head against cached keys and values (a decoding
+ *                                           step): q [B, H, 1, D], keys/values [B, H, n, D] -> [B, H, 1, D]
  *   adamwUpdate(p, g, m, v, hyper)          one AdamW step of one parameter -> new {param, m, v}
  *   sumOfSquares(tensors)                   sum of x^2 over a list (global gradient norm), a scalar
  *
@@ -44,6 +46,7 @@ const K = {
   ceGrad: 'WbSoftmaxCrossEntropyGrad',
   attn: 'WbSelfAttention',
   attnGrad: 'WbSelfAttentionGrad',
+  attnQuery: 'WbQueryAttention',
   adamw: 'WbAdamW',
   sumsq: 'WbSumOfSquares',
 } as const;
@@ -173,6 +176,14 @@ function registerFusedWasmKernels(): void {
       if (keep) be.disposeData(keep.dataId, true);
     }
     return dqkv;
+  });
+  registerWasmKernel(K.attnQuery, (a: Args) => {
+    const be = a.backend as WasmBackendLike;
+    const q = inp(a, 'q'), k = inp(a, 'keys'), v = inp(a, 'values');
+    const [B, H, n, D] = k.shape;
+    const out = be.makeOutput(q.shape, 'float32');
+    kernelsFor(be).attn_query(offset(be, q), offset(be, k), offset(be, v), offset(be, out), B * H, n, D, (a.attrs as { scale: number }).scale);
+    return out;
   });
   registerWasmKernel(K.adamw, (a: Args) => {
     const be = a.backend as WasmBackendLike;
@@ -431,6 +442,31 @@ export function selfAttentionWithProbs(qkv: tf.Tensor, nHead: number, opts: Atte
   const mask = opts.keyMask;
   const [out, probs] = run(K.attn, mask ? { qkv, mask } : { qkv }, attnAttrs(qkv, nHead, opts)) as tf.Tensor[];
   return { out, probs };
+}
+
+/** One query per head as products and sums (no batched matMul, whose operator wasm rebuilds for every new key count). */
+export function queryAttentionComposite(q: tf.Tensor, keys: tf.Tensor, values: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const scores = tf.mul(tf.sum(tf.mul(q, keys), 3), 1 / Math.sqrt(q.shape[3] as number)); // [B, H, n]
+    const probs = tf.expandDims(tf.softmax(scores), 3); // [B, H, n, 1]
+    return tf.sum(tf.mul(probs, values), 2, true); // [B, H, 1, D]
+  });
+}
+
+/**
+ * softmax(q·kᵀ/√D) v for a single query per head, q [B, H, 1, D], against all n cached keys and values
+ * [B, H, n, D] (each new token of a decoder sees every earlier one): [B, H, 1, D]. No gradient (decoding
+ * only). On wasm one single-threaded kernel: the composite's broadcasting products and softmax ran on
+ * XNNPACK's thread pool, which cost more than the arithmetic.
+ */
+export function queryAttention(q: tf.Tensor, keys: tf.Tensor, values: tf.Tensor): tf.Tensor {
+  const [B, H, one, D] = q.shape as number[];
+  if (q.rank !== 4 || one !== 1 || keys.rank !== 4 || keys.shape.join() !== values.shape.join()
+    || keys.shape[0] !== B || keys.shape[1] !== H || keys.shape[3] !== D) {
+    throw new Error(`queryAttention: q must be [B, H, 1, D] and keys, values [B, H, n, D]; got [${q.shape}], [${keys.shape}], [${values.shape}]`);
+  }
+  if (!onWasm(q, keys, values)) return queryAttentionComposite(q, keys, values);
+  return run(K.attnQuery, { q, keys, values }, { scale: 1 / Math.sqrt(D) }) as tf.Tensor;
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -230,3 +230,29 @@ test('gather equals cpu on random shapes, axes and index shapes; bad indices thr
   assert.throws(() => tf.tidy(() => tf.gather(tf.ones([3, 2]), tf.tensor1d([0, 3], 'int32'))), /not in \[0, 2\]/);
   assert.equal(tf.memory().numTensors, before);
 });
+
+test('matMul of a few rows (a decoding step: the single-threaded small-row kernel) equals cpu, batched or not', async () => {
+  for (let it = 0; it < 30; it++) {
+    const m = int(1, 4), k = int(1, 70), n = int(1, 70);
+    const outer = rnd() < 0.5 ? [] : [int(1, 4)];
+    const tB = rnd() < 0.3;
+    const aShape = [...outer, m, k], bShape = tB ? [n, k] : [k, n];
+    const a = randData(size(aShape)), b = randData(size(bShape));
+    const [c, w, s] = await both(() => tf.matMul(tf.tensor(a, aShape), tf.tensor(b, bShape), false, tB));
+    close(w[0], c[0], 1e-5, `matMul ${aShape} ${bShape} ${tB}`);
+    assert.deepEqual(s[0], [...outer, m, n]);
+  }
+});
+
+test('add, sub and mul of two small tensors of one shape (the single-threaded kernel) equal cpu, in either order', async () => {
+  for (let it = 0; it < 20; it++) {
+    const shape = Array.from({ length: int(1, 3) }, () => int(1, 12));
+    const x = randData(size(shape)), y = randData(size(shape));
+    for (const op of [tf.add, tf.sub, tf.mul]) {
+      const [c, w, s] = await both(() => [op(tf.tensor(x, shape), tf.tensor(y, shape)), op(tf.tensor(y, shape), tf.tensor(x, shape))]);
+      close(w[0], c[0], 0, `${op.name} ${shape}`);
+      close(w[1], c[1], 0, `${op.name} ${shape} swapped`);
+      assert.deepEqual(s[0], shape);
+    }
+  }
+});

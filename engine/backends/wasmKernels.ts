@@ -8,10 +8,12 @@
  * - BatchMatMul: only a plain, untransposed, batch-1 product takes XNNPACK's fast path (40+ GFLOP/s;
  *   transposed ones ran at ~3.5). A transposed operand is now transposed first (SIMD kernel), and
  *   [batch, m, k] @ [1, k, n] runs as one [batch*m, k] @ [k, n]. tfjs's own matMul gradient
- *   (transposeA / transposeB products) thereby takes the fast path too.
+ *   (transposeA / transposeB products) thereby takes the fast path too. A product of at most 4 rows (one
+ *   decoding step) runs on a single-threaded SIMD kernel instead: XNNPACK's thread pool costs more than it.
  * - Transpose of the last two axes, Sum over leading or trailing axes (bias gradients): SIMD kernels.
- * - Add / Sub / Multiply of a tensor and a row vector or column (bias, layer-norm style broadcasts):
- *   a single-threaded SIMD kernel; XNNPACK's broadcasting ops ran ~10x slower with a thread pool.
+ * - Add / Sub / Multiply of a tensor and a row vector or column (bias, layer-norm style broadcasts), or of
+ *   two small tensors of one shape (a decoding step's residual adds): a single-threaded SIMD kernel;
+ *   XNNPACK's broadcasting ops ran ~10x slower with a thread pool.
  *
  * `registerWasmKernelPatches()` may be called any number of times; `unregisterWasmKernelPatches()`
  * puts the package's own kernels back (for measurements).
@@ -293,6 +295,9 @@ const sum: tf.KernelFunc = (args) => {
   return out;
 };
 
+/** Products with at most this many rows (a decoding step's) run on matmul_rows, off XNNPACK's thread pool. */
+const SMALL_ROWS = 4;
+
 const batchMatMul: tf.KernelFunc = (args) => {
   const a = args.inputs.a as tf.TensorInfo;
   const b = args.inputs.b as tf.TensorInfo;
@@ -323,7 +328,10 @@ const batchMatMul: tf.KernelFunc = (args) => {
       bb = t;
     }
     let out: tf.TensorInfo;
-    if (batchB === 1 && !transposeA) {
+    if (batchB === 1 && !transposeA && batchA * m <= SMALL_ROWS) {
+      out = backend.makeOutput([batchA * m, n], 'float32');
+      kernelsFor(backend).matmul_rows(offset(backend, a3), offset(backend, bb), offset(backend, out), batchA * m, k, n);
+    } else if (batchB === 1 && !transposeA) {
       // [batchA, m, k] @ [1, k, n] is one [batchA*m, k] @ [k, n]
       out = plain({ dataId: a.dataId, dtype: a.dtype, shape: [1, batchA * m, k] }, bb, false);
     } else if (batchA === 1 && batchB === 1) {
@@ -366,6 +374,9 @@ export function broadcastPattern(big: number[], small: number[]): [number, numbe
   return null;
 }
 
+/** Same-shape operands up to this many elements (a decoding step's rows) also run on the single-threaded kernel. */
+const SMALL_ELEMENTWISE = 4096;
+
 function binary(kernelName: string, op: 'add' | 'sub' | 'mul'): tf.KernelFunc {
   return (args) => {
     const a = args.inputs.a as tf.TensorInfo;
@@ -374,7 +385,9 @@ function binary(kernelName: string, op: 'add' | 'sub' | 'mul'): tf.KernelFunc {
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return origKernel(kernelName)(args);
     const aBig = a.shape.reduce((x, y) => x * y, 1) >= b.shape.reduce((x, y) => x * y, 1);
     const [big, small] = aBig ? [a, b] : [b, a];
-    const pat = broadcastPattern(big.shape, small.shape);
+    const n = big.shape.reduce((x, y) => x * y, 1);
+    const same = n <= SMALL_ELEMENTWISE && big.shape.join() === small.shape.join();
+    const pat = same ? [1, n, false] as const : broadcastPattern(big.shape, small.shape);
     if (!pat || big.shape.length < small.shape.length) return origKernel(kernelName)(args);
     const code = op === 'add' ? 0 : op === 'mul' ? 3 : aBig ? 1 : 2;
     const out = backend.makeOutput(big.shape.slice(), 'float32');

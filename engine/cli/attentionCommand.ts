@@ -13,6 +13,9 @@ export const ATTENTION_USAGE = `  workbench attention RUN_DIR (--text TEXT | --t
       write the attention maps [layer][head][query][key] of the text at a checkpoint, with per-head statistics;
       --pair gives a BERT model a second segment (token types 1); the text's tokens must fit the model's context`;
 
+/** Linear attention has no softmax matrix; what the file holds instead is said, not left to be guessed. */
+const LINEAR_NOTE = 'this model uses linear attention, which has no softmax matrix: the maps are the weights it implies, φ(q)·φ(k) with φ = elu + 1 over the visible keys, normalised per query (its output is exactly these weights times the values)\n';
+
 export async function attentionCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args, allowPositionals: true, strict: true,
@@ -30,6 +33,7 @@ export async function attentionCommand(args: string[]): Promise<number> {
     const summary = { out, checkpoint: file.checkpoint, step: file.step, tokens: input.ids.length, contextLength: rm.model.config.contextLength, layers: file.attentions.length, heads: rm.model.config.nHeads };
     process.stdout.write(values.json ? `${JSON.stringify(summary)}\n`
       : `${out}: ${summary.layers} layers × ${summary.heads} heads over ${summary.tokens} tokens (context ${summary.contextLength}), checkpoint ${summary.checkpoint} (step ${summary.step})\n`);
+    if (rm.model.config.attention === 'linear') process.stderr.write(LINEAR_NOTE);
     return 0;
   } finally {
     rm.model.dispose();

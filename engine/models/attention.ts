@@ -8,15 +8,17 @@ import { causalBias, paddingBias } from './layers';
 import { eluFeatureMap, linearAttention } from './linearAttention';
 import { applyRope, applyRopeAt } from './positional';
 
-/** [B·T, H·hd] rows → [B, H, T, hd] heads. */
+/** [B·T, H·hd] rows → [B, H, T, hd] heads (for one position, T = 1, the same memory order: a reshape, no kernel). */
 export function splitHeads(x: tf.Tensor2D, B: number, T: number, H: number): tf.Tensor4D {
   const hd = x.shape[1] / H;
+  if (T === 1) return tf.reshape(x, [B, H, 1, hd]);
   return tf.transpose(tf.reshape(x, [B, T, H, hd]), [0, 2, 1, 3]); // [B, H, T, hd]
 }
 
 /** [B, H, T, hd] heads → [B·T, H·hd] rows. */
 export function mergeHeads(x: tf.Tensor4D): tf.Tensor2D {
   const [B, H, T, hd] = x.shape;
+  if (T === 1) return tf.reshape(x, [B, H * hd]);
   return tf.reshape(tf.transpose(x, [0, 2, 1, 3]), [B * T, H * hd]); // [B·T, d]
 }
 
@@ -121,6 +123,10 @@ export function cachedCausalAttention(qkv: tf.Tensor2D, B: number, t: number, H:
   }
   const keys = past ? tf.concat([past.k, k], 2) as tf.Tensor4D : k; // [B, H, offset + t, hd]
   const values = past ? tf.concat([past.v, v], 2) as tf.Tensor4D : v;
+  if (o.kind === 'softmax' && t === 1 && !o.rows) {
+    // one query: one fused kernel on wasm, not a batched matMul, which rebuilds its operator for every new key count
+    return { out: mergeHeads(fused.queryAttention(q, keys, values) as tf.Tensor4D), k: keys, v: values }; // [B, H, 1, hd]
+  }
   // query j sits at slot offset + j and sees keys 0 … offset + j (with rows, those that are no padding). The
   // mask is made on the host: decoding runs a few kernels per token, and each one counts.
   const n = offset + t;
@@ -138,11 +144,11 @@ export function cachedCausalAttention(qkv: tf.Tensor2D, B: number, t: number, H:
   }
   const visibleShape = o.rows ? [B, 1, t, n] : [t, n];
   if (o.kind === 'softmax' && t === 1) {
-    // one query: products and sums, not a batched matMul, which on wasm rebuilds its operator for every new
-    // key count and costs more than the whole rest of the step
+    // one query of a padded batch (the fused kernel takes no mask): products and sums, not a batched matMul,
+    // which on wasm rebuilds its operator for every new key count
     const hd = q.shape[3];
     let scores = tf.mul(tf.sum(tf.mul(q, keys), 3), 1 / Math.sqrt(hd)); // [B, H, n]
-    if (o.rows) scores = tf.add(scores, tf.tensor3d(visible.map((x) => (x ? 0 : -1e9)), [B, 1, n]));
+    scores = tf.add(scores, tf.tensor3d(visible.map((x) => (x ? 0 : -1e9)), [B, 1, n]));
     const probs = tf.expandDims(tf.softmax(scores), 3); // [B, H, n, 1]
     return { out: mergeHeads(tf.sum(tf.mul(probs, values), 2, true) as tf.Tensor4D), k: keys, v: values }; // [B, H, 1, hd]
   }
