@@ -15,6 +15,7 @@
  *   in a request is reported instead of ignored.
  */
 import { z } from 'zod';
+import { BundleExportResult } from './bundle';
 import { BackendInfo, BackendName, BackendRequest } from './backends';
 import { MAX_ERROR_CHARS, SerializedError, type ErrorCode } from './errors';
 import type { ModelConfigInput, ResolvedModelConfig } from './modelConfig';
@@ -161,11 +162,21 @@ export const InspectFillMaskJob = z.object({
   ...FillMaskParams.shape,
 }).strict();
 
+/** Writes a run's checkpoint as a bundle other tools load (`workbench export`), read back and verified before it is published. */
+export const BundleExportJob = z.object({
+  kind: z.literal('bundle.export'),
+  runDir: PathField,
+  checkpoint: CheckpointChoice,
+  outDir: PathField,
+  /** replace a non-empty outDir (default: refuse it) */
+  overwrite: z.boolean().optional(),
+}).strict();
+
 export const JobSpec = z.discriminatedUnion('kind', [ModelDescribeJob, ModelTrainStepsJob, PretrainStartJob, PretrainResumeJob, DatasetPreviewJob,
-  ModelImportJob, InspectSampleJob, InspectFillMaskJob, InspectAttentionJob]);
+  ModelImportJob, InspectSampleJob, InspectFillMaskJob, InspectAttentionJob, BundleExportJob]);
 export type JobSpec = z.infer<typeof JobSpec>;
 export const JobKind = z.enum(['model.describe', 'model.trainSteps', 'pretrain.start', 'pretrain.resume', 'dataset.preview',
-  'model.import', 'inspect.sample', 'inspect.fillMask', 'inspect.attention']);
+  'model.import', 'inspect.sample', 'inspect.fillMask', 'inspect.attention', 'bundle.export']);
 export type JobKind = z.infer<typeof JobKind>;
 // compile-time guard: JobKind lists exactly the kinds JobSpec has
 const jobKindsMatch: [JobKind] extends [JobSpec['kind']] ? ([JobSpec['kind']] extends [JobKind] ? true : never) : never = true;
@@ -177,7 +188,7 @@ export type JobSpecOf<K extends JobKind> = Extract<JobSpec, { kind: K }>;
  * (a second is refused BUSY) and the host shows the engine busy while one runs. The engine's job handlers
  * say the same (usesDevice), checked by engine/server/jobs/index.test.ts.
  */
-export const DEVICE_JOB_KINDS: ReadonlySet<JobKind> = new Set<JobKind>(['model.trainSteps', 'pretrain.start', 'pretrain.resume', 'model.import', 'inspect.sample', 'inspect.fillMask', 'inspect.attention']);
+export const DEVICE_JOB_KINDS: ReadonlySet<JobKind> = new Set<JobKind>(['model.trainSteps', 'pretrain.start', 'pretrain.resume', 'model.import', 'inspect.sample', 'inspect.fillMask', 'inspect.attention', 'bundle.export']);
 
 /** Plain numbers, or null where the value was not finite (JSON cannot carry NaN or Infinity). */
 export const Metrics = z.record(z.string().max(64), z.number().nullable());
@@ -234,6 +245,7 @@ export const JOB_RESULTS = {
   'pretrain.resume': RunSummary,
   'dataset.preview': DatasetPreview,
   'model.import': ModelImportResult,
+  'bundle.export': BundleExportResult,
   'inspect.sample': SampleResult,
   'inspect.fillMask': FillMaskResult,
   'inspect.attention': InspectAttentionResult,
@@ -326,7 +338,7 @@ function jobDone<K extends JobKind>(kind: K) {
   return z.object({ type: z.literal('onJobDone'), jobId: JobId, kind: z.literal(kind), result: JOB_RESULTS[kind] }).strict();
 }
 export const OnJobDone = z.discriminatedUnion('kind', [jobDone('model.describe'), jobDone('model.trainSteps'), jobDone('pretrain.start'), jobDone('pretrain.resume'), jobDone('dataset.preview'),
-  jobDone('model.import'), jobDone('inspect.sample'), jobDone('inspect.fillMask'), jobDone('inspect.attention')]);
+  jobDone('model.import'), jobDone('inspect.sample'), jobDone('inspect.fillMask'), jobDone('inspect.attention'), jobDone('bundle.export')]);
 // compile-time guard: every job kind can report done (a kind missing here is dropped by the host as malformed, and its caller waits forever)
 const jobDoneCoversKinds: [JobKind] extends [z.infer<typeof OnJobDone>['kind']] ? true : never = true;
 void jobDoneCoversKinds;

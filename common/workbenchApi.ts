@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BackendInfo, BackendRequest } from './backends';
+import { BundleExportResult } from './bundle';
 import { DataUploadParams, DataUploadResult } from './dataUpload';
 import { DatasetConfig, DatasetSummary } from './datasetConfig';
 import { SerializedError } from './errors';
@@ -127,6 +128,14 @@ export const WORKBENCH_METHODS = {
    * a Hugging Face GPT-2 or BERT checkpoint folder (config.json, model.safetensors, tokenizer.json) as a new run
    * of the saved experiment, which every view then opens; `notes` says what the import filled in
    */
+  /**
+   * a run's checkpoint as a bundle other tools load (safetensors, config, tokenizer, card, ONNX float32 and int8),
+   * read back and verified before it is published; into `outDir` (default: bundles/RUN_ID beside the experiment)
+   */
+  'runs.export': method(
+    z.object({ ...RunHandle, checkpoint: z.enum(['last', 'best']).default('last'), outDir: Path.optional(), overwrite: z.boolean().default(false) }).strict(),
+    BundleExportResult,
+  ),
   'runs.import': method(
     z.object({ experimentPath: Path, sourceDir: Path }).strict(),
     z.object({ runId: RunId, architecture: z.string(), parameters: z.number().int().min(0), notes: z.array(z.string()) }).strict(),

@@ -20,6 +20,7 @@ import type { BackendRequest } from '../../common/backends';
 import { toEngineError } from '../../common/engineClient';
 import { EngineError, type SerializedError } from '../../common/errors';
 import { pretrainCellsOf, runDirOf, runsDirOf } from '../../common/experiment';
+import { BUNDLES_DIR, type BundleExportResult } from '../../common/bundle';
 import type { EngineEvent, JobSpec, ModelImportResult } from '../../common/protocol';
 import type { RunEvent, RunSummary } from '../../common/runEvents';
 import { newRunId } from '../../common/runFolder';
@@ -186,6 +187,15 @@ export class RunsService {
     const runId = newRunId();
     const { runDir: _runDir, ...result } = await this.callJob<ModelImportResult>('import', { kind: 'model.import', sourceDir, runsDir: runsDirOf(file), runId, name: path.basename(sourceDir) }, 'the import');
     return result;
+  }
+
+  /** runs.export: the run's checkpoint as a bundle, by default into bundles/RUN_ID beside the experiment (browser mode: inside the workspace, like any path). */
+  async exportRun(p: RunHandle & { checkpoint: 'last' | 'best'; outDir?: string; overwrite: boolean }): Promise<BundleExportResult> {
+    const { file, dir } = await this.runOf(p);
+    const outside = await this.outsideWorkspace(dir, RUN_JSON);
+    if (outside) throw new EngineError('BAD_MESSAGE', outside, ['runId']);
+    const outDir = await this.files.resolvePath(p.outDir ?? path.join(path.dirname(file), BUNDLES_DIR, p.runId), ['outDir']);
+    return this.callJob<BundleExportResult>('export', { kind: 'bundle.export', runDir: dir, checkpoint: p.checkpoint, outDir, overwrite: p.overwrite }, 'the export');
   }
 
   /** Starts a job whose result the caller waits for. */

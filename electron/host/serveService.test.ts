@@ -69,6 +69,6 @@ describe('serve.start / serve.stop', () => {
   });
 
   it('refuses a run that cannot be served with the command\'s reason', async () => {
-    await assert.rejects(host.call('serve.start', { experimentPath, runId: '20990101-000000-none' }), /not a run folder/);
+    await assert.rejects(host.call('serve.start', { experimentPath, runId: '20990101-000000-none' }), /neither a run folder \(it has no run\.json\) nor a Hugging Face bundle/);
   });
 });

@@ -233,4 +233,18 @@ describe('workbench host with the engine process', () => {
     fs.rmSync(path.join(hf, 'tokenizer.json'));
     await assert.rejects(host.call('runs.import', { experimentPath, sourceDir: hf }), (e: EngineError) => e.code === 'INVALID_CONFIG' && /has no tokenizer\.json/.test(e.message));
   });
+
+  it('exports a run as a verified bundle beside the experiment, refuses to overwrite it unasked, and imports it back as a run', async () => {
+    const [trained] = (await host.call('runs.list', { experimentPath })).filter((r): r is Extract<typeof r, { ok: true }> => r.ok && r.run.status === 'completed' && (r.run.config as { task?: string }).task !== 'import');
+    const bundle = await host.call('runs.export', { experimentPath, runId: trained.id });
+    assert.equal(bundle.outDir, path.join(tmp, 'bundles', trained.id));
+    assert.equal(bundle.architecture, 'GPT2LMHeadModel');
+    assert.ok(bundle.checks.length >= 3 && bundle.checks.every((c) => c.ok), JSON.stringify(bundle.checks));
+    for (const f of ['model.safetensors', 'config.json', 'tokenizer.json', 'README.md', 'onnx/model.onnx', 'onnx/model_quantized.onnx']) {
+      assert.ok(fs.existsSync(path.join(bundle.outDir, f)), f);
+    }
+    await assert.rejects(host.call('runs.export', { experimentPath, runId: trained.id }), (e: EngineError) => /is not empty/.test(e.message));
+    const back = await host.call('runs.import', { experimentPath, sourceDir: bundle.outDir });
+    assert.equal(back.architecture, 'GPT2LMHeadModel');
+  });
 });

@@ -85,6 +85,7 @@ export function createWorkbenchHost(opts: WorkbenchHostOptions = {}): WorkbenchH
     'runs.list': (p) => runs.list(p.experimentPath),
     'runs.metrics': (p) => runs.metrics(p, p.sinceStep),
     'runs.import': (p) => runs.importCheckpoint(p),
+    'runs.export': (p) => runs.exportRun(p),
     'inspect.sample': (p) => samples.sample(p),
     'inspect.stopSample': (p) => samples.cancel(p.requestId),
     'inspect.fillMask': (p) => samples.fillMask(p),

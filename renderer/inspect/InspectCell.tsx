@@ -46,7 +46,8 @@ function useWidth(ref: React.RefObject<HTMLElement | null>): number {
  */
 export function InspectCell({ cell }: { cell: Inspect }) {
   const path = useStore((s) => s.path);
-  const runs = useStore(useShallow((s) => s.history.flatMap((r) => (r.ok ? [`${r.id}\u0000${r.run.status}\u0000${r.run.step}`] : []))));
+  // an imported model (workbench import) is listed as such: it has no training of its own
+  const runs = useStore(useShallow((s) => s.history.flatMap((r) => (r.ok ? [`${r.id}\u0000${runConfigOf(r.run)?.task === 'import' ? 'imported' : r.run.status}\u0000${r.run.step}`] : []))));
   // the run's architecture before any map is shown: which sampling panel it gets, whether a pair is offered
   const runArch = useStore((s) => {
     const r = s.history.find((h) => h.ok && h.id === cell.runId);

@@ -2,6 +2,7 @@ import { Fragment } from 'react';
 import { type CellInput, parsedConfig } from '../lib/cellConfig';
 import { duration, loss } from '../lib/format';
 import { controlRun, resumeRun } from '../session/runs';
+import { ExportButton, ExportDetails } from './ExportRun';
 import { ServeButton, ServeDetails } from './ServeRun';
 import { activeJobOf, pretrainStale, useOverlaidRuns } from '../state/selectors';
 import type { Job } from '../state/runsSlice';
@@ -124,8 +125,9 @@ function CellRuns({ cell, overlaid, colors }: { cell: PretrainCellT; overlaid: r
               <td className="num mono">{job ? job.step : h?.ok ? h.run.step : r.step ?? '—'}</td>
               <td className="num mono">{loss(job ? job.trainLoss : r.finalTrainLoss)}</td>
               <td className="num mono">{loss(job ? job.valLoss : h?.ok ? h.run.bestValLoss ?? r.finalValLoss : r.finalValLoss)}</td>
-              <td className="num">{canResume && <button className="btn small" onClick={(e) => { e.stopPropagation(); void resumeRun(r.runId, cell.id); }}>Resume</button>}{canServe && <ServeButton runId={r.runId} />}</td>
+              <td className="num">{canResume && <button className="btn small" onClick={(e) => { e.stopPropagation(); void resumeRun(r.runId, cell.id); }}>Resume</button>}{canServe && <><ExportButton runId={r.runId} /><ServeButton runId={r.runId} /></>}</td>
             </tr>
+            <ExportDetails runId={r.runId} colSpan={6} />
             <ServeDetails runId={r.runId} colSpan={6} />
             </Fragment>
           );

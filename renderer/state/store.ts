@@ -1,7 +1,7 @@
 import { create } from 'zustand';
 import { type DocumentSlice, createDocumentSlice } from './documentSlice';
 import { type RunsSlice, createRunsSlice } from './runsSlice';
-import { type ServeSlice, createServeSlice } from './serveSlice';
+import { type RunActionsSlice, createRunActionsSlice } from './runActionsSlice';
 import { type UiSlice, createUiSlice } from './uiSlice';
 
 /**
@@ -10,13 +10,13 @@ import { type UiSlice, createUiSlice } from './uiSlice';
  * ./selectors (useShallow where they derive objects); commands change it through its actions.
  * Per-step metrics are not here: renderer/dashboards buffers them outside React.
  */
-export type Store = DocumentSlice & RunsSlice & UiSlice & ServeSlice;
+export type Store = DocumentSlice & RunsSlice & UiSlice & RunActionsSlice;
 
 export const useStore = create<Store>()((...a) => ({
   ...createDocumentSlice(...a),
   ...createRunsSlice(...a),
   ...createUiSlice(...a),
-  ...createServeSlice(...a),
+  ...createRunActionsSlice(...a),
 }));
 
-export type { DocumentSlice, RunsSlice, UiSlice, ServeSlice };
+export type { DocumentSlice, RunsSlice, UiSlice, RunActionsSlice };

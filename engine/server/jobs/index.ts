@@ -5,6 +5,7 @@ import { inspectFillMask } from './fillMaskJob';
 import { inspectAttention } from './inspectAttention';
 import { modelDescribe } from './modelDescribe';
 import { modelImport } from './modelImport';
+import { bundleExport } from './bundleExport';
 import { modelTrainSteps } from './modelTrainSteps';
 import { pretrainResume, pretrainStart } from './pretrain';
 import { inspectSample } from './sampleJob';
@@ -19,4 +20,5 @@ export const JOB_HANDLERS: JobHandlers = {
   'inspect.sample': inspectSample,
   'inspect.fillMask': inspectFillMask,
   'inspect.attention': inspectAttention,
+  'bundle.export': bundleExport,
 };
