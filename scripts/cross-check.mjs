@@ -49,7 +49,8 @@ try {
   run(process.execPath, ['--import', 'tsx', '--test', 'engine/import/hfImport.cross.ts'], { TORCH_PYTHON: PYTHON });
   // exported bundles read by an independent PyTorch model (config.json + model.safetensors) and by ONNX's checker (python3-onnx)
   console.log('exported bundles against PyTorch and the ONNX checker (tools/bundle_reference.py, tools/onnx_check.py)');
-  run(process.execPath, ['--import', 'tsx', '--test', 'engine/export/bundleReference.cross.ts'], { TORCH_PYTHON: PYTHON });
+  // the shipped examples (brown-char-gpt, brown-bert-mini) trained briefly: their bundles in PyTorch, the ONNX checker and transformers.js
+  run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', 'engine/export/bundleReference.cross.ts', 'engine/export/transformersJs.test.ts'], { TORCH_PYTHON: PYTHON, WB_BUNDLE_EXAMPLES: '1' });
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });
 }

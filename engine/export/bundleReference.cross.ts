@@ -17,6 +17,7 @@ import path from 'node:path';
 import { TINY_BERT, TINY_GPT, tinyBertTokenizer, tinyRun } from '../inspect/tinyRuns.testing';
 import { loadRunModel } from '../runs/loadRunModel';
 import { useBackend } from '../testing';
+import { bundleRuns } from './bundleRuns.testing';
 import { exportBundle } from './exportBundle';
 import { engineLogits, makeProbe } from './probe';
 
@@ -28,8 +29,10 @@ const bundles: Record<'gpt' | 'bert', string> = { gpt: '', bert: '' };
 before(async () => {
   await useBackend('wasm');
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bundle-cross-'));
-  const gptRun = await tinyRun(path.join(tmp, 'gpt'), { ...TINY_GPT, contextLength: 64, dModel: 32, nHeads: 4 }, { pretrain: { steps: 30, evalInterval: 15 } });
-  const bertRun = await tinyRun(path.join(tmp, 'bert'), { ...TINY_BERT, contextLength: 48, dModel: 32, nHeads: 4, dFF: 64 }, { tokenizer: tinyBertTokenizer, pretrain: { steps: 30, evalInterval: 15, objective: 'mlm-nsp' } });
+  const { gpt: gptRun, bert: bertRun } = await bundleRuns(tmp, {
+    gpt: () => tinyRun(path.join(tmp, 'gpt'), { ...TINY_GPT, contextLength: 64, dModel: 32, nHeads: 4 }, { pretrain: { steps: 30, evalInterval: 15 } }),
+    bert: () => tinyRun(path.join(tmp, 'bert'), { ...TINY_BERT, contextLength: 48, dModel: 32, nHeads: 4, dFF: 64 }, { tokenizer: tinyBertTokenizer, pretrain: { steps: 30, evalInterval: 15, objective: 'mlm-nsp' } }),
+  });
   for (const [name, run] of [['gpt', gptRun], ['bert', bertRun]] as const) {
     bundles[name] = path.join(tmp, 'bundles', name);
     await exportBundle(run, 'last', bundles[name]);

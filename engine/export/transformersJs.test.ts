@@ -1,6 +1,6 @@
 /**
  * Bundles open elsewhere: transformers.js (@huggingface/transformers, local files only, no network) loads
- * the exported bundles of a tiny trained GPT and BERT run — config.json, tokenizer.json and the ONNX files —
+ * the exported bundles of a tiny trained GPT and BERT run (the shipped examples under test:cross, engine/export/bundleRuns.testing.ts) — config.json, tokenizer.json and the ONNX files —
  * tokenizes as the engine does and gives the engine's logits: GPT next-token logits and greedy generation
  * (through the ONNX key/value cache), BERT masked-LM logits and the fill-mask pipeline's ranking; the int8
  * file within its stated tolerance.
@@ -22,6 +22,7 @@ import { BERT } from '../models/bert/model';
 import { GPT } from '../models/gpt/model';
 import { loadRunModel, type RunModel } from '../runs/loadRunModel';
 import { useBackend } from '../testing';
+import { bundleRuns } from './bundleRuns.testing';
 import { exportBundle } from './exportBundle';
 import { FLOAT_TOLERANCE, INT8_TOLERANCE } from './verify';
 
@@ -32,8 +33,10 @@ let bert: RunModel;
 before(async () => {
   await useBackend('cpu');
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'export-tjs-'));
-  const gptRun = await tinyRun(path.join(tmp, 'gpt'), { ...TINY_GPT, contextLength: 32 }, { pretrain: { steps: 20, evalInterval: 10 } });
-  const bertRun = await tinyRun(path.join(tmp, 'bert'), TINY_BERT, { tokenizer: tinyBertTokenizer, pretrain: { steps: 20, evalInterval: 10 } });
+  const { gpt: gptRun, bert: bertRun } = await bundleRuns(tmp, {
+    gpt: () => tinyRun(path.join(tmp, 'gpt'), { ...TINY_GPT, contextLength: 32 }, { pretrain: { steps: 20, evalInterval: 10 } }),
+    bert: () => tinyRun(path.join(tmp, 'bert'), TINY_BERT, { tokenizer: tinyBertTokenizer, pretrain: { steps: 20, evalInterval: 10 } }),
+  });
   await exportBundle(gptRun, 'last', path.join(tmp, 'bundles', 'gpt'));
   await exportBundle(bertRun, 'last', path.join(tmp, 'bundles', 'bert'));
   gpt = await loadRunModel(gptRun, 'last');
