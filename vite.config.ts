@@ -1,5 +1,4 @@
 import react from '@vitejs/plugin-react';
-import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
 import { rendererCsp } from './electron/csp';
 
@@ -29,13 +28,6 @@ export default defineConfig({
     outDir: '../dist/renderer',
     emptyOutDir: true,
     chunkSizeWarningLimit: 8000,
-    rollupOptions: {
-      input: {
-        main: fileURLToPath(new URL('renderer/index.html', import.meta.url)),
-        // the inspect panels on a page of their own, for the end-to-end test (renderer/inspect/samplePanelsPage.tsx)
-        samplePanels: fileURLToPath(new URL('renderer/inspect/sample-panels.html', import.meta.url)),
-      },
-    },
   },
   worker: { format: 'es' },
   server: {

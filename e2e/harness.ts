@@ -193,6 +193,12 @@ export async function screenshotWhole(page: Page, target: Locator, file: string)
   }
 }
 
+/** A whole screenshot of `target` (see screenshotWhole) as e2e/screenshots/NAME.png, the pictures the README shows. */
+export async function saveScreenshot(page: Page, target: Locator, name: string): Promise<void> {
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  await screenshotWhole(page, target, path.join(SCREENSHOTS, `${name}.png`));
+}
+
 /** A test step that leaves a screenshot of the page in test-results/e2e/ when it fails. */
 export function stepWithFailureShot(page: () => Page | undefined, prefix = 'failed-') {
   return (name: string, fn: () => Promise<void>, timeout = 90_000): void => {
@@ -221,4 +227,67 @@ export async function openPage(browser: Browser, errors: string[]): Promise<Page
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   return page;
+}
+
+/** Loads the page and opens `file` of the workspace from its Open dialog; resolves once the engine is ready. */
+export async function openExperiment(page: Page, url: string, file: string): Promise<void> {
+  await page.goto(url);
+  await page.getByRole('banner').getByRole('button', { name: 'Open', exact: true }).click();
+  await page.getByRole('dialog').getByRole('button', { name: new RegExp(file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) }).click();
+  await page.getByRole('dialog').waitFor({ state: 'hidden' });
+  const engine = page.getByRole('banner').getByRole('status').filter({ hasText: /^engine ·/ });
+  await until('the engine to be ready', async () => /engine · (?!starting|stopped|crashed|restarting)/.test(await engine.innerText()));
+}
+
+/**
+ * Adds an inspect cell below cell `below` (counted from 1) and binds it to the run `runId` (the newest run
+ * listed when none is named), once the run is listed and its checkpoints read; the new cell.
+ */
+export async function addInspectCell(page: Page, below: number, runId?: string): Promise<Locator> {
+  const cells = page.getByRole('region', { name: /^Inspect cell / });
+  const labels = () => cells.evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
+  const before = await labels();
+  const bar = page.getByRole('toolbar', { name: `Add a cell below cell ${below}` });
+  await bar.hover();
+  await bar.getByRole('button', { name: '+ Inspect' }).click();
+  const label = await until('the new inspect cell', async () => (await labels()).find((l) => !before.includes(l)), 10_000);
+  const cell = page.getByRole('region', { name: label, exact: true });
+  const run = cell.getByLabel('Run', { exact: true });
+  const option = runId === undefined ? run.locator('option').nth(1) : run.locator(`option[value="${runId}"]`);
+  await until(`the run ${runId ?? ''} listed`, async () => (await option.count()) > 0);
+  await run.selectOption(runId ?? { index: 1 });
+  await until('the checkpoints listed', async () => /\d+ checkpoints kept/.test(await cell.innerText()));
+  return cell;
+}
+
+/**
+ * The renderer built, browser mode on `workspace` and a page of Chromium (see openPage; its console errors go
+ * to `consoleErrors`), as a suite's `before` starts them; what was started is stopped again when a later part fails.
+ */
+export async function startSession(workspace: string, consoleErrors: string[]): Promise<{ workbench: RunningWorkbench; browser: Browser; page: Page }> {
+  ensureRendererBuilt();
+  const workbench = await startWorkbench(workspace);
+  let browser: Browser | undefined;
+  try {
+    browser = await launchChromium();
+    return { workbench, browser, page: await openPage(browser, consoleErrors) };
+  } catch (err) {
+    await browser?.close().catch(() => {});
+    await workbench.stop();
+    throw err;
+  }
+}
+
+/**
+ * A suite's `after`: closes the browser, stops the workbench, keeps what it wrote and the page's console errors
+ * as test-results/e2e/NAME-workbench.log, and removes its workspace.
+ */
+export async function endSession(session: { workbench?: RunningWorkbench; browser?: Browser }, consoleErrors: string[], name: string): Promise<void> {
+  await session.browser?.close().catch(() => {});
+  const { workbench } = session;
+  if (!workbench) return;
+  await workbench.stop();
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  fs.writeFileSync(path.join(ARTIFACTS, `${name}-workbench.log`), `${workbench.log()}\n${consoleErrors.join('\n')}`);
+  fs.rmSync(workbench.workspace, { recursive: true, force: true });
 }

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, describe } from 'node:test';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { EXPERIMENT_FORMAT, EXPERIMENT_VERSION } from '../common/experiment';
-import { ARTIFACTS, SCREENSHOTS, ensureRendererBuilt, launchChromium, makeWorkspace, openPage, screenshotWhole, startWorkbench, stepWithFailureShot, until, type RunningWorkbench } from './harness';
+import { addInspectCell, endSession, makeWorkspace, openExperiment, saveScreenshot, startSession, stepWithFailureShot, until, type RunningWorkbench } from './harness';
 
 const FILE = 'inspect.experiment.json';
 const SENTENCE = 'ROMEO: But soft, what light through yonder window breaks?';
@@ -34,11 +34,7 @@ const consoleErrors: string[] = [];
 const inspectCell = () => page.getByRole('region', { name: /^Inspect cell / });
 const pretrainCell = () => page.getByRole('region', { name: 'Pretrain cell pretrain' });
 
-/** A screenshot of `target` under e2e/screenshots/. */
-async function shot(name: string, target: Locator): Promise<void> {
-  fs.mkdirSync(SCREENSHOTS, { recursive: true });
-  await screenshotWhole(page, target, path.join(SCREENSHOTS, `${name}.png`));
-}
+const shot = (name: string, target: Locator) => saveScreenshot(page, target, name);
 
 /** How many distinct colours a canvas shows: a drawn heatmap has many, a blank one one or two. */
 interface PageCanvas { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } }
@@ -56,43 +52,20 @@ describe('the inspect cell in a browser', { timeout: 600_000 }, () => {
   before(async () => {
     const workspace = makeWorkspace('tiny.txt', 200_000);
     fs.writeFileSync(path.join(workspace, FILE), JSON.stringify(experiment, null, 2));
-    ensureRendererBuilt();
-    workbench = await startWorkbench(workspace);
-    browser = await launchChromium();
-    page = await openPage(browser, consoleErrors);
+    ({ workbench, browser, page } = await startSession(workspace, consoleErrors));
   });
 
-  after(async () => {
-    await browser?.close().catch(() => {});
-    await workbench?.stop();
-    if (workbench) {
-      fs.mkdirSync(ARTIFACTS, { recursive: true });
-      fs.writeFileSync(path.join(ARTIFACTS, 'inspect-workbench.log'), `${workbench.log()}\n${consoleErrors.join('\n')}`);
-      fs.rmSync(workbench.workspace, { recursive: true, force: true });
-    }
-  });
+  after(() => endSession({ workbench, browser }, consoleErrors, 'inspect'));
 
   step('a small character GPT trains briefly from the page', async () => {
-    await page.goto(workbench.url);
-    await page.getByRole('banner').getByRole('button', { name: 'Open', exact: true }).click();
-    await page.getByRole('dialog').getByRole('button', { name: new RegExp(FILE.replace('.', '\\.')) }).click();
-    await pretrainCell().waitFor();
-    await until('the engine to be ready', async () => /engine · (?!starting|stopped|crashed|restarting)/.test(await page.getByRole('banner').getByRole('status').filter({ hasText: /^engine ·/ }).innerText()));
+    await openExperiment(page, workbench.url, FILE);
     await pretrainCell().getByRole('button', { name: /Run$/ }).click();
     const row = pretrainCell().getByRole('table', { name: 'runs', exact: true }).getByRole('row').nth(1);
     await until('the run to complete', async () => /completed/.test(await row.innerText()), 240_000, 500);
   }, 300_000);
 
   step('an inspect cell bound to the run shows every layer × head of a typed sentence', async () => {
-    const bar = page.getByRole('toolbar', { name: 'Add a cell below cell 3' });
-    await bar.hover();
-    await bar.getByRole('button', { name: '+ Inspect' }).click();
-    const cell = inspectCell();
-    await cell.waitFor();
-    const run = cell.getByLabel('Run', { exact: true });
-    await until('the run listed', async () => (await run.locator('option').count()) > 1);
-    await run.selectOption({ index: 1 });
-    await until('the checkpoints listed', async () => /\d+ checkpoints kept/.test(await cell.innerText()));
+    const cell = await addInspectCell(page, 3);
     await cell.getByLabel('Text', { exact: true }).fill(SENTENCE);
     await cell.getByRole('button', { name: /Show/ }).click();
     const grid = cell.getByTestId('model-grid');

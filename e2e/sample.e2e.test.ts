@@ -1,21 +1,24 @@
 /**
- * The sample and fill-mask panels end to end: two small runs (a character GPT that has learnt a little
- * Shakespeare, a WordPiece BERT) trained by the command line in a workspace, then browser mode and Chromium
- * on the panels' page (renderer/inspect/sample-panels.html — the same components the notebook's inspect
- * cell mounts, under the test ids [data-testid=sample-panel] and [data-testid=fill-mask-panel]). A sample
- * is seen growing while it streams, repeats with its seed, stops on Stop, goes to the attention view; a
- * bad field and a prompt beyond the context are refused in words; fill-mask lists candidates per [MASK].
+ * The sample and fill-mask panels as the notebook's inspect cell mounts them, in Debian's Chromium against
+ * browser mode: two small runs (a character GPT that has learnt a little Shakespeare, a WordPiece BERT) are
+ * trained by the command line in the workspace the page sees (fast, and the page lists them as it lists any
+ * run of the experiment), the experiment is opened from the page and an inspect cell added for each run. The
+ * GPT run's cell gets the sample panel: a sample is seen growing while it streams, repeats with its seed,
+ * stops on Stop, and "Show attention" puts prompt + sample into the cell, whose views then show the attention
+ * on the generated tokens; a bad field and a prompt beyond the context are refused in words. The BERT run's
+ * cell gets the fill-mask panel: candidates per [MASK], and its text sent to the attention view too.
  * Screenshots: e2e/screenshots/inspect-sample.png and inspect-fill-mask.png.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { EXPERIMENT_FORMAT, EXPERIMENT_VERSION } from '../common/experiment';
-import { ARTIFACTS, REPO_ROOT, SCREENSHOTS, ensureRendererBuilt, launchChromium, makeWorkspace, startWorkbench, type RunningWorkbench } from './harness';
+import { REPO_ROOT, addInspectCell, endSession, makeWorkspace, openExperiment, saveScreenshot, startSession, stepWithFailureShot, until, type RunningWorkbench } from './harness';
 
+const FILE = 'inspect.experiment.json';
 const cleaning = { normalizeWhitespace: false, dedupeExact: false, dedupeNear: { enabled: false }, minChars: 0 };
 const source = { kind: 'file', path: 'small.txt', unit: 'paragraph' };
 const EXPERIMENT = {
@@ -32,96 +35,73 @@ const EXPERIMENT = {
   ],
 };
 const CONTEXT = 128;
+const PROMPT = 'ROMEO:\n';
+// short enough that prompt + sample fit the context, so the attention view takes the whole of it
+const NEW_TOKENS = 96;
 
 let workbench: RunningWorkbench;
 let browser: Browser;
 let page: Page;
-let experimentPath: string;
 let gptRun: string;
 let bertRun: string;
+let gptCell: Locator;
+let bertCell: Locator;
+const consoleErrors: string[] = [];
 
 /** trains a pretrain cell of the experiment with the command line; the run's id */
-function train(cell: string): string {
+function train(experimentPath: string, cell: string): string {
   const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'workbench.js'), 'train', experimentPath, '--cell', cell, '--json'], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 300_000 });
   assert.equal(r.status, 0, `workbench train --cell ${cell}: ${r.stderr}`);
   const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { run_dir: string };
   return path.basename(summary.run_dir);
 }
 
-/** the panels' page for a run, the token in the address (browser mode trades it for its cookie) */
-async function openPanel(panel: 'sample' | 'fill-mask', runId: string): Promise<Locator> {
-  const url = new URL(workbench.url);
-  url.pathname = '/inspect/sample-panels.html';
-  url.searchParams.set('experiment', experimentPath);
-  url.searchParams.set('run', runId);
-  url.searchParams.set('panel', panel);
-  await page.goto(url.href);
-  const root = page.getByTestId(`${panel}-panel`);
-  await root.waitFor({ timeout: 30_000 });
-  return root;
-}
-
-async function shot(name: string, target: Locator): Promise<void> {
-  fs.mkdirSync(SCREENSHOTS, { recursive: true });
-  await target.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), animations: 'disabled' });
-}
-
-/** a test whose failure leaves a picture of the page in test-results/e2e/ */
-function step(name: string, fn: () => Promise<void>): void {
-  it(name, { timeout: 120_000 }, async () => {
-    try {
-      await fn();
-    } catch (err) {
-      fs.mkdirSync(ARTIFACTS, { recursive: true });
-      await page?.screenshot({ path: path.join(ARTIFACTS, `failed-sample-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`), fullPage: true }).catch(() => {});
-      throw err;
-    }
-  });
-}
-
-const status = () => page.getByTestId('sample-status');
-const texts = () => page.getByTestId('sample-text').allInnerTexts();
-
-/** polls `locator`'s text until it matches `re`; the text it had last in the error when it never does */
-async function textMatches(locator: Locator, re: RegExp, timeoutMs = 60_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    last = (await locator.count()) ? await locator.first().innerText() : '';
-    if (re.test(last)) return last;
-    await page.waitForTimeout(20);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${re}; the text was ${JSON.stringify(last)}`);
-}
+const step = stepWithFailureShot(() => page, 'failed-sample-');
+const samplePanel = () => gptCell.getByTestId('sample-panel');
+const status = () => samplePanel().getByTestId('sample-status');
+const texts = () => samplePanel().getByTestId('sample-text').allInnerTexts();
+/** polls (every 20 ms: the Stop step times itself) until `locator`'s text matches `re`; that text */
+const textMatches = (locator: Locator, re: RegExp, timeoutMs = 60_000) => until(`a text matching ${re}`, async () => {
+  const text = (await locator.count()) ? await locator.first().innerText() : '';
+  if (!re.test(text)) throw new Error(`the text was ${JSON.stringify(text)}`);
+  return text;
+}, timeoutMs, 20);
 const waitDone = () => textMatches(status(), /new tokens after a prompt of/);
 
-describe('sample and fill-mask panels in a browser', { timeout: 900_000 }, () => {
+/** Clicks the cell's Show and waits for its model view of the text in the cell: the overview line. */
+async function showAttention(cell: Locator): Promise<string> {
+  await cell.getByRole('button', { name: /^▶ Show/ }).click();
+  await cell.getByTestId('model-grid').waitFor({ timeout: 60_000 });
+  return cell.getByTestId('inspect-where').innerText();
+}
+
+describe('the sample and fill-mask panels in the inspect cell', { timeout: 900_000 }, () => {
   before(async () => {
     const workspace = makeWorkspace('small.txt', 60_000);
-    experimentPath = path.join(workspace, 'inspect.experiment.json');
+    const experimentPath = path.join(workspace, FILE);
     fs.writeFileSync(experimentPath, JSON.stringify(EXPERIMENT, null, 2));
-    gptRun = train('train-gpt');
-    bertRun = train('train-bert');
-    ensureRendererBuilt();
-    workbench = await startWorkbench(workspace);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    gptRun = train(experimentPath, 'train-gpt');
+    bertRun = train(experimentPath, 'train-bert');
+    ({ workbench, browser, page } = await startSession(workspace, consoleErrors));
   });
-  after(async () => {
-    await browser?.close();
-    if (workbench) {
-      fs.mkdirSync(ARTIFACTS, { recursive: true });
-      fs.writeFileSync(path.join(ARTIFACTS, 'sample-workbench.log'), workbench.log());
-      await workbench.stop();
-      fs.rmSync(workbench.workspace, { recursive: true, force: true });
-    }
-  });
+  after(() => endSession({ workbench, browser }, consoleErrors, 'sample'));
 
-  step('a sample streams into the panel, with tokens/s and the length used, and repeats with its seed', async () => {
-    const panel = await openPanel('sample', gptRun);
-    await textMatches(page.getByTestId('sample-length'), new RegExp(`the model's context is ${CONTEXT} tokens`), 30_000);
+  step('an inspect cell bound to the GPT run offers the sample panel, a BERT run\'s the fill-mask panel', async () => {
+    await openExperiment(page, workbench.url, FILE);
+    gptCell = await addInspectCell(page, EXPERIMENT.cells.length, gptRun);
+    await samplePanel().waitFor();
+    assert.equal(await gptCell.getByTestId('fill-mask-panel').count(), 0);
+    bertCell = await addInspectCell(page, EXPERIMENT.cells.length + 1, bertRun);
+    await bertCell.getByTestId('fill-mask-panel').waitFor();
+    assert.equal(await bertCell.getByTestId('sample-panel').count(), 0);
+  }, 120_000);
+
+  step('a sample streams into the cell, with tokens/s and the length used, repeats with its seed, and its attention is shown', async () => {
+    const panel = samplePanel();
+    await textMatches(panel.getByTestId('sample-length'), new RegExp(`the model's context is ${CONTEXT} tokens`), 30_000);
     assert.equal(await panel.getByLabel('Max new tokens').inputValue(), String(CONTEXT), 'the default 200 is lowered to the context, and shown');
-    await panel.getByTestId('sample-prompt').fill('ROMEO:\n');
+    await panel.getByTestId('sample-prompt').fill(PROMPT);
+    await panel.getByLabel('Max new tokens').fill(String(NEW_TOKENS));
     await panel.getByLabel('Samples').fill('2');
     await panel.getByLabel('Seed').fill('42');
     await panel.getByTestId('sample-generate').click();
@@ -133,13 +113,14 @@ describe('sample and fill-mask panels in a browser', { timeout: 900_000 }, () =>
       await page.waitForTimeout(30);
     }
     assert.ok(lengths.size >= 3, `the text grew through ${lengths.size} lengths while it streamed`);
-    assert.match(await status().innerText(), /^2 × 128 new tokens after a prompt of 7 tokens, from checkpoint step-\d+ \(step 500\); context 128 tokens · [\d.]+ tokens\/s$/);
-    const metas = await page.getByTestId('sample-meta').allInnerTexts();
-    assert.deepEqual(metas.map((m) => m.replace(/[\d.]+ tokens\/s/, 'R tokens/s')), ['seed 42 · 128/128 tokens · R tokens/s', 'seed 43 · 128/128 tokens · R tokens/s']);
+    assert.match(await status().innerText(), new RegExp(`^2 × ${NEW_TOKENS} new tokens after a prompt of 7 tokens, from checkpoint step-\\d+ \\(step 500\\); context ${CONTEXT} tokens · [\\d.]+ tokens/s$`));
+    const metas = await panel.getByTestId('sample-meta').allInnerTexts();
+    assert.deepEqual(metas.map((m) => m.replace(/[\d.]+ tokens\/s/, 'R tokens/s')), [`seed 42 · ${NEW_TOKENS}/${NEW_TOKENS} tokens · R tokens/s`, `seed 43 · ${NEW_TOKENS}/${NEW_TOKENS} tokens · R tokens/s`]);
     const first = await texts();
-    assert.ok(first.every((t) => t.startsWith('ROMEO:\n') && t.length > 'ROMEO:\n'.length + 64), JSON.stringify(first));
+    // a character model: one character per token
+    assert.ok(first.every((t) => t.startsWith(PROMPT) && t.length === PROMPT.length + NEW_TOKENS), JSON.stringify(first));
     assert.notEqual(first[0], first[1]);
-    await shot('inspect-sample', panel);
+    await saveScreenshot(page, gptCell, 'inspect-sample');
 
     await panel.getByTestId('sample-generate').click();
     await textMatches(status(), /Sampling/);
@@ -147,24 +128,28 @@ describe('sample and fill-mask panels in a browser', { timeout: 900_000 }, () =>
     assert.deepEqual(await texts(), first, 'the same seed gives the same texts');
 
     await panel.getByTestId('sample-show-attention').first().click();
-    assert.equal(await page.getByTestId('sent-to-attention').innerText(), first[0], 'prompt + sample go to the attention view');
-  });
+    // a one-line field shows the text without its line breaks; the cell keeps them, as the token count says
+    assert.equal(await gptCell.getByLabel('Text', { exact: true }).inputValue(), first[0].replace(/[\r\n]/g, ''), 'prompt + sample go to the cell\'s text');
+    assert.match(await showAttention(gptCell), new RegExp(`step 500 · ${first[0].length} tokens$`), 'the attention of every generated token');
+    assert.equal(await gptCell.getByTestId('model-grid').getAttribute('aria-label'), '2 layers × 4 heads');
+  }, 180_000);
 
   step('Stop ends a long request within a second, keeping what streamed', async () => {
-    const panel = page.getByTestId('sample-panel');
+    const panel = samplePanel();
     await panel.getByLabel('Samples').fill('8');
     await panel.getByTestId('sample-generate').click();
-    await textMatches(page.getByTestId('sample-text'), /^ROMEO:\n[^]{5}/);
+    await textMatches(panel.getByTestId('sample-text'), /^ROMEO:\n[^]{5}/);
     const t0 = Date.now();
     await panel.getByTestId('sample-stop').click();
-    await textMatches(status(), /Stopped after \d+ of 1024 new tokens/, 10_000);
+    await textMatches(status(), new RegExp(`Stopped after \\d+ of ${8 * NEW_TOKENS} new tokens`), 10_000);
     const took = Date.now() - t0;
     assert.ok(took < 1000, `stopped ${took} ms after the click`);
+    assert.ok((await texts())[0].length > PROMPT.length + 5, 'what streamed is kept');
     assert.ok(await panel.getByTestId('sample-generate').isEnabled(), 'a new request can start');
   });
 
   step('bad input is refused in words: a field out of range, a prompt longer than the context', async () => {
-    const panel = page.getByTestId('sample-panel');
+    const panel = samplePanel();
     await panel.getByLabel('Samples').fill('1');
     await panel.getByLabel('Top-p').fill('0');
     await panel.getByTestId('sample-generate').click();
@@ -172,16 +157,17 @@ describe('sample and fill-mask panels in a browser', { timeout: 900_000 }, () =>
     await panel.getByLabel('Top-p').fill('0.9');
     await panel.getByTestId('sample-prompt').fill('x'.repeat(CONTEXT + 20));
     await panel.getByTestId('sample-generate').click();
-    await page.getByTestId('sample-error').waitFor();
-    assert.match(await page.getByTestId('sample-error').innerText(), /the prompt is 148 tokens, longer than the model's context of 128 tokens/);
+    await panel.getByTestId('sample-error').waitFor();
+    assert.match(await panel.getByTestId('sample-error').innerText(), /the prompt is 148 tokens, longer than the model's context of 128 tokens/);
   });
 
-  step('fill-mask lists the top-k candidates with probabilities at each [MASK]; a GPT run is pointed to sampling', async () => {
-    const panel = await openPanel('fill-mask', bertRun);
-    await panel.getByTestId('fill-mask-text').fill('the king [MASK] to the [MASK] .');
+  step('fill-mask lists the top-k candidates with probabilities at each [MASK], and its text goes to the attention view', async () => {
+    const panel = bertCell.getByTestId('fill-mask-panel');
+    const text = 'the king [MASK] to the [MASK] .';
+    await panel.getByTestId('fill-mask-text').fill(text);
     await panel.getByTestId('fill-mask-run').click();
-    await page.getByTestId('fill-mask-results').waitFor({ timeout: 60_000 });
-    const masks = page.getByTestId('fill-mask-mask');
+    await panel.getByTestId('fill-mask-results').waitFor({ timeout: 60_000 });
+    const masks = panel.getByTestId('fill-mask-mask');
     assert.equal(await masks.count(), 2);
     for (const m of await masks.all()) {
       const probs = (await m.locator('tbody td.num').allInnerTexts()).map((t) => Number(t.replace('%', '')));
@@ -189,17 +175,16 @@ describe('sample and fill-mask panels in a browser', { timeout: 900_000 }, () =>
       assert.deepEqual(probs, [...probs].sort((a, b) => b - a), 'most likely first');
       assert.ok(probs[0] > 0 && probs.reduce((a, b) => a + b) <= 100.01);
     }
-    await shot('inspect-fill-mask', panel);
+    await saveScreenshot(page, bertCell, 'inspect-fill-mask');
+
+    await panel.getByTestId('fill-mask-show-attention').click();
+    assert.equal(await bertCell.getByLabel('Text', { exact: true }).inputValue(), text);
+    assert.match(await showAttention(bertCell), /step 300 · \d+ tokens$/);
+    assert.equal(await bertCell.getByTestId('model-grid').getAttribute('aria-label'), '2 layers × 2 heads');
 
     await panel.getByTestId('fill-mask-text').fill('no mask here');
     await panel.getByTestId('fill-mask-run').click();
     await panel.getByText('The text has no [MASK]').waitFor();
-
-    const onGpt = await openPanel('fill-mask', gptRun);
-    await onGpt.getByText('This run is a GPT model, which has no masked-LM head: use the sample panel for it.').waitFor();
-    await onGpt.getByTestId('fill-mask-text').fill('a [MASK]');
-    await onGpt.getByTestId('fill-mask-run').click();
-    await page.getByTestId('fill-mask-error').waitFor();
-    assert.match(await page.getByTestId('fill-mask-error').innerText(), /fill-mask needs a BERT run — for this run use sample/);
+    assert.deepEqual(consoleErrors.filter((e) => !/favicon/.test(e)), []);
   });
 });
