@@ -76,7 +76,11 @@ export function InspectCell({ cell }: { cell: Inspect }) {
   const queries = useMemo(() => (cell.queries ?? []).filter((q) => q < (overviewT || Infinity)), [cell.queries, overviewT]);
 
   useEffect(() => {
+    // another run: the maps on show are the previous run's, not this one's
     setCheckpoints(null);
+    setOverview(null);
+    setOverviewT(0);
+    setError(null);
     if (!run) return;
     let live = true;
     getApi().call('inspect.checkpoints', run).then((c) => live && setCheckpoints(c), (e) => live && setError(errorMessage(e)));
@@ -146,8 +150,9 @@ export function InspectCell({ cell }: { cell: Inspect }) {
       <div className="inspect-texts">
         <label className="field">
           <span className="field-label">Text</span>
-          <input className="input" aria-label="Text" value={text} placeholder="A sentence to look at"
-            onChange={(e) => set({ text: e.target.value }, 'text')} onKeyDown={(e) => { if (e.key === 'Enter') void show(); }} />
+          {/* several lines: a generated sample keeps its line breaks; Enter shows, Shift+Enter breaks the line */}
+          <textarea className="input" aria-label="Text" rows={Math.min(6, Math.max(1, text.split('\n').length))} value={text} placeholder="A sentence to look at"
+            onChange={(e) => set({ text: e.target.value }, 'text')} onKeyDown={(e) => { if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); void show(); } }} />
         </label>
         <button className="btn primary" disabled={!run || !text || busy} onClick={() => void show()}>{busy ? 'Computing…' : stale ? '▶ Show again' : '▶ Show'}</button>
         {(arch === 'bert' || cell.pair !== undefined) && (
