@@ -16,7 +16,7 @@ export function curvePoints(steps: number[], values: (number | null)[], w: numbe
 /** The chosen head's statistics over training (attention-stats.jsonl), a marker at the checkpoint shown. */
 export function HeadCurves({ history, step, layer, head }: { history: HeadHistory | null; step: number | null; layer: number; head: number }) {
   if (!history) return <div className="muted">loading the head's statistics…</div>;
-  if (!history.steps.length) return <div className="muted">This run recorded no head statistics (its evaluations write them to attention-stats.jsonl).</div>;
+  if (!history.steps.length) return <div className="muted">This run has no head statistics over training (a pretraining run records them at every evaluation, in attention-stats.jsonl; an imported model has none).</div>;
   const W = 200, H = 60;
   const x0 = history.steps[0], x1 = history.steps[history.steps.length - 1];
   const mark = step === null || x1 === x0 ? null : ((Math.min(Math.max(step, x0), x1) - x0) / (x1 - x0)) * W;
