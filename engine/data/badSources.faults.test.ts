@@ -5,8 +5,9 @@
  * message that names the file and says why, within CASE_SECONDS (the command line's process start included)
  * and PEAK_MIB of resident memory at the peak, and the engine must go on serving. Prints the figures as a table.
  *
- * When the tests run as root (CI), both run as an unprivileged user (65534), so that an unreadable file is
- * unreadable: root reads through any permission. The catalogue then lives in a folder that user can reach.
+ * When the tests run as root (CI), both run as root without the capabilities that let it read through file
+ * permissions (setpriv, util-linux), so that an unreadable file is unreadable. Not as another user: a checkout
+ * in a 0700 folder (mktemp -d) is out of that user's reach.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,7 +28,9 @@ const PEAK_MIB = 400;
 
 const root = path.resolve(import.meta.dirname, '../..');
 const BIN = path.join(root, 'bin/workbench.js');
-const user = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
+/** The command prefix that drops root's file-permission override (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH); none when not root. */
+const DROP_FILE_CAPS = process.getuid?.() === 0 ? ['setpriv', '--bounding-set=-dac_override,-dac_read_search', '--inh-caps=-dac_override,-dac_read_search'] : [];
+const asRoot = DROP_FILE_CAPS.length > 0;
 
 /** Loaded before the command line: writes its peak resident memory (getrusage's maxrss) where WB_PEAK_FILE says, on the way out. */
 const PEAK_PRELOAD = `data:text/javascript,${encodeURIComponent(
@@ -74,7 +77,7 @@ const CASES: Case[] = [
     },
   },
   {
-    name: user ? 'unreadable file (uid 65534)' : 'unreadable file', reason: /permission denied; make the file readable/,
+    name: asRoot ? 'unreadable file (root without its override)' : 'unreadable file', reason: /permission denied; make the file readable/,
     make: (dir) => {
       const p = write(dir, 'secret.txt', 'To be, or not to be, that is the question.\n'.repeat(500));
       fs.chmodSync(p, 0o000);
@@ -116,13 +119,10 @@ const cliFigures = new Map<string, Figures>();
 const engineFigures = new Map<string, Figures>();
 
 before(async () => {
-  // mkdtemp makes 0700 folders: open it to the unprivileged user the cases run as
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wb-bad-sources-'));
-  fs.chmodSync(tmp, 0o777);
   for (const c of CASES) paths.set(c.name, c.make(tmp));
   socketServer = net.createServer();
   await new Promise<void>((resolve) => socketServer.listen(paths.get('socket')!, resolve));
-  fs.chmodSync(paths.get('socket')!, 0o777);
   experiment = write(tmp, 'tiny.experiment.json', JSON.stringify({
     format: 'transformer-workbench.experiment', version: 2, name: 'tiny',
     cells: [
@@ -144,8 +144,9 @@ const currentSource: DatasetSource = { kind: 'file', path: 'corpus.txt', unit: '
 async function runCli(dataPath: string): Promise<{ code: number | null; stderr: string; seconds: number; peakMiB: number }> {
   const peakFile = path.join(tmp, `peak-${Math.random().toString(36).slice(2)}`);
   const t0 = performance.now();
-  const child = spawn(process.execPath, ['--import', PEAK_PRELOAD, BIN, 'train', experiment, '--data', dataPath, '--steps', '2', '--json', '--out', path.join(tmp, 'runs')], {
-    cwd: tmp, stdio: ['ignore', 'ignore', 'pipe'], ...user,
+  const [command, ...prefix] = [...DROP_FILE_CAPS, process.execPath];
+  const child = spawn(command, [...prefix, '--import', PEAK_PRELOAD, BIN, 'train', experiment, '--data', dataPath, '--steps', '2', '--json', '--out', path.join(tmp, 'runs')], {
+    cwd: tmp, stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, XDG_CACHE_HOME: path.join(tmp, 'cache'), WB_PEAK_FILE: peakFile },
   });
   let stderr = '';
@@ -173,12 +174,12 @@ describe('bad sources', () => {
     }
     printTable(t, 'command line', cliFigures, 'its process start included');
     assert.deepEqual(problems, []);
-    t.diagnostic(`command line: ${CASES.length} bad sources refused${user ? ' (run as uid 65534)' : ''}`);
+    t.diagnostic(`command line: ${CASES.length} bad sources refused${asRoot ? ' (as root without its file-permission override)' : ''}`);
   });
 
   it('the engine process refuses each as a failed dataset.preview job naming the file, and goes on serving', async (t) => {
     const problems: string[] = [];
-    const engine = await startEngine({ ...(user ? { user } : {}), env: { XDG_CACHE_HOME: path.join(tmp, 'cache') } });
+    const engine = await startEngine({ commandPrefix: DROP_FILE_CAPS, env: { XDG_CACHE_HOME: path.join(tmp, 'cache') } });
     try {
       const pid = engine.child.pid!;
       for (const [i, c] of CASES.entries()) {
@@ -206,7 +207,7 @@ describe('bad sources', () => {
     }
     printTable(t, 'engine (dataset.preview)', engineFigures, 'from job.start to the job\'s end');
     assert.deepEqual(problems, []);
-    t.diagnostic(`engine: ${CASES.length} bad sources refused${user ? ' (run as uid 65534)' : ''}, the engine serving after each`);
+    t.diagnostic(`engine: ${CASES.length} bad sources refused${asRoot ? ' (as root without its file-permission override)' : ''}, the engine serving after each`);
   });
 });
 

@@ -25,12 +25,17 @@ export interface EngineProcess {
   stop(ms?: number): Promise<void>;
 }
 
-/** `preload`: modules loaded before the engine (e.g. testFaults.ts), as paths; `user`: another uid and gid to run as (from root) */
-export async function startEngine(opts: { env?: NodeJS.ProcessEnv; preload?: string[]; user?: { uid: number; gid: number } } = {}): Promise<EngineProcess> {
+/**
+ * `preload`: modules loaded before the engine (e.g. testFaults.ts), as paths; `commandPrefix`: a command the
+ * engine runs under (e.g. setpriv with root's file-permission override dropped), its IPC channel kept.
+ */
+export async function startEngine(opts: { env?: NodeJS.ProcessEnv; preload?: string[]; commandPrefix?: string[] } = {}): Promise<EngineProcess> {
+  const [prefixCommand, ...prefixArgs] = opts.commandPrefix ?? [];
   const child = fork(ENGINE_ENTRY, [], {
     cwd: REPO_ROOT,
-    ...opts.user,
-    execArgv: ['--import', 'tsx', ...(opts.preload ?? []).flatMap((p) => ['--import', pathToFileURL(p).href])],
+    // fork runs `execPath execArgv ENGINE_ENTRY`: a prefix command takes execPath's place and runs node itself
+    ...(prefixCommand ? { execPath: prefixCommand } : {}),
+    execArgv: [...(prefixCommand ? [...prefixArgs, process.execPath] : []), '--import', 'tsx', ...(opts.preload ?? []).flatMap((p) => ['--import', pathToFileURL(p).href])],
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     env: { ...process.env, ...opts.env },
   });
