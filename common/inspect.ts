@@ -107,6 +107,8 @@ export type InspectHead = z.infer<typeof InspectHead>;
 export const HeadHistory = z.object({
   steps: z.array(z.number().int().min(0)),
   series: z.record(z.string(), z.array(z.number().nullable())),
+  /** the run's validation loss at the same evaluations (null where none was logged) */
+  valLoss: z.array(z.number().nullable()).optional(),
 }).strict();
 export type HeadHistory = z.infer<typeof HeadHistory>;
 

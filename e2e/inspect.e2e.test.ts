@@ -131,7 +131,8 @@ describe('the inspect cell in a browser', { timeout: 600_000 }, () => {
     await until('the first checkpoint', async () => /step 50$/.test(await replay.getByTestId('replay-step').innerText()), 5_000);
     await until('its map drawn', async () => !(await replay.getByTestId('replay-map').screenshot()).equals(last), 30_000);
     await replay.getByTestId('head-curves').waitFor();
-    assert.ok(await replay.getByTestId('head-curves').locator('polyline').count() >= 4, 'entropy, distance, first-token, previous-token, induction curves');
+    assert.ok(await replay.getByTestId('head-curves').locator('polyline').count() >= 5, 'validation loss, entropy, distance, first-token, previous-token, induction curves');
+    assert.equal(await replay.getByRole('img', { name: 'validation loss' }).count(), 1, 'the loss beside the head\'s statistics');
     await replay.getByRole('button', { name: 'Compute all checkpoints' }).click();
     await until('every checkpoint computed', async () => (await replay.getByRole('button', { name: 'Compute all checkpoints' }).count()) === 1 && (await replay.getByRole('progressbar').count()) === 0, 60_000);
     await slider.fill(String(Math.floor(max / 2)));

@@ -124,6 +124,11 @@ describe('inspect methods with the engine process', () => {
       assert.ok(h.series[stat]!.every((v) => typeof v === 'number' && Number.isFinite(v)), stat);
     }
     assert.equal(h.series.specialShare, undefined, 'a char model has no [CLS]/[SEP]');
+    // the validation loss beside them: what metrics.jsonl logged at the same evaluations
+    const curve = await host.call('runs.metrics', { experimentPath, runId });
+    const logged = new Map(curve.filter((p) => typeof p.scalars['val/loss'] === 'number').map((p) => [p.step, p.scalars['val/loss']]));
+    assert.deepEqual(h.valLoss, h.steps.map((s) => logged.get(s)));
+    assert.ok(h.valLoss!.every((v) => typeof v === 'number'), JSON.stringify(h.valLoss));
   });
 
   it('refuses what it cannot do, in words', async () => {

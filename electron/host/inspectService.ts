@@ -19,11 +19,12 @@ import {
   type InspectMeta, type InspectOverview, MAX_HISTORY_POINTS, THUMB_SIZE, downsampleMap, quantizeThumb, toBase64,
 } from '../../common/inspect';
 import { INSPECT_DIR, inspectKey, listInspectCheckpoints, readInspectHeads, readInspectMeta } from '../../common/node/inspectCache';
-import { ATTENTION_STATS_FILE, RUN_JSON } from '../../common/node/runFiles';
+import { ATTENTION_STATS_FILE, RUN_JSON, readMetricsPoints } from '../../common/node/runFiles';
 import type { EngineEvent } from '../../common/protocol';
 import type { PayloadOf, WorkbenchEvent } from '../../common/workbenchApi';
 import type { EngineSupervisor } from './engineSupervisor';
 import type { ExperimentFiles } from './experimentFiles';
+import { startTrackedJob } from './trackedJob';
 import type { RunHandle } from './runsService';
 
 type Emit = <E extends WorkbenchEvent>(event: E, payload: PayloadOf<E>) => void;
@@ -174,22 +175,24 @@ export class InspectService {
       const values = picked.map((l) => l.stats[stat]?.[layer]?.[head] ?? null);
       if (values.some((v) => v !== null)) series[stat] = values;
     }
-    return { steps: picked.map((l) => l.step), series };
+    // the validation loss at the same evaluations: a head forming beside the loss bending
+    const valLoss = new Map((await readMetricsPoints(dir).catch(() => [])).flatMap((p) => (typeof p.scalars['val/loss'] === 'number' ? [[p.step, p.scalars['val/loss']] as const] : [])));
+    return { steps: picked.map((l) => l.step), series, valLoss: picked.map((l) => valLoss.get(l.step) ?? null) };
   }
 
   /** Starts an inspect.attention job; resolves once the engine took it, with the job's outcome to await. */
   private async start(run: RunHandle, runDir: string, checkpoints: CheckpointRef[], input: InspectInput, replay: boolean): Promise<{ jobId: string; done: Promise<InspectAttentionResult> }> {
     const jobId = `inspect-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
     // tracked before the engine hears of it: its first events may come right after the reply
+    let settle!: (o: { ok: true; result: InspectAttentionResult } | { ok: false; error: EngineError }) => void;
     const done = new Promise<InspectAttentionResult>((resolve, reject) => {
-      this.jobs.set(jobId, { run: { experimentPath: run.experimentPath, runId: run.runId }, replay, settle: (o) => (o.ok ? resolve(o.result) : reject(o.error)) });
+      settle = (o) => (o.ok ? resolve(o.result) : reject(o.error));
     });
     done.catch(() => undefined);
     const job = { kind: 'inspect.attention' as const, runDir, checkpoints, text: input.text, ...(input.pair !== undefined ? { pair: input.pair } : {}) };
     try {
-      await this.engine.request((c) => c.request({ type: 'job.start', jobId, job }));
+      await startTrackedJob(this.engine, this.jobs, jobId, job, { run: { experimentPath: run.experimentPath, runId: run.runId }, replay, settle });
     } catch (err) {
-      this.jobs.delete(jobId);
       if (err instanceof EngineError && err.code === 'BUSY') throw new EngineError('BUSY', `the attention maps are computed by the engine, and ${err.message}; maps computed before still open`, err.path);
       throw err;
     }
