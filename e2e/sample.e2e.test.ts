@@ -112,7 +112,9 @@ describe('the sample and fill-mask panels in the inspect cell', { timeout: 900_0
       if (t !== undefined) lengths.add(t.length);
       await page.waitForTimeout(30);
     }
-    assert.ok(lengths.size >= 3, `the text grew through ${lengths.size} lengths while it streamed`);
+    // streamed, not shown whole at the end: seen at least once part-way (how often depends on the machine's speed)
+    const whole = (await texts())[0]!.length;
+    assert.ok([...lengths].some((n) => n > PROMPT.length && n < whole), `the text was seen at lengths ${[...lengths].join(', ')} of ${whole} while it streamed`);
     assert.match(await status().innerText(), new RegExp(`^2 × ${NEW_TOKENS} new tokens after a prompt of 7 tokens, from checkpoint step-\\d+ \\(step 500\\); context ${CONTEXT} tokens · [\\d.]+ tokens/s$`));
     const metas = await panel.getByTestId('sample-meta').allInnerTexts();
     assert.deepEqual(metas.map((m) => m.replace(/[\d.]+ tokens\/s/, 'R tokens/s')), [`seed 42 · ${NEW_TOKENS}/${NEW_TOKENS} tokens · R tokens/s`, `seed 43 · ${NEW_TOKENS}/${NEW_TOKENS} tokens · R tokens/s`]);

@@ -41,12 +41,19 @@ export function ReplayPanel({ run, input, layer, head, tokens, causal, checkpoin
     return () => { live = false; };
   }, [run.experimentPath, run.runId, layer, head]);
 
+  // While "compute all" runs it holds the engine: a checkpoint it has not reached yet is not an error but a
+  // wait, asked for again as the job moves on (and once more when it ends).
+  const replayed = job === null ? -1 : job.done;
   useEffect(() => {
     if (!ck) return;
     let live = true;
-    fetchHead(run, ck.name, input, layer, head).then((f) => { if (live) { setFrame(f); setError(null); } }, (e) => { if (live) { setError(errorMessage(e)); setPlaying(false); } });
+    fetchHead(run, ck.name, input, layer, head).then((f) => { if (live) { setFrame(f); setError(null); } }, (e) => {
+      if (!live || (replayed >= 0 && (e as { code?: string }).code === 'BUSY')) return;
+      setError(errorMessage(e));
+      setPlaying(false);
+    });
     return () => { live = false; };
-  }, [ck?.name, run.experimentPath, run.runId, input.text, input.pair, layer, head]);
+  }, [ck?.name, run.experimentPath, run.runId, input.text, input.pair, layer, head, replayed]);
 
   useEffect(() => {
     if (!playing) return;
