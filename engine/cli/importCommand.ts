@@ -1,11 +1,10 @@
 /** `workbench import DIR [--out RUN_DIR]`: a Hugging Face checkpoint folder as a run every other command opens. */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import * as tf from '@tensorflow/tfjs-core';
 import { EngineError } from '../../common/errors';
 import { selectBackend } from '../backends/select';
+import { engineLogits, makeProbe } from '../export/probe';
 import { importHfCheckpoint } from '../import/hfCheckpoint';
-import { GPT } from '../models/gpt/model';
 import { loadRunModel } from '../runs/loadRunModel';
 import { backendFlag, usage } from './args';
 
@@ -28,16 +27,10 @@ export async function importCommand(args: string[]): Promise<number> {
   process.once('SIGINT', cancel).once('SIGTERM', cancel);
   try {
     const r = await importHfCheckpoint(src, out, { backend, name: values.name, signal: controller.signal, onProgress: (phase) => say(`import: ${phase}…`) });
-    // the proof that it opens: through the one door, one forward pass on a few tokens, finite logits
+    // the proof that it opens: through the one door, the export's probe (full context, a padded row), finite logits
     const rm = await loadRunModel(r.runDir, 'last');
     try {
-      const probe = rm.tokenizer.encode('The quick brown fox').slice(0, rm.modelConfig.contextLength);
-      const finite = tf.tidy(() => {
-        const ids = tf.tensor2d([probe.length ? probe : [0]], undefined, 'int32');
-        const { hidden } = rm.model.forward({ inputIds: ids });
-        const logits = rm.model instanceof GPT ? rm.model.lmLogits(hidden) : rm.model.mlmLogits(hidden);
-        return tf.all(tf.isFinite(logits)).dataSync()[0] === 1;
-      });
+      const finite = engineLogits(rm.model, makeProbe(rm.model.config)).every(Number.isFinite);
       if (!finite) throw new EngineError('INVALID_CONFIG', `${r.runDir}: the imported model's logits on a probe are not finite; the checkpoint's weights are damaged`);
     } finally {
       rm.model.dispose();
