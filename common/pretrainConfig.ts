@@ -28,6 +28,30 @@ const PretrainFields = {
   steps: z.number().int().min(1).default(2000).describe('optimizer steps'),
 };
 
+/**
+ * The schedule's checks against the run it schedules (each field alone passes its own schema): the decay goes
+ * down, the warmup fits in the run, the decay does not end inside the warmup. Every training config
+ * (pretraining, fine-tuning, compression) refines itself with it.
+ */
+export function scheduleFitsRun(c: { steps: number; optimizer: { lr: number }; schedule: z.output<typeof ScheduleConfig> }, ctx: z.RefinementCtx): void {
+  const s = c.schedule;
+  // zod runs this even when a field failed its own check: compare only fields that passed, so that
+  // `lr: -0.001` or `steps: 0` is reported once, as itself, not again as a clash with another field
+  const ok = (schema: z.ZodType, v: unknown) => schema.safeParse(v).success;
+  const lrOk = ok(OptimizerConfig.shape.lr, c.optimizer.lr) && ok(ScheduleConfig.shape.minLr, s.minLr);
+  const stepsOk = ok(PretrainFields.steps, c.steps) && ok(ScheduleConfig.shape.warmupSteps, s.warmupSteps);
+  if (lrOk && s.minLr > c.optimizer.lr) {
+    ctx.addIssue({ code: 'custom', path: ['schedule', 'minLr'], message: `schedule.minLr ${s.minLr} is above optimizer.lr ${c.optimizer.lr}; the decay must go down: lower minLr` });
+  }
+  // a warmup that outlasts the run (or the decay) never reaches the peak learning rate: a slip, not a plan
+  if (!stepsOk) return;
+  if (s.warmupSteps > c.steps) {
+    ctx.addIssue({ code: 'custom', path: ['schedule', 'warmupSteps'], message: `schedule.warmupSteps ${s.warmupSteps} is longer than the run's ${c.steps} steps, so the learning rate never reaches its peak; lower warmupSteps or raise steps` });
+  } else if (s.kind !== 'constant' && s.decaySteps !== undefined && s.decaySteps < s.warmupSteps) {
+    ctx.addIssue({ code: 'custom', path: ['schedule', 'decaySteps'], message: `schedule.decaySteps ${s.decaySteps} ends the decay before the warmup of ${s.warmupSteps} steps is over; raise decaySteps or lower warmupSteps` });
+  }
+}
+
 export const PretrainConfig = z.object({
   objective: Objective.optional().describe('default: causal-lm for gpt, mlm-nsp for bert'),
   steps: PretrainFields.steps,
@@ -45,24 +69,8 @@ export const PretrainConfig = z.object({
   seed: z.number().int().min(0).default(1337),
   backend: BackendRequest.default('auto'),
   mixedPrecision: z.boolean().default(false).describe('float16 compute where the backend supports it'),
-}).strict().superRefine((c, ctx) => {
-  const s = c.schedule;
-  // zod runs this even when a field failed its own check: compare only fields that passed, so that
-  // `lr: -0.001` or `steps: 0` is reported once, as itself, not again as a clash with another field
-  const ok = (schema: z.ZodType, v: unknown) => schema.safeParse(v).success;
-  const lrOk = ok(OptimizerConfig.shape.lr, c.optimizer.lr) && ok(ScheduleConfig.shape.minLr, s.minLr);
-  const stepsOk = ok(PretrainFields.steps, c.steps) && ok(ScheduleConfig.shape.warmupSteps, s.warmupSteps);
-  if (lrOk && s.minLr > c.optimizer.lr) {
-    ctx.addIssue({ code: 'custom', path: ['schedule', 'minLr'], message: `schedule.minLr ${s.minLr} is above optimizer.lr ${c.optimizer.lr}; the decay must go down: lower minLr` });
-  }
-  // a warmup that outlasts the run (or the decay) never reaches the peak learning rate: a slip, not a plan
-  if (!stepsOk) return;
-  if (s.warmupSteps > c.steps) {
-    ctx.addIssue({ code: 'custom', path: ['schedule', 'warmupSteps'], message: `schedule.warmupSteps ${s.warmupSteps} is longer than the run's ${c.steps} steps, so the learning rate never reaches its peak; lower warmupSteps or raise steps` });
-  } else if (s.kind !== 'constant' && s.decaySteps !== undefined && s.decaySteps < s.warmupSteps) {
-    ctx.addIssue({ code: 'custom', path: ['schedule', 'decaySteps'], message: `schedule.decaySteps ${s.decaySteps} ends the decay before the warmup of ${s.warmupSteps} steps is over; raise decaySteps or lower warmupSteps` });
-  }
-});
+}).strict().superRefine(scheduleFitsRun);
+
 export type PretrainConfigInput = z.input<typeof PretrainConfig>;
 export type PretrainConfig = z.output<typeof PretrainConfig>;
 

@@ -1,9 +1,12 @@
 import { z } from 'zod';
+import { CompressConfig } from './compressConfig';
 import { DatasetConfig } from './datasetConfig';
 import { EngineError } from './errors';
 import { ModelCellConfig } from './experiment';
+import { FinetuneConfig } from './finetuneConfig';
 import { ModelConfig } from './modelConfig';
-import { PretrainConfig } from './pretrainConfig';
+import { Objective, PretrainConfig } from './pretrainConfig';
+import { CheckpointName } from './runFolder';
 import { TokenizerConfig } from './tokenizerConfig';
 import { formatIssues, invalidConfig } from './zodIssues';
 
@@ -57,17 +60,52 @@ export const ImportRunConfig = z.object({
 }).strict();
 
 /**
- * The task a run trains, which tells how to read the rest: pretraining, or a model imported from elsewhere;
- * fine-tuning, distillation and quantization-aware training will join. Runs written before `task` existed are
- * pretraining.
+ * The run and checkpoint a derived run (fine-tuned, compressed) started from, as they were then. The base's
+ * tokenizer is copied into the derived run, so the derived run opens without its base; the reference is for
+ * lineage (the comparison view, the model card) and is not needed to open it.
+ */
+export const BaseRunRef = z.object({
+  /** the base run's folder, absolute */
+  runDir: z.string(),
+  runId: z.string(),
+  checkpoint: CheckpointName,
+  step: z.number().int().min(0),
+  /** what the base was trained for, so that a variant evaluates and exports as its base does */
+  objective: Objective.optional(),
+}).strict();
+export type BaseRunRef = z.output<typeof BaseRunRef>;
+
+/** A trained model adapted to a task or a domain (common/finetuneConfig.ts); `model` is the model it trains, a classifier's numLabels set. */
+export const FinetuneRunConfig = z.object({
+  task: z.literal('finetune'),
+  base: BaseRunRef,
+  model: ModelConfig,
+  finetune: FinetuneConfig,
+}).strict();
+
+/** A smaller or faster variant of a trained model (common/compressConfig.ts); `model` is the variant's (a distilled student's, a pruned model's). */
+export const CompressRunConfig = z.object({
+  task: z.literal('compress'),
+  base: BaseRunRef,
+  model: ModelConfig,
+  compress: CompressConfig,
+}).strict();
+
+/**
+ * The task a run trains, which tells how to read the rest: pretraining, a model imported from elsewhere, a
+ * fine-tuned or a compressed variant of another run. Runs written before `task` existed are pretraining.
  */
 export const RunConfig = z.preprocess(
   (v) => (typeof v === 'object' && v !== null && !Array.isArray(v) && !('task' in v) ? { ...v, task: 'pretrain' } : v),
-  z.discriminatedUnion('task', [PretrainRunConfig, ImportRunConfig]),
+  z.discriminatedUnion('task', [PretrainRunConfig, ImportRunConfig, FinetuneRunConfig, CompressRunConfig]),
 );
 export type RunConfig = z.output<typeof RunConfig>;
 export type ImportRunConfig = z.output<typeof ImportRunConfig>;
-export const RUN_TASKS = ['pretrain', 'import'] as const satisfies readonly RunConfig['task'][];
+export type FinetuneRunConfig = z.output<typeof FinetuneRunConfig>;
+export type CompressRunConfig = z.output<typeof CompressRunConfig>;
+/** A run that starts from another run's checkpoint. */
+export type DerivedRunConfig = FinetuneRunConfig | CompressRunConfig;
+export const RUN_TASKS = ['pretrain', 'import', 'finetune', 'compress'] as const satisfies readonly RunConfig['task'][];
 
 /** run.json's config, checked; INVALID_CONFIG naming `runJsonFile`, the field and the way out when it cannot be used. */
 export function parseRunConfig(config: unknown, runJsonFile: string): RunConfig {
@@ -93,11 +131,12 @@ export function runModelConfig(model: z.output<typeof ModelCellConfig>, tokenize
   return r.data;
 }
 
-/** The model of any run: a pretraining run's model cell with its tokenizer's vocabulary, or an imported model's config. */
+/** The model of any run: a pretraining run's model cell with its tokenizer's vocabulary, or the config an imported or derived run records. */
 export function modelConfigOfRun(config: RunConfig, tokenizerVocab: number): ModelConfig {
   if (config.task === 'pretrain') return runModelConfig(config.spec.model, tokenizerVocab);
   if (config.model.vocabSize < tokenizerVocab) {
-    throw new EngineError('INVALID_CONFIG', `the imported model's vocab_size ${config.model.vocabSize} is smaller than its tokenizer's vocabulary of ${tokenizerVocab}; import it again from a folder whose config.json and tokenizer.json agree`);
+    const fix = config.task === 'import' ? 'import it again from a folder whose config.json and tokenizer.json agree' : 'its tokenizer.json is not its base run\'s; start the run again from its base';
+    throw new EngineError('INVALID_CONFIG', `the model's vocabSize ${config.model.vocabSize} is smaller than its tokenizer's vocabulary of ${tokenizerVocab}; ${fix}`);
   }
   return config.model;
 }

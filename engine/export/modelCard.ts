@@ -91,6 +91,16 @@ ${src.files.map((x) => `| \`${x.file}\` | ${x.bytes.toLocaleString('en-US')} | \
 ${rm.config.notes.length ? `\n${rm.config.notes.map((n) => `- ${n}`).join('\n')}\n` : ''}
 `;
   }
+  if (rm.config.task !== 'pretrain') {
+    const { base } = rm.config;
+    const how = rm.config.task === 'finetune' ? `fine-tuned (${rm.config.finetune.method}) on ${json(rm.config.finetune.data)}` : `compressed by ${rm.config.compress.method}: ${json(rm.config.compress)}`;
+    return `## Source
+
+Derived from run \`${base.runId}\`, checkpoint \`${base.checkpoint}\` (step ${base.step}), in \`${base.runDir}\`: ${how}.
+
+- model: ${json(rm.config.model)}
+`;
+  }
   const spec = rm.config.spec;
   const objective = spec.pretrain.objective ?? (c.arch === 'gpt' ? 'causal-lm' : 'mlm-nsp');
   return `## Data and its cleaning

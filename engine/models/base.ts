@@ -21,8 +21,9 @@ export abstract class TransformerBase {
     return this.params.variables;
   }
 
+  /** A weight as this forward pass uses it: through the store's view (LoRA, fake quantization, a pruning mask) when one is set. */
   protected p<R extends tf.Rank = tf.Rank>(name: string): tf.Tensor<R> {
-    return this.params.get(name) as unknown as tf.Tensor<R>;
+    return this.params.read(name) as tf.Tensor<R>;
   }
 
   /** LayerNorm with the parameters `${name}.weight` and `${name}.bias`. */

@@ -14,9 +14,17 @@ export interface ParamSpec {
   decay: boolean;
 }
 
+/**
+ * How the forward pass sees a weight, when something stands between the stored variable and its use: a LoRA
+ * adapter adds its low-rank product, quantization-aware training fake-quantizes it, pruning multiplies it by
+ * a mask. It is called inside the forward pass, so its gradients reach the variables it reads.
+ */
+export type WeightView = (name: string, stored: tf.Variable) => tf.Tensor;
+
 export class ParamStore {
   private readonly vars = new Map<string, tf.Variable>();
   readonly specs: ParamSpec[] = [];
+  private view: WeightView | null = null;
 
   /** Creates every parameter; `seed` makes initialisation repeat exactly (the values are drawn in JS on every backend). */
   constructor(specs: ParamSpec[], initStd: number, seed: number) {
@@ -35,6 +43,29 @@ export class ParamStore {
     const v = this.vars.get(name);
     if (!v) throw new Error(`the model has no parameter named '${name}'`);
     return v;
+  }
+
+  /** The weight as the forward pass uses it: the stored variable, seen through the view when one is set. */
+  read(name: string): tf.Tensor {
+    const v = this.get(name);
+    return this.view ? this.view(name, v) : v;
+  }
+
+  /** Sets (or with null, removes) the view every forward pass reads the weights through; see WeightView. */
+  setView(view: WeightView | null): void {
+    this.view = view;
+  }
+
+  /**
+   * Adds a parameter that the architecture does not declare — a LoRA adapter's A and B, a distillation
+   * projection — so that the optimizer, checkpoints and histograms treat it like any other. The store owns
+   * `value` from now on.
+   */
+  add(spec: ParamSpec, value: tf.Variable): void {
+    if (this.vars.has(spec.name)) throw new Error(`duplicate parameter name ${spec.name}`);
+    if (JSON.stringify(value.shape) !== JSON.stringify(spec.shape)) throw new Error(`parameter '${spec.name}' is declared [${spec.shape}] but its value is [${value.shape}]`);
+    this.vars.set(spec.name, value);
+    this.specs.push(spec);
   }
 
   has(name: string): boolean {
@@ -56,9 +87,9 @@ export class ParamStore {
     return n;
   }
 
-  /** Every parameter whose name starts with `prefix`, by name. */
-  withPrefix(prefix: string): Record<string, tf.Variable> {
-    return Object.fromEntries([...this.vars].filter(([name]) => name.startsWith(prefix)));
+  /** Every parameter whose name starts with `prefix`, by name, as the forward pass sees it (see read). */
+  withPrefix(prefix: string): Record<string, tf.Tensor> {
+    return Object.fromEntries([...this.vars.keys()].filter((name) => name.startsWith(prefix)).map((name) => [name, this.read(name)]));
   }
 
   /** Overwrites a parameter; the shape must match (a mismatch names the parameter and both shapes). */
@@ -73,6 +104,8 @@ export class ParamStore {
   dispose(): void {
     for (const v of this.vars.values()) v.dispose();
     this.vars.clear();
+    this.specs.length = 0;
+    this.view = null;
   }
 }
 

@@ -9,6 +9,7 @@
 import type { HeadStats } from '../../common/attentionMaps';
 import type { EvalResult } from '../../common/runEvents';
 import type { PretrainConfig } from '../../common/pretrainConfig';
+import type { TrainLoopConfig } from '../../common/trainLoopConfig';
 import type { AnyModel } from '../models/registry';
 import type { Rng } from '../util/random';
 import type { AdamWConfig } from './adamw';
@@ -61,8 +62,8 @@ export interface LoopSettings {
   keepCheckpoints: number;
 }
 
-/** The loop's settings of a pretrain cell's config (fine-tuning configs will carry the same fields). */
-export function loopSettings(p: PretrainConfig): LoopSettings {
+/** The loop's settings of a pretrain cell's config, or of a derived run's loop config (the same fields). */
+export function loopSettings(p: PretrainConfig | TrainLoopConfig): LoopSettings {
   const s = p.schedule;
   const schedule: LrSchedule = s.kind === 'constant'
     ? { kind: 'constant', lr: p.optimizer.lr, warmupIters: s.warmupSteps }

@@ -1,7 +1,8 @@
 /**
- * Pretraining runs, start to finish, for the engine process and the headless command line alike: `start`
+ * Training runs, start to finish, for the engine process and the headless command line alike: `start`
  * makes a run folder for an experiment's cells and prepares the pretraining task (./pretrainTask.ts);
- * `resume` reopens a run folder and continues from its newest valid checkpoint — parameters, AdamW state,
+ * `startDerived` makes one for a run that starts from another run's checkpoint (fine-tuning, QAT,
+ * distillation, pruning: ./derivedTasks.ts); `resume` reopens either and continues from its newest valid checkpoint — parameters, AdamW state,
  * data RNG and step restored, so on the same backend the resumed run computes exactly what the
  * uninterrupted one would have. Either way `run()` trains in the training loop (./trainingLoop.ts), which
  * logs, evaluates, checkpoints and can be paused, resumed and stopped between steps.
@@ -11,7 +12,7 @@ import path from 'node:path';
 import type { BackendInfo, BackendRequest } from '../../common/backends';
 import { EngineError, toSerializedError } from '../../common/errors';
 import { RUN_JSON, TOKENIZER_FILE } from '../../common/node/runFiles';
-import { PretrainRunSpec, parseRunConfig, type PretrainRunSpecInput, type RunConfig } from '../../common/runConfig';
+import { PretrainRunSpec, parseRunConfig, type DerivedRunConfig, type PretrainRunSpecInput, type RunConfig } from '../../common/runConfig';
 import type { RunEvent, RunSummary } from '../../common/runEvents';
 import { invalidConfig } from '../../common/zodIssues';
 import { selectBackend } from '../backends/select';
@@ -20,8 +21,9 @@ import { RunLog } from '../runs/metricsLog';
 import { RunFolder } from '../runs/runFolder';
 import { Rng } from '../util/random';
 import type { AdamW } from './adamw';
-import { planPretrain, preparePretrain, type PretrainTask } from './pretrainTask';
-import { loopSettings } from './task';
+import { derivedTaskOf, type DerivedTaskKind } from './derivedTasks';
+import { planPretrain, preparePretrain } from './pretrainTask';
+import { loopSettings, type LoopSettings, type TrainingTask } from './task';
 import { TrainingLoop, createOptimizer, type LoopPosition } from './trainingLoop';
 
 /** What a run is started from: the experiment's dataset, model and pretrain cells (parsed once, at start). */
@@ -70,7 +72,7 @@ function withSteps(spec: PretrainRunSpec, steps: number, onEvent?: (e: TrainerEv
  * state, data RNG — or, when none can, starts again from step 0. Either way every checkpoint after the
  * point it continues from is one it passed over: they go to checkpoints/damaged/, kept, and the run says so.
  */
-async function restoreLatest(runDir: string, task: PretrainTask, optimizer: AdamW, rng: Rng, emit: (e: TrainerEvent) => void): Promise<LoopPosition> {
+async function restoreLatest(runDir: string, task: TrainingTask, optimizer: AdamW, rng: Rng, emit: (e: TrainerEvent) => void): Promise<LoopPosition> {
   await cleanCheckpointTemps(runDir);
   const ck = await latestValidCheckpoint(runDir, {
     onSkip: (name, problem) => emit({ type: 'log', level: 'warning', message: `checkpoint ${name} skipped: ${problem}` }),
@@ -109,10 +111,10 @@ export class Trainer {
     const config: RunConfig = { task: 'pretrain', spec, baseDir: path.resolve(opts.baseDir ?? '.') };
     const run = await RunFolder.create(runsDir, { name: spec.name, config, backend, seed: spec.pretrain.seed, ...(opts.runId ? { id: opts.runId } : {}) });
     opts.onEvent?.({ type: 'status', status: 'preparing', runId: run.id, runDir: run.dir });
-    let task: PretrainTask | undefined;
+    let task: TrainingTask | undefined;
     try {
       task = await preparePretrain(plan, prepareOptions(run, backend, { ...opts, baseDir: config.baseDir }, false));
-      return await Trainer.open(run, task, spec, backend, opts, false);
+      return await Trainer.open(run, task, loopSettings(spec.pretrain), backend, opts, false);
     } catch (err) {
       task?.dispose();
       // cancelled while preparing is not a failure of the run
@@ -126,22 +128,28 @@ export class Trainer {
   /** Reopens a run folder and continues from its newest valid checkpoint (or from the start when it has none). */
   static async resume(runDir: string, opts: TrainerOptions = {}): Promise<Trainer> {
     const run = await RunFolder.open(runDir);
-    let task: PretrainTask | undefined;
+    let task: TrainingTask | undefined;
     try {
       const json = run.json;
       if (json.status === 'completed') throw new EngineError('INVALID_CONFIG', `${runDir}: this run completed all its steps; start a new run to train further`);
       // run.json is a file on disk like any other: what it says is checked with the schemas a start uses
       const config = parseRunConfig(json.config, path.join(runDir, RUN_JSON));
-      if (config.task !== 'pretrain') throw new EngineError('INVALID_CONFIG', `${runDir}: this is a model imported from ${config.source.dir}, with no pretraining to resume; fine-tune it, or start a pretraining run`);
+      if (config.task === 'import') throw new EngineError('INVALID_CONFIG', `${runDir}: this is a model imported from ${config.source.dir}, with no pretraining to resume; fine-tune it, or start a pretraining run`);
       const backend = await selectBackend(opts.backend ?? json.backend.name);
       if (backend.name !== json.backend.name) {
         opts.onEvent?.({ type: 'log', level: 'warning', message: `resuming on ${backend.name}, not ${json.backend.name} as before: the curve continues, but not bit for bit` });
+      }
+      if (config.task !== 'pretrain') {
+        const kind = trainingKindOf(config, runDir);
+        opts.onEvent?.({ type: 'status', status: 'preparing', runId: run.id, runDir: run.dir });
+        task = await kind.prepare(config, { run, backend: backend.name, resuming: true, cacheDir: opts.cacheDir, onEvent: opts.onEvent, signal: opts.signal });
+        return await Trainer.open(run, task, loopSettings(kind.loop(config)), backend, opts, true);
       }
       const plan = planPretrain(config.spec, backend.name);
       opts.onEvent?.({ type: 'status', status: 'preparing', runId: run.id, runDir: run.dir });
       const tokenizerFile = path.join(run.dir, TOKENIZER_FILE);
       task = await preparePretrain(plan, prepareOptions(run, backend, { ...opts, baseDir: opts.baseDir ?? config.baseDir }, fs.existsSync(tokenizerFile)));
-      return await Trainer.open(run, task, config.spec, backend, opts, true);
+      return await Trainer.open(run, task, loopSettings(config.spec.pretrain), backend, opts, true);
     } catch (err) {
       task?.dispose();
       // a killed run stays resumable: its run.json said 'running' for a process that is gone
@@ -151,9 +159,33 @@ export class Trainer {
     }
   }
 
+  /**
+   * Creates a run folder under `runsDir` for a run that starts from another run's checkpoint (`config.base`),
+   * with the base's tokenizer copied in, and prepares its task; `run()` then trains. `opts.steps` does not
+   * apply: the config's loop says how long it trains.
+   */
+  static async startDerived(config: DerivedRunConfig, runsDir: string, name: string, opts: TrainerOptions = {}): Promise<Trainer> {
+    const kind = trainingKindOf(config, config.base.runDir);
+    const loop = kind.loop(config);
+    const backend = await selectBackend(opts.backend ?? 'auto');
+    const run = await RunFolder.create(runsDir, { name, config, backend, seed: loop.seed, ...(opts.runId ? { id: opts.runId } : {}) });
+    opts.onEvent?.({ type: 'status', status: 'preparing', runId: run.id, runDir: run.dir });
+    let task: TrainingTask | undefined;
+    try {
+      await copyBaseTokenizer(config, run.dir);
+      task = await kind.prepare(config, { run, backend: backend.name, resuming: false, cacheDir: opts.cacheDir, onEvent: opts.onEvent, signal: opts.signal });
+      return await Trainer.open(run, task, loopSettings(loop), backend, opts, false);
+    } catch (err) {
+      task?.dispose();
+      const cancelled = err instanceof EngineError && err.code === 'JOB_CANCELLED';
+      await run.setStatus(cancelled ? 'cancelled' : 'failed', cancelled ? undefined : toSerializedError(err));
+      await run.close();
+      throw err;
+    }
+  }
+
   /** The loop over a prepared task, from step 0 or, resuming, from the run's latest valid checkpoint. */
-  private static async open(run: RunFolder, task: PretrainTask, spec: PretrainRunSpec, backend: BackendInfo, opts: TrainerOptions, resuming: boolean): Promise<Trainer> {
-    const settings = loopSettings(spec.pretrain);
+  private static async open(run: RunFolder, task: TrainingTask, settings: LoopSettings, backend: BackendInfo, opts: TrainerOptions, resuming: boolean): Promise<Trainer> {
     const optimizer = createOptimizer(task, settings);
     const rng = new Rng((settings.seed + 1) >>> 0);
     const emit = opts.onEvent ?? (() => {});
@@ -179,6 +211,24 @@ export class Trainer {
   /** Trains to the last step (or until stopped / failed) and returns the summary. */
   run(): Promise<RunSummary> {
     return this.loop.run();
+  }
+}
+
+/** The kind that trains a derived run, or INVALID_CONFIG when its method trains nothing (int8 is written in one pass). */
+function trainingKindOf(config: DerivedRunConfig, runDir: string): DerivedTaskKind {
+  const kind = derivedTaskOf(config);
+  const what = config.task === 'compress' ? `compress --method ${config.compress.method}` : `finetune (${config.finetune.method})`;
+  if (!kind) throw new EngineError('INVALID_CONFIG', `${runDir}: a ${what} run has no training loop in this Transformer Workbench; start it again with \`workbench ${config.task}\``);
+  return kind;
+}
+
+/** A derived run reads text as its base did: the base's tokenizer.json, copied so the run opens without its base. */
+async function copyBaseTokenizer(config: DerivedRunConfig, runDir: string): Promise<void> {
+  const from = path.join(config.base.runDir, TOKENIZER_FILE);
+  try {
+    await fs.promises.copyFile(from, path.join(runDir, TOKENIZER_FILE));
+  } catch (err) {
+    throw new EngineError('INVALID_CONFIG', `${from}: the base run's tokenizer cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); start from a run that has one`, ['base', 'runDir']);
   }
 }
 

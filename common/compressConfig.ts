@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { trainLoopConfig } from './trainLoopConfig';
+
+/**
+ * A compression run: a smaller or faster variant of a trained model (its base, common/runConfig.ts
+ * `BaseRunRef`), by one of four methods. int8 quantizes the weights once and trains nothing; QAT, distillation
+ * and pruning fine-tune, so they carry a loop config.
+ */
+
+/** Which activations are quantized and how their ranges are found. */
+export const ActivationQuant = z.object({
+  mode: z.enum(['dynamic', 'static']).default('dynamic').describe('dynamic: ranges per input at run time; static: ranges calibrated once'),
+  calibrationBatches: z.number().int().min(1).default(8).describe('static: batches of held-out data the ranges are measured on'),
+  observer: z.enum(['minmax', 'percentile']).default('minmax'),
+  percentile: z.number().gt(50).max(100).default(99.99).describe('percentile observer: the |x| percentile taken as the range'),
+}).strict();
+
+/** Parameters left in float32, by name pattern; by default the embeddings and the LM head, which int8 hurts most for the least size. */
+const keepFloat = z.array(z.string().min(1)).optional().describe('name patterns of weights kept in float32; default: embeddings and LM head');
+
+export const Int8Config = z.object({
+  method: z.literal('int8'),
+  activations: ActivationQuant.default(ActivationQuant.parse({})),
+  keepFloat,
+}).strict();
+
+export const QatConfig = z.object({
+  method: z.literal('qat'),
+  activations: ActivationQuant.default(ActivationQuant.parse({})),
+  keepFloat,
+  loop: trainLoopConfig({ steps: 200, batchSize: 12, lr: 1e-4, minLr: 1e-5, warmupSteps: 20, evalInterval: 50 }).prefault({}),
+}).strict();
+
+/** The student's shape; a field left out is the teacher's. */
+export const StudentShape = z.object({
+  nLayers: z.number().int().min(1).optional(),
+  dModel: z.number().int().min(8).optional(),
+  nHeads: z.number().int().min(1).optional(),
+  dFF: z.number().int().min(8).optional(),
+}).strict();
+
+export const DistillConfig = z.object({
+  method: z.literal('distill'),
+  /** default: half the teacher's layers, the rest as the teacher */
+  student: StudentShape.prefault({}),
+  init: z.enum(['teacher-layers', 'random']).default('teacher-layers').describe('teacher-layers: every other teacher layer where shapes allow (DistilBERT)'),
+  temperature: z.number().positive().default(2),
+  /** DistilBERT's weights: soft targets 5.0, the hard objective 2.0, hidden-state cosine 1.0 */
+  weights: z.object({
+    soft: z.number().min(0).default(5),
+    hard: z.number().min(0).default(2),
+    cosine: z.number().min(0).default(1),
+    attention: z.number().min(0).default(0),
+  }).strict().prefault({}),
+  loop: trainLoopConfig({ steps: 500, batchSize: 12, lr: 1e-3, minLr: 1e-4, warmupSteps: 50, evalInterval: 100, weightDecay: 0.1 }).prefault({}),
+}).strict();
+
+export const PruneConfig = z.object({
+  method: z.literal('prune'),
+  kind: z.enum(['magnitude', 'heads']).default('heads'),
+  /** magnitude: the share of weights zeroed at the end of the schedule */
+  sparsity: z.number().gt(0).lt(1).default(0.5),
+  /** heads: the share of all attention heads removed */
+  headShare: z.number().gt(0).lt(1).default(0.25),
+  importance: z.enum(['gradient', 'attention']).default('gradient').describe('gradient: Michel et al.\'s head-mask gradient; attention: the inspect statistics'),
+  loop: trainLoopConfig({ steps: 200, batchSize: 12, lr: 3e-4, minLr: 3e-5, warmupSteps: 20, evalInterval: 50 }).prefault({}),
+}).strict();
+
+export const CompressConfig = z.discriminatedUnion('method', [Int8Config, QatConfig, DistillConfig, PruneConfig]);
+export type CompressConfig = z.output<typeof CompressConfig>;
+export type CompressConfigInput = z.input<typeof CompressConfig>;
+export const COMPRESS_METHODS = ['int8', 'qat', 'distill', 'prune'] as const satisfies readonly CompressConfig['method'][];

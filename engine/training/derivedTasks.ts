@@ -1,0 +1,49 @@
+/**
+ * The training tasks of runs that start from another run's checkpoint (common/runConfig.ts
+ * `DerivedRunConfig`): fine-tuning, quantization-aware training, distillation, pruning. Each kind says how
+ * its config trains (the loop's settings) and prepares its task (./task.ts); the trainer (./trainer.ts)
+ * starts and resumes them all alike. A new kind of derived run adds one case here.
+ */
+import type { BackendName } from '../../common/backends';
+import type { DerivedRunConfig } from '../../common/runConfig';
+import type { RunEvent } from '../../common/runEvents';
+import type { TrainLoopConfig } from '../../common/trainLoopConfig';
+import type { RunFolder } from '../runs/runFolder';
+import type { TrainingTask } from './task';
+
+export interface DerivedTaskContext {
+  /** the new run's folder; its tokenizer.json is already the base's */
+  run: RunFolder;
+  backend: BackendName;
+  /**
+   * true when the run is being resumed: its weights come from its own newest checkpoint right after, so the
+   * task need not (and, when the base run has gone since, cannot) load the base's
+   */
+  resuming: boolean;
+  /** the tokenized-dataset cache; null: none; default the user cache */
+  cacheDir?: string | null;
+  onEvent?: (e: RunEvent) => void;
+  signal?: AbortSignal;
+}
+
+export interface DerivedTaskKind<C extends DerivedRunConfig = DerivedRunConfig> {
+  /** how the run trains: its loop config */
+  loop(config: C): TrainLoopConfig;
+  /** the task: model (base weights loaded unless resuming), trainable subset, batches, loss, evaluation */
+  prepare(config: C, ctx: DerivedTaskContext): Promise<TrainingTask>;
+}
+
+/** The kind that trains `config`, or null for a derived run that trains nothing (int8 quantization: one pass, no loop). */
+export function derivedTaskOf(config: DerivedRunConfig): DerivedTaskKind | null {
+  switch (config.task) {
+    case 'finetune':
+      return null;
+    case 'compress':
+      switch (config.compress.method) {
+        case 'int8': return null;
+        case 'qat': return null;
+        case 'distill': return null;
+        case 'prune': return null;
+      }
+  }
+}
