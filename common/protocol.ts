@@ -120,6 +120,23 @@ export const PretrainResumeJob = z.object({
 }).strict();
 
 /**
+ * Starts a run from another run's checkpoint — fine-tuning (`settings`: common/finetuneConfig.ts) or compression
+ * (common/compressConfig.ts) — into a new run folder under runsDir; the engine reads the base and records it.
+ */
+export const DerivedStartJob = z.object({
+  kind: z.literal('derived.start'),
+  name: z.string().min(1).max(200),
+  task: z.enum(['finetune', 'compress']),
+  baseRunDir: PathField,
+  /** 'last', 'best' or a checkpoint folder name (step-<N>) of the base run */
+  baseCheckpoint: z.string().min(1).max(64),
+  settings: CellConfigField,
+  runsDir: PathField,
+  runId: RunId.optional(),
+  backend: BackendRequest.optional(),
+}).strict();
+
+/**
  * Reads and cleans a dataset, trains its tokenizer and returns samples and statistics (WorkbenchApi's
  * dataset.preview). It computes nothing on a device, so it runs beside a training job.
  */
@@ -173,10 +190,12 @@ export const BundleExportJob = z.object({
 }).strict();
 
 export const JobSpec = z.discriminatedUnion('kind', [ModelDescribeJob, ModelTrainStepsJob, PretrainStartJob, PretrainResumeJob, DatasetPreviewJob,
-  ModelImportJob, InspectSampleJob, InspectFillMaskJob, InspectAttentionJob, BundleExportJob]);
+  ModelImportJob, InspectSampleJob, InspectFillMaskJob, InspectAttentionJob, BundleExportJob,
+  DerivedStartJob]);
 export type JobSpec = z.infer<typeof JobSpec>;
 export const JobKind = z.enum(['model.describe', 'model.trainSteps', 'pretrain.start', 'pretrain.resume', 'dataset.preview',
-  'model.import', 'inspect.sample', 'inspect.fillMask', 'inspect.attention', 'bundle.export']);
+  'model.import', 'inspect.sample', 'inspect.fillMask', 'inspect.attention', 'bundle.export',
+  'derived.start']);
 export type JobKind = z.infer<typeof JobKind>;
 // compile-time guard: JobKind lists exactly the kinds JobSpec has
 const jobKindsMatch: [JobKind] extends [JobSpec['kind']] ? ([JobSpec['kind']] extends [JobKind] ? true : never) : never = true;
@@ -188,7 +207,8 @@ export type JobSpecOf<K extends JobKind> = Extract<JobSpec, { kind: K }>;
  * (a second is refused BUSY) and the host shows the engine busy while one runs. The engine's job handlers
  * say the same (usesDevice), checked by engine/server/jobs/index.test.ts.
  */
-export const DEVICE_JOB_KINDS: ReadonlySet<JobKind> = new Set<JobKind>(['model.trainSteps', 'pretrain.start', 'pretrain.resume', 'model.import', 'inspect.sample', 'inspect.fillMask', 'inspect.attention', 'bundle.export']);
+export const DEVICE_JOB_KINDS: ReadonlySet<JobKind> = new Set<JobKind>(['model.trainSteps', 'pretrain.start', 'pretrain.resume', 'model.import', 'inspect.sample', 'inspect.fillMask', 'inspect.attention', 'bundle.export',
+  'derived.start']);
 
 /** Plain numbers, or null where the value was not finite (JSON cannot carry NaN or Infinity). */
 export const Metrics = z.record(z.string().max(64), z.number().nullable());
@@ -249,6 +269,7 @@ export const JOB_RESULTS = {
   'inspect.sample': SampleResult,
   'inspect.fillMask': FillMaskResult,
   'inspect.attention': InspectAttentionResult,
+  'derived.start': RunSummary,
 } as const satisfies Record<JobKind, z.ZodType>;
 export type JobResultOf<K extends JobKind> = z.infer<(typeof JOB_RESULTS)[K]>;
 
@@ -338,7 +359,8 @@ function jobDone<K extends JobKind>(kind: K) {
   return z.object({ type: z.literal('onJobDone'), jobId: JobId, kind: z.literal(kind), result: JOB_RESULTS[kind] }).strict();
 }
 export const OnJobDone = z.discriminatedUnion('kind', [jobDone('model.describe'), jobDone('model.trainSteps'), jobDone('pretrain.start'), jobDone('pretrain.resume'), jobDone('dataset.preview'),
-  jobDone('model.import'), jobDone('inspect.sample'), jobDone('inspect.fillMask'), jobDone('inspect.attention'), jobDone('bundle.export')]);
+  jobDone('model.import'), jobDone('inspect.sample'), jobDone('inspect.fillMask'), jobDone('inspect.attention'), jobDone('bundle.export'),
+  jobDone('derived.start')]);
 // compile-time guard: every job kind can report done (a kind missing here is dropped by the host as malformed, and its caller waits forever)
 const jobDoneCoversKinds: [JobKind] extends [z.infer<typeof OnJobDone>['kind']] ? true : never = true;
 void jobDoneCoversKinds;

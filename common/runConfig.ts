@@ -148,6 +148,17 @@ export function modelOfRun(config: RunConfig | null): { arch: 'gpt' | 'bert'; co
   return { arch: m.arch, contextLength: m.contextLength };
 }
 
+/**
+ * The objective a run's model was trained for: a pretraining run's; for a model imported from elsewhere,
+ * what its architecture says (a BertForPreTraining has a next-sentence head); for a derived run, its base's.
+ */
+export function objectiveOfRun(config: RunConfig): Objective | undefined {
+  if (config.task === 'pretrain') return config.spec.pretrain.objective;
+  if (config.model.arch === 'gpt') return 'causal-lm';
+  if (config.task === 'import') return config.source.architecture === 'BertForPreTraining' ? 'mlm-nsp' : 'mlm';
+  return config.base.objective;
+}
+
 /** A pretraining run's cells, or undefined for a run of another task (an imported model has none). */
 export function pretrainSpecOf(config: RunConfig | null): PretrainRunSpec | undefined {
   return config?.task === 'pretrain' ? config.spec : undefined;

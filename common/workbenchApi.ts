@@ -118,6 +118,17 @@ export const WORKBENCH_METHODS = {
     z.object({ experimentPath: Path, cellId: z.string(), backend: BackendRequest.optional(), steps: z.number().int().min(1).optional() }).strict(),
     z.object({ runId: RunId }).strict(),
   ),
+  /**
+   * starts a run from the checkpoint of another run of the experiment: fine-tuning (`settings`:
+   * common/finetuneConfig.ts) or compression (common/compressConfig.ts); the host picks its id
+   */
+  'runs.derive': method(
+    z.object({
+      experimentPath: Path, baseRunId: RunId, checkpoint: z.string().min(1).max(64).default('last'),
+      task: z.enum(['finetune', 'compress']), settings: z.record(z.string(), z.unknown()), name: z.string().min(1).max(200).optional(),
+    }).strict(),
+    z.object({ runId: RunId }).strict(),
+  ),
   /** continues a stopped or crashed run from its newest valid checkpoint */
   'runs.resume': method(z.object(RunHandle).strict(), z.object({ runId: RunId }).strict()),
   'runs.control': method(z.object({ ...RunHandle, action: z.enum(['pause', 'resume', 'stop']) }).strict(), z.object({}).strict()),

@@ -56,6 +56,7 @@ function newJobId(prefix: string): string {
 }
 
 export interface StartRunParams { experimentPath: string; cellId: string; backend?: BackendRequest; steps?: number }
+export interface DeriveRunParams { experimentPath: string; baseRunId: string; checkpoint: string; task: 'finetune' | 'compress'; settings: Record<string, unknown>; name?: string }
 export interface RunHandle { experimentPath: string; runId: string }
 export interface PreviewParams {
   dataset: Record<string, unknown>;
@@ -140,6 +141,19 @@ export class RunsService {
       baseDir,
       ...(p.backend ? { backend: p.backend } : {}),
       ...(p.steps ? { steps: p.steps } : {}),
+    }, { kind: 'run', experimentPath: file, runId, runDir: runDirOf(file, runId), reported: false });
+    return { runId };
+  }
+
+  /** runs.derive: a fine-tuning or compression run from a checkpoint of another run of the experiment (the engine checks both). */
+  async derive(p: DeriveRunParams): Promise<{ runId: string }> {
+    const { file, dir: baseRunDir } = await this.runOf({ experimentPath: p.experimentPath, runId: p.baseRunId });
+    const outside = await this.outsideWorkspace(baseRunDir, RUN_JSON);
+    if (outside) throw new EngineError('BAD_MESSAGE', outside, ['baseRunId']);
+    const runId = newRunId();
+    await this.startJob(runId, {
+      kind: 'derived.start', name: p.name ?? `${p.task} of ${p.baseRunId}`, task: p.task, baseRunDir, baseCheckpoint: p.checkpoint,
+      settings: p.settings, runsDir: runsDirOf(file), runId,
     }, { kind: 'run', experimentPath: file, runId, runDir: runDirOf(file, runId), reported: false });
     return { runId };
   }

@@ -80,6 +80,7 @@ export function createWorkbenchHost(opts: WorkbenchHostOptions = {}): WorkbenchH
     'dataset.preview': (p) => runs.preview({ dataset: p.dataset as unknown as Record<string, unknown>, tokenizer: p.tokenizer as unknown as Record<string, unknown>, experimentPath: p.experimentPath, samples: p.samples }),
     'dataset.upload': (p) => uploadDataFile(files, p),
     'runs.start': (p) => runs.start(p),
+    'runs.derive': (p) => runs.derive(p),
     'runs.resume': (p) => runs.resume(p),
     'runs.control': (p) => runs.control(p, p.action),
     'runs.list': (p) => runs.list(p.experimentPath),

@@ -12,23 +12,11 @@
  *    untrained `bert.pooler.*` and `cls.seq_relationship.*` are left out.
  */
 import type { ResolvedModelConfig } from '../../common/modelConfig';
-import type { RunConfig } from '../../common/runConfig';
 import type { Objective } from '../models/types';
 import type { NamedTensor } from '../runs/safetensors';
 import type { ParamStore } from '../models/params';
 
 export type HfArchitecture = 'GPT2LMHeadModel' | 'BertForPreTraining' | 'BertForMaskedLM';
-
-/**
- * The objective a run's model was trained for: a pretraining run's; for a model imported from elsewhere,
- * what its architecture says (a BertForPreTraining has a next-sentence head); for a derived run, its base's.
- */
-export function objectiveOfRun(config: RunConfig): Objective | undefined {
-  if (config.task === 'pretrain') return config.spec.pretrain.objective;
-  if (config.model.arch === 'gpt') return 'causal-lm';
-  if (config.task === 'import') return config.source.architecture === 'BertForPreTraining' ? 'mlm-nsp' : 'mlm';
-  return config.base.objective;
-}
 
 export function hfArchitecture(c: ResolvedModelConfig, objective: Objective | undefined): HfArchitecture {
   if (c.arch === 'gpt') return 'GPT2LMHeadModel';

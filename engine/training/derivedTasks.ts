@@ -5,6 +5,7 @@
  * starts and resumes them all alike. A new kind of derived run adds one case here.
  */
 import type { BackendName } from '../../common/backends';
+import type { ModelConfig } from '../../common/modelConfig';
 import type { DerivedRunConfig } from '../../common/runConfig';
 import type { RunEvent } from '../../common/runEvents';
 import type { TrainLoopConfig } from '../../common/trainLoopConfig';
@@ -26,7 +27,13 @@ export interface DerivedTaskContext {
   signal?: AbortSignal;
 }
 
+/** A derived run's config before its model is known: what the model will be can depend on the rest (a classifier's labels, a student's shape). */
+export type DerivedRunHead = DistributiveOmit<DerivedRunConfig, 'model'>;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
 export interface DerivedTaskKind<C extends DerivedRunConfig = DerivedRunConfig> {
+  /** the model the run trains, from its base's (default: the base's own) */
+  modelOf?(config: DistributiveOmit<C, 'model'>, base: ModelConfig): Promise<ModelConfig>;
   /** how the run trains: its loop config */
   loop(config: C): TrainLoopConfig;
   /** the task: model (base weights loaded unless resuming), trainable subset, batches, loss, evaluation */
@@ -34,7 +41,7 @@ export interface DerivedTaskKind<C extends DerivedRunConfig = DerivedRunConfig> 
 }
 
 /** The kind that trains `config`, or null for a derived run that trains nothing (int8 quantization: one pass, no loop). */
-export function derivedTaskOf(config: DerivedRunConfig): DerivedTaskKind | null {
+export function derivedTaskOf(config: DerivedRunHead): DerivedTaskKind | null {
   switch (config.task) {
     case 'finetune':
       return null;

@@ -6,6 +6,7 @@ import { inspectAttention } from './inspectAttention';
 import { modelDescribe } from './modelDescribe';
 import { modelImport } from './modelImport';
 import { bundleExport } from './bundleExport';
+import { derivedStart } from './derivedStart';
 import { modelTrainSteps } from './modelTrainSteps';
 import { pretrainResume, pretrainStart } from './pretrain';
 import { inspectSample } from './sampleJob';
@@ -21,4 +22,5 @@ export const JOB_HANDLERS: JobHandlers = {
   'inspect.fillMask': inspectFillMask,
   'inspect.attention': inspectAttention,
   'bundle.export': bundleExport,
+  'derived.start': derivedStart,
 };

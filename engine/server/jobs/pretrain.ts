@@ -64,7 +64,7 @@ function parseCell<S extends z.ZodType>(schema: S, value: unknown, cell: string)
 }
 
 /** Runs the trainer with the job's events, controls and cancellation; a cancelled run ends as JOB_CANCELLED, a failed one as its error. */
-async function follow(trainer: Trainer, batcher: RunEventBatcher, ctx: JobContext): Promise<RunSummary> {
+export async function follow(trainer: Trainer, batcher: RunEventBatcher, ctx: JobContext): Promise<RunSummary> {
   ctx.onControl((action) => (action === 'pause' ? trainer.pause() : trainer.resume()));
   const summary = await trainer.run();
   batcher.flush();
