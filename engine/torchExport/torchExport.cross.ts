@@ -35,7 +35,8 @@ const SHAKESPEARE = path.resolve(root, '../shared/data/tinyshakespeare.txt');
 const READ_TFEVENTS = path.resolve(root, '../shared/reference/read_tfevents.py');
 
 const dataset = { source: { kind: 'file', path: 'small.txt', unit: 'paragraph' }, split: 'tail', validationFraction: 0.1, cleaning: { stripHtml: false, normalizeWhitespace: false, dedupeExact: false, dedupeNear: { enabled: false }, minChars: 0 } };
-const SPECS: Record<'gpt' | 'bert', PretrainRunSpecInput> = {
+/** The examples, and variants for the options model.py ports (positions, activations, epsilon; plain MLM's windows and its unused NSP head under DDP). */
+const SPECS: Record<string, PretrainRunSpecInput> = {
   gpt: {
     name: 'char gpt', dataset, tokenizer: { kind: 'char' },
     model: { arch: 'gpt', contextLength: 32, dModel: 32, nHeads: 4, nLayers: 2 },
@@ -46,7 +47,21 @@ const SPECS: Record<'gpt' | 'bert', PretrainRunSpecInput> = {
     model: { arch: 'bert', contextLength: 32, dModel: 32, nHeads: 4, nLayers: 2, dFF: 64 },
     pretrain: { objective: 'mlm-nsp', steps: 8, batchSize: 4, evalInterval: 4, evalBatches: 2, checkpointInterval: 4, seed: 5, schedule: { warmupSteps: 2 } },
   },
+  'gpt, RoPE, erf gelu, eps 1e-3': {
+    name: 'rope gpt', dataset, tokenizer: { kind: 'char' },
+    model: { arch: 'gpt', contextLength: 32, dModel: 32, nHeads: 4, nLayers: 2, positional: 'rope', ropeBase: 500, activation: 'gelu', layerNormEps: 1e-3 },
+    pretrain: { steps: 4, batchSize: 4, evalInterval: 4, evalBatches: 2, seed: 7, schedule: { kind: 'linear', warmupSteps: 1 } },
+  },
+  'bert, MLM, sinusoidal, gelu_new': {
+    name: 'mlm bert', dataset, tokenizer: { kind: 'wordpiece', vocabSize: 300 },
+    model: { arch: 'bert', contextLength: 32, dModel: 32, nHeads: 4, nLayers: 2, dFF: 64, positional: 'sinusoidal', activation: 'gelu_new' },
+    pretrain: { objective: 'mlm', steps: 4, batchSize: 4, evalInterval: 2, evalBatches: 2, seed: 9, schedule: { warmupSteps: 1 } },
+  },
 };
+/** the cases whose torchrun runs are compared as well (the variants' distributed paths are those of their architecture, but plain MLM's unused head) */
+const DISTRIBUTED = new Set(['gpt', 'bert', 'bert, MLM, sinusoidal, gelu_new']);
+/** the cases whose run folders are opened (a Hugging Face bundle holds learned positions only) */
+const EXAMPLES = new Set(['gpt', 'bert']);
 
 let tmp: string;
 before(async () => {
@@ -93,17 +108,19 @@ function maxRelDiff(a: Map<number, Record<string, number>>, b: Map<number, Recor
   return Math.max(...steps.map((s) => Math.abs(a.get(s)![tag] - b.get(s)![tag]) / Math.abs(b.get(s)![tag])));
 }
 
-for (const arch of ['gpt', 'bert'] as const) {
-  describe(`export-torch, ${arch}`, () => {
-    const spec = PretrainRunSpec.parse(SPECS[arch]);
+for (const [name, input] of Object.entries(SPECS)) {
+  describe(`export-torch, ${name}`, () => {
+    const spec = PretrainRunSpec.parse(input);
+    const arch = spec.model.arch;
+    const slug = name.replace(/[^a-z0-9]+/gi, '-');
     let project: string;
     let engine: Map<number, Record<string, number>>;
     let single: string;
-    const runsDir = () => path.join(tmp, `${arch}.runs`);
+    const runsDir = () => path.join(tmp, `${slug}.runs`);
 
     before(async () => {
-      engine = await curves(await engineRun(spec, path.join(tmp, `${arch}-engine.runs`)));
-      project = (await exportTorchProject(spec, path.join(tmp, `${arch}-project`), { baseDir: tmp, cacheDir: null })).outDir;
+      engine = await curves(await engineRun(spec, path.join(tmp, `${slug}-engine.runs`)));
+      project = (await exportTorchProject(spec, path.join(tmp, `${slug}-project`), { baseDir: tmp, cacheDir: null })).outDir;
       single = torchRun(project, runsDir(), 'single', 1);
     });
 
@@ -112,23 +129,23 @@ for (const arch of ['gpt', 'bert'] as const) {
       assert.equal(Math.max(...torch.keys()), spec.pretrain.steps);
       for (const tag of ['train/loss', 'val/loss', 'train/eval_loss', 'train/lr']) {
         const d = maxRelDiff(torch, engine, tag);
-        console.log(`${arch} ${tag}: PyTorch vs engine, max relative difference ${d.toExponential(2)}`);
+        console.log(`${name} ${tag}: PyTorch vs engine, max relative difference ${d.toExponential(2)}`);
         assert.ok(d < 1e-4, `${tag} differs by ${d} relative`);
       }
-      if (arch === 'bert') assert.ok(maxRelDiff(torch, engine, 'val/nsp_accuracy') === 0, 'NSP accuracy differs: the batches differ');
+      if (spec.pretrain.objective === 'mlm-nsp') assert.ok(maxRelDiff(torch, engine, 'val/nsp_accuracy') === 0, 'NSP accuracy differs: the batches differ');
       // the engine's per-step scalars are all there (attention statistics are the engine's own probe)
       const engineTags = Object.keys(engine.get(spec.pretrain.steps)!).filter((t) => !t.startsWith('attn_'));
       assert.deepEqual(engineTags.filter((t) => !(t in torch.get(spec.pretrain.steps)!)), []);
     });
 
-    it('torchrun with 2 processes (gloo): DDP and ZeRO-1 match one process on the same global batch', async () => {
+    it('torchrun with 2 processes (gloo): DDP and ZeRO-1 match one process on the same global batch', { skip: !DISTRIBUTED.has(name) && 'the distributed paths are those of the examples above' }, async () => {
       const one = await curves(single);
       const ddpRun = torchRun(project, runsDir(), 'ddp', 2);
       const zeroRun = torchRun(project, runsDir(), 'zero1', 2, ['--zero1']);
       const [ddp, zero] = [await curves(ddpRun), await curves(zeroRun)];
       for (const tag of ['train/loss', 'val/loss']) {
         const [dd, dz] = [maxRelDiff(ddp, one, tag), maxRelDiff(zero, ddp, tag)];
-        console.log(`${arch} ${tag}: DDP×2 vs 1 process ${dd.toExponential(2)}, ZeRO-1×2 vs DDP×2 ${dz.toExponential(2)}`);
+        console.log(`${name} ${tag}: DDP×2 vs 1 process ${dd.toExponential(2)}, ZeRO-1×2 vs DDP×2 ${dz.toExponential(2)}`);
         assert.ok(dd < 1e-5 && dz < 1e-5, `${tag}: DDP differs by ${dd}, ZeRO-1 by ${dz}`);
       }
       const moments = (run: string) => decodeSafetensors(fs.readFileSync(path.join(run, 'checkpoints', `step-${String(spec.pretrain.steps).padStart(8, '0')}`, 'optimizer.safetensors'))).tensors;
@@ -143,7 +160,7 @@ for (const arch of ['gpt', 'bert'] as const) {
       assert.deepEqual(config.task === 'pretrain' && config.trainedBy && [config.trainedBy.engine, config.trainedBy.strategy, config.trainedBy.processes], ['pytorch', 'zero1', 2]);
     });
 
-    it('the run folder PyTorch wrote opens in the workbench: runs, loadRunModel, attention, export, TensorBoard', async () => {
+    it('the run folder PyTorch wrote opens in the workbench: runs, loadRunModel, attention, export, TensorBoard', { skip: !EXAMPLES.has(name) && 'opened for the examples above' }, async () => {
       const listed = await listRuns(runsDir());
       assert.ok(listed.some((r) => r.id === 'single' && r.ok && r.run.status === 'completed' && r.run.step === spec.pretrain.steps), JSON.stringify(listed));
       const ck = await loadCheckpoint(path.join(single, 'checkpoints', `step-${String(spec.pretrain.steps).padStart(8, '0')}`));
@@ -151,9 +168,9 @@ for (const arch of ['gpt', 'bert'] as const) {
       const rm = await loadRunModel(single, 'best');
       rm.model.dispose();
       const text = arch === 'gpt' ? 'To be, or not' : 'to be or not to be';
-      const att = spawnSync(process.execPath, [path.join(root, 'bin/workbench.js'), 'attention', single, '--out', path.join(tmp, `${arch}-attention`), '--text', text], { encoding: 'utf8' });
+      const att = spawnSync(process.execPath, [path.join(root, 'bin/workbench.js'), 'attention', single, '--out', path.join(tmp, `${slug}-attention`), '--text', text], { encoding: 'utf8' });
       assert.equal(att.status, 0, att.stderr);
-      const bundle = await exportBundle(single, 'last', path.join(tmp, `${arch}-bundle`));
+      const bundle = await exportBundle(single, 'last', path.join(tmp, `${slug}-bundle`));
       assert.ok(bundle.report.ok);
       const events = fs.readdirSync(single).find((f) => f.startsWith('events.out.tfevents.'))!;
       const r = spawnSync(PYTHON, [READ_TFEVENTS, path.join(single, events)], { encoding: 'utf8' });
