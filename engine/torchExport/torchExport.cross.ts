@@ -34,7 +34,7 @@ const PYTHON = process.env.TORCH_PYTHON ?? '/usr/bin/python3';
 const SHAKESPEARE = path.resolve(root, '../shared/data/tinyshakespeare.txt');
 const READ_TFEVENTS = path.resolve(root, '../shared/reference/read_tfevents.py');
 
-const dataset = { source: { kind: 'file', path: 'small.txt', unit: 'paragraph' }, split: 'tail', validationFraction: 0.1, cleaning: { stripHtml: false, normalizeWhitespace: false, dedupeExact: false, dedupeNear: { enabled: false }, minChars: 0 } };
+const dataset = { source: { kind: 'file', path: 'small.txt', unit: 'paragraph' }, split: 'tail', validationFraction: 0.1, cleaning: { stripHtml: false, normalizeWhitespace: false, dedupeExact: false, dedupeNear: { enabled: false }, minChars: 0 } } as const;
 /** The examples, and variants for the options model.py ports (positions, activations, epsilon; plain MLM's windows and its unused NSP head under DDP). */
 const SPECS: Record<string, PretrainRunSpecInput> = {
   gpt: {
