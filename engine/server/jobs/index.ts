@@ -9,6 +9,7 @@ import { bundleExport } from './bundleExport';
 import { modelTrainSteps } from './modelTrainSteps';
 import { pretrainResume, pretrainStart } from './pretrain';
 import { inspectSample } from './sampleJob';
+import { torchExport } from './torchExport';
 
 export const JOB_HANDLERS: JobHandlers = {
   'model.describe': modelDescribe,
@@ -21,4 +22,5 @@ export const JOB_HANDLERS: JobHandlers = {
   'inspect.fillMask': inspectFillMask,
   'inspect.attention': inspectAttention,
   'bundle.export': bundleExport,
+  'torch.export': torchExport,
 };
