@@ -186,6 +186,8 @@ export const TorchExportJob = z.object({
   outDir: PathField,
   /** replace a non-empty outDir (default: refuse it) */
   overwrite: z.boolean().optional(),
+  /** the pretrain cell exported, recorded in its runs */
+  cellId: z.string().min(1).max(64).optional(),
 }).strict();
 
 export const JobSpec = z.discriminatedUnion('kind', [ModelDescribeJob, ModelTrainStepsJob, PretrainStartJob, PretrainResumeJob, DatasetPreviewJob,

@@ -32,6 +32,8 @@ export const TrainedBy = z.object({
   strategy: z.enum(['single', 'ddp', 'zero1', 'fsdp']),
   precision: z.enum(['fp32', 'bf16', 'fp16']),
   device: z.string(),
+  /** the experiment's pretrain cell it was exported from: the notebook shows the run among that cell's runs */
+  cellId: z.string().optional(),
 }).strict();
 export type TrainedBy = z.output<typeof TrainedBy>;
 

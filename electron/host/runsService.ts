@@ -207,7 +207,7 @@ export class RunsService {
     await this.checkDatasetPath(dataset.dataset.source, baseDir);
     const outDir = await this.files.resolvePath(p.outDir ?? path.join(baseDir, TORCH_PROJECTS_DIR, pretrain.id), ['outDir']);
     return this.callJob<TorchExportResult>('torch', {
-      kind: 'torch.export', name: experiment.name, baseDir, outDir, overwrite: p.overwrite,
+      kind: 'torch.export', name: experiment.name, baseDir, outDir, overwrite: p.overwrite, cellId: pretrain.id,
       dataset: dataset.dataset as unknown as Record<string, unknown>, tokenizer: dataset.tokenizer as unknown as Record<string, unknown>,
       model: model.model as unknown as Record<string, unknown>, pretrain: pretrain.pretrain as unknown as Record<string, unknown>,
     }, 'the PyTorch export');

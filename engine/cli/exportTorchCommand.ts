@@ -43,7 +43,7 @@ export async function exportTorchCommand(args: string[]): Promise<number> {
     const parsed = PretrainRunSpec.safeParse({ name: experiment.name, dataset, tokenizer: cells.dataset.tokenizer, model: cells.model.model, pretrain: cells.pretrain.pretrain });
     if (!parsed.success) throw invalidConfig(parsed.error);
     await selectBackend('auto'); // the initial weights are drawn by the engine's seeded init
-    const r = await exportTorchProject(parsed.data, values.out, { baseDir: path.dirname(file), overwrite: values.overwrite, processes, onProgress, signal: stop.signal });
+    const r = await exportTorchProject(parsed.data, values.out, { baseDir: path.dirname(file), cellId: cells.pretrain.id, overwrite: values.overwrite, processes, onProgress, signal: stop.signal });
     if (values.json) {
       print({ type: 'summary', status: 'completed', out_dir: r.outDir, arch: r.arch, objective: r.objective, parameters: r.parameters, files: r.files });
     } else {

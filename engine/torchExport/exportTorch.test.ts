@@ -38,12 +38,13 @@ const spec = (patch: Partial<PretrainRunSpecInput['model']> = {}) => PretrainRun
 
 describe('export-torch', () => {
   it('writes the project, the engine\'s seeded initial weights and its token stream', async () => {
-    const r = await exportTorchProject(spec(), path.join(tmp, 'project'), { baseDir: tmp, cacheDir: null, processes: 2 });
+    const r = await exportTorchProject(spec(), path.join(tmp, 'project'), { baseDir: tmp, cacheDir: null, processes: 2, cellId: 'pretrain' });
     const names = r.files.map((f) => f.file);
     for (const f of [...PROJECT_FILES, TORCH_CONFIG_FILE, 'tokenizer.json', 'init.safetensors', 'data/train.tokens.bin', 'data/validation.tokens.bin']) assert.ok(names.includes(f), `${f} is missing`);
     const cfg = JSON.parse(fs.readFileSync(path.join(r.outDir, TORCH_CONFIG_FILE), 'utf8'));
     assert.equal(cfg.training.objective, 'causal-lm');
     assert.equal(cfg.runConfig.task, 'pretrain');
+    assert.equal(cfg.cellId, 'pretrain', 'train.py records the cell in run.json, for the notebook to list the run under it');
     assert.ok(cfg.decay.includes('wte.weight') && !cfg.decay.includes('h.0.ln_1.weight'), 'decay on matrices only');
     // the same numbers as a model the engine initialises from the seed now
     const vocab = cfg.model.vocabSize;

@@ -36,6 +36,8 @@ const PROJECT_DIR = path.join(import.meta.dirname, 'project');
 export interface ExportTorchOptions {
   /** the experiment file's folder: the dataset's relative paths resolve against it */
   baseDir: string;
+  /** the pretrain cell exported: its runs record it, so that the notebook lists them under that cell */
+  cellId?: string;
   /** the tokenized-dataset cache; null: none; default the user cache */
   cacheDir?: string | null;
   /** replace a non-empty OUT (default: refuse it) */
@@ -118,6 +120,7 @@ export async function exportTorchProject(spec: PretrainRunSpec, outDir: string, 
         format: TORCH_CONFIG_FORMAT,
         version: 1,
         name: spec.name,
+        ...(o.cellId ? { cellId: o.cellId } : {}),
         exported: new Date().toISOString(),
         model: resolveModelConfig(modelConfig),
         decay: model.params.specs.filter((s) => s.decay).map((s) => s.name),

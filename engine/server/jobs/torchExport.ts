@@ -14,7 +14,7 @@ export const torchExport: JobHandler<'torch.export'> = {
     if (!parsed.success) throw invalidConfig(parsed.error);
     let stage = 0;
     const r = await exportTorchProject(parsed.data, spec.outDir, {
-      baseDir: spec.baseDir, overwrite: spec.overwrite, signal: ctx.signal,
+      baseDir: spec.baseDir, ...(spec.cellId ? { cellId: spec.cellId } : {}), overwrite: spec.overwrite, signal: ctx.signal,
       onProgress: (message) => ctx.progress(stage++, STAGES, { message }),
     });
     return { outDir: r.outDir, arch: r.arch, objective: r.objective, parameters: r.parameters, files: r.files };

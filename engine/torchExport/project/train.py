@@ -383,7 +383,7 @@ class Trainer:
         spec["pretrain"] = p
         rc["spec"] = spec
         rc["trainedBy"] = {"engine": "pytorch", "version": torch.__version__, "processes": self.world, "strategy": self.strategy,
-                           "precision": self.a.precision, "device": self.device.type}
+                           "precision": self.a.precision, "device": self.device.type, **({"cellId": self.cfg["cellId"]} if "cellId" in self.cfg else {})}
         return rc
 
     def backend_info(self):
