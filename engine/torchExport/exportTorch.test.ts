@@ -66,6 +66,7 @@ describe('export-torch', () => {
     await assert.rejects(exportTorchProject(spec({ moe: { experts: 2, topK: 1 } }), path.join(tmp, 'moe'), { baseDir: tmp, cacheDir: null }), /model\.moe: mixture-of-experts .* remove moe/);
     await assert.rejects(exportTorchProject(spec(), path.join(tmp, 'three'), { baseDir: tmp, cacheDir: null, processes: 3 }), /--processes 3: the batch of 4 sequences cannot be split evenly/);
     await assert.rejects(exportTorchProject(spec(), path.join(tmp, 'project'), { baseDir: tmp, cacheDir: null }), /is not empty.*--overwrite/);
+    await assert.rejects(exportTorchProject(spec(), tmp, { baseDir: tmp, cacheDir: null, overwrite: true }), /holds the experiment; export into a folder of its own/);
     for (const dir of ['linear', 'moe', 'three']) assert.equal(fs.existsSync(path.join(tmp, dir)), false, `${dir} was written`);
   });
 

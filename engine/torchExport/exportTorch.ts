@@ -76,7 +76,9 @@ export async function exportTorchProject(spec: PretrainRunSpec, outDir: string, 
   if (o.processes !== undefined && p.batchSize % o.processes) {
     throw refuse(`--processes ${o.processes}: the batch of ${p.batchSize} sequences cannot be split evenly over ${o.processes} processes; choose a divisor of ${p.batchSize}, or change pretrain.batchSize`, ['pretrain', 'batchSize']);
   }
-  checkOutDir(out, path.resolve(o.baseDir), o.overwrite ?? false);
+  const experimentDir = path.resolve(o.baseDir);
+  if (experimentDir === out || experimentDir.startsWith(out + path.sep)) throw refuse(`--out ${out}: holds the experiment; export into a folder of its own`, ['out']);
+  checkOutDir(out, '', o.overwrite ?? false);
   const objective = p.objective ?? defaultObjective(spec.model.arch);
   const seqLen = p.seqLen ?? spec.model.contextLength;
   const say = o.onProgress ?? (() => undefined);

@@ -160,6 +160,20 @@ for (const [name, input] of Object.entries(SPECS)) {
       assert.deepEqual(config.task === 'pretrain' && config.trainedBy && [config.trainedBy.engine, config.trainedBy.strategy, config.trainedBy.processes], ['pytorch', 'zero1', 2]);
     });
 
+    if (name === 'gpt') it('train.py refuses what it cannot do here, saying how to do it instead', () => {
+      const refusal = (args: string[]) => spawnSync(PYTHON, [path.join(project, 'train.py'), ...args], { encoding: 'utf8' });
+      for (const [args, message] of [
+        [[], /the following arguments are required: --out/],
+        [['--out', runsDir(), '--zero1'], /--zero1 shards state across processes, and this is one; start it with launch\.sh/],
+        [['--out', runsDir(), '--precision', 'fp16', '--device', 'cpu'], /--precision fp16 needs CUDA .* use --precision bf16 or fp32/],
+        [['--out', runsDir(), '--fsdp', '--device', 'cpu'], /--fsdp needs CUDA GPUs .* use --zero1/],
+      ] as const) {
+        const r = refusal([...args]);
+        assert.notEqual(r.status, 0, args.join(' '));
+        assert.match(r.stderr, message);
+      }
+    });
+
     if (EXAMPLES.has(name)) it('the run folder PyTorch wrote opens in the workbench: runs, loadRunModel, attention, export, TensorBoard', async () => {
       const listed = await listRuns(runsDir());
       assert.ok(listed.some((r) => r.id === 'single' && r.ok && r.run.status === 'completed' && r.run.step === spec.pretrain.steps), JSON.stringify(listed));

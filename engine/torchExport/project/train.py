@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Pretrains the exported experiment with PyTorch, on one process or many (torchrun), into a workbench run folder.
 
-    python3 train.py [--steps N] [--out RUNS_DIR]                    one process
+    python3 train.py --out RUNS_DIR [--steps N]                      one process
     torchrun --nproc_per_node=N train.py [--zero1 | --fsdp] ...      data parallel (launch.sh does this)
 
 What the workbench does, step for step (engine/training/): the same batches from the same seeded sampler
@@ -36,7 +36,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 def parse_args(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--steps", type=int, help="optimizer steps (default: the pretrain cell's); the decay follows it, as `workbench train --steps`")
-    ap.add_argument("--out", default=os.path.join(HERE, "runs"), help="the runs folder; the run is written to OUT/RUN_ID/ (default: runs/ here)")
+    # no default inside this folder: exporting the project again with --overwrite would take its runs with it
+    ap.add_argument("--out", required=True, help="the runs folder, e.g. the experiment's NAME.runs: the run is written to OUT/RUN_ID/")
     ap.add_argument("--run-id", help="the run folder's name (default: a new time-ordered id)")
     ap.add_argument("--zero1", action="store_true", help="shard AdamW's state across ranks (ZeroRedundancyOptimizer)")
     ap.add_argument("--fsdp", action="store_true", help="shard parameters, gradients and optimizer state (FullyShardedDataParallel; CUDA)")
@@ -141,6 +142,9 @@ class Trainer:
             dist.init_process_group("nccl" if use_cuda else "gloo")
         if a.threads:
             torch.set_num_threads(a.threads)
+        if (a.zero1 or a.fsdp) and self.world == 1:
+            sys.exit(f"train.py: {'--zero1' if a.zero1 else '--fsdp'} shards state across processes, and this is one; start it with "
+                     f"launch.sh (torchrun) and NPROC_PER_NODE of 2 or more, or leave the flag out")
         self.strategy = "fsdp" if a.fsdp else "zero1" if a.zero1 else "ddp" if self.world > 1 else "single"
 
         t = cfg["training"]
