@@ -11,9 +11,9 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe } from 'node:test';
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { EXPERIMENT_FORMAT, EXPERIMENT_VERSION } from '../common/experiment';
-import { ARTIFACTS, SCREENSHOTS, ensureRendererBuilt, launchChromium, makeWorkspace, openPage, screenshotWhole, startWorkbench, stepWithFailureShot, until, type RunningWorkbench } from './harness';
+import { endSession, makeWorkspace, openExperiment, saveScreenshot, startSession, stepWithFailureShot, until, type RunningWorkbench } from './harness';
 
 const PYTHON = process.env.TORCH_PYTHON ?? '/usr/bin/python3';
 const FILE = 'scaleout.experiment.json';
@@ -35,39 +35,19 @@ const pretrainCell = () => page.getByRole('region', { name: 'Pretrain cell pretr
 const runsTable = () => pretrainCell().getByRole('table', { name: 'runs', exact: true });
 const step = stepWithFailureShot(() => page, 'failed-scale-out-');
 
-async function shot(name: string, target: Locator): Promise<void> {
-  fs.mkdirSync(SCREENSHOTS, { recursive: true });
-  await screenshotWhole(page, target, path.join(SCREENSHOTS, `${name}.png`));
-}
-
 describe('scale out to PyTorch and back, in a browser', { timeout: 600_000 }, () => {
   before(async () => {
     const probe = spawnSync(PYTHON, ['-c', 'import torch, numpy'], { encoding: 'utf8' });
     if (probe.status !== 0) throw new Error(`${PYTHON} cannot import torch and numpy; this test needs Debian's python3-torch (apt-get install -y python3-torch libopenblas0-pthread)`);
     const workspace = makeWorkspace('tiny.txt', 60_000);
     fs.writeFileSync(path.join(workspace, FILE), JSON.stringify(experiment, null, 2));
-    ensureRendererBuilt();
-    workbench = await startWorkbench(workspace);
-    browser = await launchChromium();
-    page = await openPage(browser, consoleErrors);
+    ({ workbench, browser, page } = await startSession(workspace, consoleErrors));
   });
 
-  after(async () => {
-    await browser?.close().catch(() => {});
-    await workbench?.stop();
-    if (workbench) {
-      fs.mkdirSync(ARTIFACTS, { recursive: true });
-      fs.writeFileSync(path.join(ARTIFACTS, 'scale-out-workbench.log'), `${workbench.log()}\n${consoleErrors.join('\n')}`);
-      fs.rmSync(workbench.workspace, { recursive: true, force: true });
-    }
-  });
+  after(() => endSession({ workbench, browser }, consoleErrors, 'scale-out'));
 
   step('Export for a cluster writes the PyTorch project beside the experiment', async () => {
-    await page.goto(workbench.url);
-    await page.getByRole('banner').getByRole('button', { name: 'Open', exact: true }).click();
-    await page.getByRole('dialog').getByRole('button', { name: new RegExp(FILE.replace('.', '\\.')) }).click();
-    await pretrainCell().waitFor();
-    await until('the engine to be ready', async () => /engine · (?!starting|stopped|crashed|restarting)/.test(await page.getByRole('banner').getByRole('status').filter({ hasText: /^engine ·/ }).innerText()));
+    await openExperiment(page, workbench.url, FILE);
     const box = pretrainCell().getByLabel('export for a cluster');
     await box.getByRole('button', { name: 'Export for a cluster' }).click();
     await until('the project written', async () => /PyTorch project \(gpt, causal-lm, [\d,]+ parameters\) in pretrain\//.test(await box.innerText()), 120_000);
@@ -90,6 +70,6 @@ describe('scale out to PyTorch and back, in a browser', { timeout: 600_000 }, ()
     await row.getByRole('checkbox').check();
     assert.equal(await runsTable().getByRole('checkbox', { checked: true }).count(), 2, 'both runs on the charts');
     await page.waitForTimeout(1500); // the charts draw the curves read from metrics.jsonl
-    await shot('scale-out', pretrainCell());
+    await saveScreenshot(page, pretrainCell(), 'scale-out');
   }, 120_000);
 });

@@ -263,8 +263,6 @@ class Trainer:
 
     def clip(self, layer_norms):
         clip = self.t["clipNorm"]
-        if self.scaler:
-            self.scaler.unscale_(self.optimizer)
         if self.strategy == "fsdp":
             return float(self.model.clip_grad_norm_(clip if clip else math.inf))
         total = math.sqrt(sum(n * n for n in layer_norms.values()))
@@ -316,6 +314,8 @@ class Trainer:
                 for g in self.optimizer.param_groups:
                     g["lr"] = lr
                 loss = self.gradients(rng)
+                if self.scaler:
+                    self.scaler.unscale_(self.optimizer)  # norms and clipping see the true gradients
                 layer_norms = self.grad_norms()
                 if not math.isfinite(loss):
                     status, error = "failed", {"code": "INTERNAL", "message": f"the loss is {loss} at step {step + 1}; lower the learning rate or raise clipping"}
