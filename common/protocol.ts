@@ -16,6 +16,7 @@
  */
 import { z } from 'zod';
 import { BundleExportResult } from './bundle';
+import { TorchExportResult } from './torchExport';
 import { BackendInfo, BackendName, BackendRequest } from './backends';
 import { MAX_ERROR_CHARS, SerializedError, type ErrorCode } from './errors';
 import type { ModelConfigInput, ResolvedModelConfig } from './modelConfig';
@@ -189,13 +190,34 @@ export const BundleExportJob = z.object({
   overwrite: z.boolean().optional(),
 }).strict();
 
+/** An experiment's pretrain cell as a PyTorch project for a cluster (`workbench export-torch`), with its tokenized dataset and initial weights. */
+export const TorchExportJob = z.object({
+  kind: z.literal('torch.export'),
+  name: z.string().min(1).max(200),
+  dataset: CellConfigField,
+  tokenizer: CellConfigField,
+  model: CellConfigField,
+  pretrain: CellConfigField,
+  /** relative dataset paths resolve against this (the experiment file's folder) */
+  baseDir: PathField,
+  outDir: PathField,
+  /** replace a non-empty outDir (default: refuse it) */
+  overwrite: z.boolean().optional(),
+  /** the pretrain cell exported, recorded in its runs */
+  cellId: z.string().min(1).max(64).optional(),
+}).strict();
+
 export const JobSpec = z.discriminatedUnion('kind', [ModelDescribeJob, ModelTrainStepsJob, PretrainStartJob, PretrainResumeJob, DatasetPreviewJob,
   ModelImportJob, InspectSampleJob, InspectFillMaskJob, InspectAttentionJob, BundleExportJob,
-  DerivedStartJob]);
+  DerivedStartJob,
+  TorchExportJob,
+]);
 export type JobSpec = z.infer<typeof JobSpec>;
 export const JobKind = z.enum(['model.describe', 'model.trainSteps', 'pretrain.start', 'pretrain.resume', 'dataset.preview',
   'model.import', 'inspect.sample', 'inspect.fillMask', 'inspect.attention', 'bundle.export',
-  'derived.start']);
+  'derived.start',
+  'torch.export',
+]);
 export type JobKind = z.infer<typeof JobKind>;
 // compile-time guard: JobKind lists exactly the kinds JobSpec has
 const jobKindsMatch: [JobKind] extends [JobSpec['kind']] ? ([JobSpec['kind']] extends [JobKind] ? true : never) : never = true;
@@ -208,7 +230,9 @@ export type JobSpecOf<K extends JobKind> = Extract<JobSpec, { kind: K }>;
  * say the same (usesDevice), checked by engine/server/jobs/index.test.ts.
  */
 export const DEVICE_JOB_KINDS: ReadonlySet<JobKind> = new Set<JobKind>(['model.trainSteps', 'pretrain.start', 'pretrain.resume', 'model.import', 'inspect.sample', 'inspect.fillMask', 'inspect.attention', 'bundle.export',
-  'derived.start']);
+  'derived.start',
+  'torch.export',
+]);
 
 /** Plain numbers, or null where the value was not finite (JSON cannot carry NaN or Infinity). */
 export const Metrics = z.record(z.string().max(64), z.number().nullable());
@@ -270,6 +294,7 @@ export const JOB_RESULTS = {
   'inspect.fillMask': FillMaskResult,
   'inspect.attention': InspectAttentionResult,
   'derived.start': RunSummary,
+  'torch.export': TorchExportResult,
 } as const satisfies Record<JobKind, z.ZodType>;
 export type JobResultOf<K extends JobKind> = z.infer<(typeof JOB_RESULTS)[K]>;
 
@@ -360,7 +385,9 @@ function jobDone<K extends JobKind>(kind: K) {
 }
 export const OnJobDone = z.discriminatedUnion('kind', [jobDone('model.describe'), jobDone('model.trainSteps'), jobDone('pretrain.start'), jobDone('pretrain.resume'), jobDone('dataset.preview'),
   jobDone('model.import'), jobDone('inspect.sample'), jobDone('inspect.fillMask'), jobDone('inspect.attention'), jobDone('bundle.export'),
-  jobDone('derived.start')]);
+  jobDone('derived.start'),
+  jobDone('torch.export'),
+]);
 // compile-time guard: every job kind can report done (a kind missing here is dropped by the host as malformed, and its caller waits forever)
 const jobDoneCoversKinds: [JobKind] extends [z.infer<typeof OnJobDone>['kind']] ? true : never = true;
 void jobDoneCoversKinds;

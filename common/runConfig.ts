@@ -27,12 +27,27 @@ export const PretrainRunSpec = z.object({
 export type PretrainRunSpec = z.output<typeof PretrainRunSpec>;
 export type PretrainRunSpecInput = z.input<typeof PretrainRunSpec>;
 
+/** Who trained a run other than the workbench's engine: the PyTorch project of `workbench export-torch`. */
+export const TrainedBy = z.object({
+  engine: z.literal('pytorch'),
+  version: z.string(),
+  processes: z.number().int().min(1),
+  strategy: z.enum(['single', 'ddp', 'zero1', 'fsdp']),
+  precision: z.enum(['fp32', 'bf16', 'fp16']),
+  device: z.string(),
+  /** the experiment's pretrain cell it was exported from: the notebook shows the run among that cell's runs */
+  cellId: z.string().optional(),
+}).strict();
+export type TrainedBy = z.output<typeof TrainedBy>;
+
 /** A pretraining run: the experiment's cells it was started from. */
 export const PretrainRunConfig = z.object({
   task: z.literal('pretrain'),
   spec: PretrainRunSpec,
   /** the experiment file's folder when the run started: the dataset's relative paths resolve against it */
   baseDir: z.string(),
+  /** absent: the workbench trained it */
+  trainedBy: TrainedBy.optional(),
 }).strict();
 
 /** A file of the folder a model was imported from, as it was when read. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BackendInfo, BackendRequest } from './backends';
 import { BundleExportResult } from './bundle';
+import { TorchExportResult } from './torchExport';
 import { DataUploadParams, DataUploadResult } from './dataUpload';
 import { DatasetConfig, DatasetSummary } from './datasetConfig';
 import { SerializedError } from './errors';
@@ -146,6 +147,14 @@ export const WORKBENCH_METHODS = {
   'runs.export': method(
     z.object({ ...RunHandle, checkpoint: z.enum(['last', 'best']).default('last'), outDir: Path.optional(), overwrite: z.boolean().default(false) }).strict(),
     BundleExportResult,
+  ),
+  /**
+   * the pretrain cell `cellId` of the saved experiment as a PyTorch project for a cluster (torchrun, DDP, ZeRO-1, FSDP)
+   * whose runs come back as run folders; into `outDir` (default: torch/CELL_ID beside the experiment)
+   */
+  'runs.exportTorch': method(
+    z.object({ experimentPath: Path, cellId: z.string(), outDir: Path.optional(), overwrite: z.boolean().default(false) }).strict(),
+    TorchExportResult,
   ),
   'runs.import': method(
     z.object({ experimentPath: Path, sourceDir: Path }).strict(),

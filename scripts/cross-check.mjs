@@ -51,6 +51,9 @@ try {
   console.log('exported bundles against PyTorch and the ONNX checker (tools/bundle_reference.py, tools/onnx_check.py)');
   // the shipped examples (brown-char-gpt, brown-bert-mini) trained briefly: their bundles in PyTorch, the ONNX checker and transformers.js
   run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', 'engine/export/bundleReference.cross.ts', 'engine/export/transformersJs.test.ts'], { TORCH_PYTHON: PYTHON, WB_BUNDLE_EXAMPLES: '1' });
+  // the experiment exported as a PyTorch project (workbench export-torch), trained by PyTorch: 1 process against the engine, torchrun DDP and ZeRO-1
+  console.log('export-torch: PyTorch\'s runs of the exported project against the engine\'s, 1 process and torchrun ×2 (engine/torchExport/torchExport.cross.ts)');
+  run(process.execPath, ['--import', 'tsx', '--test', 'engine/torchExport/torchExport.cross.ts'], { TORCH_PYTHON: PYTHON });
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });
 }

@@ -21,6 +21,7 @@ import { toEngineError } from '../../common/engineClient';
 import { EngineError, type SerializedError } from '../../common/errors';
 import { pretrainCellsOf, runDirOf, runsDirOf } from '../../common/experiment';
 import { BUNDLES_DIR, type BundleExportResult } from '../../common/bundle';
+import { TORCH_PROJECTS_DIR, type TorchExportResult } from '../../common/torchExport';
 import type { EngineEvent, JobSpec, ModelImportResult } from '../../common/protocol';
 import type { RunEvent, RunSummary } from '../../common/runEvents';
 import { newRunId } from '../../common/runFolder';
@@ -210,6 +211,20 @@ export class RunsService {
     if (outside) throw new EngineError('BAD_MESSAGE', outside, ['runId']);
     const outDir = await this.files.resolvePath(p.outDir ?? path.join(path.dirname(file), BUNDLES_DIR, p.runId), ['outDir']);
     return this.callJob<BundleExportResult>('export', { kind: 'bundle.export', runDir: dir, checkpoint: p.checkpoint, outDir, overwrite: p.overwrite }, 'the export');
+  }
+
+  /** runs.exportTorch: the pretrain cell as saved, as a PyTorch project, by default into torch/CELL_ID beside the experiment (browser mode: inside the workspace). */
+  async exportTorch(p: { experimentPath: string; cellId: string; outDir?: string; overwrite: boolean }): Promise<TorchExportResult> {
+    const { path: file, experiment } = await this.files.read(p.experimentPath);
+    const { dataset, model, pretrain } = pretrainCellsOf(experiment, p.cellId, file);
+    const baseDir = path.dirname(file);
+    await this.checkDatasetPath(dataset.dataset.source, baseDir);
+    const outDir = await this.files.resolvePath(p.outDir ?? path.join(baseDir, TORCH_PROJECTS_DIR, pretrain.id), ['outDir']);
+    return this.callJob<TorchExportResult>('torch', {
+      kind: 'torch.export', name: experiment.name, baseDir, outDir, overwrite: p.overwrite, cellId: pretrain.id,
+      dataset: dataset.dataset as unknown as Record<string, unknown>, tokenizer: dataset.tokenizer as unknown as Record<string, unknown>,
+      model: model.model as unknown as Record<string, unknown>, pretrain: pretrain.pretrain as unknown as Record<string, unknown>,
+    }, 'the PyTorch export');
   }
 
   /** Starts a job whose result the caller waits for. */

@@ -39,7 +39,14 @@ export class ServeService {
       cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
     });
     let stderr = '';
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { stderr = (stderr + chunk).slice(-STDERR_TAIL); });
+    // the command's own refusal, its last 'workbench: …' line, kept apart from the tail: a usage error prints the usage after it
+    const refusalIn = (text: string) => text.split('\n').filter((l) => l.startsWith('workbench: ')).at(-1);
+    let refusal: string | undefined;
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      const text = stderr + chunk; // a tail and one pipe read: bounded
+      refusal = refusalIn(text.slice(0, text.lastIndexOf('\n') + 1)) ?? refusal;
+      stderr = text.slice(-STDERR_TAIL);
+    });
     const ready = new Promise<ServeStarted>((resolve, reject) => {
       const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new EngineError('INTERNAL', `the inference server did not start within ${START_TIMEOUT_MS / 1000} s`)); }, START_TIMEOUT_MS);
       createInterface({ input: child.stdout! }).once('line', (line) => {
@@ -51,8 +58,8 @@ export class ServeService {
       child.once('exit', (code) => {
         clearTimeout(timer);
         this.servers.delete(runDir);
-        // the command's own refusal (no checkpoint yet, a damaged run) is its last 'workbench: …' line
-        const said = stderr.split('\n').filter((l) => l.startsWith('workbench: ')).at(-1)?.slice('workbench: '.length);
+        // the command's own refusal (no checkpoint yet, a damaged run)
+        const said = (refusalIn(stderr) ?? refusal)?.slice('workbench: '.length);
         reject(new EngineError('INVALID_CONFIG', said ?? `the inference server exited (${code}) before it listened: ${stderr.trim().slice(-500)}`, ['runId']));
       });
     });

@@ -247,4 +247,13 @@ describe('workbench host with the engine process', () => {
     const back = await host.call('runs.import', { experimentPath, sourceDir: bundle.outDir });
     assert.equal(back.architecture, 'GPT2LMHeadModel');
   });
+
+  it('exports a pretrain cell as a PyTorch project beside the experiment (runs.exportTorch), refusing to overwrite it unasked', async () => {
+    const r = await host.call('runs.exportTorch', { experimentPath, cellId: 'short' });
+    assert.equal(r.outDir, path.join(tmp, 'torch', 'short'));
+    assert.deepEqual([r.arch, r.objective], ['gpt', 'causal-lm']);
+    for (const f of ['model.py', 'train.py', 'launch.sh', 'README.md', 'workbench-torch.json', 'init.safetensors', 'tokenizer.json']) assert.ok(fs.existsSync(path.join(r.outDir, f)), f);
+    await assert.rejects(host.call('runs.exportTorch', { experimentPath, cellId: 'short' }), (e: EngineError) => /is not empty/.test(e.message));
+    await assert.rejects(host.call('runs.exportTorch', { experimentPath, cellId: 'model' }), (e: EngineError) => /'model' is a model cell/.test(e.message));
+  });
 });

@@ -87,6 +87,7 @@ export function createWorkbenchHost(opts: WorkbenchHostOptions = {}): WorkbenchH
     'runs.metrics': (p) => runs.metrics(p, p.sinceStep),
     'runs.import': (p) => runs.importCheckpoint(p),
     'runs.export': (p) => runs.exportRun(p),
+    'runs.exportTorch': (p) => runs.exportTorch(p),
     'inspect.sample': (p) => samples.sample(p),
     'inspect.stopSample': (p) => samples.cancel(p.requestId),
     'inspect.fillMask': (p) => samples.fillMask(p),

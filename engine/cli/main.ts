@@ -6,6 +6,7 @@
  *   workbench runs [EXPERIMENT_FILE | RUNS_DIR] [--json]
  *   workbench attention | sample | fill-mask RUN_DIR …   (look inside a trained model: ./attentionCommand.ts …)
  *   workbench export RUN_DIR --out DIR …                   (a bundle other tools load: ./exportCommand.ts)
+ *   workbench export-torch EXPERIMENT --out DIR …          (a PyTorch project for a cluster: ./exportTorchCommand.ts)
  *   workbench serve RUN_DIR …   (a local inference server: ./serveCommand.ts)
  *
  * With no experiment file, `train` runs the built-in example: a small BERT pretrained with MLM + NSP on
@@ -25,6 +26,7 @@ import { ATTENTION_USAGE, attentionCommand } from './attentionCommand';
 import { FILL_MASK_USAGE, fillMaskCommand } from './fillMaskCommand';
 import { IMPORT_USAGE, importCommand } from './importCommand';
 import { EXPORT_USAGE, exportCommand } from './exportCommand';
+import { EXPORT_TORCH_USAGE, exportTorchCommand } from './exportTorchCommand';
 import { SAMPLE_USAGE, sampleCommand } from './sampleCommand';
 import { SERVE_USAGE, serveCommand } from './serveCommand';
 import { backendFlag, positiveInt, usage, UsageError } from './args';
@@ -51,6 +53,7 @@ ${SAMPLE_USAGE}
 ${FILL_MASK_USAGE}
 ${IMPORT_USAGE}
 ${EXPORT_USAGE}
+${EXPORT_TORCH_USAGE}
 ${SERVE_USAGE}`;
 
 export function readExperiment(file: string): Experiment {
@@ -237,6 +240,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'fill-mask': return await fillMaskCommand(rest);
       case 'import': return await importCommand(rest);
       case 'export': return await exportCommand(rest);
+      case 'export-torch': return await exportTorchCommand(rest);
       case 'serve': return await serveCommand(rest);
       case 'help': case '--help': case '-h':
         process.stdout.write(`${USAGE}\n`);

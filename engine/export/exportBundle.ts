@@ -85,7 +85,7 @@ export async function exportBundle(runDir: string, checkpoint: CheckpointChoice,
 }
 
 /** A file where the folder should be, a non-empty folder without overwrite, or the run's own folder (or one above it) are refused before any work. */
-function checkOutDir(out: string, run: string, overwrite: boolean): void {
+export function checkOutDir(out: string, run: string, overwrite: boolean): void {
   if (run === out || run.startsWith(out + path.sep)) throw refuse(`--out ${out}: is the run folder or holds it; export into a folder of its own`, 'out');
   let entries: string[];
   try {
@@ -154,7 +154,7 @@ async function finalLosses(rm: RunModel): Promise<{ train: number | null; val: n
   return { train: last('train/loss'), val: last('val/loss') };
 }
 
-async function publish(temp: string, out: string): Promise<void> {
+export async function publish(temp: string, out: string): Promise<void> {
   const old = fs.existsSync(out) ? tempPathFor(out) : null;
   if (old) await fsp.rename(out, old);
   await fsp.rename(temp, out);
@@ -162,7 +162,7 @@ async function publish(temp: string, out: string): Promise<void> {
   if (old) await fsp.rm(old, { recursive: true, force: true });
 }
 
-async function listFiles(dir: string, prefix = ''): Promise<{ file: string; bytes: number }[]> {
+export async function listFiles(dir: string, prefix = ''): Promise<{ file: string; bytes: number }[]> {
   const out: { file: string; bytes: number }[] = [];
   for (const e of await fsp.readdir(path.join(dir, prefix), { withFileTypes: true })) {
     const rel = path.posix.join(prefix, e.name);

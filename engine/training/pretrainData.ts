@@ -94,7 +94,7 @@ function requireSpecials(tok: Tokenizer, objective: Objective): SpecialIds {
 }
 
 /** The split's documents as sentence lists, as steps (one document each: ../util/cooperative.ts). */
-function* documentsOf(split: TokenizedSplit): Steps<TokenizedDocument[]> {
+export function* documentsOf(split: TokenizedSplit): Steps<TokenizedDocument[]> {
   const docs: TokenizedDocument[] = [];
   for (let d = 0; d < documentCount(split); d++) {
     const sentences = documentSentences(split, d).filter((s) => s.length > 0).map((s) => Array.from(s));

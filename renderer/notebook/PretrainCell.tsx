@@ -3,6 +3,7 @@ import { type CellInput, parsedConfig } from '../lib/cellConfig';
 import { duration, loss } from '../lib/format';
 import { controlRun, resumeRun } from '../session/runs';
 import { ExportButton, ExportDetails } from './ExportRun';
+import { ExportTorch } from './ExportTorch';
 import { ServeButton, ServeDetails } from './ServeRun';
 import { activeJobOf, pretrainStale, useOverlaidRuns } from '../state/selectors';
 import type { Job } from '../state/runsSlice';
@@ -162,6 +163,7 @@ export function PretrainCell({ cell }: { cell: PretrainCellT }) {
         {job && <JobStatus job={job} />}
         {shown.length > 0 && <RunCharts runs={shown} colors={colors} focusRunId={focusRunId} />}
         <CellRuns cell={cell} overlaid={overlaid} colors={colors} />
+        <ExportTorch cellId={cell.id} />
       </div>
     </>
   );

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { RunRef } from '../../common/experiment';
+import { runConfigOf } from '../../common/runConfig';
 import type { RunEvent } from '../../common/runEvents';
 import { errorMessage, getApi } from '../api';
 import { ingestRunEvents } from '../dashboards';
@@ -7,6 +8,7 @@ import { configOf, pretrainCellHash } from '../lib/cellConfig';
 import { hashValue } from '../lib/hash';
 import { updateCell } from '../state/documentSlice';
 import { cellOfRun } from '../state/runSelection';
+import type { RunListItem } from '../state/runsSlice';
 import { activeJobOf, cannotRun, isDirty } from '../state/selectors';
 import { useStore } from '../state/store';
 import { saveExperiment } from './documents';
@@ -23,8 +25,23 @@ export async function refreshHistory(): Promise<void> {
     const list = await getApi().call('runs.list', { experimentPath: path });
     if (store.getState().path !== path) return;
     store.getState().setHistory([...list].reverse());
+    adoptExportedRuns(list);
   } catch (err) {
     store.getState().setHistory([], errorMessage(err));
+  }
+}
+
+/**
+ * Runs trained elsewhere from a cell of this experiment (PyTorch, by the project `workbench export-torch` wrote;
+ * run.json names the cell) join that cell's runs, so that its dashboard overlays them with the workbench's own.
+ */
+function adoptExportedRuns(list: RunListItem[]): void {
+  const s = store.getState();
+  for (const r of list) {
+    const config = r.ok ? runConfigOf(r.run) : null;
+    const cellId = config?.task === 'pretrain' ? config.trainedBy?.cellId : undefined;
+    if (!r.ok || !cellId || cellOfRun(s, r.id) || !s.doc?.cells.some((c) => c.id === cellId && c.kind === 'pretrain')) continue;
+    recordRun(cellId, { runId: r.id, status: r.run.status, step: r.run.step });
   }
 }
 

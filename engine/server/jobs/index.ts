@@ -10,6 +10,7 @@ import { derivedStart } from './derivedStart';
 import { modelTrainSteps } from './modelTrainSteps';
 import { pretrainResume, pretrainStart } from './pretrain';
 import { inspectSample } from './sampleJob';
+import { torchExport } from './torchExport';
 
 export const JOB_HANDLERS: JobHandlers = {
   'model.describe': modelDescribe,
@@ -23,4 +24,5 @@ export const JOB_HANDLERS: JobHandlers = {
   'inspect.attention': inspectAttention,
   'bundle.export': bundleExport,
   'derived.start': derivedStart,
+  'torch.export': torchExport,
 };
