@@ -83,13 +83,19 @@ export function adapterTensors(model: AnyModel, att: LoraAttachment, modulesToSa
 }
 
 /** Writes the two files into `dir` (made if missing) and says how big they are. */
-export async function writeAdapter(dir: string, model: AnyModel, att: LoraAttachment, info: AdapterInfo): Promise<{ dir: string; files: { file: string; bytes: number }[]; bytes: number }> {
+export async function writeAdapter(dir: string, model: AnyModel, att: LoraAttachment, info: AdapterInfo): Promise<WrittenAdapter> {
+  return writeAdapterFiles(dir, adapterTensors(model, att, info.modulesToSave), adapterConfig(model, att, info));
+}
+
+export interface WrittenAdapter { dir: string; files: { file: string; bytes: number }[]; bytes: number }
+
+export async function writeAdapterFiles(dir: string, tensors: NamedTensor[], config: Record<string, unknown>): Promise<WrittenAdapter> {
   await fs.promises.mkdir(dir, { recursive: true });
-  const weights = encodeSafetensors(adapterTensors(model, att, info.modulesToSave), { format: 'pt' });
-  const config = jsonText(adapterConfig(model, att, info));
+  const weights = encodeSafetensors(tensors, { format: 'pt' });
+  const text = jsonText(config);
   await writeAndSync(path.join(dir, ADAPTER_WEIGHTS), weights);
-  await writeAndSync(path.join(dir, ADAPTER_CONFIG), config);
-  const files = [{ file: ADAPTER_WEIGHTS, bytes: weights.length }, { file: ADAPTER_CONFIG, bytes: Buffer.byteLength(config) }];
+  await writeAndSync(path.join(dir, ADAPTER_CONFIG), text);
+  const files = [{ file: ADAPTER_WEIGHTS, bytes: weights.length }, { file: ADAPTER_CONFIG, bytes: Buffer.byteLength(text) }];
   return { dir, files, bytes: files.reduce((s, f) => s + f.bytes, 0) };
 }
 
