@@ -25,6 +25,7 @@ import { Trainer } from '../training/trainer';
 import { runPython, useBackend } from '../testing';
 import { attachLora } from './lora/attach';
 import { loadAdapter } from './lora/peftFiles';
+import { listAdapters } from './lora/adapterList';
 
 /** New text in the base's characters, unlike Shakespeare: a ship's log of a few phrasings, learnable quickly; documents split whole. */
 const PHRASES = ['the ship sails at dawn', 'the sea is calm', 'the wind turns west', 'we sight land at noon', 'the crew is well'];
@@ -78,6 +79,10 @@ describe('domain adaptation with LoRA', () => {
     const check = runPython(['-c', PEFT_CHECK, path.join(out, 'adapter')]);
     assert.equal(check.status, 0, check.stderr + check.stdout);
     assert.match(check.stdout, /ok 8 tensors/);
+
+    // the adapters over the base: this run's
+    const listed = await listAdapters(baseRun);
+    assert.deepEqual(listed.map((a) => [a.name, a.r, a.alpha, a.targets]), [[path.basename(runDir), 4, 32, ['c_attn', 'c_fc']]]);
 
     // switching: the base with the adapter loaded from the files computes the run's model; detached, the base again
     const before = logits(baseModel, ids);
