@@ -51,6 +51,9 @@ try {
   console.log('exported bundles against PyTorch and the ONNX checker (tools/bundle_reference.py, tools/onnx_check.py)');
   // the shipped examples (brown-char-gpt, brown-bert-mini) trained briefly: their bundles in PyTorch, the ONNX checker and transformers.js
   run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', 'engine/export/bundleReference.cross.ts', 'engine/export/transformersJs.test.ts'], { TORCH_PYTHON: PYTHON, WB_BUNDLE_EXAMPLES: '1' });
+  // LoRA adapters of GPT and BERT runs applied by PEFT's rules from the files alone (tools/peft_reference.py)
+  console.log('LoRA adapter files (adapter_model.safetensors + adapter_config.json) against PEFT\'s rules in PyTorch (tools/peft_reference.py)');
+  run(process.execPath, ['--import', 'tsx', '--test', 'engine/finetune/lora/peftReference.cross.ts'], { TORCH_PYTHON: PYTHON });
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });
 }

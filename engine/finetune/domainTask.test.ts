@@ -11,7 +11,6 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { DOMAIN_EVAL_FILE, DomainEval } from '../../common/domainEval';
-import type { FinetuneConfigInput } from '../../common/finetuneConfig';
 import { parseRunConfig } from '../../common/runConfig';
 import { readRunJson } from '../../common/node/runFiles';
 import { exportBundle } from '../export/exportBundle';
@@ -20,17 +19,11 @@ import { createModel, type AnyModel } from '../models/registry';
 import type { GPT } from '../models/gpt/model';
 import { checkpointsDir, loadCheckpoint, restoreCheckpoint } from '../runs/checkpoint';
 import { loadRunModel } from '../runs/loadRunModel';
-import { resolveDerivedRun } from '../training/derivedRun';
-import { Trainer } from '../training/trainer';
 import { runPython, useBackend } from '../testing';
 import { attachLora } from './lora/attach';
 import { loadAdapter } from './lora/peftFiles';
 import { listAdapters } from './lora/adapterList';
-
-/** New text in the base's characters, unlike Shakespeare: a ship's log of a few phrasings, learnable quickly; documents split whole. */
-const PHRASES = ['the ship sails at dawn', 'the sea is calm', 'the wind turns west', 'we sight land at noon', 'the crew is well'];
-const DOMAIN_TEXT = Array.from({ length: 160 }, (_, i) => Array.from({ length: 4 }, (_, j) => `${PHRASES[(i * 3 + j * 7) % PHRASES.length]}.`).join(' ')).join('\n\n');
-const dataset = { source: { kind: 'file', path: 'domain.txt', unit: 'paragraph' }, split: 'documents', cleaning: { stripHtml: false, normalizeWhitespace: false, dedupeExact: false, dedupeNear: { enabled: false }, minChars: 0 } };
+import { loraDomainRun } from './loraRuns.testing';
 
 const logits = (m: AnyModel, ids: tf.Tensor2D) => (m as GPT).lmLogits(m.forward({ inputIds: ids }).hidden);
 const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
@@ -42,17 +35,10 @@ describe('domain adaptation with LoRA', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wb-domain-'));
     // trained long enough to have a language model: an untrained one's tiny tied embeddings leave an adapter nothing to steer
     const baseRun = await tinyRun(dir, TINY_GPT, { pretrain: { steps: 150, batchSize: 8, evalBatches: 2, evalInterval: 150, seed: 3, optimizer: { lr: 1e-2 }, schedule: { warmupSteps: 10 } } });
-    fs.writeFileSync(path.join(dir, 'domain.txt'), DOMAIN_TEXT);
-    const settings: FinetuneConfigInput = {
-      data: { kind: 'domain', dataset: dataset as never, baseDir: dir }, method: 'lora', lora: { r: 4, alpha: 32, dropout: 0.05, targetModules: ['c_attn', 'c_fc'] },
-      loop: { steps: 40, batchSize: 8, evalInterval: 20, evalBatches: 2, optimizer: { lr: 3e-2 }, schedule: { warmupSteps: 2, minLr: 3e-3 } },
-    };
-    const config = await resolveDerivedRun({ task: 'finetune', baseRunDir: baseRun, baseCheckpoint: 'last', settings });
     const logs: string[] = [];
-    const trainer = await Trainer.startDerived(config, path.join(dir, 'runs'), 'domain', { cacheDir: null, onEvent: (e) => { if (e.type === 'log') logs.push(e.message); } });
-    const summary = await trainer.run();
-    assert.equal(summary.status, 'completed', JSON.stringify(summary.error));
-    const runDir = summary.run_dir;
+    const runDir = await loraDomainRun(dir, baseRun, { r: 4, alpha: 32, dropout: 0.05, targetModules: ['c_attn', 'c_fc'] },
+      { steps: 40, batchSize: 8, evalInterval: 20, evalBatches: 2, optimizer: { lr: 3e-2 }, schedule: { warmupSteps: 2, minLr: 3e-3 } },
+      (e) => { if (e.type === 'log') logs.push(e.message); });
     assert.ok(logs.some((l) => /LoRA r=4 alpha=32 on 4 modules \(c_attn: 2, c_fc: 2\): [\d,]+ trainable of [\d,]+ parameters \(\d+\.\d\d%\)/.test(l)), logs.join('\n'));
 
     const ev = DomainEval.parse(JSON.parse(fs.readFileSync(path.join(runDir, DOMAIN_EVAL_FILE), 'utf8')));

@@ -41,12 +41,15 @@ const engineModuleName = (arch: 'gpt' | 'bert', hf: string) => (arch === 'gpt' &
 
 /**
  * target_modules as PEFT reads it: a list of names (matched whole or as a dotted suffix) when every pattern
- * is a plain name; one regular expression that fully matches (PEFT's only form for patterns) otherwise.
+ * is a plain name; one regular expression that fully matches (PEFT's only form for patterns) otherwise. PEFT
+ * matches the Hugging Face class's names, which put GPT-2's body under `transformer.`: a pattern written over
+ * the workbench's names may be preceded by it.
  */
-export function peftTargetModules(patterns: readonly string[]): string[] | string {
+export function peftTargetModules(patterns: readonly string[], arch: 'gpt' | 'bert'): string[] | string {
   if (!patterns.some(isRegexPattern)) return [...patterns].sort();
   const escape = (p: string) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return patterns.map((p) => (isRegexPattern(p) ? `(?:${p})` : `(?:.*\\.)?${escape(p)}`)).join('|');
+  const body = arch === 'gpt' ? '(?:transformer\\.)?' : '';
+  return patterns.map((p) => (isRegexPattern(p) ? `${body}(?:${p})` : `(?:.*\\.)?${escape(p)}`)).join('|');
 }
 
 /** adapter_config.json, with the keys PEFT's LoraConfig writes. */
@@ -58,7 +61,7 @@ export function adapterConfig(model: AnyModel, att: LoraAttachment, info: Adapte
     fan_in_fan_out: arch === 'gpt', inference_mode: true, init_lora_weights: true, layer_replication: null,
     layers_pattern: null, layers_to_transform: null, loftq_config: {}, lora_alpha: att.config.alpha, lora_dropout: att.config.dropout,
     megatron_config: null, megatron_core: 'megatron.core', modules_to_save: saved.length ? saved : null, peft_type: 'LORA',
-    r: att.config.r, rank_pattern: {}, revision: null, target_modules: peftTargetModules(att.patterns), task_type: info.taskType,
+    r: att.config.r, rank_pattern: {}, revision: null, target_modules: peftTargetModules(att.patterns, arch), task_type: info.taskType,
     use_dora: false, use_rslora: false,
   };
 }
