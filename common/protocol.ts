@@ -26,6 +26,7 @@ import { CheckpointChoice, FillMaskParams, FillMaskResult, SampleResult, Samplin
 import { DatasetPreview } from './workbenchApi';
 import { formatIssues, issuePath } from './zodIssues';
 import { InspectAttentionJob, InspectAttentionResult } from './inspect';
+import { LoraTargetsJob, LoraTargetsResult } from './loraTargets';
 
 /** major.minor; a different major is refused, a different minor is compatible. */
 export const PROTOCOL_VERSION = '1.0';
@@ -191,11 +192,13 @@ export const BundleExportJob = z.object({
 
 export const JobSpec = z.discriminatedUnion('kind', [ModelDescribeJob, ModelTrainStepsJob, PretrainStartJob, PretrainResumeJob, DatasetPreviewJob,
   ModelImportJob, InspectSampleJob, InspectFillMaskJob, InspectAttentionJob, BundleExportJob,
-  DerivedStartJob]);
+  DerivedStartJob,
+  LoraTargetsJob]);
 export type JobSpec = z.infer<typeof JobSpec>;
 export const JobKind = z.enum(['model.describe', 'model.trainSteps', 'pretrain.start', 'pretrain.resume', 'dataset.preview',
   'model.import', 'inspect.sample', 'inspect.fillMask', 'inspect.attention', 'bundle.export',
-  'derived.start']);
+  'derived.start',
+  'finetune.loraTargets']);
 export type JobKind = z.infer<typeof JobKind>;
 // compile-time guard: JobKind lists exactly the kinds JobSpec has
 const jobKindsMatch: [JobKind] extends [JobSpec['kind']] ? ([JobSpec['kind']] extends [JobKind] ? true : never) : never = true;
@@ -270,6 +273,7 @@ export const JOB_RESULTS = {
   'inspect.fillMask': FillMaskResult,
   'inspect.attention': InspectAttentionResult,
   'derived.start': RunSummary,
+  'finetune.loraTargets': LoraTargetsResult,
 } as const satisfies Record<JobKind, z.ZodType>;
 export type JobResultOf<K extends JobKind> = z.infer<(typeof JOB_RESULTS)[K]>;
 
@@ -360,7 +364,8 @@ function jobDone<K extends JobKind>(kind: K) {
 }
 export const OnJobDone = z.discriminatedUnion('kind', [jobDone('model.describe'), jobDone('model.trainSteps'), jobDone('pretrain.start'), jobDone('pretrain.resume'), jobDone('dataset.preview'),
   jobDone('model.import'), jobDone('inspect.sample'), jobDone('inspect.fillMask'), jobDone('inspect.attention'), jobDone('bundle.export'),
-  jobDone('derived.start')]);
+  jobDone('derived.start'),
+  jobDone('finetune.loraTargets')]);
 // compile-time guard: every job kind can report done (a kind missing here is dropped by the host as malformed, and its caller waits forever)
 const jobDoneCoversKinds: [JobKind] extends [z.infer<typeof OnJobDone>['kind']] ? true : never = true;
 void jobDoneCoversKinds;

@@ -3,7 +3,9 @@
  * as one running text (experiments/brown-char-gpt, shortened), then adapted with LoRA to one genre's texts;
  * prints the perplexities before and after (domain_eval.json).
  *
- *   node --import tsx engine/finetune/domainDemo.ts [OUT_DIR] [--genre romance] [--pretrain-steps 400] [--steps 200]
+ *   node --import tsx engine/finetune/domainDemo.ts [OUT_DIR] [--genre government] [--pretrain-steps 400] [--steps 200] [--base RUN_DIR]
+ *
+ * --base adapts an existing run instead of pretraining one.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,17 +17,17 @@ import { Trainer } from '../training/trainer';
 const args = process.argv.slice(2);
 const flag = (name: string, dflt: string) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : dflt; };
 const out = args[0] && !args[0].startsWith('--') ? path.resolve(args[0]) : fs.mkdtempSync(path.join(os.tmpdir(), 'wb-domain-demo-'));
-const genre = flag('genre', 'romance');
+const genre = flag('genre', 'government');
 
 const experiment = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../../experiments/brown-char-gpt.experiment.json'), 'utf8'));
 const cells = Object.fromEntries((experiment.cells as { kind: string }[]).map((c) => [c.kind, c])) as Record<string, Record<string, unknown>>;
 const data = cells.dataset as { dataset: Record<string, unknown>; tokenizer: Record<string, unknown> };
 const started = Date.now();
-const base = await Trainer.start({
+const pretrain = async () => (await (await Trainer.start({
   name: 'brown char gpt', dataset: data.dataset as never, tokenizer: data.tokenizer as never, model: (cells.model as { model: never }).model,
   pretrain: { ...(cells.pretrain as { pretrain: Record<string, unknown> }).pretrain, steps: Number(flag('pretrain-steps', '400')), evalInterval: 200, evalBatches: 10, checkpointInterval: 1000 } as never,
-}, path.join(out, 'runs'), { cacheDir: null });
-const baseRun = (await base.run()).run_dir;
+}, path.join(out, 'runs'), { cacheDir: null })).run()).run_dir;
+const baseRun = args.includes('--base') ? path.resolve(flag('base', '')) : await pretrain();
 
 const settings = {
   data: { kind: 'domain', dataset: { source: { kind: 'corpus', corpus: 'brown', as: 'documents', genres: [genre] }, split: 'documents', validationFraction: 0.2 } },

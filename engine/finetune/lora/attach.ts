@@ -10,7 +10,7 @@ import type { LoraConfig } from '../../../common/finetuneConfig';
 import { createLoraParams } from '../../compression/lora';
 import type { AdapterPass } from '../../models/base';
 import type { AnyModel } from '../../models/registry';
-import { resolveLoraTargets, type AdaptableModule } from './targets';
+import { modulesOf, resolveLoraTargets, type AdaptableModule } from './targets';
 
 export interface LoraAttachment {
   /** the adapter parameters (A and B of every target), the only weights LoRA trains */
@@ -47,7 +47,7 @@ export function loraDelta(x: tf.Tensor2D, A: tf.Tensor, B: tf.Tensor, scale: num
 /** Adds adapters to the modules `cfg.targetModules` selects (refused with suggestions when one matches nothing); A from `seed`, B zero. */
 export function attachLora(model: AnyModel, cfg: LoraConfig, seed: number): LoraAttachment {
   if (model.linearAdapter) throw new Error('this model already has adapters attached; detach them first');
-  const { modules, patterns, counts } = resolveLoraTargets(model, cfg.targetModules);
+  const { modules, patterns, counts } = resolveLoraTargets(modulesOf(model), cfg.targetModules);
   const names: string[] = [];
   modules.forEach((m, i) => {
     const vars = createLoraParams(m.name, m.inFeatures, m.outFeatures, cfg, seed * 1009 + i);

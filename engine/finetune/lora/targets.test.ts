@@ -1,18 +1,18 @@
 /** Target patterns (./targets.ts): PEFT's matching over real module names, and typos refused with what they could mean. */
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createModel, type AnyModel } from '../../models/registry';
+import { createModel } from '../../models/registry';
 import { useBackend } from '../../testing';
-import { adaptableModules, editDistance, loraTargets, matchesTarget, resolveLoraTargets } from './targets';
+import { adaptableModules, editDistance, loraTargets, matchesTarget, modulesOf, resolveLoraTargets, type ModuleSource } from './targets';
 
-let gpt: AnyModel;
-let bert: AnyModel;
+let gpt: ModuleSource;
+let bert: ModuleSource;
 
 describe('LoRA targets', () => {
   before(async () => {
     await useBackend('cpu');
-    gpt = createModel({ arch: 'gpt', vocabSize: 20, contextLength: 8, dModel: 8, nHeads: 2, nLayers: 2 }, 1);
-    bert = createModel({ arch: 'bert', vocabSize: 20, contextLength: 8, dModel: 8, nHeads: 2, nLayers: 2, dFF: 16 }, 1);
+    gpt = modulesOf(createModel({ arch: 'gpt', vocabSize: 20, contextLength: 8, dModel: 8, nHeads: 2, nLayers: 2 }, 1));
+    bert = modulesOf(createModel({ arch: 'bert', vocabSize: 20, contextLength: 8, dModel: 8, nHeads: 2, nLayers: 2, dFF: 16 }, 1));
   });
 
   it('lists the linear layers with their layouts, never embeddings, norms or the bias-free score head', () => {

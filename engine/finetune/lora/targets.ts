@@ -8,6 +8,7 @@
  */
 import { EngineError } from '../../../common/errors';
 import type { TransformerBase } from '../../models/base';
+import type { ParamSpec } from '../../models/params';
 
 /** PEFT's defaults (TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING): GPT-2's fused attention input, BERT's query and value. */
 export const DEFAULT_TARGETS: Record<'gpt' | 'bert', readonly string[]> = { gpt: ['c_attn'], bert: ['query', 'value'] };
@@ -30,21 +31,24 @@ export interface TargetMatch {
   problems: string[];
 }
 
-type Model = Pick<TransformerBase, 'params' | 'config'>;
+/** A model's parameters as declared: a built model's, or the specs of a config (no weights needed to list targets). */
+export interface ModuleSource { arch: 'gpt' | 'bert'; specs: readonly ParamSpec[] }
+
+export const modulesOf = (model: Pick<TransformerBase, 'params' | 'config'>): ModuleSource => ({ arch: model.config.arch, specs: model.params.specs });
 
 /**
  * Every linear layer of the stack and heads: 2-D weights with a bias beside them (the embeddings have none;
  * nor has GPT-2's `score` head, which PEFT trains whole as modules_to_save), outside a mixture of experts,
  * whose experts run as one stacked product that no adapter can stand in.
  */
-export function adaptableModules(model: Model): AdaptableModule[] {
-  const { params } = model;
+export function adaptableModules(model: ModuleSource): AdaptableModule[] {
+  const names = new Set(model.specs.map((s) => s.name));
   const out: AdaptableModule[] = [];
-  for (const spec of params.specs) {
+  for (const spec of model.specs) {
     if (!spec.name.endsWith('.weight') || spec.shape.length !== 2) continue;
     const name = spec.name.slice(0, -'.weight'.length);
-    if (!params.has(`${name}.bias`) || /\.experts\.\d+\./.test(name)) continue;
-    const layout = model.config.arch === 'gpt' ? 'in_out' : 'out_in';
+    if (!names.has(`${name}.bias`) || /\.experts\.\d+\./.test(name)) continue;
+    const layout = model.arch === 'gpt' ? 'in_out' : 'out_in';
     const [a, b] = spec.shape;
     out.push({ name, layout, inFeatures: layout === 'in_out' ? a : b, outFeatures: layout === 'in_out' ? b : a });
   }
@@ -65,9 +69,9 @@ export function matchesTarget(pattern: string, module: string): boolean {
 }
 
 /** The modules the patterns select, the count of each, and what is wrong with any that cannot be used. */
-export function loraTargets(model: Model, patterns: readonly string[]): TargetMatch {
+export function loraTargets(model: ModuleSource, patterns: readonly string[]): TargetMatch {
   const adaptable = adaptableModules(model);
-  const all = model.params.names.map((n) => n.replace(/\.(weight|bias)$/, ''));
+  const all = model.specs.map((s) => s.name.replace(/\.(weight|bias)$/, ''));
   const counts: Record<string, number> = {};
   const problems: string[] = [];
   const chosen = new Set<string>();
@@ -89,14 +93,14 @@ export function loraTargets(model: Model, patterns: readonly string[]): TargetMa
       continue;
     }
     const near = nearNames(pattern, adaptable);
-    problems.push(`target '${pattern}' matches no module of this ${model.config.arch} model; ${near.length ? `did you mean ${near.map((n) => `'${n}'`).join(' or ')}?` : `its linear layers are e.g. ${examples(adaptable)}`}`);
+    problems.push(`target '${pattern}' matches no module of this ${model.arch} model; ${near.length ? `did you mean ${near.map((n) => `'${n}'`).join(' or ')}?` : `its linear layers are e.g. ${examples(adaptable)}`}`);
   }
   return { modules: adaptable.filter((m) => chosen.has(m.name)), counts, problems };
 }
 
 /** The modules to adapt, or INVALID_CONFIG listing every pattern that cannot be used; default: PEFT's for the architecture. */
-export function resolveLoraTargets(model: Model, patterns: readonly string[] | undefined): { modules: AdaptableModule[]; patterns: string[]; counts: Record<string, number> } {
-  const wanted = [...(patterns ?? DEFAULT_TARGETS[model.config.arch])];
+export function resolveLoraTargets(model: ModuleSource, patterns: readonly string[] | undefined): { modules: AdaptableModule[]; patterns: string[]; counts: Record<string, number> } {
+  const wanted = [...(patterns ?? DEFAULT_TARGETS[model.arch])];
   const m = loraTargets(model, wanted);
   if (m.problems.length) throw new EngineError('INVALID_CONFIG', m.problems.join('; '), ['lora', 'targetModules']);
   return { modules: m.modules, patterns: wanted, counts: m.counts };
