@@ -41,6 +41,8 @@ export const LoraTargetsResult = z.object({
   counts: z.record(z.string(), z.number().int().min(0)),
   /** one sentence per unusable pattern, with the names it could mean */
   problems: z.array(z.string()).max(MAX_TARGET_PATTERNS),
+  /** for a pattern that matches nothing, the module names it could mean (a typo's fix) */
+  suggestions: z.record(z.string(), z.array(z.string()).max(8)),
   /** every parameter of the model, for the trainable share: an adapter of rank r adds r·(in + out) per module */
   totalParams: z.number().int().min(0),
 }).strict();

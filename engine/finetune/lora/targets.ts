@@ -29,6 +29,8 @@ export interface TargetMatch {
   counts: Record<string, number>;
   /** one sentence per pattern that cannot be used, with what it could mean */
   problems: string[];
+  /** for a pattern that matches nothing, the names it could mean */
+  suggestions: Record<string, string[]>;
 }
 
 /** A model's parameters as declared: a built model's, or the specs of a config (no weights needed to list targets). */
@@ -74,6 +76,7 @@ export function loraTargets(model: ModuleSource, patterns: readonly string[]): T
   const all = model.specs.map((s) => s.name.replace(/\.(weight|bias)$/, ''));
   const counts: Record<string, number> = {};
   const problems: string[] = [];
+  const suggestions: Record<string, string[]> = {};
   const chosen = new Set<string>();
   for (const pattern of patterns) {
     if (isRegexPattern(pattern)) {
@@ -93,9 +96,10 @@ export function loraTargets(model: ModuleSource, patterns: readonly string[]): T
       continue;
     }
     const near = nearNames(pattern, adaptable);
+    if (near.length) suggestions[pattern] = near;
     problems.push(`target '${pattern}' matches no module of this ${model.arch} model; ${near.length ? `did you mean ${near.map((n) => `'${n}'`).join(' or ')}?` : `its linear layers are e.g. ${examples(adaptable)}`}`);
   }
-  return { modules: adaptable.filter((m) => chosen.has(m.name)), counts, problems };
+  return { modules: adaptable.filter((m) => chosen.has(m.name)), counts, problems, suggestions };
 }
 
 /** The modules to adapt, or INVALID_CONFIG listing every pattern that cannot be used; default: PEFT's for the architecture. */

@@ -26,5 +26,6 @@ describe('finetune.loraTargets', () => {
     assert.deepEqual(typo.counts, { c_atn: 0, 'mlp.c_fc': 2 });
     assert.equal(typo.problems.length, 1);
     assert.match(typo.problems[0], /did you mean 'c_attn'/);
+    assert.equal(typo.suggestions.c_atn[0], 'c_attn');
   });
 });

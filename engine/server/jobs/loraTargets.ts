@@ -24,7 +24,7 @@ export const loraTargetsJob: JobHandler<'finetune.loraTargets'> = {
     const patterns = spec.patterns?.length ? spec.patterns : defaults;
     const m = loraTargets(source, patterns);
     return {
-      arch: model.arch, patterns, defaults, adaptable: adaptableModules(source), selected: m.modules.map((x) => x.name), counts: m.counts, problems: m.problems,
+      arch: model.arch, patterns, defaults, adaptable: adaptableModules(source), selected: m.modules.map((x) => x.name), counts: m.counts, problems: m.problems, suggestions: m.suggestions,
       totalParams: source.specs.reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0),
     };
   },
