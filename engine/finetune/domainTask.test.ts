@@ -24,6 +24,7 @@ import { attachLora } from './lora/attach';
 import { loadAdapter } from './lora/peftFiles';
 import { listAdapters } from './lora/adapterList';
 import { loraDomainRun } from './loraRuns.testing';
+import { Trainer } from '../training/trainer';
 
 const logits = (m: AnyModel, ids: tf.Tensor2D) => (m as GPT).lmLogits(m.forward({ inputIds: ids }).hidden);
 const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
@@ -77,6 +78,22 @@ describe('domain adaptation with LoRA', () => {
     att.detach();
     assert.equal(maxDiff(logits(baseModel, ids), before), 0, 'detached: the base bit for bit');
     [rm.model, adapted, baseModel].forEach((m) => m.dispose());
+  });
+
+  it('a stopped LoRA run resumes from its checkpoint (adapters attached before the restore) and keeps its before figures', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wb-domain-resume-'));
+    const baseRun = await tinyRun(dir, TINY_GPT);
+    const loop = { steps: 8, batchSize: 4, evalInterval: 4, evalBatches: 1, optimizer: { lr: 1e-2 }, schedule: { warmupSteps: 1, minLr: 1e-3 } };
+    const runDir = await loraDomainRun(dir, baseRun, { r: 2, alpha: 4 }, loop, undefined, 3);
+    const before = fs.readFileSync(path.join(runDir, DOMAIN_EVAL_FILE), 'utf8');
+    const logs: string[] = [];
+    const summary = await (await Trainer.resume(runDir, { cacheDir: null, onEvent: (e) => { if (e.type === 'log') logs.push(e.message); } })).run();
+    assert.equal(summary.status, 'completed', JSON.stringify(summary.error));
+    assert.ok(logs.some((l) => /resumed from checkpoint step-0+3 at step 3/.test(l)), logs.join('\n'));
+    const ev = DomainEval.parse(JSON.parse(fs.readFileSync(path.join(runDir, DOMAIN_EVAL_FILE), 'utf8')));
+    assert.deepEqual(ev.before, DomainEval.parse(JSON.parse(before)).before, 'the base is not measured again on resume');
+    assert.ok(ev.after, 'the resumed run evaluated');
+    (await loadRunModel(runDir)).model.dispose();
   });
 });
 

@@ -60,19 +60,19 @@ export function LoraTargets({ run, patterns, r, onChange }: LoraTargetsProps) {
           onChange={(e) => { setText(e.target.value); const next = e.target.value.split(',').map((p) => p.trim()).filter(Boolean); onChange(next.length ? next : undefined); }} />
       </label>
       {answer && (
-        <div className="lora-target-counts">
+        <div className="chips lora-target-counts">
           {answer.patterns.map((p) => <span key={p} className={`chip ${answer.counts[p] ? '' : 'bad'}`} data-testid="lora-target-count">{p}: {answer.counts[p] ?? 0}</span>)}
         </div>
       )}
       {answer?.problems.map((p) => <div key={p} className="problem" role="alert">{p}</div>)}
       {answer && Object.entries(answer.suggestions).map(([wrong, names]) => (
-        <div key={wrong} className="lora-suggestions">
+        <div key={wrong} className="chips lora-suggestions">
           {names.map((s) => <button key={s} className="btn small" onClick={() => set(asked.map((x) => (x === wrong ? s : x)))}>use {s} for {wrong}</button>)}
         </div>
       ))}
       {error && <div className="problem" role="alert">{error}</div>}
       {answer && (
-        <div className="lora-target-kinds">
+        <div className="chips lora-target-kinds">
           {kinds.map(([kind, n]) => {
             const on = asked.includes(kind);
             return (
