@@ -14,7 +14,7 @@ import { DOMAIN_EVAL_FILE, DomainEval } from '../../common/domainEval';
 import { parseRunConfig } from '../../common/runConfig';
 import { readRunJson } from '../../common/node/runFiles';
 import { exportBundle } from '../export/exportBundle';
-import { TINY_GPT, tinyRun } from '../inspect/tinyRuns.testing';
+import { TINY_BERT, TINY_GPT, tinyBertTokenizer, tinyRun } from '../inspect/tinyRuns.testing';
 import { createModel, type AnyModel } from '../models/registry';
 import type { GPT } from '../models/gpt/model';
 import { checkpointsDir, loadCheckpoint, restoreCheckpoint } from '../runs/checkpoint';
@@ -94,6 +94,25 @@ describe('domain adaptation with LoRA', () => {
     assert.deepEqual(ev.before, DomainEval.parse(JSON.parse(before)).before, 'the base is not measured again on resume');
     assert.ok(ev.after, 'the resumed run evaluated');
     (await loadRunModel(runDir)).model.dispose();
+  });
+
+  it('a BERT continues masked LM on the new text with every weight training (method full)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wb-domain-bert-'));
+    const baseRun = await tinyRun(dir, TINY_BERT, { tokenizer: tinyBertTokenizer });
+    const logs: string[] = [];
+    const runDir = await loraDomainRun(dir, baseRun, 'full', { steps: 12, batchSize: 4, evalInterval: 12, evalBatches: 2, optimizer: { lr: 3e-3 }, schedule: { warmupSteps: 1, minLr: 3e-4 } },
+      (e) => { if (e.type === 'log') logs.push(e.message); });
+    assert.ok(!logs.some((l) => l.startsWith('LoRA')), 'no adapters on a full run');
+    const ev = DomainEval.parse(JSON.parse(fs.readFileSync(path.join(runDir, DOMAIN_EVAL_FILE), 'utf8')));
+    assert.equal(ev.objective, 'mlm');
+    console.log(`  bert full: in-domain MLM ppl ${ev.before.inDomain.perplexity.toFixed(2)} → ${ev.after!.inDomain.perplexity.toFixed(2)}`);
+    assert.ok(ev.after!.inDomain.perplexity < ev.before.inDomain.perplexity, 'in-domain perplexity falls');
+    const rm = await loadRunModel(runDir);
+    const base = await loadRunModel(baseRun);
+    const w = 'bert.embeddings.word_embeddings.weight';
+    assert.ok(maxDiff(rm.model.params.get(w), base.model.params.get(w)) > 0, 'a full run trains the embeddings too');
+    rm.model.dispose();
+    base.model.dispose();
   });
 });
 
