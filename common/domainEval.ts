@@ -12,7 +12,8 @@ const Measured = z.object({ inDomain: Figure, outOfDomain: Figure.nullable(), at
 
 export const DomainEval = z.object({
   objective: z.enum(['causal-lm', 'mlm', 'mlm-nsp', 'classification']),
-  before: Measured,
+  /** absent only when the file was lost before a resume: the base is not measured again then */
+  before: Measured.optional(),
   after: Measured.optional(),
 }).strict();
 export type DomainEval = z.output<typeof DomainEval>;

@@ -40,6 +40,6 @@ const run = (await trainer.run()).run_dir;
 const ev = DomainEval.parse(JSON.parse(fs.readFileSync(path.join(run, DOMAIN_EVAL_FILE), 'utf8')));
 const f = (x: number | undefined) => (x === undefined ? '–' : x.toFixed(2));
 console.log(`base ${baseRun}\nadapted ${run}`);
-console.log(`in-domain (${genre}, held-out documents) perplexity: ${f(ev.before.inDomain.perplexity)} → ${f(ev.after?.inDomain.perplexity)}`);
-console.log(`out-of-domain (the base's held-out text) perplexity: ${f(ev.before.outOfDomain?.perplexity)} → ${f(ev.after?.outOfDomain?.perplexity)}`);
+console.log(`in-domain (${genre}, held-out documents) perplexity: ${f(ev.before?.inDomain.perplexity)} → ${f(ev.after?.inDomain.perplexity)}`);
+console.log(`out-of-domain (the base's held-out text) perplexity: ${f(ev.before?.outOfDomain?.perplexity)} → ${f(ev.after?.outOfDomain?.perplexity)}`);
 console.log(`${((Date.now() - started) / 1000).toFixed(0)} s`);

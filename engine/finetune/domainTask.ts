@@ -76,7 +76,8 @@ async function prepareDomain(config: DomainConfig, ctx: DerivedTaskContext): Pro
       emit({ type: 'log', level: 'info', message: `LoRA r=${att.config.r} alpha=${att.config.alpha} on ${att.targets.length} modules (${Object.entries(att.counts).map(([p, n]) => `${p}: ${n}`).join(', ')}): ${att.share.adapter.toLocaleString('en-US')} trainable of ${att.share.total.toLocaleString('en-US')} parameters (${pct.toFixed(2)}%)` });
     }
     const task = new DomainTask(model, trainable, data, outOfDomain?.data ?? null, objective, loop.batchSize * seqLen * loop.gradAccumSteps, path.join(ctx.run.dir, DOMAIN_EVAL_FILE));
-    if (!ctx.resuming || !fs.existsSync(task.evalFile)) await task.measureBefore();
+    // resuming, the weights are not yet the run's (they come from its checkpoint after this): the base was measured at the start
+    if (!ctx.resuming) await task.measureBefore();
     return task;
   } catch (err) {
     model?.dispose();
