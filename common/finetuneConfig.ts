@@ -37,6 +37,8 @@ export const FinetuneData = z.discriminatedUnion('kind', [
     kind: z.literal('domain'),
     /** the new text, as a dataset cell's source; the base run's tokenizer tokenizes it */
     dataset: DatasetConfig,
+    /** relative dataset paths resolve against this folder; default: the base's experiment folder */
+    baseDir: z.string().min(1).optional(),
   }).strict(),
 ]);
 export type FinetuneData = z.output<typeof FinetuneData>;

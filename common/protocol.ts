@@ -27,6 +27,7 @@ import { CheckpointChoice, FillMaskParams, FillMaskResult, SampleResult, Samplin
 import { DatasetPreview } from './workbenchApi';
 import { formatIssues, issuePath } from './zodIssues';
 import { InspectAttentionJob, InspectAttentionResult } from './inspect';
+import { LoraTargetsJob, LoraTargetsResult } from './loraTargets';
 
 /** major.minor; a different major is refused, a different minor is compatible. */
 export const PROTOCOL_VERSION = '1.0';
@@ -211,12 +212,14 @@ export const JobSpec = z.discriminatedUnion('kind', [ModelDescribeJob, ModelTrai
   ModelImportJob, InspectSampleJob, InspectFillMaskJob, InspectAttentionJob, BundleExportJob,
   DerivedStartJob,
   TorchExportJob,
+  LoraTargetsJob,
 ]);
 export type JobSpec = z.infer<typeof JobSpec>;
 export const JobKind = z.enum(['model.describe', 'model.trainSteps', 'pretrain.start', 'pretrain.resume', 'dataset.preview',
   'model.import', 'inspect.sample', 'inspect.fillMask', 'inspect.attention', 'bundle.export',
   'derived.start',
   'torch.export',
+  'finetune.loraTargets',
 ]);
 export type JobKind = z.infer<typeof JobKind>;
 // compile-time guard: JobKind lists exactly the kinds JobSpec has
@@ -295,6 +298,7 @@ export const JOB_RESULTS = {
   'inspect.attention': InspectAttentionResult,
   'derived.start': RunSummary,
   'torch.export': TorchExportResult,
+  'finetune.loraTargets': LoraTargetsResult,
 } as const satisfies Record<JobKind, z.ZodType>;
 export type JobResultOf<K extends JobKind> = z.infer<(typeof JOB_RESULTS)[K]>;
 
@@ -387,6 +391,7 @@ export const OnJobDone = z.discriminatedUnion('kind', [jobDone('model.describe')
   jobDone('model.import'), jobDone('inspect.sample'), jobDone('inspect.fillMask'), jobDone('inspect.attention'), jobDone('bundle.export'),
   jobDone('derived.start'),
   jobDone('torch.export'),
+  jobDone('finetune.loraTargets'),
 ]);
 // compile-time guard: every job kind can report done (a kind missing here is dropped by the host as malformed, and its caller waits forever)
 const jobDoneCoversKinds: [JobKind] extends [z.infer<typeof OnJobDone>['kind']] ? true : never = true;

@@ -12,6 +12,7 @@ import { CheckpointChoice, FillMaskParams, FillMaskResult, SampleResult, Samplin
 import { TokenizerConfig } from './tokenizerConfig';
 import { WorkbenchState } from './workbenchState';
 import { formatIssues, issuePath } from './zodIssues';
+import { LoraTargetsResult, TargetPatterns } from './loraTargets';
 import { CheckpointInfo, CheckpointRef, HeadHistory, InspectCheckpoints, InspectHead, InspectInput, InspectOverview } from './inspect';
 
 /**
@@ -130,6 +131,8 @@ export const WORKBENCH_METHODS = {
     }).strict(),
     z.object({ runId: RunId }).strict(),
   ),
+  /** the modules of a run's model that LoRA target patterns select, with each pattern's count and the problems of any that cannot be used */
+  'finetune.loraTargets': method(z.object({ ...RunHandle, patterns: TargetPatterns.optional() }).strict(), LoraTargetsResult),
   /** continues a stopped or crashed run from its newest valid checkpoint */
   'runs.resume': method(z.object(RunHandle).strict(), z.object({ runId: RunId }).strict()),
   'runs.control': method(z.object({ ...RunHandle, action: z.enum(['pause', 'resume', 'stop']) }).strict(), z.object({}).strict()),

@@ -54,6 +54,9 @@ try {
   // the experiment exported as a PyTorch project (workbench export-torch), trained by PyTorch: 1 process against the engine, torchrun DDP and ZeRO-1
   console.log('export-torch: PyTorch\'s runs of the exported project against the engine\'s, 1 process and torchrun ×2 (engine/torchExport/torchExport.cross.ts)');
   run(process.execPath, ['--import', 'tsx', '--test', 'engine/torchExport/torchExport.cross.ts'], { TORCH_PYTHON: PYTHON });
+  // LoRA adapters of GPT and BERT runs applied by PEFT's rules from the files alone (tools/peft_reference.py)
+  console.log('LoRA adapter files (adapter_model.safetensors + adapter_config.json) against PEFT\'s rules in PyTorch (tools/peft_reference.py)');
+  run(process.execPath, ['--import', 'tsx', '--test', 'engine/finetune/lora/peftReference.cross.ts'], { TORCH_PYTHON: PYTHON });
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });
 }

@@ -22,6 +22,7 @@ import { EngineError, type SerializedError } from '../../common/errors';
 import { pretrainCellsOf, runDirOf, runsDirOf } from '../../common/experiment';
 import { BUNDLES_DIR, type BundleExportResult } from '../../common/bundle';
 import { TORCH_PROJECTS_DIR, type TorchExportResult } from '../../common/torchExport';
+import type { LoraTargetsResult } from '../../common/loraTargets';
 import type { EngineEvent, JobSpec, ModelImportResult } from '../../common/protocol';
 import type { RunEvent, RunSummary } from '../../common/runEvents';
 import { newRunId } from '../../common/runFolder';
@@ -157,6 +158,12 @@ export class RunsService {
       settings: p.settings, runsDir: runsDirOf(file), runId,
     }, { kind: 'run', experimentPath: file, runId, runDir: runDirOf(file, runId), reported: false });
     return { runId };
+  }
+
+  /** finetune.loraTargets: the target picker's answer for a run of the experiment (the engine reads its config, no weights). */
+  async loraTargets(run: RunHandle, patterns?: string[]): Promise<LoraTargetsResult> {
+    const { dir } = await this.runOf(run);
+    return this.callJob<LoraTargetsResult>('lora-targets', { kind: 'finetune.loraTargets', runDir: dir, ...(patterns ? { patterns } : {}) }, 'the LoRA target list');
   }
 
   /** runs.resume: continues a stopped, failed or interrupted run from its newest valid checkpoint. */

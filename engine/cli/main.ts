@@ -29,6 +29,7 @@ import { EXPORT_USAGE, exportCommand } from './exportCommand';
 import { EXPORT_TORCH_USAGE, exportTorchCommand } from './exportTorchCommand';
 import { SAMPLE_USAGE, sampleCommand } from './sampleCommand';
 import { SERVE_USAGE, serveCommand } from './serveCommand';
+import { ADAPTERS_USAGE, adaptersCommand } from './adaptersCommand';
 import { backendFlag, positiveInt, usage, UsageError } from './args';
 import { describeDataSource, sourceForData } from './dataFlag';
 import { ProgressView, type EarlySummary } from './progress';
@@ -54,7 +55,8 @@ ${FILL_MASK_USAGE}
 ${IMPORT_USAGE}
 ${EXPORT_USAGE}
 ${EXPORT_TORCH_USAGE}
-${SERVE_USAGE}`;
+${SERVE_USAGE}
+${ADAPTERS_USAGE}`;
 
 export function readExperiment(file: string): Experiment {
   let text: string;
@@ -242,6 +244,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'export': return await exportCommand(rest);
       case 'export-torch': return await exportTorchCommand(rest);
       case 'serve': return await serveCommand(rest);
+      case 'adapters': return await adaptersCommand(rest);
       case 'help': case '--help': case '-h':
         process.stdout.write(`${USAGE}\n`);
         return 0;

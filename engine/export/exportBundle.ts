@@ -29,6 +29,7 @@ import { readMetrics } from '../runs/metricsLog';
 import { hfTokenizerConfig } from '../tokenizers';
 import { hfArchitecture, hfStateDict, type HfArchitecture } from './hfLayout';
 import { modelCard } from './modelCard';
+import { writeOpenedAdapter } from '../finetune/lora/openLoraRun';
 import { bertOnnx, gptOnnx } from './onnxModels';
 import { paramSource, verifyBundle, type VerificationReport } from './verify';
 
@@ -132,6 +133,7 @@ async function writeBundle(rm: RunModel, dir: string, step: (stage: ExportStage,
   step('onnx-int8', 'writing onnx/model_quantized.onnx (int8 projections)');
   await write('onnx/model_quantized.onnx', build(c, weights, { int8: true }));
 
+  await writeOpenedAdapter(rm.model, dir); // a LoRA run: its adapter beside the merged model
   step('verify', 'reading the bundle back and comparing its logits with the model\'s');
   const report = await verifyBundle(dir, rm.model, arch);
   if (!report.ok) {

@@ -10,8 +10,28 @@ import type { ForwardOptions } from './types';
 import { moeFeedForward, moeParamsFromNamed } from './moe';
 import { ParamStore, type ParamSpec } from './params';
 
+/** What a forward pass tells an adapter: whether it trains (adapter dropout) and its dropout seed. */
+export interface AdapterPass {
+  training: boolean;
+  dropoutSeed?: number;
+}
+
+/**
+ * Something that adds to a linear layer's output from the layer's input (a LoRA adapter's (alpha/r)·B A
+ * dropout(x)): a weight view cannot, since it never sees x. It returns [N, out] to add, or null for a module
+ * it leaves alone.
+ */
+export type LinearAdapter = (module: string, x: tf.Tensor2D, pass: AdapterPass) => tf.Tensor2D | null;
+
+/** A forward pass's dropout, carrying the pass for the adapters of the layers it is handed to. */
+export type Dropper = (<T extends tf.Tensor>(x: T) => T) & { readonly pass: AdapterPass };
+
+const INFERENCE: AdapterPass = { training: false };
+
 export abstract class TransformerBase {
   readonly params: ParamStore;
+  /** called by every linear layer of the stack (engine/finetune/lora/attach.ts sets it); null: none */
+  linearAdapter: LinearAdapter | null = null;
 
   protected constructor(readonly config: ResolvedModelConfig, specs: ParamSpec[], seed: number) {
     this.params = new ParamStore(specs, config.initStd, seed);
@@ -42,11 +62,26 @@ export abstract class TransformerBase {
    * The dropout of one forward pass: identity unless training with dropout > 0. With opts.dropoutSeed each
    * call gets its own seed in order, so the same step draws the same masks again (after a resume too).
    */
-  protected dropper(opts: ForwardOptions): <T extends tf.Tensor>(x: T) => T {
+  protected dropper(opts: ForwardOptions): Dropper {
     const training = opts.training ?? false;
     const base = opts.dropoutSeed;
     let call = 0;
-    return <T extends tf.Tensor>(x: T) => dropout(x, this.config.dropout, training, base === undefined ? undefined : base * 4099 + call++) as T;
+    const drop = <T extends tf.Tensor>(x: T) => dropout(x, this.config.dropout, training, base === undefined ? undefined : base * 4099 + call++) as T;
+    return Object.assign(drop, { pass: { training, ...(base === undefined ? {} : { dropoutSeed: base }) } });
+  }
+
+  /**
+   * y [N, out] of the linear layer(s) `modules` on x [N, in], plus what the adapter adds to each. Several
+   * modules are one fused projection of equal parts (BERT's q|k|v), their outputs side by side.
+   */
+  protected adapted(y: tf.Tensor2D, x: tf.Tensor2D, modules: string[], drop?: Dropper): tf.Tensor2D {
+    const hook = this.linearAdapter;
+    if (!hook) return y;
+    const deltas = modules.map((m) => hook(m, x, drop?.pass ?? INFERENCE));
+    if (deltas.every((d) => d === null)) return y;
+    const [N, out] = y.shape;
+    const part = out / modules.length;
+    return tf.add(y, deltas.length === 1 ? deltas[0]! : tf.concat(deltas.map((d) => d ?? tf.zeros([N, part])), 1)) as tf.Tensor2D;
   }
 
   /** [B, T] of the batch, refused when T exceeds the context. */

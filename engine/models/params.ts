@@ -68,6 +68,14 @@ export class ParamStore {
     this.specs.push(spec);
   }
 
+  /** Removes and frees a parameter added with `add` (an adapter taken off); the architecture's own stay. */
+  remove(name: string): void {
+    const v = this.get(name);
+    v.dispose();
+    this.vars.delete(name);
+    this.specs.splice(this.specs.findIndex((s) => s.name === name), 1);
+  }
+
   has(name: string): boolean {
     return this.vars.has(name);
   }

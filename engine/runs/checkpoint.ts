@@ -373,11 +373,15 @@ export async function loadCheckpoint(dir: string, opts: { optimizer?: boolean } 
       if (!k) throw new RunFileError(ofile, `holds '${n}', which is not optimizer.m.<name> or optimizer.v.<name>`);
       optimizer[k[1] as 'm' | 'v'][k[2]] = { shape: t.shape, data: t.data as Float32Array };
     }
-    for (const [n, p] of params) {
-      for (const which of ['m', 'v'] as const) {
-        const s = optimizer[which][n];
-        if (!s) throw new RunFileError(ofile, `lacks optimizer.${which}.${n} for parameter '${n}'`);
+    // a run with a frozen part (LoRA's base) has moments for its trainable parameters only: every moment must
+    // belong to a parameter of the model file, m and v in pairs; the optimizer checks it has all it trains
+    for (const which of ['m', 'v'] as const) {
+      const other = which === 'm' ? 'v' : 'm';
+      for (const [n, s] of Object.entries(optimizer[which])) {
+        const p = params.get(n);
+        if (!p) throw new RunFileError(ofile, `holds optimizer.${which}.${n} for a parameter '${n}' that ${manifest.files.model} does not have`);
         if (s.shape.join() !== p.shape.join()) throw new RunFileError(ofile, `optimizer.${which}.${n} is [${s.shape}] but the parameter is [${p.shape}]`);
+        if (!optimizer[other][n]) throw new RunFileError(ofile, `lacks optimizer.${other}.${n} beside optimizer.${which}.${n}`);
       }
     }
   }

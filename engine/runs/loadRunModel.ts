@@ -17,6 +17,7 @@ import { RUN_JSON, TOKENIZER_FILE, readRunJson } from '../../common/node/runFile
 import { modelConfigOfRun, parseRunConfig, type RunConfig } from '../../common/runConfig';
 import { CheckpointName, type RunJson } from '../../common/runFolder';
 import { activeBackend } from '../backends/select';
+import { restoreRunWeights } from '../finetune/lora/openLoraRun';
 import { createModel, type AnyModel } from '../models/registry';
 import { loadTokenizer, type Tokenizer } from '../tokenizers';
 import { checkMemory } from '../training/memoryBudget';
@@ -58,7 +59,7 @@ export async function loadRunModel(runDir: string, checkpoint: CheckpointChoice 
   checkMemory(modelConfig, 1, modelConfig.contextLength, opts.backend ?? activeBackend());
   const model = createModel(modelConfig, run.seed); // the seed only fills weights the checkpoint then replaces
   try {
-    restoreCheckpoint(ck, model.params);
+    restoreRunWeights(config, model, () => restoreCheckpoint(ck, model.params));
   } catch (err) {
     model.dispose();
     throw unusable(`${(err as Error).message}; the run's config and its checkpoint ${ck.name} disagree`, 'checkpoint');

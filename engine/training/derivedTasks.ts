@@ -11,6 +11,7 @@ import type { RunEvent } from '../../common/runEvents';
 import type { TrainLoopConfig } from '../../common/trainLoopConfig';
 import type { RunFolder } from '../runs/runFolder';
 import type { TrainingTask } from './task';
+import { domainAdaptation } from '../finetune/domainTask';
 
 export interface DerivedTaskContext {
   /** the new run's folder; its tokenizer.json is already the base's */
@@ -44,7 +45,7 @@ export interface DerivedTaskKind<C extends DerivedRunConfig = DerivedRunConfig> 
 export function derivedTaskOf(config: DerivedRunHead): DerivedTaskKind | null {
   switch (config.task) {
     case 'finetune':
-      return null;
+      return config.finetune.data.kind === 'domain' ? domainAdaptation : null;
     case 'compress':
       switch (config.compress.method) {
         case 'int8': return null;

@@ -18,9 +18,12 @@ export interface Gradients {
 /**
  * Mean loss and mean gradients over `batches` (one micro-batch: plain backprop). With a dropoutSeed the
  * dropout masks are drawn from it (micro-batch i from dropoutSeed + i), so the step repeats exactly.
+ * With `trainable`, only those parameters' gradients are computed.
  */
-export function computeGradients(model: TransformerModel, batches: Batch[], objective?: Objective, dropoutSeed?: number): Gradients {
-  const params = [...model.variables];
+export function computeGradients(model: TransformerModel, batches: Batch[], objective?: Objective, dropoutSeed?: number, trainable?: readonly string[]): Gradients {
+  // a frozen base (LoRA) is left out of the backward pass: its gradients would be computed for nothing and counted in the clipping norm
+  const only = trainable ? new Set(trainable) : null;
+  const params = [...model.variables].filter(([name]) => !only || only.has(name));
   const vars = params.map(([, v]) => v);
   let sum: Record<string, tf.Tensor> | null = null;
   let loss = 0;

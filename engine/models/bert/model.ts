@@ -10,7 +10,7 @@ import type { ResolvedModelConfig } from '../../../common/modelConfig';
 import { selfAttention } from '../attention';
 import { activation, addPositions, crossEntropy, embedding, linearT, withAuxLoss } from '../layers';
 import { moeParamSpecs } from '../moe';
-import { TransformerBase } from '../base';
+import { TransformerBase, type Dropper } from '../base';
 import { bias, norm, weight, type ParamSpec } from '../params';
 import type { Batch, ForwardOptions, ForwardResult, LossResult, Objective, TransformerModel } from '../types';
 
@@ -45,8 +45,9 @@ export class BERT extends TransformerBase implements TransformerModel {
     super(config, bertParamSpecs(config), seed);
   }
 
-  private dense(x: tf.Tensor2D, name: string): tf.Tensor2D {
-    return linearT(x, this.p(`${name}.weight`), this.p(`${name}.bias`));
+  /** A linear layer; the heads, called outside a forward pass, pass no dropper (their adapters run without dropout). */
+  private dense(x: tf.Tensor2D, name: string, drop?: Dropper): tf.Tensor2D {
+    return this.adapted(linearT(x, this.p(`${name}.weight`), this.p(`${name}.bias`)), x, [name], drop);
   }
 
   forward(batch: Batch, opts: ForwardOptions = {}): ForwardResult {
@@ -69,13 +70,13 @@ export class BERT extends TransformerBase implements TransformerModel {
       const l = `bert.encoder.layer.${i}`;
       // one projection for q|k|v: the three [d, d] weights stacked into [3d, d]
       const self = ['query', 'key', 'value'].map((n) => `${l}.attention.self.${n}`);
-      const qkv = linearT(x, tf.concat(self.map((n) => this.p(`${n}.weight`))) as tf.Tensor2D, tf.concat(self.map((n) => this.p(`${n}.bias`))) as tf.Tensor1D); // [N, 3d]
+      const qkv = this.adapted(linearT(x, tf.concat(self.map((n) => this.p(`${n}.weight`))) as tf.Tensor2D, tf.concat(self.map((n) => this.p(`${n}.bias`))) as tf.Tensor1D), x, self, drop); // [N, 3d]
       const att = selfAttention(qkv, B, T, c.nHeads, {
         kind: c.attention, causal: false, keyMask, returnProbs: Boolean(opts.returnAttentions),
         ...(c.positional === 'rope' ? { ropeBase: c.ropeBase } : {}),
       });
       if (att.probs) attentions.push(att.probs);
-      const o = drop(this.dense(att.out, `${l}.attention.output.dense`)); // [N, d]
+      const o = drop(this.dense(att.out, `${l}.attention.output.dense`, drop)); // [N, d]
       x = this.ln(tf.add(o, x), `${l}.attention.output.LayerNorm`);
       let y: tf.Tensor2D;
       if (c.moe) {
@@ -83,7 +84,7 @@ export class BERT extends TransformerBase implements TransformerModel {
         y = r.y;
         auxLosses.push(r.auxLoss);
       } else {
-        y = this.dense(activation(c.activation, this.dense(x, `${l}.intermediate.dense`)) as tf.Tensor2D, `${l}.output.dense`); // [N, d]
+        y = this.dense(activation(c.activation, this.dense(x, `${l}.intermediate.dense`, drop)) as tf.Tensor2D, `${l}.output.dense`, drop); // [N, d]
       }
       x = this.ln(tf.add(drop(y), x), `${l}.output.LayerNorm`);
     }

@@ -9,7 +9,7 @@ import type { ResolvedModelConfig } from '../../../common/modelConfig';
 import { cachedCausalAttention, selfAttention, type DecodeRows, type PastKeyValues } from '../attention';
 import { activation, addPositions, addPositionsAt, crossEntropy, embedding, linear, withAuxLoss } from '../layers';
 import { moeParamSpecs } from '../moe';
-import { TransformerBase } from '../base';
+import { TransformerBase, type Dropper } from '../base';
 import { bias, norm, weight, type ParamSpec } from '../params';
 import { KvCache } from './kvCache';
 import type { Batch, ForwardOptions, ForwardResult, LossResult, Objective, TransformerModel } from '../types';
@@ -42,8 +42,8 @@ export class GPT extends TransformerBase implements TransformerModel {
     super(config, gptParamSpecs(config), seed);
   }
 
-  private conv1d(x: tf.Tensor2D, name: string): tf.Tensor2D {
-    return linear(x, this.p(`${name}.weight`), this.p(`${name}.bias`));
+  private conv1d(x: tf.Tensor2D, name: string, drop: Dropper): tf.Tensor2D {
+    return this.adapted(linear(x, this.p(`${name}.weight`), this.p(`${name}.bias`)), x, [name], drop);
   }
 
   forward(batch: Batch, opts: ForwardOptions = {}): ForwardResult {
@@ -90,7 +90,7 @@ export class GPT extends TransformerBase implements TransformerModel {
     const logits = tf.tidy(() => {
       let x = this.embed(inputIds, cache.length, rows?.positions);
       for (let i = 0; i < c.nLayers; i++) {
-        x = this.block(x, i, (y) => y, [], (qkv) => {
+        x = this.block(x, i, this.dropper({}), [], (qkv) => {
           const r = cachedCausalAttention(qkv, B, t, c.nHeads, cache.layers[i] ?? null, { kind: c.attention, ...(c.positional === 'rope' ? { ropeBase: c.ropeBase } : {}), ...(rows ? { rows } : {}) });
           next.push({ k: tf.keep(r.k), v: tf.keep(r.v) });
           return r.out;
@@ -110,10 +110,10 @@ export class GPT extends TransformerBase implements TransformerModel {
   }
 
   /** Block i on rows x [N, d]: x + c_proj(attend(c_attn(ln_1(x)))), then x + MLP(ln_2(x)) (or a mixture of experts). */
-  private block(x: tf.Tensor2D, i: number, drop: <T extends tf.Tensor>(x: T) => T, auxLosses: tf.Scalar[], attend: (qkv: tf.Tensor2D) => tf.Tensor2D): tf.Tensor2D {
+  private block(x: tf.Tensor2D, i: number, drop: Dropper, auxLosses: tf.Scalar[], attend: (qkv: tf.Tensor2D) => tf.Tensor2D): tf.Tensor2D {
     const h = `h.${i}`;
-    const qkv = this.conv1d(this.ln(x, `${h}.ln_1`), `${h}.attn.c_attn`); // [N, 3d]
-    x = tf.add(x, drop(this.conv1d(attend(qkv), `${h}.attn.c_proj`)));
+    const qkv = this.conv1d(this.ln(x, `${h}.ln_1`), `${h}.attn.c_attn`, drop); // [N, 3d]
+    x = tf.add(x, drop(this.conv1d(attend(qkv), `${h}.attn.c_proj`, drop)));
     const m = this.ln(x, `${h}.ln_2`);
     let y: tf.Tensor2D;
     if (this.config.moe) {
@@ -121,7 +121,7 @@ export class GPT extends TransformerBase implements TransformerModel {
       y = r.y;
       auxLosses.push(r.auxLoss);
     } else {
-      y = this.conv1d(activation(this.config.activation, this.conv1d(m, `${h}.mlp.c_fc`)) as tf.Tensor2D, `${h}.mlp.c_proj`); // [N, d]
+      y = this.conv1d(activation(this.config.activation, this.conv1d(m, `${h}.mlp.c_fc`, drop)) as tf.Tensor2D, `${h}.mlp.c_proj`, drop); // [N, d]
     }
     return tf.add(x, drop(y));
   }

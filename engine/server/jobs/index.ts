@@ -7,6 +7,7 @@ import { modelDescribe } from './modelDescribe';
 import { modelImport } from './modelImport';
 import { bundleExport } from './bundleExport';
 import { derivedStart } from './derivedStart';
+import { loraTargetsJob } from './loraTargets';
 import { modelTrainSteps } from './modelTrainSteps';
 import { pretrainResume, pretrainStart } from './pretrain';
 import { inspectSample } from './sampleJob';
@@ -25,4 +26,5 @@ export const JOB_HANDLERS: JobHandlers = {
   'bundle.export': bundleExport,
   'derived.start': derivedStart,
   'torch.export': torchExport,
+  'finetune.loraTargets': loraTargetsJob,
 };
