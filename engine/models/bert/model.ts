@@ -46,7 +46,7 @@ export class BERT extends TransformerBase implements TransformerModel {
   }
 
   private dense(x: tf.Tensor2D, name: string): tf.Tensor2D {
-    return linearT(x, this.p(`${name}.weight`), this.p(`${name}.bias`));
+    return linearT(this.input(name, x), this.p(`${name}.weight`), this.p(`${name}.bias`));
   }
 
   forward(batch: Batch, opts: ForwardOptions = {}): ForwardResult {
@@ -69,7 +69,7 @@ export class BERT extends TransformerBase implements TransformerModel {
       const l = `bert.encoder.layer.${i}`;
       // one projection for q|k|v: the three [d, d] weights stacked into [3d, d]
       const self = ['query', 'key', 'value'].map((n) => `${l}.attention.self.${n}`);
-      const qkv = linearT(x, tf.concat(self.map((n) => this.p(`${n}.weight`))) as tf.Tensor2D, tf.concat(self.map((n) => this.p(`${n}.bias`))) as tf.Tensor1D); // [N, 3d]
+      const qkv = linearT(this.input(self[0], x), tf.concat(self.map((n) => this.p(`${n}.weight`))) as tf.Tensor2D, tf.concat(self.map((n) => this.p(`${n}.bias`))) as tf.Tensor1D); // [N, 3d]
       const att = selfAttention(qkv, B, T, c.nHeads, {
         kind: c.attention, causal: false, keyMask, returnProbs: Boolean(opts.returnAttentions),
         ...(c.positional === 'rope' ? { ropeBase: c.ropeBase } : {}),

@@ -43,7 +43,7 @@ export class GPT extends TransformerBase implements TransformerModel {
   }
 
   private conv1d(x: tf.Tensor2D, name: string): tf.Tensor2D {
-    return linear(x, this.p(`${name}.weight`), this.p(`${name}.bias`));
+    return linear(this.input(name, x), this.p(`${name}.weight`), this.p(`${name}.bias`));
   }
 
   forward(batch: Batch, opts: ForwardOptions = {}): ForwardResult {
