@@ -6,11 +6,17 @@
  *    bounded sample: past MAX_SAMPLE values it keeps every other one and then every other of what comes,
  *    so memory stays bounded whatever the batches, at the cost of an estimate on very long calibrations.
  */
+import fsp from 'node:fs/promises';
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import { EngineError } from '../../common/errors';
+import { writeJsonAtomic } from '../../common/node/atomicWrite';
 import type { ActivationQuant } from '../../common/compressConfig';
 import type { Objective } from '../../common/pretrainConfig';
 import type { AnyModel } from '../models/registry';
 import { toBatch, type HostBatch } from '../training/pretrainData';
+import { throwIfCancelled } from './cancel';
 
 export interface Observer {
   observe(values: ArrayLike<number>): void;
@@ -82,7 +88,7 @@ export async function calibrate(model: AnyModel, batches: HostBatch[], objective
   };
   try {
     for (const h of batches) {
-      signal?.throwIfAborted();
+      throwIfCancelled(signal, 'calibration');
       await new Promise((resolve) => setImmediate(resolve));
       tf.tidy(() => { model.loss(toBatch(h), objective); });
     }
@@ -90,4 +96,33 @@ export async function calibrate(model: AnyModel, batches: HostBatch[], objective
     model.activationView = before;
   }
   return Object.fromEntries([...observers].map(([site, o]) => [site, Math.fround(o.range() / 127)]));
+}
+
+/**
+ * A QAT run with static activations trains with scales calibrated once at its start; they are kept in its
+ * folder, so a resumed run and the int8 variant written from it use the very same ones.
+ */
+export const ACTIVATION_SCALES_FILE = 'activation-scales.json';
+const MAX_SCALES_BYTES = 4 * 2 ** 20;
+const ScalesFile = z.object({ scales: z.record(z.string(), z.number().min(0)) }).strict();
+
+export async function writeScalesFile(runDir: string, scales: Record<string, number>): Promise<void> {
+  await writeJsonAtomic(path.join(runDir, ACTIVATION_SCALES_FILE), { scales });
+}
+
+/** The run's calibrated scales, or null when it has none. */
+export async function readScalesFile(runDir: string): Promise<Record<string, number> | null> {
+  const file = path.join(runDir, ACTIVATION_SCALES_FILE);
+  const stat = await fsp.stat(file).catch(() => null);
+  if (!stat) return null;
+  if (stat.size > MAX_SCALES_BYTES) throw new EngineError('INVALID_CONFIG', `${file}: is ${stat.size} bytes, more than the ${MAX_SCALES_BYTES} a file of activation scales can be; it is not one this workbench wrote`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await fsp.readFile(file, 'utf8'));
+  } catch (e) {
+    throw new EngineError('INVALID_CONFIG', `${file}: is not valid JSON (${(e as Error).message}); delete it and start the QAT run again`);
+  }
+  const r = ScalesFile.safeParse(raw);
+  if (!r.success) throw new EngineError('INVALID_CONFIG', `${file}: is not a file of activation scales ({"scales": {site: number}}); delete it and start the QAT run again`);
+  return r.data.scales;
 }
