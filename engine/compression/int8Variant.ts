@@ -23,7 +23,7 @@ import type { CompressRunConfig } from '../../common/runConfig';
 import type { EvalResult, RunEvent } from '../../common/runEvents';
 import { selectBackend } from '../backends/select';
 import { MODEL_FILE, checkpointsDir, writeCheckpoint } from '../runs/checkpoint';
-import { loadRunModel } from '../runs/loadRunModel';
+import { loadRunModel, type CheckpointChoice } from '../runs/loadRunModel';
 import { RunLog } from '../runs/metricsLog';
 import { RunFolder } from '../runs/runFolder';
 import { prepareBaseData } from '../training/baseData';
@@ -48,6 +48,8 @@ export interface Int8VariantOptions {
   cacheDir?: string | null;
   onEvent?: (e: RunEvent) => void;
   signal?: AbortSignal;
+  /** the run the variant's quality is set beside (default its base): a QAT run's int8 variant is set beside the QAT run's own base */
+  reference?: { runDir: string; checkpoint: CheckpointChoice };
 }
 
 export interface Int8VariantResult {
@@ -59,6 +61,8 @@ export interface Int8VariantResult {
   quality: {
     /** the held-out batches both were measured on */
     heldOut: { batches: number; batchSize: number; seqLen: number; dataRun: string };
+    /** the reference run the variant is set beside (its base unless told otherwise) */
+    baseRun: { runDir: string; checkpoint: string };
     base: EvalResult;
     variant: EvalResult;
     /** the variant's int8 ONNX graph in onnxruntime-node, on the same batches (language-model loss) */
@@ -142,7 +146,8 @@ async function quantizeInto(run: RunFolder, config: Int8RunConfig, opts: Int8Var
     const variant = await evaluate(model, batches, data.objective);
     progress('measure', 1, 3);
     throwIfCancelled(opts.signal, 'the base\'s measurement');
-    const baseEval = await measureRun(base.runDir, base.checkpoint, batches, data.objective);
+    const reference = opts.reference ?? { runDir: base.runDir, checkpoint: base.checkpoint };
+    const baseEval = await measureRun(reference.runDir, reference.checkpoint, batches, data.objective);
     progress('measure', 2, 3);
     const onnxInt8 = await onnxInt8Loss(model, quantization, batches, opts.signal);
     progress('measure', 3, 3);
@@ -165,8 +170,8 @@ async function quantizeInto(run: RunFolder, config: Int8RunConfig, opts: Int8Var
     emit({ type: 'checkpoint', step: 0, name: saved.name, best: saved.isBest });
     return {
       runDir: run.dir, runId: run.id,
-      bytes: await modelBytes(saved.dir), baseBytes: await modelBytes(path.join(checkpointsDir(base.runDir), base.checkpoint)),
-      quality: { heldOut: { batches: batches.length, batchSize: c.measure.batchSize, seqLen: data.seqLen, dataRun: data.rootRunDir }, base: baseEval, variant, onnxInt8 },
+      bytes: await modelBytes(saved.dir), baseBytes: await modelBytes(path.join(checkpointsDir(config.base.runDir), config.base.checkpoint)),
+      quality: { heldOut: { batches: batches.length, batchSize: c.measure.batchSize, seqLen: data.seqLen, dataRun: data.rootRunDir }, baseRun: { runDir: reference.runDir, checkpoint: reference.checkpoint }, base: baseEval, variant, onnxInt8 },
       int8Weights: int8.size, kept: layout.kept, floatShare: floatShare(model, layout),
       activations: { mode: c.activations.mode, calibrated: scales ? Object.keys(scales).length : 0 },
     };

@@ -11,6 +11,7 @@ import type { RunEvent } from '../../common/runEvents';
 import type { TrainLoopConfig } from '../../common/trainLoopConfig';
 import type { RunFolder } from '../runs/runFolder';
 import type { TrainingTask } from './task';
+import { qatTask } from '../compression/qatTask';
 
 export interface DerivedTaskContext {
   /** the new run's folder; its tokenizer.json is already the base's */
@@ -48,7 +49,7 @@ export function derivedTaskOf(config: DerivedRunHead): DerivedTaskKind | null {
     case 'compress':
       switch (config.compress.method) {
         case 'int8': return null;
-        case 'qat': return null;
+        case 'qat': return qatTask as DerivedTaskKind;
         case 'distill': return null;
         case 'prune': return null;
       }
