@@ -7,6 +7,7 @@
  *   workbench attention | sample | fill-mask RUN_DIR …   (look inside a trained model: ./attentionCommand.ts …)
  *   workbench export RUN_DIR --out DIR …                   (a bundle other tools load: ./exportCommand.ts)
  *   workbench serve RUN_DIR …   (a local inference server: ./serveCommand.ts)
+ *   workbench compress RUN_DIR --method int8|qat|distill|prune …   (a compressed variant: ./compressCommand.ts)
  *
  * With no experiment file, `train` runs the built-in example: a small BERT pretrained with MLM + NSP on
  * the Brown corpus. Bad arguments print the usage and exit 2; a failed run exits 1; a run stopped by
@@ -27,6 +28,7 @@ import { IMPORT_USAGE, importCommand } from './importCommand';
 import { EXPORT_USAGE, exportCommand } from './exportCommand';
 import { SAMPLE_USAGE, sampleCommand } from './sampleCommand';
 import { SERVE_USAGE, serveCommand } from './serveCommand';
+import { COMPRESS_USAGE, compressCommand } from './compressCommand';
 import { backendFlag, positiveInt, usage, UsageError } from './args';
 import { describeDataSource, sourceForData } from './dataFlag';
 import { ProgressView, type EarlySummary } from './progress';
@@ -51,7 +53,8 @@ ${SAMPLE_USAGE}
 ${FILL_MASK_USAGE}
 ${IMPORT_USAGE}
 ${EXPORT_USAGE}
-${SERVE_USAGE}`;
+${SERVE_USAGE}
+${COMPRESS_USAGE}`;
 
 export function readExperiment(file: string): Experiment {
   let text: string;
@@ -238,6 +241,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'import': return await importCommand(rest);
       case 'export': return await exportCommand(rest);
       case 'serve': return await serveCommand(rest);
+      case 'compress': return await compressCommand(rest);
       case 'help': case '--help': case '-h':
         process.stdout.write(`${USAGE}\n`);
         return 0;

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { TOKENIZER_FILE } from '../../common/node/runFiles';
 import type { Objective } from '../../common/pretrainConfig';
 import type { EvalResult } from '../../common/runEvents';
 import { bertOnnx, gptOnnx } from '../export/onnxModels';
@@ -16,6 +17,7 @@ import { onnxLogits, type Probe } from '../export/probe';
 import { crossEntropy } from '../models/layers';
 import type { AnyModel } from '../models/registry';
 import { loadRunModel, type CheckpointChoice } from '../runs/loadRunModel';
+import { prepareBaseData } from '../training/baseData';
 import { evaluate } from '../training/evaluate';
 import type { HostBatch } from '../training/pretrainData';
 import { weightSource, type RunQuantization } from './int8Model';
@@ -65,5 +67,16 @@ export async function onnxInt8Loss(model: AnyModel, quantization: RunQuantizatio
     return { lmLoss, perplexity: Math.exp(lmLoss) };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Base and variant on the same held-out batches of the base's data, as the int8 writer measures them; for variants that train (QAT, distillation, pruning). */
+export async function measureBeside(base: { runDir: string; checkpoint: CheckpointChoice }, variantDir: string, m: { batchSize: number; evalBatches: number; seed: number }, opts: { cacheDir?: string | null; signal?: AbortSignal } = {}): Promise<{ base: EvalResult; variant: EvalResult; batches: number }> {
+  const data = await prepareBaseData(base.runDir, { batchSize: m.batchSize, evalBatches: m.evalBatches, seed: m.seed, tokenizerFile: path.join(variantDir, TOKENIZER_FILE), cacheDir: opts.cacheDir, signal: opts.signal });
+  try {
+    const batches = data.data.validation;
+    return { base: await measureRun(base.runDir, base.checkpoint, batches, data.objective), variant: await measureRun(variantDir, 'last', batches, data.objective), batches: batches.length };
+  } finally {
+    data.data.close();
   }
 }
