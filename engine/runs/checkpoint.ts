@@ -3,6 +3,7 @@
  *
  *   <runDir>/checkpoints/step-00000100/
  *     model.safetensors       the parameters under their Hugging Face names (so export can copy it as is)
+ *                             (an int8 variant's int8 weights as I8 codes beside F32 <name>_scale: ../compression/int8Checkpoint.ts)
  *     optimizer.safetensors   AdamW's moments as optimizer.m.<name> and optimizer.v.<name>
  *     checkpoint.json         CheckpointManifest: step, tokens, AdamW's step count, RNG state, data position,
  *                             val/best loss, and each file's size, SHA-256 and expected tensors
