@@ -63,6 +63,22 @@ describe('quantization-aware training', () => {
     assert.ok(r.bytes < r.baseBytes / 2);
   });
 
+  it('a stopped QAT run resumes from its checkpoint with the scales it started with, and completes', async () => {
+    const config = await resolveDerivedRun({
+      task: 'compress', baseRunDir: gpt, baseCheckpoint: 'last',
+      settings: { method: 'qat', activations: { mode: 'static', calibrationBatches: 1 }, loop: { steps: 4, batchSize: 4, evalBatches: 1, evalInterval: 2, schedule: { warmupSteps: 1 } } },
+    }) as QatRunConfig;
+    let trainer: Trainer | undefined;
+    trainer = await Trainer.startDerived(config, path.join(tmp, 'resumed'), 'qat', { cacheDir: null, onEvent: (e) => { if (e.type === 'step' && e.step === 2) trainer?.stop(); } });
+    assert.equal((await trainer.run()).status, 'cancelled');
+    const scales = await readScalesFile(trainer.runDir);
+    const resumed = await Trainer.resume(trainer.runDir, { cacheDir: null });
+    const summary = await resumed.run();
+    assert.equal(summary.status, 'completed', JSON.stringify(summary.error));
+    assert.equal(summary.steps, 4);
+    assert.deepEqual(await readScalesFile(trainer.runDir), scales);
+  });
+
   it('static: ranges calibrated once at the start are kept in the run and reused by its int8 variant', async () => {
     const { config, runDir } = await qat({ mode: 'static', calibrationBatches: 2 });
     const scales = await readScalesFile(runDir);
