@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import onnxProto from 'onnx-proto';
 import { EngineError } from '../../common/errors';
 import { exportBundle } from '../export/exportBundle';
 import { TINY_BERT, TINY_GPT, tinyBertTokenizer, tinyRun } from '../inspect/tinyRuns.testing';
@@ -115,6 +116,16 @@ describe('int8 variant', () => {
     // the word embeddings alone save 3 bytes a value when the int8 graph holds them as int8
     const [V, d] = rm.modelConfig.vocabSize ? [rm.modelConfig.vocabSize, rm.modelConfig.dModel] : [0, 0];
     assert.ok(size('onnx/model.onnx') - size('onnx/model_quantized.onnx') > 3 * V * d, `int8 graph ${size('onnx/model_quantized.onnx')} vs float ${size('onnx/model.onnx')} bytes`);
+    // the int8 graph holds the variant's own codes and scales: the word embeddings as stored, nn.Linear's transposed to [in, out]
+    const init = new Map(onnxProto.onnx.ModelProto.decode(fs.readFileSync(path.join(out, 'onnx/model_quantized.onnx'))).graph!.initializer!.map((t) => [t.name!, t.rawData!]));
+    const stored = decodeSafetensors(fs.readFileSync(path.join(checkpointsDir(r.runDir), 'step-00000000', MODEL_FILE))).tensors;
+    const bytesOf = (a: ArrayLike<number>, T: typeof Int8Array | typeof Float32Array) => Buffer.from(T.from(a).buffer);
+    assert.deepEqual(Buffer.from(init.get('bert.embeddings.word_embeddings.weight_quantized')!), bytesOf(stored.get('bert.embeddings.word_embeddings.weight')!.data, Int8Array));
+    const dense = stored.get('bert.encoder.layer.1.output.dense.weight')!;
+    const [rows, cols] = dense.shape;
+    const transposedCodes = Int8Array.from({ length: rows * cols }, (_, i) => dense.data[(i % rows) * cols + Math.floor(i / rows)]);
+    assert.deepEqual(Buffer.from(init.get('bert.encoder.layer.1.output.dense.weight_quantized')!), Buffer.from(transposedCodes.buffer));
+    assert.deepEqual(Buffer.from(init.get('bert.encoder.layer.1.output.dense.weight_scale')!), bytesOf(stored.get('bert.encoder.layer.1.output.dense.weight_scale')!.data, Float32Array));
     const tfjsLm = Math.log(r.quality.variant.perplexity);
     assert.ok(Math.abs(r.quality.onnxInt8.lmLoss - tfjsLm) < 0.02 * tfjsLm, `ONNX Runtime ${r.quality.onnxInt8.lmLoss} vs TF.js ${tfjsLm}`);
   });
