@@ -30,18 +30,9 @@ import { backendFlag, positiveInt, usage } from './args';
 import { ProgressView } from './progress';
 import { StopOnSignals } from './signals';
 
-export const COMPRESS_USAGE = `  workbench compress RUN_DIR --method int8|qat|distill|prune [--checkpoint last|best|step-N] [--config JSON|@FILE]
-                     [--steps N] [--out RUNS_DIR] [--name NAME] [--backend NAME] [--json]  (and the shortcut flags below)
-      a compressed variant of the checkpoint (default: last), written as a run folder beside RUN_DIR (or under --out);
-      --config gives common/compressConfig.ts's settings as JSON (or @FILE), the shortcut flags set one field each:
-        int8, qat:  --activations dynamic|static  --calibration-batches N  --observer minmax|percentile  --percentile P
-                    --keep-float PATTERN (repeatable; * wildcard; replaces the default, which keeps the position tables)
-        qat, distill, prune:  --steps N (warmup defaults to a tenth)  --batch-size N  --lr X
-        distill:    --student-layers N  --temperature T  --init teacher-layers|random
-        prune:      --prune heads|magnitude  --sparsity S  --head-share S
-      int8 is one pass; the others train (Ctrl+C stops after the current step with a checkpoint; \`workbench resume\` continues),
-      and a QAT run that completes is written as an int8 variant beside it. The last line names variant_dir, bytes and
-      base_bytes (model weights on disk) and the validation loss and perplexity of base and variant on the base's held-out data`;
+export const COMPRESS_USAGE = `  workbench compress RUN_DIR --method int8|qat|distill|prune [--checkpoint last|best|step-N] [--config JSON|@FILE] [--out RUNS_DIR] [--json]
+      a compressed variant beside RUN_DIR; shortcuts: --activations --calibration-batches --observer --percentile --keep-float
+      (int8, qat), --steps --batch-size --lr (qat, distill, prune), --student-layers --temperature --init, --prune --sparsity --head-share`;
 
 type Method = CompressConfig['method'];
 
