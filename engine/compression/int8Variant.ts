@@ -89,6 +89,7 @@ export async function writeInt8Variant(config: Int8RunConfig, runsDir: string, n
   try {
     const result = await quantizeInto(run, config, opts, emit);
     await run.update({ status: 'completed' });
+    emit({ type: 'status', status: 'completed', runId: run.id, runDir: run.dir });
     return result;
   } catch (err) {
     const cancelled = err instanceof EngineError && err.code === 'JOB_CANCELLED';
