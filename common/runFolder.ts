@@ -118,7 +118,7 @@ export const JsonValue: z.ZodType<JsonValue> = z.lazy(() => z.union([
 
 export const TensorEntry = z.object({
   name: z.string().min(1),
-  dtype: z.enum(['F32', 'I32']),
+  dtype: z.enum(['F32', 'I32', 'I8']).describe('I8: an int8 variant\'s codes, beside their F32 <name>_scale'),
   shape: z.array(z.number().int().min(0)),
 }).strict();
 export type TensorEntry = z.infer<typeof TensorEntry>;

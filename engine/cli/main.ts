@@ -8,6 +8,7 @@
  *   workbench export RUN_DIR --out DIR …                   (a bundle other tools load: ./exportCommand.ts)
  *   workbench export-torch EXPERIMENT --out DIR …          (a PyTorch project for a cluster: ./exportTorchCommand.ts)
  *   workbench serve RUN_DIR …   (a local inference server: ./serveCommand.ts)
+ *   workbench compress RUN_DIR --method int8|qat|distill|prune …   (a compressed variant: ./compressCommand.ts)
  *
  * With no experiment file, `train` runs the built-in example: a small BERT pretrained with MLM + NSP on
  * the Brown corpus. Bad arguments print the usage and exit 2; a failed run exits 1; a run stopped by
@@ -30,6 +31,7 @@ import { EXPORT_TORCH_USAGE, exportTorchCommand } from './exportTorchCommand';
 import { SAMPLE_USAGE, sampleCommand } from './sampleCommand';
 import { SERVE_USAGE, serveCommand } from './serveCommand';
 import { ADAPTERS_USAGE, adaptersCommand } from './adaptersCommand';
+import { COMPRESS_USAGE, compressCommand } from './compressCommand';
 import { backendFlag, positiveInt, usage, UsageError } from './args';
 import { describeDataSource, sourceForData } from './dataFlag';
 import { ProgressView, type EarlySummary } from './progress';
@@ -56,7 +58,8 @@ ${IMPORT_USAGE}
 ${EXPORT_USAGE}
 ${EXPORT_TORCH_USAGE}
 ${SERVE_USAGE}
-${ADAPTERS_USAGE}`;
+${ADAPTERS_USAGE}
+${COMPRESS_USAGE}`;
 
 export function readExperiment(file: string): Experiment {
   let text: string;
@@ -245,6 +248,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'export-torch': return await exportTorchCommand(rest);
       case 'serve': return await serveCommand(rest);
       case 'adapters': return await adaptersCommand(rest);
+      case 'compress': return await compressCommand(rest);
       case 'help': case '--help': case '-h':
         process.stdout.write(`${USAGE}\n`);
         return 0;

@@ -77,6 +77,11 @@ export function quantizeUint8PerTensor(w: tf.Tensor): Uint8Quantized {
 
 /** Back to float32: q·scale (int8) or (q − zero_point)·scale (uint8). */
 export function dequantize(t: Quantized): tf.Tensor {
+  return tf.tensor(dequantizedValues(t), t.shape, 'float32');
+}
+
+/** dequantize's values as a plain array (an int8 checkpoint opens into them without a tensor in between). */
+export function dequantizedValues(t: Quantized): Float32Array {
   const out = new Float32Array(t.q.length);
   if (t.kind === 'int8-symmetric-per-channel') {
     const cols = t.shape[1];
@@ -84,7 +89,7 @@ export function dequantize(t: Quantized): tf.Tensor {
   } else {
     for (let i = 0; i < out.length; i++) out[i] = (t.q[i] - t.zeroPoint) * t.scale;
   }
-  return tf.tensor(out, t.shape, 'float32');
+  return out;
 }
 
 /** Bytes the quantized weight takes on disk (codes plus scales), to report the compression achieved. */

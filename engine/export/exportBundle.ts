@@ -126,7 +126,7 @@ async function writeBundle(rm: RunModel, dir: string, step: (stage: ExportStage,
   await write('tokenizer_config.json', jsonText({ ...hfTokenizerConfig(rm.tokenizer), ...tokenizerClass, model_max_length: c.contextLength }));
   await write('special_tokens_map.json', jsonText(Object.fromEntries(SPECIAL_NAMES.filter((n) => special[n] !== undefined).map((n) => [`${n}_token`, SPECIAL_TOKENS[n]]))));
 
-  const weights = paramSource(rm.model.params);
+  const weights = paramSource(rm.model.params, rm.quantization);
   const build = c.arch === 'gpt' ? gptOnnx : bertOnnx;
   step('onnx', 'writing onnx/model.onnx (float32)');
   await write('onnx/model.onnx', build(c, weights, { int8: false }));

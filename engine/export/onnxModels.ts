@@ -12,15 +12,24 @@
  * (12.7 % against 3.7 %), one outlier token coarsening every other. Embeddings, norms and the tied LM head
  * stay float32: the LM head shares the embedding table, and quantizing it would mean a second copy of the
  * largest matrix.
+ *
+ * An int8 variant (engine/compression/int8Variant.ts) brings its own codes and scales (`WeightSource.int8`):
+ * they are written as they are, every 2-D weight it holds as int8 is int8 here (embedding tables too, one
+ * scale per row, dequantized in the graph before their Gather and the tied head), the weights it kept float
+ * stay float, and a projection whose input was calibrated (static activations) uses that one scale.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedModelConfig } from '../../common/modelConfig';
-import { quantizeInt8PerChannel } from '../compression/quantize';
+import { quantizeInt8PerChannel, type Int8Quantized } from '../compression/quantize';
 import { GraphBuilder, type GraphIO } from './onnxGraph';
 
 export interface WeightSource {
   /** a parameter by its engine name, as stored (GPT-2 Conv1D [in, out]; BERT nn.Linear [out, in]) */
   get(name: string): { shape: number[]; data: Float32Array };
+  /** an int8 variant's: a weight's stored codes and scales, or undefined for one it keeps float32 (absent: a float model, every projection quantized here) */
+  int8?(name: string): Int8Quantized | undefined;
+  /** an int8 variant's calibrated scale of a projection's input (its name without `.weight`), or undefined: one scale per token */
+  activationScale?(site: string): number | undefined;
 }
 
 export interface OnnxOptions { int8: boolean }
@@ -32,6 +41,11 @@ class Ops {
   constructor(readonly g: GraphBuilder, private readonly w: WeightSource, private readonly opts: OnnxOptions, private readonly c: ResolvedModelConfig) {}
 
   param(name: string): string {
+    const q = this.opts.int8 ? this.w.int8?.(name) : undefined;
+    if (q) {
+      const scaleShape = q.axis === 0 ? [q.shape[0], 1] : [1, q.shape[1]];
+      return this.g.op('Mul', [this.g.op('Cast', [this.g.tensor(`${name}_quantized`, q.shape, q.q)], { to: 1 }), this.g.tensor(`${name}_scale`, scaleShape, q.scale)]);
+    }
     const { shape, data } = this.w.get(name);
     return this.g.tensor(name, shape, data);
   }
@@ -41,19 +55,21 @@ class Ops {
     const { shape, data } = this.w.get(`${name}.weight`);
     const [inDim, outDim] = transpose ? [shape[1], shape[0]] : shape;
     const w = transpose ? transposed(data, shape[0], shape[1]) : data; // [in, out]
-    const y = this.opts.int8 ? this.int8MatMul(x, `${name}.weight`, w, inDim, outDim) : this.g.op('MatMul', [x, this.g.tensor(`${name}.weight`, [inDim, outDim], w)]);
+    const given = this.w.int8?.(`${name}.weight`);
+    const int8 = this.opts.int8 && (this.w.int8 ? given !== undefined : true);
+    const y = int8 ? this.int8MatMul(x, `${name}.weight`, given ? codesInOut(given) : quantizeColumns(w, inDim, outDim), this.w.activationScale?.(name)) : this.g.op('MatMul', [x, this.g.tensor(`${name}.weight`, [inDim, outDim], w)]);
     return this.g.op('Add', [y, this.param(`${name}.bias`)]);
   }
 
-  private int8MatMul(x: string, name: string, w: Float32Array, inDim: number, outDim: number): string {
+  /** x @ q, q [in, out] int8 with one scale per output column; x int8 per token, or with `inputScale` when calibrated */
+  private int8MatMul(x: string, name: string, q: { codes: Int8Array; scale: Float32Array; inDim: number; outDim: number }, inputScale?: number): string {
     const g = this.g;
-    const wt = tf.tensor2d(w, [inDim, outDim]);
-    const q = quantizeInt8PerChannel(wt, 1); // one scale per output column
-    wt.dispose();
-    // one symmetric int8 scale per token (row), chosen per call
-    const rowScale = g.op('Div', [g.op('Max', [g.op('ReduceMax', [g.op('Abs', [x])], { axes: [-1], keepdims: 1 }), g.scalar(1e-12)]), g.scalar(127)]); // [.., 1]
+    const { inDim, outDim } = q;
+    // one symmetric int8 scale per token (row), chosen per call, or the calibrated one
+    const rowScale = inputScale !== undefined ? g.scalar(Math.max(inputScale, 1e-12))
+      : g.op('Div', [g.op('Max', [g.op('ReduceMax', [g.op('Abs', [x])], { axes: [-1], keepdims: 1 }), g.scalar(1e-12)]), g.scalar(127)]); // [.., 1]
     const xq = g.op('Cast', [g.op('Clip', [g.op('Round', [g.op('Div', [x, rowScale])]), g.scalar(-127), g.scalar(127)])], { to: 3 });
-    const acc = g.op('MatMulInteger', [xq, g.tensor(`${name}_quantized`, [inDim, outDim], q.q)]); // int32
+    const acc = g.op('MatMulInteger', [xq, g.tensor(`${name}_quantized`, [inDim, outDim], q.codes)]); // int32
     return g.op('Mul', [g.op('Mul', [g.op('Cast', [acc], { to: 1 }), rowScale]), g.tensor(`${name}_scale`, [outDim], q.scale)]);
   }
 
@@ -122,8 +138,22 @@ class Ops {
   }
 }
 
-function transposed(data: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(data.length);
+/** A float weight [in, out] quantized here, one scale per output column. */
+function quantizeColumns(w: Float32Array, inDim: number, outDim: number) {
+  const wt = tf.tensor2d(w, [inDim, outDim]);
+  const q = quantizeInt8PerChannel(wt, 1);
+  wt.dispose();
+  return { codes: q.q, scale: q.scale, inDim, outDim };
+}
+
+/** A variant's stored codes as [in, out]: GPT-2's Conv1D codes as they are, nn.Linear's [out, in] transposed. */
+function codesInOut(q: Int8Quantized) {
+  const [rows, cols] = q.shape;
+  return q.axis === 1 ? { codes: q.q, scale: q.scale, inDim: rows, outDim: cols } : { codes: transposed(q.q, rows, cols), scale: q.scale, inDim: cols, outDim: rows };
+}
+
+function transposed<A extends Float32Array | Int8Array>(data: A, rows: number, cols: number): A {
+  const out = new (data.constructor as new (n: number) => A)(data.length);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
   return out;
 }

@@ -13,6 +13,7 @@ import { createModel, type AnyModel } from '../models/registry';
 import { decodeSafetensors } from '../runs/safetensors';
 import { engineNameOf, hfNameOf, type HfArchitecture } from './hfLayout';
 import type { WeightSource } from './onnxModels';
+import { weightSource, type RunQuantization } from '../compression/int8Model';
 import { engineLogits, makeProbe, onnxLogits, PROBE_SEED } from './probe';
 
 export const FLOAT_TOLERANCE = 1e-4;
@@ -36,9 +37,8 @@ export interface VerificationReport {
   ok: boolean;
 }
 
-export function paramSource(params: ParamStore): WeightSource {
-  return { get: (name) => { const v = params.get(name); return { shape: [...v.shape], data: v.dataSync() as Float32Array }; } };
-}
+/** The weights as the ONNX builders read them; an int8 variant's codes and input scales with them (engine/compression/int8Model.ts). */
+export const paramSource: (params: ParamStore, q?: RunQuantization) => WeightSource = weightSource;
 
 /** Loads a bundle's model.safetensors into a new engine model of `like`'s config; every tensor must be one of its parameters, every missing one a tensor `arch` leaves out. */
 export function modelFromBundle(file: string, like: AnyModel, arch: HfArchitecture): AnyModel {
@@ -64,10 +64,16 @@ export function modelFromBundle(file: string, like: AnyModel, arch: HfArchitectu
 
 export async function verifyBundle(dir: string, model: AnyModel, arch: HfArchitecture): Promise<VerificationReport> {
   const probe = makeProbe(model.config);
+  // an int8 variant's float files hold its dequantized weights, with float activations; its int8 graph is
+  // checked against the model as opened, activations fake-quantized as that graph quantizes them
+  const view = model.activationView;
+  model.activationView = null;
   const reference = engineLogits(model, probe);
+  model.activationView = view;
+  const int8Reference = view ? engineLogits(model, probe) : reference;
   const checks: BundleCheck[] = [];
-  const check = (file: string, runtime: string, logits: Float32Array, tolerance: number) => {
-    const err = relError(logits, reference);
+  const check = (file: string, runtime: string, logits: Float32Array, tolerance: number, against = reference) => {
+    const err = relError(logits, against);
     checks.push({ file, runtime, relError: err, tolerance, ok: err <= tolerance });
   };
   const reloaded = modelFromBundle(path.join(dir, 'model.safetensors'), model, arch);
@@ -77,7 +83,7 @@ export async function verifyBundle(dir: string, model: AnyModel, arch: HfArchite
     reloaded.dispose();
   }
   check('onnx/model.onnx', 'onnxruntime-node (CPU)', await onnxLogits(path.join(dir, 'onnx/model.onnx'), probe), FLOAT_TOLERANCE);
-  check('onnx/model_quantized.onnx', 'onnxruntime-node (CPU)', await onnxLogits(path.join(dir, 'onnx/model_quantized.onnx'), probe), INT8_TOLERANCE);
+  check('onnx/model_quantized.onnx', 'onnxruntime-node (CPU)', await onnxLogits(path.join(dir, 'onnx/model_quantized.onnx'), probe), INT8_TOLERANCE, int8Reference);
   const padded = `row 2 padded from position ${probe.attentionMask.slice(probe.length).indexOf(0)}`;
   return { probe: { batch: probe.batch, length: probe.length, seed: PROBE_SEED, padded }, checks, ok: checks.every((c) => c.ok) };
 }

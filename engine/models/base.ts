@@ -10,6 +10,13 @@ import type { ForwardOptions } from './types';
 import { moeFeedForward, moeParamsFromNamed } from './moe';
 import { ParamStore, type ParamSpec } from './params';
 
+/**
+ * How a projection sees its input, when something stands before it: an int8 model's activation
+ * quantization (engine/compression/fakeQuant.ts). `site` is the projection's name (its weight's without
+ * `.weight`); BERT's fused query|key|value projection is the query's.
+ */
+export type ActivationView = (site: string, x: tf.Tensor2D) => tf.Tensor2D;
+
 /** What a forward pass tells an adapter: whether it trains (adapter dropout) and its dropout seed. */
 export interface AdapterPass {
   training: boolean;
@@ -32,6 +39,8 @@ export abstract class TransformerBase {
   readonly params: ParamStore;
   /** called by every linear layer of the stack (engine/finetune/lora/attach.ts sets it); null: none */
   linearAdapter: LinearAdapter | null = null;
+  /** set by whoever opens the model as int8 (engine/runs/loadRunModel.ts) or trains it so (QAT); null: inputs as they are */
+  activationView: ActivationView | null = null;
 
   protected constructor(readonly config: ResolvedModelConfig, specs: ParamSpec[], seed: number) {
     this.params = new ParamStore(specs, config.initStd, seed);
@@ -44,6 +53,11 @@ export abstract class TransformerBase {
   /** A weight as this forward pass uses it: through the store's view (LoRA, fake quantization, a pruning mask) when one is set. */
   protected p<R extends tf.Rank = tf.Rank>(name: string): tf.Tensor<R> {
     return this.params.read(name) as tf.Tensor<R>;
+  }
+
+  /** A projection's input as it uses it: through the activation view when one is set. */
+  protected input(site: string, x: tf.Tensor2D): tf.Tensor2D {
+    return this.activationView ? this.activationView(site, x) : x;
   }
 
   /** LayerNorm with the parameters `${name}.weight` and `${name}.bias`. */

@@ -3,6 +3,7 @@
  *
  *   <runDir>/checkpoints/step-00000100/
  *     model.safetensors       the parameters under their Hugging Face names (so export can copy it as is)
+ *                             (an int8 variant's int8 weights as I8 codes beside F32 <name>_scale: ../compression/int8Checkpoint.ts)
  *     optimizer.safetensors   AdamW's moments as optimizer.m.<name> and optimizer.v.<name>
  *     checkpoint.json         CheckpointManifest: step, tokens, AdamW's step count, RNG state, data position,
  *                             val/best loss, and each file's size, SHA-256 and expected tensors
@@ -35,6 +36,8 @@ import { fsyncDir, isTempName, removeStaleTemps, tempPathFor, writeAndSync, writ
 import { CHECKPOINTS_DIR, RunFileError } from '../../common/node/runFiles';
 import { formatIssues } from '../../common/zodIssues';
 import { readdirEntriesIfExists } from '../../common/node/readdirIfExists';
+import { int8Tensors, splitInt8 } from '../compression/int8Checkpoint';
+import type { Int8Quantized } from '../compression/quantize';
 
 export const MODEL_FILE = 'model.safetensors';
 export const OPTIMIZER_FILE = 'optimizer.safetensors';
@@ -89,6 +92,8 @@ export interface CheckpointSnapshot {
   dataPosition: JsonValue;
   valLoss: number | null;
   extra: Record<string, JsonValue>;
+  /** an int8 variant's weights, stored as codes and scales (engine/compression/int8Checkpoint.ts); not in `params` */
+  int8?: ReadonlyMap<string, Int8Quantized>;
 }
 
 function paramEntries(params: ParamsInput): [string, tf.Tensor][] {
@@ -191,7 +196,7 @@ export async function writeCheckpoint(runDir: string, snap: CheckpointSnapshot, 
   try {
     const modelTensors: NamedTensor[] = [...snap.params].map(([n, t]) => ({ name: n, dtype: 'F32', shape: t.shape, data: t.data }));
     // 'pt' is what Hugging Face loaders expect in the metadata of a model.safetensors
-    const model = await writeTensorFile(tmp, MODEL_FILE, modelTensors, { format: 'pt' });
+    const model = await writeTensorFile(tmp, MODEL_FILE, [...modelTensors, ...int8Tensors(snap.int8 ?? new Map())], { format: 'pt' });
     let optimizer: CheckpointFile | undefined;
     if (snap.optimizer) {
       const o = snap.optimizer;
@@ -307,6 +312,8 @@ export interface LoadedCheckpoint {
   params: Map<string, SerializedTensor>;
   /** AdamW's state as importState takes it, or null when saved without one */
   optimizer: AdamWState | null;
+  /** the codes and scales of weights stored as int8 (an int8 variant's); `params` holds them dequantized */
+  int8: Map<string, Int8Quantized>;
 }
 
 async function readTensorFile(dir: string, spec: CheckpointFile): Promise<Map<string, DecodedTensor>> {
@@ -354,12 +361,7 @@ export async function loadCheckpoint(dir: string, opts: { optimizer?: boolean } 
   const m = NAME_RE.exec(name);
   if (m && Number(m[1]) !== manifest.step) throw new RunFileError(mfile, `says step ${manifest.step} but the folder is ${name}; rename the folder to ${checkpointName(manifest.step)}`);
 
-  const model = await readTensorFile(dir, manifest.files.model);
-  const params = new Map<string, SerializedTensor>();
-  for (const [n, t] of model) {
-    if (t.dtype !== 'F32') throw new RunFileError(path.join(dir, MODEL_FILE), `parameter '${n}' is ${t.dtype}; parameters are F32`);
-    params.set(n, { shape: t.shape, data: t.data as Float32Array });
-  }
+  const { params, int8 } = splitInt8(await readTensorFile(dir, manifest.files.model), (message) => new RunFileError(path.join(dir, MODEL_FILE), message));
 
   let optimizer: AdamWState | null = null;
   // the optimizer's moments are twice the weights: a model opened to be used, not trained on, skips them
@@ -385,7 +387,7 @@ export async function loadCheckpoint(dir: string, opts: { optimizer?: boolean } 
       }
     }
   }
-  return { name, dir, manifest, params, optimizer };
+  return { name, dir, manifest, params, optimizer, int8 };
 }
 
 /** Whether a checkpoint loads; the reason when it does not. */

@@ -21,6 +21,7 @@ import { restoreRunWeights } from '../finetune/lora/openLoraRun';
 import { createModel, type AnyModel } from '../models/registry';
 import { loadTokenizer, type Tokenizer } from '../tokenizers';
 import { checkMemory } from '../training/memoryBudget';
+import { openInt8, type RunQuantization } from '../compression/int8Model';
 import { checkpointsDir, latestValidCheckpoint, listCheckpoints, loadCheckpoint, readPointer, restoreCheckpoint, type LoadedCheckpoint } from './checkpoint';
 
 /** 'last': the newest checkpoint that loads; 'best': the one with the best validation loss; or a checkpoint's folder name, step-<N>. */
@@ -38,6 +39,8 @@ export interface RunModel {
   checkpoint: { name: string; step: number; valLoss: number | null };
   /** what was passed over on the way (a newer checkpoint that did not load), for the caller to show */
   notes: string[];
+  /** an int8 variant's codes, scales and activation quantization (its model's activation view is set) */
+  quantization?: RunQuantization;
 }
 
 export interface LoadRunModelOptions {
@@ -58,13 +61,16 @@ export async function loadRunModel(runDir: string, checkpoint: CheckpointChoice 
   const modelConfig = modelConfigOfRun(config, tokenizer.vocabSize);
   checkMemory(modelConfig, 1, modelConfig.contextLength, opts.backend ?? activeBackend());
   const model = createModel(modelConfig, run.seed); // the seed only fills weights the checkpoint then replaces
+  let quantization: RunQuantization | undefined;
   try {
     restoreRunWeights(config, model, () => restoreCheckpoint(ck, model.params));
+    quantization = openInt8(config, ck, model);
   } catch (err) {
     model.dispose();
+    if (err instanceof EngineError) throw err;
     throw unusable(`${(err as Error).message}; the run's config and its checkpoint ${ck.name} disagree`, 'checkpoint');
   }
-  return { runDir: dir, run, config, modelConfig, model, tokenizer, checkpoint: { name: ck.name, step: ck.manifest.step, valLoss: ck.manifest.valLoss }, notes };
+  return { runDir: dir, run, config, modelConfig, model, tokenizer, checkpoint: { name: ck.name, step: ck.manifest.step, valLoss: ck.manifest.valLoss }, notes, ...(quantization ? { quantization } : {}) };
 }
 
 /** The checkpoint to open, loaded (weights only, their SHA-256 checked), or the reason there is none. */

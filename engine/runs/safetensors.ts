@@ -14,8 +14,8 @@
 export class SafetensorsError extends Error {}
 
 /** What the workbench writes. */
-export type WrittenDtype = 'F32' | 'I32';
-export interface NamedTensor { name: string; dtype: WrittenDtype; shape: number[]; data: Float32Array | Int32Array }
+export type WrittenDtype = 'F32' | 'I32' | 'I8';
+export interface NamedTensor { name: string; dtype: WrittenDtype; shape: number[]; data: Float32Array | Int32Array | Int8Array }
 
 /** Every dtype the format defines, with its size in bytes. */
 const DTYPE_BYTES = {
@@ -35,7 +35,7 @@ export const MAX_HEADER_BYTES = 100_000_000;
 
 const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
-function bytesOf(data: Float32Array | Int32Array): Buffer {
+function bytesOf(data: Float32Array | Int32Array | Int8Array): Buffer {
   return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
@@ -211,6 +211,8 @@ function halfToFloat(h: number): number {
 }
 
 export interface DecodedTensor extends NamedTensor {
+  dtype: 'F32' | 'I32';
+  data: Float32Array | Int32Array;
   /** the dtype in the file, before reading it as F32 or I32 */
   fileDtype: SafetensorsDtype;
 }

@@ -12,6 +12,7 @@ import type { TrainLoopConfig } from '../../common/trainLoopConfig';
 import type { RunFolder } from '../runs/runFolder';
 import type { TrainingTask } from './task';
 import { domainAdaptation } from '../finetune/domainTask';
+import { qatTask } from '../compression/qatTask';
 
 export interface DerivedTaskContext {
   /** the new run's folder; its tokenizer.json is already the base's */
@@ -49,7 +50,7 @@ export function derivedTaskOf(config: DerivedRunHead): DerivedTaskKind | null {
     case 'compress':
       switch (config.compress.method) {
         case 'int8': return null;
-        case 'qat': return null;
+        case 'qat': return qatTask as DerivedTaskKind;
         case 'distill': return null;
         case 'prune': return null;
       }

@@ -223,7 +223,7 @@ function trainingKindOf(config: DerivedRunConfig, runDir: string): DerivedTaskKi
 }
 
 /** A derived run reads text as its base did: the base's tokenizer.json, copied so the run opens without its base. */
-async function copyBaseTokenizer(config: DerivedRunConfig, runDir: string): Promise<void> {
+export async function copyBaseTokenizer(config: DerivedRunConfig, runDir: string): Promise<void> {
   const from = path.join(config.base.runDir, TOKENIZER_FILE);
   try {
     await fs.promises.copyFile(from, path.join(runDir, TOKENIZER_FILE));

@@ -47,7 +47,7 @@ export class BERT extends TransformerBase implements TransformerModel {
 
   /** A linear layer; the heads, called outside a forward pass, pass no dropper (their adapters run without dropout). */
   private dense(x: tf.Tensor2D, name: string, drop?: Dropper): tf.Tensor2D {
-    return this.adapted(linearT(x, this.p(`${name}.weight`), this.p(`${name}.bias`)), x, [name], drop);
+    return this.adapted(linearT(this.input(name, x), this.p(`${name}.weight`), this.p(`${name}.bias`)), x, [name], drop);
   }
 
   forward(batch: Batch, opts: ForwardOptions = {}): ForwardResult {
@@ -70,7 +70,7 @@ export class BERT extends TransformerBase implements TransformerModel {
       const l = `bert.encoder.layer.${i}`;
       // one projection for q|k|v: the three [d, d] weights stacked into [3d, d]
       const self = ['query', 'key', 'value'].map((n) => `${l}.attention.self.${n}`);
-      const qkv = this.adapted(linearT(x, tf.concat(self.map((n) => this.p(`${n}.weight`))) as tf.Tensor2D, tf.concat(self.map((n) => this.p(`${n}.bias`))) as tf.Tensor1D), x, self, drop); // [N, 3d]
+      const qkv = this.adapted(linearT(this.input(self[0], x), tf.concat(self.map((n) => this.p(`${n}.weight`))) as tf.Tensor2D, tf.concat(self.map((n) => this.p(`${n}.bias`))) as tf.Tensor1D), x, self, drop); // [N, 3d]
       const att = selfAttention(qkv, B, T, c.nHeads, {
         kind: c.attention, causal: false, keyMask, returnProbs: Boolean(opts.returnAttentions),
         ...(c.positional === 'rope' ? { ropeBase: c.ropeBase } : {}),

@@ -43,7 +43,7 @@ export class GPT extends TransformerBase implements TransformerModel {
   }
 
   private conv1d(x: tf.Tensor2D, name: string, drop: Dropper): tf.Tensor2D {
-    return this.adapted(linear(x, this.p(`${name}.weight`), this.p(`${name}.bias`)), x, [name], drop);
+    return this.adapted(linear(this.input(name, x), this.p(`${name}.weight`), this.p(`${name}.bias`)), x, [name], drop);
   }
 
   forward(batch: Batch, opts: ForwardOptions = {}): ForwardResult {
