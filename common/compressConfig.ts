@@ -66,6 +66,10 @@ export const PruneConfig = z.object({
   loop: trainLoopConfig({ steps: 200, batchSize: 12, lr: 3e-4, minLr: 3e-5, warmupSteps: 20, evalInterval: 50 }).prefault({}),
 }).strict();
 
+export type StudentShape = z.output<typeof StudentShape>;
+export type DistillConfig = z.output<typeof DistillConfig>;
+export type PruneConfig = z.output<typeof PruneConfig>;
+
 export const CompressConfig = z.discriminatedUnion('method', [Int8Config, QatConfig, DistillConfig, PruneConfig]);
 export type CompressConfig = z.output<typeof CompressConfig>;
 export type CompressConfigInput = z.input<typeof CompressConfig>;

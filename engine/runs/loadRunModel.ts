@@ -20,6 +20,7 @@ import { activeBackend } from '../backends/select';
 import { createModel, type AnyModel } from '../models/registry';
 import { loadTokenizer, type Tokenizer } from '../tokenizers';
 import { checkMemory } from '../training/memoryBudget';
+import { dropTrainingAids } from '../compression/student';
 import { checkpointsDir, latestValidCheckpoint, listCheckpoints, loadCheckpoint, readPointer, restoreCheckpoint, type LoadedCheckpoint } from './checkpoint';
 
 /** 'last': the newest checkpoint that loads; 'best': the one with the best validation loss; or a checkpoint's folder name, step-<N>. */
@@ -57,6 +58,7 @@ export async function loadRunModel(runDir: string, checkpoint: CheckpointChoice 
   const modelConfig = modelConfigOfRun(config, tokenizer.vocabSize);
   checkMemory(modelConfig, 1, modelConfig.contextLength, opts.backend ?? activeBackend());
   const model = createModel(modelConfig, run.seed); // the seed only fills weights the checkpoint then replaces
+  dropTrainingAids(ck.params);
   try {
     restoreCheckpoint(ck, model.params);
   } catch (err) {

@@ -11,6 +11,7 @@ import type { RunEvent } from '../../common/runEvents';
 import type { TrainLoopConfig } from '../../common/trainLoopConfig';
 import type { RunFolder } from '../runs/runFolder';
 import type { TrainingTask } from './task';
+import { distillKind } from '../compression/distillTask';
 
 export interface DerivedTaskContext {
   /** the new run's folder; its tokenizer.json is already the base's */
@@ -49,7 +50,7 @@ export function derivedTaskOf(config: DerivedRunHead): DerivedTaskKind | null {
       switch (config.compress.method) {
         case 'int8': return null;
         case 'qat': return null;
-        case 'distill': return null;
+        case 'distill': return distillKind as DerivedTaskKind;
         case 'prune': return null;
       }
   }
