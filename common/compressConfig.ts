@@ -60,6 +60,9 @@ export const PruneConfig = z.object({
   kind: z.enum(['magnitude', 'heads']).default('heads'),
   /** magnitude: the share of weights zeroed at the end of the schedule */
   sparsity: z.number().gt(0).lt(1).default(0.5),
+  /** magnitude: sparsity rises as s·(1 − (1 − t/(ramp·steps))³) (Zhu & Gupta 2017), then the rest of the steps fine-tune at s */
+  ramp: z.number().gt(0).max(1).default(0.75).describe('magnitude: the share of the steps over which sparsity rises to its target'),
+  maskEvery: z.number().int().min(1).default(10).describe('magnitude: recompute the masks every this many steps'),
   /** heads: the share of all attention heads removed */
   headShare: z.number().gt(0).lt(1).default(0.25),
   importance: z.enum(['gradient', 'attention']).default('gradient').describe('gradient: Michel et al.\'s head-mask gradient; attention: the inspect statistics'),

@@ -12,6 +12,7 @@ import type { TrainLoopConfig } from '../../common/trainLoopConfig';
 import type { RunFolder } from '../runs/runFolder';
 import type { TrainingTask } from './task';
 import { distillKind } from '../compression/distillTask';
+import { pruneKind } from '../compression/pruneTask';
 
 export interface DerivedTaskContext {
   /** the new run's folder; its tokenizer.json is already the base's */
@@ -51,7 +52,7 @@ export function derivedTaskOf(config: DerivedRunHead): DerivedTaskKind | null {
         case 'int8': return null;
         case 'qat': return null;
         case 'distill': return distillKind as DerivedTaskKind;
-        case 'prune': return null;
+        case 'prune': return pruneKind as DerivedTaskKind;
       }
   }
 }
