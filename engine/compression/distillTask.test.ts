@@ -14,7 +14,7 @@ import { latestValidCheckpoint } from '../runs/checkpoint';
 import { loadRunModel } from '../runs/loadRunModel';
 import { readMetrics } from '../runs/metricsLog';
 import { createModel } from '../models/registry';
-import { TINY_GPT, tinyRun } from '../inspect/tinyRuns.testing';
+import { TINY_BERT, TINY_GPT, tinyBertTokenizer, tinyRun } from '../inspect/tinyRuns.testing';
 import { resolveDerivedRun } from '../training/derivedRun';
 import { Trainer, type TrainerEvent } from '../training/trainer';
 import { useBackend } from '../testing';
@@ -137,5 +137,17 @@ describe('distillation runs', () => {
     const b = await latestValidCheckpoint(part.summary.run_dir);
     assert.equal(b!.manifest.step, 6);
     for (const [name, t] of a!.params) assert.deepEqual(b!.params.get(name)!.data, t.data, `${name} equals the uninterrupted run's`);
+  });
+
+  it('bert (mlm-nsp): soft targets at the masked positions, NSP in the hard loss, every part finite', async () => {
+    const bertDir = await tinyRun(path.join(tmp, 'bert'), { ...TINY_BERT, nLayers: 4 }, { tokenizer: tinyBertTokenizer, pretrain: { steps: 4, evalInterval: 2, objective: 'mlm-nsp' } });
+    const config = await resolveDerivedRun({ task: 'compress', baseRunDir: bertDir, baseCheckpoint: 'last', settings: settings({ student: {}, loop: { steps: 3, batchSize: 2, evalInterval: 3, evalBatches: 1, schedule: { warmupSteps: 1 } } }) });
+    assert.equal(config.base.objective, 'mlm-nsp');
+    const t = await Trainer.startDerived(config, path.join(tmp, 'runs'), 'bert-student', { cacheDir: null, backend: 'cpu' });
+    const summary = await t.run();
+    assert.equal(summary.status, 'completed', JSON.stringify(summary.error));
+    const { records } = await readMetrics(summary.run_dir);
+    for (const part of ['distill/soft', 'distill/hard', 'distill/cosine', 'distill/attention']) assert.ok(records.every((r) => Number.isFinite(r.scalars[part])), part);
+    assert.ok(Number.isFinite(records.at(-1)!.scalars['val/loss']));
   });
 });
