@@ -24,7 +24,7 @@ import { prepareBaseData } from '../training/baseData';
 import { evaluate } from '../training/evaluate';
 import { toBatch } from '../training/pretrainData';
 import { interleavedLatency } from '../compression/latency';
-import { PRUNING_FILE, type HeadPruningFile } from '../compression/pruneTask';
+import { PRUNING_FILE, type HeadPruningFile } from '../../common/compressionFiles';
 import { TOKENIZER_FILE } from '../../common/node/runFiles';
 
 const { values, positionals } = parseArgs({

@@ -18,7 +18,7 @@ import { TINY_BERT, TINY_GPT, tinyBertTokenizer, tinyRun } from '../inspect/tiny
 import { resolveDerivedRun } from '../training/derivedRun';
 import { Trainer, type TrainerEvent } from '../training/trainer';
 import { useBackend } from '../testing';
-import { DISTILLATION_FILE } from './distillTask';
+import { DISTILLATION_FILE, DistillationFile } from '../../common/compressionFiles';
 import { initFromTeacher, lossLayerOf, studentConfig } from './student';
 
 const equal = (a: tf.Tensor, b: tf.Tensor) => a.shape.join() === b.shape.join() && a.dataSync().every((v, i) => v === b.dataSync()[i]);
@@ -105,7 +105,7 @@ describe('distillation runs', () => {
     for (const part of ['distill/soft', 'distill/hard', 'distill/cosine', 'distill/attention']) {
       assert.ok(records.every((r) => Number.isFinite(r.scalars[part]) && r.scalars[part] >= 0), `${part} at every step`);
     }
-    const desc = JSON.parse(fs.readFileSync(path.join(summary.run_dir, DISTILLATION_FILE), 'utf8'));
+    const desc = DistillationFile.parse(JSON.parse(fs.readFileSync(path.join(summary.run_dir, DISTILLATION_FILE), 'utf8')));
     assert.ok(Number.isFinite(desc.teacher.val.loss) && desc.teacher.parameters > desc.student.parameters, JSON.stringify(desc));
     assert.deepEqual(desc.layerMap, [1, 3]);
     // the checkpoint holds the projections (resume needs them); the opened model does not

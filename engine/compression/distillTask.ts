@@ -16,6 +16,7 @@
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { DistillConfig } from '../../common/compressConfig';
+import { DISTILLATION_FILE, type DistillationFile } from '../../common/compressionFiles';
 import { writeFileAtomic, jsonText } from '../../common/node/atomicWrite';
 import type { Objective } from '../../common/pretrainConfig';
 import type { CompressRunConfig } from '../../common/runConfig';
@@ -38,9 +39,6 @@ import { TRAINING_AID_PREFIX, addProjections, initFromTeacher, lossLayerOf, stud
 import { openBaseData, openBaseModel } from './variantBase';
 
 export type DistillRunConfig = CompressRunConfig & { compress: DistillConfig };
-
-/** What the run writes about its teacher and its student's start, beside its metrics. */
-export const DISTILLATION_FILE = 'distillation.json';
 
 type Weights = DistillConfig['weights'];
 
@@ -211,10 +209,11 @@ export const distillKind: DerivedTaskKind<DistillRunConfig> = {
 async function describeDistillation(runDir: string, teacher: AnyModel, student: AnyModel, data: PreparedData, objective: Objective, init: ReturnType<typeof initFromTeacher> | null, config: DistillRunConfig): Promise<void> {
   const val = await evaluate(teacher, data.validation, objective);
   const studentParams = student.params.names.filter((n) => !n.startsWith(TRAINING_AID_PREFIX)).reduce((n, name) => n + student.params.get(name).size, 0);
-  await writeFileAtomic(path.join(runDir, DISTILLATION_FILE), jsonText({
+  const file: DistillationFile = {
     teacher: { runDir: config.base.runDir, checkpoint: config.base.checkpoint, parameters: teacher.params.count, nLayers: teacher.config.nLayers, val },
     student: { parameters: studentParams, nLayers: student.config.nLayers, init: config.compress.init, ...(init ? { initLayers: init.layers, copied: init.copied, random: init.random } : {}) },
     layerMap: Array.from({ length: student.config.nLayers }, (_, i) => lossLayerOf(i, student.config.nLayers, teacher.config.nLayers)),
     weights: config.compress.weights, temperature: config.compress.temperature,
-  }));
+  };
+  await writeFileAtomic(path.join(runDir, DISTILLATION_FILE), jsonText(file));
 }

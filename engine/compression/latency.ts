@@ -4,15 +4,9 @@
  * falls on all of them alike), after a warm-up, the median per model.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { LatencyFigure } from '../../common/compressionFiles';
 import type { AnyModel } from '../models/registry';
 import type { Batch } from '../models/types';
-
-export interface LatencyFigure {
-  /** median milliseconds per forward pass of the batch */
-  medianMs: number;
-  /** every round's time, for the spread */
-  samplesMs: number[];
-}
 
 function timeOnce(model: AnyModel, batch: Batch): number {
   const t0 = performance.now();

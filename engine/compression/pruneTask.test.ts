@@ -12,7 +12,7 @@ import { resolveDerivedRun } from '../training/derivedRun';
 import { Trainer } from '../training/trainer';
 import { useBackend } from '../testing';
 import { cubicSparsity, magnitudeMask } from './pruneMagnitude';
-import { PRUNING_FILE, type HeadPruningFile } from './pruneTask';
+import { HeadPruningFile, MagnitudePruningFile, PRUNING_FILE } from '../../common/compressionFiles';
 
 describe('magnitude pruning pieces', () => {
   it('the cubic schedule rises fast, then flattens at the target', () => {
@@ -63,7 +63,7 @@ describe('pruning runs', () => {
     const s = records.map((r) => r.scalars['prune/sparsity']);
     assert.ok(s.every((v, i) => i === 0 || v >= s[i - 1] - 1e-12), `sparsity only grows: ${s}`);
     assert.ok(Math.abs(s.at(-1)! - 0.5) < 0.01 && records.at(-1)!.scalars['prune/sparsity/layer.0'] > 0.49, JSON.stringify(records.at(-1)!.scalars));
-    const file = JSON.parse(fs.readFileSync(path.join(summary.run_dir, PRUNING_FILE), 'utf8'));
+    const file = MagnitudePruningFile.parse(JSON.parse(fs.readFileSync(path.join(summary.run_dir, PRUNING_FILE), 'utf8')));
     assert.equal(file.kind, 'magnitude');
     assert.ok(Math.abs(file.sparsity - 0.5) < 0.01);
   });
@@ -84,7 +84,7 @@ describe('pruning runs', () => {
       const { summary, config } = await prune(`heads-${importance}`, { kind: 'heads', headShare: 0.25, importance });
       assert.equal(summary.status, 'completed');
       assert.deepEqual([config.model.nHeads, config.model.headDim], [3, 4]);
-      const file = JSON.parse(fs.readFileSync(path.join(summary.run_dir, PRUNING_FILE), 'utf8')) as HeadPruningFile;
+      const file = HeadPruningFile.parse(JSON.parse(fs.readFileSync(path.join(summary.run_dir, PRUNING_FILE), 'utf8')));
       assert.equal(file.importance.method, importance);
       assert.equal(file.importance.scores.length, 2);
       assert.ok(file.importance.scores.every((row) => row.length === 4 && row.every(Number.isFinite)));

@@ -14,7 +14,7 @@ import { writeFileAtomic, writeFileAtomicSync, jsonText } from '../../common/nod
 import type { PruneConfig } from '../../common/compressConfig';
 import type { Objective } from '../../common/pretrainConfig';
 import type { CompressRunConfig } from '../../common/runConfig';
-import type { EvalResult } from '../../common/runEvents';
+import { PRUNING_FILE, type HeadPruningFile, type LatencyFigure, type MagnitudePruningFile } from '../../common/compressionFiles';
 import { attentionProbeSet, measureHeads } from '../inspect/attentionMaps';
 import { createModel, type AnyModel } from '../models/registry';
 import type { DerivedTaskKind } from '../training/derivedTasks';
@@ -25,28 +25,12 @@ import { PretrainTask } from '../training/pretrainTask';
 import type { Gradients } from '../training/trainStep';
 import type { Rng } from '../util/random';
 import * as tf from '@tensorflow/tfjs-core';
-import { interleavedLatency, type LatencyFigure } from './latency';
+import { interleavedLatency } from './latency';
 import { attentionHeadImportance, gradientHeadImportance, headPrunedConfig, headsToRemove, keptHeads, removeHeads, type HeadGrid } from './pruneHeads';
 import { MagnitudeMasks, cubicSparsity, prunableWeights } from './pruneMagnitude';
 import { openBaseData, openBaseModel } from './variantBase';
 
 export type PruneRunConfig = CompressRunConfig & { compress: PruneConfig };
-
-/** What a pruning run writes about its cut beside its metrics (the comparison view and the UI read it). */
-export const PRUNING_FILE = 'pruning.json';
-
-/** pruning.json of kind 'heads'. */
-export interface HeadPruningFile {
-  kind: 'heads';
-  importance: { method: PruneConfig['importance']; scores: HeadGrid };
-  /** per layer, the heads kept (indices into the base's heads) and those removed */
-  kept: HeadGrid;
-  removed: HeadGrid;
-  /** what was measured on the base and on the pruned model before its fine-tune, same process, same input */
-  before: { parameters: number; val: EvalResult; latency: LatencyFigure };
-  afterCut: { parameters: number; val: EvalResult; latency: LatencyFigure };
-  latencyInput: { batch: number; length: number; backend: string };
-}
 
 class MagnitudePruneTask extends PretrainTask {
   private started = false;
@@ -74,7 +58,8 @@ class MagnitudePruneTask extends PretrainTask {
     }
     const r = this.masks.report();
     if (due) {
-      writeFileAtomicSync(path.join(this.runDir, PRUNING_FILE), jsonText({ kind: 'magnitude', step, target: this.cfg.sparsity, sparsity: r.overall, layers: r.layers, weights: this.masks.names }));
+      const file: MagnitudePruningFile = { kind: 'magnitude', step, target: this.cfg.sparsity, sparsity: r.overall, layers: r.layers, weights: this.masks.names };
+      writeFileAtomicSync(path.join(this.runDir, PRUNING_FILE), jsonText(file));
     }
     return { 'prune/sparsity': r.overall, ...Object.fromEntries(Object.entries(r.layers).map(([l, s]) => [`prune/sparsity/${l}`, s])) };
   }
