@@ -32,8 +32,8 @@ export const DistillationFile = z.object({
 }).strict();
 export type DistillationFile = z.infer<typeof DistillationFile>;
 
-/** Median forward latency of one model, and every round's time. */
-export const LatencyFigure = z.object({ medianMs: z.number(), samplesMs: z.array(z.number()) }).strict();
+/** Forward latency of one model: the median and the fastest round (the least disturbed by other load), and every round's time. */
+export const LatencyFigure = z.object({ medianMs: z.number(), minMs: z.number(), samplesMs: z.array(z.number()) }).strict();
 export type LatencyFigure = z.infer<typeof LatencyFigure>;
 
 const Measured = z.object({ parameters: z.number().int(), val: EvalResult, latency: LatencyFigure }).strict();

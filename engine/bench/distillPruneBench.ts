@@ -24,6 +24,8 @@ import { prepareBaseData } from '../training/baseData';
 import { evaluate } from '../training/evaluate';
 import { toBatch } from '../training/pretrainData';
 import { interleavedLatency } from '../compression/latency';
+import { configOf } from '../compression/pruneHeads';
+import { modelStats } from '../../common/modelStats';
 import { PRUNING_FILE, type HeadPruningFile } from '../../common/compressionFiles';
 import { TOKENIZER_FILE } from '../../common/node/runFiles';
 
@@ -79,13 +81,16 @@ const batch = toBatch(held.data.validation[0]);
 const [la, lb] = interleavedLatency([a.model, b.model], batch, Number(values.rounds), 3);
 tf.dispose(Object.values(batch));
 held.data.close();
+const teacherFlops = modelStats(configOf(a.model.config)).forwardFlopsPerToken;
+const prunedFlops = modelStats(configOf(b.model.config)).forwardFlopsPerToken;
 a.model.dispose();
 b.model.dispose();
 
 console.log(`teacher ${teacher.layers} layers: val loss ${teacher.loss.toFixed(4)}; distilled student ${student.layers} layers: ${student.loss.toFixed(4)}; same student from scratch: ${baseline.loss.toFixed(4)} (${steps} steps each)`);
-console.log(`heads ${teacher.heads} → ${prunedVal.heads} per layer: parameters ${teacher.parameters} → ${prunedVal.parameters}; val loss ${teacher.loss.toFixed(4)} → ${cut.afterCut.val.loss.toFixed(4)} after the cut → ${prunedVal.loss.toFixed(4)} after ${pruneSteps} fine-tune steps; forward ${la.medianMs.toFixed(2)} → ${lb.medianMs.toFixed(2)} ms (median of ${values.rounds}, batch ${batch.inputIds.shape.join('×')}, ${backend.name})`);
+console.log(`heads ${teacher.heads} → ${prunedVal.heads} per layer: parameters ${teacher.parameters} → ${prunedVal.parameters}; val loss ${teacher.loss.toFixed(4)} → ${cut.afterCut.val.loss.toFixed(4)} after the cut → ${prunedVal.loss.toFixed(4)} after ${pruneSteps} fine-tune steps; forward ${la.medianMs.toFixed(2)} → ${lb.medianMs.toFixed(2)} ms median, ${la.minMs.toFixed(2)} → ${lb.minMs.toFixed(2)} ms fastest (${values.rounds} interleaved rounds, batch ${batch.inputIds.shape.join('×')}, ${backend.name})`);
 console.log(JSON.stringify({
   backend: backend.name, threads: backend.threads ?? null, steps, prune_steps: pruneSteps, runs: { teacher: teacherDir, distilled, scratch, pruned },
   distill: { teacher_val_loss: teacher.loss, student_val_loss: student.loss, scratch_val_loss: baseline.loss, teacher_parameters: teacher.parameters, student_parameters: student.parameters },
-  prune_heads: { parameters: [teacher.parameters, prunedVal.parameters], val_loss_base: teacher.loss, val_loss_after_cut: cut.afterCut.val.loss, val_loss_after_finetune: prunedVal.loss, latency_ms: [la.medianMs, lb.medianMs], latency_ratio: lb.medianMs / la.medianMs, importance: cut.importance.scores, removed: cut.removed },
+  prune_heads: { parameters: [teacher.parameters, prunedVal.parameters], val_loss_base: teacher.loss, val_loss_after_cut: cut.afterCut.val.loss, val_loss_after_finetune: prunedVal.loss, latency_ms: [la.medianMs, lb.medianMs], latency_ratio: lb.medianMs / la.medianMs, latency_min_ms: [la.minMs, lb.minMs], latency_min_ratio: lb.minMs / la.minMs,
+    forward_flops_per_token: [teacherFlops, prunedFlops], importance: cut.importance.scores, removed: cut.removed },
 }));

@@ -94,7 +94,7 @@ async function cutHeads(base: AnyModel, data: PreparedData, objective: Objective
     const input = toBatch(data.validation[0]);
     let latency: LatencyFigure[];
     try {
-      latency = interleavedLatency([base, pruned], input);
+      latency = interleavedLatency([base, pruned], input, 15);
     } finally {
       tf.dispose(Object.values(input));
     }
