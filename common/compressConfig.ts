@@ -80,11 +80,18 @@ export const PruneConfig = z.object({
   kind: z.enum(['magnitude', 'heads']).default('heads'),
   /** magnitude: the share of weights zeroed at the end of the schedule */
   sparsity: z.number().gt(0).lt(1).default(0.5),
+  /** magnitude: sparsity rises as s·(1 − (1 − t/(ramp·steps))³) (Zhu & Gupta 2017), then the rest of the steps fine-tune at s */
+  ramp: z.number().gt(0).max(1).default(0.75).describe('magnitude: the share of the steps over which sparsity rises to its target'),
+  maskEvery: z.number().int().min(1).default(10).describe('magnitude: recompute the masks every this many steps'),
   /** heads: the share of all attention heads removed */
   headShare: z.number().gt(0).lt(1).default(0.25),
   importance: z.enum(['gradient', 'attention']).default('gradient').describe('gradient: Michel et al.\'s head-mask gradient; attention: the inspect statistics'),
   loop: trainLoopConfig({ steps: 200, batchSize: 12, lr: 3e-4, minLr: 3e-5, warmupSteps: 20, evalInterval: 50 }).prefault({}),
 }).strict();
+
+export type StudentShape = z.output<typeof StudentShape>;
+export type DistillConfig = z.output<typeof DistillConfig>;
+export type PruneConfig = z.output<typeof PruneConfig>;
 
 export const CompressConfig = z.discriminatedUnion('method', [Int8Config, QatConfig, DistillConfig, PruneConfig]);
 export type CompressConfig = z.output<typeof CompressConfig>;

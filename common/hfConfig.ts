@@ -92,6 +92,7 @@ export function hfUnrepresentable(c: ResolvedModelConfig): string[] {
   if (c.positional !== 'learned') out.push(`positional '${c.positional}': Hugging Face's ${family} has learned absolute positions only, so its config.json cannot say '${c.positional}'; train with positional 'learned' to export`);
   if (c.attention !== 'softmax') out.push(`attention '${c.attention}': Hugging Face's ${family} runs softmax attention only; train with attention 'softmax' to export`);
   if (c.moe) out.push(`moe: Hugging Face's ${family} has a dense feed-forward block, not a mixture of experts; remove moe to export`);
+  if (c.attnDim !== c.dModel) out.push(`headDim ${c.headDim} × nHeads ${c.nHeads} = ${c.attnDim} ≠ dModel ${c.dModel} (heads were pruned): Hugging Face's ${family} config.json derives the head width as dModel / nHeads, so it cannot say this shape; export the unpruned base, or a head-pruned variant once the bundle writes its removed heads back as zero heads`);
   if (c.numLabels !== undefined) out.push(`numLabels ${c.numLabels}: a sequence-classification head is not a language-model bundle; export the pretrained model (without numLabels)`);
   return out;
 }

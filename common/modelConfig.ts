@@ -24,7 +24,8 @@ export const ModelConfigFields = z.object({
   vocabSize: z.number().int().min(2).describe('size of the token vocabulary'),
   contextLength: z.number().int().min(1).describe('longest sequence the model accepts (n_positions / max_position_embeddings)'),
   dModel: z.number().int().min(1).describe('width of the residual stream (n_embd / hidden_size)'),
-  nHeads: z.number().int().min(1).describe('attention heads per layer; must divide dModel'),
+  nHeads: z.number().int().min(1).describe('attention heads per layer; must divide dModel unless headDim is given'),
+  headDim: z.number().int().min(1).optional().describe('width of one attention head; default dModel / nHeads. A head-pruned model keeps its heads\' width with fewer heads, so nHeads × headDim may differ from dModel'),
   nLayers: z.number().int().min(1).describe('Transformer blocks'),
   dFF: z.number().int().min(1).optional().describe('feed-forward width; default 4 × dModel'),
   positional: PositionalEncoding.default('learned'),
@@ -48,10 +49,10 @@ function divisors(n: number): number[] {
 /** Cross-field checks, shared by the model config and the experiment's model cell. */
 export function checkModelConfig(c: z.infer<typeof ModelConfigFields> | Omit<z.infer<typeof ModelConfigFields>, 'vocabSize'>, ctx: z.RefinementCtx): void {
   const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
-  if (c.dModel % c.nHeads !== 0) {
+  if (c.headDim === undefined && c.dModel % c.nHeads !== 0) {
     issue('nHeads', `dModel ${c.dModel} is not divisible by nHeads ${c.nHeads}; choose nHeads among ${divisors(c.dModel).join(', ')}, … or change dModel to a multiple of ${c.nHeads}`);
-  } else if (c.positional === 'rope' && (c.dModel / c.nHeads) % 2 !== 0) {
-    issue('positional', `RoPE rotates pairs of dimensions, but the head size dModel/nHeads = ${c.dModel / c.nHeads} is odd; use an even head size or positional 'learned' / 'sinusoidal'`);
+  } else if (c.positional === 'rope' && (c.headDim ?? c.dModel / c.nHeads) % 2 !== 0) {
+    issue('positional', `RoPE rotates pairs of dimensions, but the head size ${c.headDim === undefined ? 'dModel/nHeads' : 'headDim'} = ${c.headDim ?? c.dModel / c.nHeads} is odd; use an even head size or positional 'learned' / 'sinusoidal'`);
   }
   if (c.positional === 'sinusoidal' && c.dModel % 2 !== 0) {
     issue('positional', `the sinusoidal table pairs sin and cos, but dModel ${c.dModel} is odd; use an even dModel or positional 'learned'`);
@@ -74,16 +75,20 @@ export interface ResolvedModelConfig extends ModelConfig {
   activation: z.infer<typeof Activation>;
   layerNormEps: number;
   headDim: number;
+  /** the attention's inner width, nHeads × headDim: dModel unless heads were pruned */
+  attnDim: number;
   causal: boolean;
 }
 
 export function resolveModelConfig(c: ModelConfig): ResolvedModelConfig {
+  const headDim = c.headDim ?? c.dModel / c.nHeads;
   return {
     ...c,
     dFF: c.dFF ?? 4 * c.dModel,
     activation: c.activation ?? (c.arch === 'gpt' ? 'gelu_new' : 'gelu'),
     layerNormEps: c.layerNormEps ?? (c.arch === 'gpt' ? 1e-5 : 1e-12),
-    headDim: c.dModel / c.nHeads,
+    headDim,
+    attnDim: c.nHeads * headDim,
     causal: c.arch === 'gpt',
   };
 }

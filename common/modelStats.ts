@@ -27,8 +27,8 @@ const F32 = 4;
 
 export function modelStats(config: ModelConfig): ModelStats {
   const c = resolveModelConfig(config);
-  const { vocabSize: V, contextLength: P, dModel: d, dFF: ff, nLayers: L } = c;
-  const attnParams = c.arch === 'gpt' ? 4 * d * d + 4 * d : 4 * (d * d + d);
+  const { vocabSize: V, contextLength: P, dModel: d, dFF: ff, nLayers: L, attnDim: a } = c;
+  const attnParams = 4 * d * a + 3 * a + d; // q, k, v [d → a] and the output [a → d], with biases
   const mlpOne = d * ff + ff + ff * d + d;
   const ffnParams = c.moe ? d * c.moe.experts + c.moe.experts * mlpOne : mlpOne;
   const layerParams = attnParams + ffnParams + 4 * d; // two LayerNorms
@@ -44,9 +44,9 @@ export function modelStats(config: ModelConfig): ModelStats {
   const parameters = embeddings + L * layerParams + heads;
 
   // matrix products per token and layer (multiply-adds): projections, feed-forward, attention over the context
-  const projMacs = 4 * d * d;
+  const projMacs = 4 * d * a;
   const ffnMacs = c.moe ? d * c.moe.experts + c.moe.topK * 2 * d * ff : 2 * d * ff;
-  const attnMacs = c.attention === 'softmax' ? 2 * P * d : 2 * d * c.headDim; // QKᵀ and PV, or φ(k)vᵀ and φ(q)S
+  const attnMacs = c.attention === 'softmax' ? 2 * P * a : 2 * a * c.headDim; // QKᵀ and PV, or φ(k)vᵀ and φ(q)S
   const headMacs = V * d; // vocabulary projection
   const forwardFlopsPerToken = 2 * (L * (projMacs + ffnMacs + attnMacs) + headMacs);
   return {

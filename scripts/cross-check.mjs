@@ -47,6 +47,9 @@ try {
   // Hugging Face checkpoint folders written by a script outside the workbench, imported and run
   console.log('GPT-2 and BERT folders in Hugging Face\'s layout, imported, against their PyTorch forward pass (tools/hf_checkpoint_writer.py)');
   run(process.execPath, ['--import', 'tsx', '--test', 'engine/import/hfImport.cross.ts'], { TORCH_PYTHON: PYTHON });
+  // distillation's hidden-state cosine, attention-map KL and soft targets on [B, T, V], with gradients, against F.cosine_similarity / F.kl_div
+  console.log('distillation losses against PyTorch');
+  run(process.execPath, ['--import', 'tsx', '--test', 'engine/compression/distillLosses.cross.ts'], { TORCH_PYTHON: PYTHON });
   // exported bundles read by an independent PyTorch model (config.json + model.safetensors) and by ONNX's checker (python3-onnx)
   console.log('exported bundles against PyTorch and the ONNX checker (tools/bundle_reference.py, tools/onnx_check.py)');
   // the shipped examples (brown-char-gpt, brown-bert-mini) trained briefly: their bundles in PyTorch, the ONNX checker and transformers.js

@@ -95,13 +95,13 @@ class Ops {
     return g.op('Transpose', [g.op('Reshape', [t, g.ints([0, 0, c.nHeads, c.headDim])])], { perm: [0, 2, 1, 3] });
   }
 
-  /** softmax((q kᵀ)/√hd + bias) v from heads q [B, H, T, hd], k and v [B, H, S, hd], bias broadcastable to [B, H, T, S] → [B, T, d] */
+  /** softmax((q kᵀ)/√hd + bias) v from heads q [B, H, T, hd], k and v [B, H, S, hd], bias broadcastable to [B, H, T, S] → [B, T, H·hd] */
   attend(q: string, k: string, v: string, bias: string): string {
     const { g, c } = this;
     const scores = g.op('MatMul', [q, g.op('Transpose', [k], { perm: [0, 1, 3, 2] })]); // [B, H, T, S]
     const probs = g.op('Softmax', [g.op('Add', [g.op('Mul', [scores, g.scalar(1 / Math.sqrt(c.headDim))]), bias])], { axis: -1 });
     const out = g.op('MatMul', [probs, v]); // [B, H, T, hd]
-    return g.op('Reshape', [g.op('Transpose', [out], { perm: [0, 2, 1, 3] }), g.ints([0, 0, c.dModel])]);
+    return g.op('Reshape', [g.op('Transpose', [out], { perm: [0, 2, 1, 3] }), g.ints([0, 0, c.attnDim])]);
   }
 
   /** positions 0 … T-1 [T] of input_ids [B, T] */
@@ -178,8 +178,8 @@ export function gptOnnx(c: ResolvedModelConfig, w: WeightSource, opts: OnnxOptio
   const present: GraphIO[] = [];
   for (let i = 0; i < c.nLayers; i++) {
     const h = `h.${i}`;
-    const qkv = o.linear(o.layerNorm(x, `${h}.ln_1`), `${h}.attn.c_attn`, false); // [B, T, 3d]
-    const [q, k, v] = g.opN('Split', [qkv, g.ints([c.dModel, c.dModel, c.dModel])], 3, { axis: 2 });
+    const qkv = o.linear(o.layerNorm(x, `${h}.ln_1`), `${h}.attn.c_attn`, false); // [B, T, 3·H·hd]
+    const [q, k, v] = g.opN('Split', [qkv, g.ints([c.attnDim, c.attnDim, c.attnDim])], 3, { axis: 2 });
     const [kAll, vAll] = (['key', 'value'] as const).map((kind, j) => {
       const name = `past_key_values.${i}.${kind}`;
       cache.push({ name, type: 'float32', dims: ['batch_size', c.nHeads, 'past_sequence_length', c.headDim] });

@@ -43,7 +43,7 @@ export const paramSource: (params: ParamStore, q?: RunQuantization) => WeightSou
 /** Loads a bundle's model.safetensors into a new engine model of `like`'s config; every tensor must be one of its parameters, every missing one a tensor `arch` leaves out. */
 export function modelFromBundle(file: string, like: AnyModel, arch: HfArchitecture): AnyModel {
   const { tensors } = decodeSafetensors(fs.readFileSync(file));
-  const { headDim: _h, causal: _c, ...config } = like.config; // derived fields, not config fields
+  const { headDim: _h, attnDim: _a, causal: _c, ...config } = like.config; // derived fields, not config fields
   const model = createModel(config, 0);
   try {
     const seen = new Set<string>();

@@ -47,6 +47,8 @@ export interface MultiHeadOptions {
   /** rotate queries and keys by position (RoPE) with this frequency base */
   ropeBase?: number;
   returnProbs: boolean;
+  /** the probabilities returned carry gradients (the fused kernel's do not) */
+  probsGrad?: boolean;
 }
 
 /**
@@ -59,7 +61,7 @@ export interface MultiHeadOptions {
  */
 export function selfAttention(qkv: tf.Tensor2D, B: number, T: number, H: number, o: MultiHeadOptions): { out: tf.Tensor2D; probs?: tf.Tensor4D } {
   const d = qkv.shape[1] / 3;
-  if (o.kind === 'softmax' && o.ropeBase === undefined) {
+  if (o.kind === 'softmax' && o.ropeBase === undefined && !(o.returnProbs && o.probsGrad)) {
     const rows = tf.reshape(qkv, [B, T, 3 * d]); // [B, T, 3d]
     const fo = { causal: o.causal, ...(o.keyMask ? { keyMask: o.keyMask } : {}) };
     if (o.returnProbs) {

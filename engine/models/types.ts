@@ -20,6 +20,10 @@ export interface ForwardOptions {
   training?: boolean;
   /** keep every layer's attention probabilities [B, H, T, T] */
   returnAttentions?: boolean;
+  /** the attentions returned carry gradients (a loss on the maps, as distillation's): the composite kernels, slower on wasm */
+  attentionGrads?: boolean;
+  /** keep every block's output [B, T, d] (hidden-state distillation) */
+  returnHiddenStates?: boolean;
   /** seeds this forward pass's dropout masks, so that a training step repeats exactly; default: unseeded */
   dropoutSeed?: number;
 }
@@ -27,6 +31,7 @@ export interface ForwardOptions {
 export interface ForwardResult {
   hidden: tf.Tensor3D; // [B, T, d], after the final norm (gpt) / last layer (bert)
   attentions?: tf.Tensor4D[]; // per layer, [B, H, T, T]
+  hiddenStates?: tf.Tensor3D[]; // per layer, the block's output [B, T, d] (gpt: before the final norm)
   /** mixture-of-experts load-balancing loss summed over layers (already unweighted), when the model has MoE */
   auxLoss?: tf.Scalar;
 }

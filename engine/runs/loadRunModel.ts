@@ -22,6 +22,7 @@ import { createModel, type AnyModel } from '../models/registry';
 import { loadTokenizer, type Tokenizer } from '../tokenizers';
 import { checkMemory } from '../training/memoryBudget';
 import { openInt8, type RunQuantization } from '../compression/int8Model';
+import { dropTrainingAids } from '../compression/student';
 import { checkpointsDir, latestValidCheckpoint, listCheckpoints, loadCheckpoint, readPointer, restoreCheckpoint, type LoadedCheckpoint } from './checkpoint';
 
 /** 'last': the newest checkpoint that loads; 'best': the one with the best validation loss; or a checkpoint's folder name, step-<N>. */
@@ -62,6 +63,7 @@ export async function loadRunModel(runDir: string, checkpoint: CheckpointChoice 
   checkMemory(modelConfig, 1, modelConfig.contextLength, opts.backend ?? activeBackend());
   const model = createModel(modelConfig, run.seed); // the seed only fills weights the checkpoint then replaces
   let quantization: RunQuantization | undefined;
+  dropTrainingAids(ck.params);
   try {
     restoreRunWeights(config, model, () => restoreCheckpoint(ck, model.params));
     quantization = openInt8(config, ck, model);

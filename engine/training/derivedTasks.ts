@@ -13,6 +13,8 @@ import type { RunFolder } from '../runs/runFolder';
 import type { TrainingTask } from './task';
 import { domainAdaptation } from '../finetune/domainTask';
 import { qatTask } from '../compression/qatTask';
+import { distillKind } from '../compression/distillTask';
+import { pruneKind } from '../compression/pruneTask';
 
 export interface DerivedTaskContext {
   /** the new run's folder; its tokenizer.json is already the base's */
@@ -51,8 +53,8 @@ export function derivedTaskOf(config: DerivedRunHead): DerivedTaskKind | null {
       switch (config.compress.method) {
         case 'int8': return null;
         case 'qat': return qatTask as DerivedTaskKind;
-        case 'distill': return null;
-        case 'prune': return null;
+        case 'distill': return distillKind as DerivedTaskKind;
+        case 'prune': return pruneKind as DerivedTaskKind;
       }
   }
 }

@@ -90,7 +90,7 @@ export class PretrainTask implements TrainingTask {
 
   private probe: AttentionProbeSet | null = null;
 
-  constructor(readonly model: AnyModel, private readonly data: PreparedData, private readonly objective: Objective, readonly tokensPerStep: number, private readonly seed: number) {
+  constructor(readonly model: AnyModel, protected readonly data: PreparedData, protected readonly objective: Objective, readonly tokensPerStep: number, private readonly seed: number) {
     this.trainable = model.params.names;
   }
 

@@ -42,6 +42,12 @@ export interface TrainingTask {
    * attention time-lapse); it draws nothing from the data RNG, so a resumed run stays exact. Optional.
    */
   probeAttention?(): AttentionProbeResult;
+  /**
+   * Called after each optimizer step (`step`: the steps done): puts back what the update may have broken (a
+   * pruning mask) and returns the task's own scalars, logged with the step (the parts of a distillation loss,
+   * the sparsity reached). Optional.
+   */
+  afterStep?(step: number): Record<string, number> | void;
   /** frees the model and the data's tensors */
   dispose(): void;
 }

@@ -187,6 +187,7 @@ export class TrainingLoop {
     const ratios = updateRatios(task.model, this.groups, before);
     this.step += 1;
     this.tokensSeen += task.tokensPerStep;
+    const taskScalars = task.afterStep?.(this.step);
     const seconds = (performance.now() - t0) / 1000;
     this.sessionSeconds += seconds;
     this.sessionSteps += 1;
@@ -200,6 +201,7 @@ export class TrainingLoop {
       'perf/tokens_per_s': task.tokensPerStep / seconds,
       'progress/elapsed_s': this.elapsedSeconds,
     };
+    if (taskScalars) Object.assign(scalars, taskScalars);
     for (const [g, n] of Object.entries(layerNorms)) scalars[`grad_norm/${g}`] = n;
     for (const [g, r] of Object.entries(ratios)) scalars[`update_ratio/${g}`] = r;
     if (evalDue) Object.assign(scalars, await this.evaluateNow());

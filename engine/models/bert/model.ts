@@ -15,7 +15,7 @@ import { bias, norm, weight, type ParamSpec } from '../params';
 import type { Batch, ForwardOptions, ForwardResult, LossResult, Objective, TransformerModel } from '../types';
 
 export function bertParamSpecs(c: ResolvedModelConfig): ParamSpec[] {
-  const { vocabSize: V, contextLength: P, dModel: d, dFF: ff } = c;
+  const { vocabSize: V, contextLength: P, dModel: d, dFF: ff, attnDim: a } = c;
   const dense = (name: string, out: number, inp: number) => [weight(`${name}.weight`, [out, inp]), bias(`${name}.bias`, [out])];
   const specs: ParamSpec[] = [weight('bert.embeddings.word_embeddings.weight', [V, d])];
   if (c.positional === 'learned') specs.push(weight('bert.embeddings.position_embeddings.weight', [P, d]));
@@ -23,8 +23,8 @@ export function bertParamSpecs(c: ResolvedModelConfig): ParamSpec[] {
   for (let i = 0; i < c.nLayers; i++) {
     const l = `bert.encoder.layer.${i}`;
     specs.push(
-      ...dense(`${l}.attention.self.query`, d, d), ...dense(`${l}.attention.self.key`, d, d), ...dense(`${l}.attention.self.value`, d, d),
-      ...dense(`${l}.attention.output.dense`, d, d), ...norm(`${l}.attention.output.LayerNorm`, d),
+      ...dense(`${l}.attention.self.query`, a, d), ...dense(`${l}.attention.self.key`, a, d), ...dense(`${l}.attention.self.value`, a, d),
+      ...dense(`${l}.attention.output.dense`, d, a), ...norm(`${l}.attention.output.LayerNorm`, d),
       ...(c.moe ? moeParamSpecs(`${l}.moe`, { dModel: d, dFF: ff, experts: c.moe.experts }) : [...dense(`${l}.intermediate.dense`, ff, d), ...dense(`${l}.output.dense`, d, ff)]),
       ...norm(`${l}.output.LayerNorm`, d),
     );
@@ -56,6 +56,7 @@ export class BERT extends TransformerBase implements TransformerModel {
     const d = c.dModel;
     const drop = this.dropper(opts);
     const attentions: tf.Tensor4D[] = [];
+    const hiddenStates: tf.Tensor3D[] = [];
     const auxLosses: tf.Scalar[] = [];
 
     let x = embedding(this.p('bert.embeddings.word_embeddings.weight'), tf.reshape(batch.inputIds, [B * T])); // [N, d]
@@ -68,11 +69,11 @@ export class BERT extends TransformerBase implements TransformerModel {
 
     for (let i = 0; i < c.nLayers; i++) {
       const l = `bert.encoder.layer.${i}`;
-      // one projection for q|k|v: the three [d, d] weights stacked into [3d, d]
+      // one projection for q|k|v: the three [attnDim, d] weights stacked into [3·attnDim, d]
       const self = ['query', 'key', 'value'].map((n) => `${l}.attention.self.${n}`);
-      const qkv = this.adapted(linearT(this.input(self[0], x), tf.concat(self.map((n) => this.p(`${n}.weight`))) as tf.Tensor2D, tf.concat(self.map((n) => this.p(`${n}.bias`))) as tf.Tensor1D), x, self, drop); // [N, 3d]
+      const qkv = this.adapted(linearT(this.input(self[0], x), tf.concat(self.map((n) => this.p(`${n}.weight`))) as tf.Tensor2D, tf.concat(self.map((n) => this.p(`${n}.bias`))) as tf.Tensor1D), x, self, drop); // [N, 3·attnDim]
       const att = selfAttention(qkv, B, T, c.nHeads, {
-        kind: c.attention, causal: false, keyMask, returnProbs: Boolean(opts.returnAttentions),
+        kind: c.attention, causal: false, keyMask, returnProbs: Boolean(opts.returnAttentions), probsGrad: opts.attentionGrads,
         ...(c.positional === 'rope' ? { ropeBase: c.ropeBase } : {}),
       });
       if (att.probs) attentions.push(att.probs);
@@ -87,10 +88,12 @@ export class BERT extends TransformerBase implements TransformerModel {
         y = this.dense(activation(c.activation, this.dense(x, `${l}.intermediate.dense`, drop)) as tf.Tensor2D, `${l}.output.dense`, drop); // [N, d]
       }
       x = this.ln(tf.add(drop(y), x), `${l}.output.LayerNorm`);
+      if (opts.returnHiddenStates) hiddenStates.push(tf.reshape(x, [B, T, d]));
     }
     return {
       hidden: tf.reshape(x, [B, T, d]),
       ...(opts.returnAttentions ? { attentions } : {}),
+      ...(opts.returnHiddenStates ? { hiddenStates } : {}),
       ...(auxLosses.length ? { auxLoss: tf.addN(auxLosses) as tf.Scalar } : {}),
     };
   }

@@ -15,15 +15,15 @@ import { KvCache } from './kvCache';
 import type { Batch, ForwardOptions, ForwardResult, LossResult, Objective, TransformerModel } from '../types';
 
 export function gptParamSpecs(c: ResolvedModelConfig): ParamSpec[] {
-  const { vocabSize: V, contextLength: P, dModel: d, dFF: ff } = c;
+  const { vocabSize: V, contextLength: P, dModel: d, dFF: ff, attnDim: a } = c;
   const specs: ParamSpec[] = [weight('wte.weight', [V, d])];
   if (c.positional === 'learned') specs.push(weight('wpe.weight', [P, d]));
   for (let i = 0; i < c.nLayers; i++) {
     const h = `h.${i}`;
     specs.push(
       ...norm(`${h}.ln_1`, d),
-      weight(`${h}.attn.c_attn.weight`, [d, 3 * d]), bias(`${h}.attn.c_attn.bias`, [3 * d]),
-      weight(`${h}.attn.c_proj.weight`, [d, d]), bias(`${h}.attn.c_proj.bias`, [d]),
+      weight(`${h}.attn.c_attn.weight`, [d, 3 * a]), bias(`${h}.attn.c_attn.bias`, [3 * a]),
+      weight(`${h}.attn.c_proj.weight`, [a, d]), bias(`${h}.attn.c_proj.bias`, [d]),
       ...norm(`${h}.ln_2`, d),
       ...(c.moe ? moeParamSpecs(`${h}.mlp`, { dModel: d, dFF: ff, experts: c.moe.experts }) : [
         weight(`${h}.mlp.c_fc.weight`, [d, ff]), bias(`${h}.mlp.c_fc.bias`, [ff]),
@@ -51,6 +51,7 @@ export class GPT extends TransformerBase implements TransformerModel {
     const [B, T] = this.batchShape(batch.inputIds);
     const drop = this.dropper(opts);
     const attentions: tf.Tensor4D[] = [];
+    const hiddenStates: tf.Tensor3D[] = [];
     const auxLosses: tf.Scalar[] = [];
     const keyMask = batch.attentionMask; // [B, T] padding mask, or none
 
@@ -59,17 +60,19 @@ export class GPT extends TransformerBase implements TransformerModel {
     for (let i = 0; i < c.nLayers; i++) {
       x = this.block(x, i, drop, auxLosses, (qkv) => {
         const att = selfAttention(qkv, B, T, c.nHeads, {
-          kind: c.attention, causal: true, keyMask, returnProbs: Boolean(opts.returnAttentions),
+          kind: c.attention, causal: true, keyMask, returnProbs: Boolean(opts.returnAttentions), probsGrad: opts.attentionGrads,
           ...(c.positional === 'rope' ? { ropeBase: c.ropeBase } : {}),
         });
         if (att.probs) attentions.push(att.probs);
         return att.out;
       });
+      if (opts.returnHiddenStates) hiddenStates.push(tf.reshape(x, [B, T, c.dModel]));
     }
     x = this.ln(x, 'ln_f');
     return {
       hidden: tf.reshape(x, [B, T, c.dModel]),
       ...(opts.returnAttentions ? { attentions } : {}),
+      ...(opts.returnHiddenStates ? { hiddenStates } : {}),
       ...(auxLosses.length ? { auxLoss: tf.addN(auxLosses) as tf.Scalar } : {}),
     };
   }
@@ -112,7 +115,7 @@ export class GPT extends TransformerBase implements TransformerModel {
   /** Block i on rows x [N, d]: x + c_proj(attend(c_attn(ln_1(x)))), then x + MLP(ln_2(x)) (or a mixture of experts). */
   private block(x: tf.Tensor2D, i: number, drop: Dropper, auxLosses: tf.Scalar[], attend: (qkv: tf.Tensor2D) => tf.Tensor2D): tf.Tensor2D {
     const h = `h.${i}`;
-    const qkv = this.conv1d(this.ln(x, `${h}.ln_1`), `${h}.attn.c_attn`, drop); // [N, 3d]
+    const qkv = this.conv1d(this.ln(x, `${h}.ln_1`), `${h}.attn.c_attn`, drop); // [N, 3·attnDim]
     x = tf.add(x, drop(this.conv1d(attend(qkv), `${h}.attn.c_proj`, drop)));
     const m = this.ln(x, `${h}.ln_2`);
     let y: tf.Tensor2D;
