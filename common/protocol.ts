@@ -26,6 +26,7 @@ import { CheckpointChoice, FillMaskParams, FillMaskResult, SampleResult, Samplin
 import { DatasetPreview } from './workbenchApi';
 import { formatIssues, issuePath } from './zodIssues';
 import { InspectAttentionJob, InspectAttentionResult } from './inspect';
+import { CompareMeasureJob, CompareMeasureResult } from './compare';
 
 /** major.minor; a different major is refused, a different minor is compatible. */
 export const PROTOCOL_VERSION = '1.0';
@@ -191,11 +192,13 @@ export const BundleExportJob = z.object({
 
 export const JobSpec = z.discriminatedUnion('kind', [ModelDescribeJob, ModelTrainStepsJob, PretrainStartJob, PretrainResumeJob, DatasetPreviewJob,
   ModelImportJob, InspectSampleJob, InspectFillMaskJob, InspectAttentionJob, BundleExportJob,
-  DerivedStartJob]);
+  DerivedStartJob,
+  CompareMeasureJob]);
 export type JobSpec = z.infer<typeof JobSpec>;
 export const JobKind = z.enum(['model.describe', 'model.trainSteps', 'pretrain.start', 'pretrain.resume', 'dataset.preview',
   'model.import', 'inspect.sample', 'inspect.fillMask', 'inspect.attention', 'bundle.export',
-  'derived.start']);
+  'derived.start',
+  'compare.measure']);
 export type JobKind = z.infer<typeof JobKind>;
 // compile-time guard: JobKind lists exactly the kinds JobSpec has
 const jobKindsMatch: [JobKind] extends [JobSpec['kind']] ? ([JobSpec['kind']] extends [JobKind] ? true : never) : never = true;
@@ -208,7 +211,8 @@ export type JobSpecOf<K extends JobKind> = Extract<JobSpec, { kind: K }>;
  * say the same (usesDevice), checked by engine/server/jobs/index.test.ts.
  */
 export const DEVICE_JOB_KINDS: ReadonlySet<JobKind> = new Set<JobKind>(['model.trainSteps', 'pretrain.start', 'pretrain.resume', 'model.import', 'inspect.sample', 'inspect.fillMask', 'inspect.attention', 'bundle.export',
-  'derived.start']);
+  'derived.start',
+  'compare.measure']);
 
 /** Plain numbers, or null where the value was not finite (JSON cannot carry NaN or Infinity). */
 export const Metrics = z.record(z.string().max(64), z.number().nullable());
@@ -270,6 +274,7 @@ export const JOB_RESULTS = {
   'inspect.fillMask': FillMaskResult,
   'inspect.attention': InspectAttentionResult,
   'derived.start': RunSummary,
+  'compare.measure': CompareMeasureResult,
 } as const satisfies Record<JobKind, z.ZodType>;
 export type JobResultOf<K extends JobKind> = z.infer<(typeof JOB_RESULTS)[K]>;
 
@@ -360,7 +365,8 @@ function jobDone<K extends JobKind>(kind: K) {
 }
 export const OnJobDone = z.discriminatedUnion('kind', [jobDone('model.describe'), jobDone('model.trainSteps'), jobDone('pretrain.start'), jobDone('pretrain.resume'), jobDone('dataset.preview'),
   jobDone('model.import'), jobDone('inspect.sample'), jobDone('inspect.fillMask'), jobDone('inspect.attention'), jobDone('bundle.export'),
-  jobDone('derived.start')]);
+  jobDone('derived.start'),
+  jobDone('compare.measure')]);
 // compile-time guard: every job kind can report done (a kind missing here is dropped by the host as malformed, and its caller waits forever)
 const jobDoneCoversKinds: [JobKind] extends [z.infer<typeof OnJobDone>['kind']] ? true : never = true;
 void jobDoneCoversKinds;

@@ -27,6 +27,7 @@ import { IMPORT_USAGE, importCommand } from './importCommand';
 import { EXPORT_USAGE, exportCommand } from './exportCommand';
 import { SAMPLE_USAGE, sampleCommand } from './sampleCommand';
 import { SERVE_USAGE, serveCommand } from './serveCommand';
+import { COMPARE_USAGE, compareCommand } from './compareCommand';
 import { backendFlag, positiveInt, usage, UsageError } from './args';
 import { describeDataSource, sourceForData } from './dataFlag';
 import { ProgressView, type EarlySummary } from './progress';
@@ -51,7 +52,8 @@ ${SAMPLE_USAGE}
 ${FILL_MASK_USAGE}
 ${IMPORT_USAGE}
 ${EXPORT_USAGE}
-${SERVE_USAGE}`;
+${SERVE_USAGE}
+${COMPARE_USAGE}`;
 
 export function readExperiment(file: string): Experiment {
   let text: string;
@@ -238,6 +240,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'import': return await importCommand(rest);
       case 'export': return await exportCommand(rest);
       case 'serve': return await serveCommand(rest);
+      case 'compare': return await compareCommand(rest);
       case 'help': case '--help': case '-h':
         process.stdout.write(`${USAGE}\n`);
         return 0;

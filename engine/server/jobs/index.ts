@@ -7,6 +7,7 @@ import { modelDescribe } from './modelDescribe';
 import { modelImport } from './modelImport';
 import { bundleExport } from './bundleExport';
 import { derivedStart } from './derivedStart';
+import { compareMeasure } from './compareMeasure';
 import { modelTrainSteps } from './modelTrainSteps';
 import { pretrainResume, pretrainStart } from './pretrain';
 import { inspectSample } from './sampleJob';
@@ -23,4 +24,5 @@ export const JOB_HANDLERS: JobHandlers = {
   'inspect.attention': inspectAttention,
   'bundle.export': bundleExport,
   'derived.start': derivedStart,
+  'compare.measure': compareMeasure,
 };
