@@ -54,7 +54,8 @@ export class CompareService {
   private async runDir(experimentPath: string, runId: string, field = 'runId'): Promise<string> {
     const file = await this.files.resolvePath(experimentPath, ['experimentPath']);
     const dir = runDirOf(file, runId);
-    await this.files.resolvePath(path.join(dir, RUN_JSON), [field]);
+    const runJson = await this.files.resolvePath(path.join(dir, RUN_JSON), [field]);
+    await fsp.access(runJson).catch(() => { throw new EngineError('INVALID_CONFIG', `'${runId}' is not a run of this experiment (${runJson} is missing); pick one of its runs`, [field]); });
     return dir;
   }
 
