@@ -1,5 +1,5 @@
 /**
- * Latency per sequence and throughput, measured as measured: one held-out batch, one untimed warm-up, then
+ * Latency per sequence and throughput, measured as measured: one held-out batch, a few untimed warm-up runs, then
  * timed repetitions (at most COMPARE_LIMITS.latencyReps, fewer when COMPARE_LIMITS.latencyBudgetMs is spent),
  * the median kept. TF.js runs the float models on the comparison's backend; ONNX Runtime runs an int8
  * variant's MatMulInteger graph and its float32 twin (the same weights, engine/export/onnxModels.ts) with as
@@ -16,9 +16,15 @@ import { BERT } from '../models/bert/model';
 import type { AnyModel } from '../models/registry';
 import { toBatch, type HostBatch } from '../training/pretrainData';
 
+/** Untimed runs before the clock starts: the first calls of a graph or a kernel compile and allocate, which a user's steady state does not. */
+const WARM_UP_RUNS = 3;
+
 /** Times `once` after a warm-up; `yieldNow` between repetitions lets a cancel in. */
 export async function timeRepetitions(once: () => Promise<void> | void, yieldNow: () => Promise<void>): Promise<{ medianMs: number; reps: number }> {
-  await once();
+  for (let i = 0; i < WARM_UP_RUNS; i++) {
+    await once();
+    await yieldNow();
+  }
   const times: number[] = [];
   const start = performance.now();
   while (times.length < COMPARE_LIMITS.latencyReps && (times.length < 2 || performance.now() - start < COMPARE_LIMITS.latencyBudgetMs)) {

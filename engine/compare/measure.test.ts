@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Comparison, COMPARE_LIMITS, type CompareRow } from '../../common/compare';
 import { EngineError } from '../../common/errors';
 import { dequantize, quantizeInt8PerChannel } from '../compression/quantize';
-import { TINY_GPT, tinyRun } from '../inspect/tinyRuns.testing';
+import { TINY_BERT, TINY_GPT, tinyBertTokenizer, tinyRun } from '../inspect/tinyRuns.testing';
 import type { ParamStore } from '../models/params';
 import { useBackend } from '../testing';
 import { measureComparison } from './measure';
@@ -24,7 +24,7 @@ import { writeVariant } from './variantRuns.testing';
 function roundThroughInt8(params: ParamStore): void {
   for (const spec of params.specs) {
     const v = params.get(spec.name);
-    if (v.rank !== 2 || !/^h\.\d+\./.test(spec.name)) continue;
+    if (v.rank !== 2 || !/^(h|bert\.encoder\.layer)\.\d+\./.test(spec.name)) continue;
     const back = dequantize(quantizeInt8PerChannel(v, 1));
     v.assign(back);
     back.dispose();
@@ -137,5 +137,24 @@ describe('measureComparison', () => {
     assert.match(out.comparison.rows[1].error ?? '', /run\.json/);
     assert.equal(out.comparison.rows[2].error, undefined);
     fs.rmSync(broken, { recursive: true });
+  });
+});
+
+describe('measureComparison on a masked LM', () => {
+  it('compares masked-token distributions and times BERT\'s int8 graph against its float32 twin', async () => {
+    await useBackend('cpu');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wb-compare-bert-'));
+    const baseDir = await tinyRun(dir, TINY_BERT, { tokenizer: tinyBertTokenizer });
+    const int8 = await writeVariant(baseDir, { id: 'bert-int8', compress: { method: 'int8' }, transform: roundThroughInt8 });
+    const out = await measureComparison({ baseRunDir: baseDir, evalBatches: 2, batchSize: 4, backend: null, threads: 1, cacheDir: null });
+    const [base, q] = out.comparison.rows;
+    assert.equal(out.comparison.data.objective, 'mlm');
+    assert.equal(q.runDir, int8);
+    assert.equal(q.error, undefined, q.error);
+    assert.ok(base.valLoss! > 0 && q.valLoss! > 0);
+    assert.ok(q.klToBase! >= 0 && q.klToBase! < 0.05 && q.top1Agreement! > 0.8, `KL ${q.klToBase}, top-1 ${q.top1Agreement}`);
+    assert.deepEqual(q.latency.map((l) => l.runtime), ['onnx-float32', 'onnx-int8']);
+    assert.ok(q.weightError!.some((e) => e.layer === 'layer.1' && e.relError > 0));
+    assert.equal(q.heads!.js.length, TINY_BERT.nLayers);
   });
 });

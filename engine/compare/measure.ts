@@ -51,7 +51,8 @@ export interface CompareOptions {
   checkpoint?: () => Promise<void>;
   /** a model's row is in the files */
   onRow?: (row: CompareRow, done: number, total: number) => void;
-  onStage?: (message: string) => void;
+  /** what is being done now, and how many models the run measures */
+  onStage?: (message: string, planned: number) => void;
 }
 
 export interface CompareOutcome { comparison: Comparison; jsonFile: string; csvFile: string }
@@ -68,8 +69,8 @@ export async function measureComparison(o: CompareOptions): Promise<CompareOutco
     await new Promise((r) => setImmediate(r));
     if (o.signal?.aborted) throw new EngineError('JOB_CANCELLED', 'the comparison was cancelled; the rows measured so far are in its files');
   });
-  const stage = o.onStage ?? (() => {});
   const variants = (o.variantRunDirs ?? await variantsOf(baseDir)).map((d) => path.resolve(d));
+  const stage = (message: string) => o.onStage?.(message, 1 + variants.length);
   if (variants.length > COMPARE_LIMITS.maxVariants) throw new EngineError('INVALID_CONFIG', `${variants.length} variants given; one comparison measures at most ${COMPARE_LIMITS.maxVariants}`, ['variantRunDirs']);
   if (variants.includes(baseDir)) throw new EngineError('INVALID_CONFIG', `${baseDir}: is the base; list only its variants`, ['variantRunDirs']);
   const batchSize = o.batchSize ?? 8;

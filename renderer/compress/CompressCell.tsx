@@ -11,6 +11,7 @@ import { download } from '../inspect/exportView';
 import type { CellInput } from '../lib/cellConfig';
 import { fileName } from '../lib/format';
 import { ConfigPanel } from '../notebook/ConfigPanel';
+import { refreshHistory } from '../session/runs';
 import { JobStatus } from '../notebook/PretrainCell';
 import { updateCell } from '../state/documentSlice';
 import { activeJobOf } from '../state/selectors';
@@ -118,7 +119,10 @@ export function CompressCell({ cell }: { cell: CompressCellT }) {
       {job && <JobStatus job={job} />}
       {job && job.status !== 'starting' && <RunDashboard runIds={[job.runId]} runLabels={{ [job.runId]: `${method} variant` }} />}
 
-      <h4 className="compress-heading">Variants of {baseRunId ?? '—'}</h4>
+      <h4 className="compress-heading">Variants of {baseRunId ?? '—'}{' '}
+        {/* variants made elsewhere (the command line, another window) appear once the runs are listed again */}
+        <button className="btn small ghost" aria-label="Refresh variants" title="list the experiment's runs again" onClick={() => void refreshHistory()}>↻</button>
+      </h4>
       {variants.length === 0 ? <p className="muted">No variants yet: pick a method and press Run.</p> : (
         <table className="table" aria-label="variants">
           <thead><tr><th>run</th><th>method</th><th>status</th><th className="num">step</th><th>from</th></tr></thead>

@@ -30,7 +30,9 @@ export function HeadHeatmap({ heads, runId }: { heads: HeadDivergence; runId: st
           </g>
         ))}
       </svg>
-      <figcaption className="muted small">JS divergence (bits) of each head&apos;s attention, 0 = the base&apos;s pattern, darkest = {max.toPrecision(2)}; {heads.mapping}</figcaption>
+      <figcaption className="muted small">
+        JS divergence (bits) of each head&apos;s attention, white = the base&apos;s pattern, {values.some((v) => v > 0) ? `darkest = ${max.toPrecision(2)}` : 'every head attends as the base\'s does'}; {heads.mapping}
+      </figcaption>
     </figure>
   );
 }

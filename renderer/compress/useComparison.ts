@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { Comparison } from '../../common/compare';
 import { errorMessage, getApi } from '../api';
+import { refreshHistory } from '../session/runs';
 
 export interface CompareJob { jobId: string; done: number; total: number; message: string | null }
 
@@ -45,6 +46,8 @@ export function useComparison(run: { experimentPath: string; runId: string } | n
         if (p.outcome === 'failed') setError(p.error?.message ?? 'the comparison failed');
         if (p.outcome === 'cancelled') setError('cancelled; the rows measured before the cancel are kept');
         void reload();
+        // the comparison found the variants on disk: the runs list follows, so the cell lists what it compared
+        void refreshHistory();
       }),
     ];
     return () => offs.forEach((off) => off());
