@@ -69,6 +69,12 @@ export const Latency = z.object({
   seqLen: z.number().int().min(1),
   threads: z.number().int().min(1),
   reps: z.number().int().min(1),
+  /**
+   * this time over a reference's timed interleaved with it in the same loop (a ratio a noisy machine cannot
+   * skew as it skews two separate timings): a float variant against the base in TF.js, an int8 graph against
+   * its float32 twin in ONNX Runtime. Below 1 is faster.
+   */
+  reference: z.object({ of: z.enum(['base', 'float32-twin']), ratio: z.number().positive() }).strict().optional(),
 }).strict();
 export type Latency = z.infer<typeof Latency>;
 
@@ -155,7 +161,9 @@ const CSV_COLUMNS: [string, (r: CompareRow) => string | number | null | undefine
   ['checkpoint', (r) => r.checkpoint], ['step', (r) => r.step],
   ['parameters', (r) => r.parameters], ['nonzero_parameters', (r) => r.nonZeroParameters], ['bytes_on_disk', (r) => r.bytesOnDisk],
   ['tfjs_ms_per_seq', (r) => latencyOf(r, 'tfjs')?.msPerSequence], ['tfjs_seq_per_s', (r) => latencyOf(r, 'tfjs')?.sequencesPerSecond],
+  ['tfjs_vs_base', (r) => latencyOf(r, 'tfjs')?.reference?.ratio],
   ['onnx_f32_ms_per_seq', (r) => latencyOf(r, 'onnx-float32')?.msPerSequence], ['onnx_int8_ms_per_seq', (r) => latencyOf(r, 'onnx-int8')?.msPerSequence],
+  ['int8_vs_float32', (r) => latencyOf(r, 'onnx-int8')?.reference?.ratio],
   ['val_loss', (r) => r.valLoss], ['perplexity', (r) => r.perplexity], ['task_accuracy', (r) => r.taskAccuracy],
   ['kl_to_base', (r) => r.klToBase], ['top1_agreement', (r) => r.top1Agreement],
   ['max_layer_weight_error', (r) => (r.weightError?.length ? Math.max(...r.weightError.map((e) => e.relError)) : null)],

@@ -89,6 +89,10 @@ describe('measureComparison', () => {
     assert.equal(copy.valLoss, base.valLoss);
     assert.ok(copy.weightError!.every((e) => e.relError === 0));
     assert.ok(copy.heads!.js.flat().every((v) => v !== null && v < 1e-6));
+    const [copyTime] = copy.latency;
+    assert.equal(copyTime.reference?.of, 'base', 'a float variant is timed interleaved with its base');
+    assert.ok(copyTime.reference!.ratio > 1 / 3 && copyTime.reference!.ratio < 3, `the same model, timed beside itself: ratio ${copyTime.reference!.ratio}`);
+    assert.equal(base.latency[0].reference, undefined);
 
     // int8-rounded weights: small, non-zero errors where the blocks are, none in the embeddings
     assert.equal(int8.method, 'int8');
@@ -99,6 +103,9 @@ describe('measureComparison', () => {
     assert.ok(int8.top1Agreement! > 0.8);
     assert.deepEqual(int8.latency.map((l) => l.runtime), ['onnx-float32', 'onnx-int8'], 'int8 speed is measured where int8 runs, against its float32 twin');
     for (const l of int8.latency) assert.ok(l.msPerSequence > 0 && l.reps >= 2 && l.reps <= COMPARE_LIMITS.latencyReps && l.threads === 1);
+    const [f32, i8] = int8.latency;
+    assert.equal(i8.reference?.of, 'float32-twin');
+    assert.ok(Math.abs(i8.reference!.ratio - i8.msPerSequence / f32.msPerSequence) < 1e-9 * i8.reference!.ratio, 'the ratio is of the two medians timed together');
 
     // a zeroed head is removed; the others are compared
     assert.equal(heads.method, 'prune-heads');

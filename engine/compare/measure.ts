@@ -11,10 +11,9 @@ import path from 'node:path';
 import type { BackendInfo } from '../../common/backends';
 import {
   COMPARE_DIR, COMPARE_LIMITS, COMPARISON_CSV, COMPARISON_FORMAT, COMPARISON_JSON, comparisonCsv,
-  type CompareRow, type Comparison, type Latency,
+  type CompareRow, type Comparison,
 } from '../../common/compare';
 import { EngineError } from '../../common/errors';
-import { hfUnrepresentable } from '../../common/hfConfig';
 import { writeFileAtomic, writeJsonAtomic } from '../../common/node/atomicWrite';
 import { readRunJson, TOKENIZER_FILE } from '../../common/node/runFiles';
 import type { Objective } from '../../common/pretrainConfig';
@@ -26,7 +25,7 @@ import { prepareBaseData } from '../training/baseData';
 import { evaluate } from '../training/evaluate';
 import type { HostBatch } from '../training/pretrainData';
 import { firstSequences, headDivergence } from './headDivergence';
-import { onnxLatency, tfjsLatency } from './latency';
+import { rowLatencies } from './latency';
 import { compareOnBatch } from './predictions';
 import { isInt8, methodOf, sharedBaseCheckpoint, variantsOf } from './variants';
 import { parameterCounts, weightError } from './weightError';
@@ -197,20 +196,9 @@ async function measureRow(rm: RunModel, role: 'base' | 'variant', ctx: MeasureCo
     }
   }
 
-  const latency: Latency[] = [];
-  const timed = validation[0];
   await yieldNow();
-  if (!int8) latency.push(await tfjsLatency(model, timed, ctx.threads, yieldNow));
-  if (int8 || opts.onnxFloat) {
-    const problems = hfUnrepresentable(model.config);
-    if (problems.length) {
-      notes.push(`ONNX Runtime latency not measured: the bundle graphs cannot express this model (${problems.join('; ')})`);
-    } else {
-      latency.push(await onnxLatency(model, false, timed, ctx.threads, yieldNow));
-      if (int8) latency.push(await onnxLatency(model, true, timed, ctx.threads, yieldNow));
-    }
-  }
-  if (int8) notes.push('int8 speed is ONNX Runtime\'s (MatMulInteger) against the float32 graph of the same weights; TF.js has no int8 kernels, so it is not timed there');
+  const timed = await rowLatencies(model, validation[0], { base: isBase ? null : base.model, int8, onnxFloat: opts.onnxFloat, threads: ctx.threads }, yieldNow);
+  notes.push(...timed.notes);
 
   const taskAccuracy = null;
   if (rm.config.task === 'finetune') notes.push('task accuracy: n/a — reading a fine-tuning run\'s task data is the fine-tuning module\'s (issue 13), not in this build; its loss here is on the base\'s held-out text');
@@ -218,7 +206,7 @@ async function measureRow(rm: RunModel, role: 'base' | 'variant', ctx: MeasureCo
     runId: rm.run.id, runDir: rm.runDir, name: rm.run.name, role, method: isBase ? 'base' : methodOf(rm.config),
     checkpoint: rm.checkpoint.name, step: rm.checkpoint.step,
     parameters: counts.parameters, nonZeroParameters: counts.nonZero, bytesOnDisk,
-    latency, valLoss, perplexity, taskAccuracy, klToBase, top1Agreement, weightError: weightErr, heads, notes,
+    latency: timed.latency, valLoss, perplexity, taskAccuracy, klToBase, top1Agreement, weightError: weightErr, heads, notes,
   };
 }
 

@@ -6,12 +6,13 @@ const ratio = (a: number | null, b: number | null) => (a && b ? `${(b / a).toFix
 
 function latencyCell(r: CompareRow) {
   if (!r.latency.length) return '—';
-  return r.latency.map((l) => `${num(l.msPerSequence, 3)} ms (${l.runtime === 'tfjs' ? 'TF.js' : l.runtime === 'onnx-int8' ? 'ORT int8' : 'ORT f32'})`).join(' · ');
+  const vs = (l: CompareRow['latency'][number]) => (l.reference ? `, ${l.reference.ratio.toFixed(2)}× ${l.reference.of === 'base' ? 'base' : 'f32'}` : '');
+  return r.latency.map((l) => `${num(l.msPerSequence, 3)} ms (${l.runtime === 'tfjs' ? 'TF.js' : l.runtime === 'onnx-int8' ? 'ORT int8' : 'ORT f32'}${vs(l)})`).join(' · ');
 }
 
 /**
  * The comparison, one row per model in the order measured: size (and how many times smaller than the base),
- * latency per sequence with where it was timed, validation loss and perplexity, KL to the base, top-1
+ * latency per sequence with where it was timed (and its ratio to what it was timed beside: below 1 is faster), validation loss and perplexity, KL to the base, top-1
  * agreement, the worst layer's weight error, mean head divergence, and what was not measured and why.
  * A variant's row picks it for the heatmap.
  */
