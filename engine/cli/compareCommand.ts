@@ -7,11 +7,10 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { COMPARE_LIMITS, type CompareRow } from '../../common/compare';
-import { EngineError, toSerializedError } from '../../common/errors';
 import { selectBackend } from '../backends/select';
 import { measureComparison } from '../compare/measure';
 import { backendFlag, positiveInt, usage } from './args';
-import { StopOnSignals } from './signals';
+import { commandFailure, StopOnSignals } from './signals';
 
 export const COMPARE_USAGE = `  workbench compare BASE_RUN_DIR [VARIANT_RUN_DIR...] [--checkpoint last|best|step-N] [--eval-batches N] [--batch-size N] [--backend NAME] [--json]
       measure a run and its variants (default: every run beside it derived from it) on its held-out data in one run:
@@ -55,11 +54,7 @@ export async function compareCommand(args: string[]): Promise<number> {
     else process.stdout.write(`comparison of ${out.comparison.rows.length} models on ${backend.name} (${backend.threads} threads) written to ${out.jsonFile} and ${path.basename(out.csvFile)}\n`);
     return failed ? 1 : 0;
   } catch (err) {
-    const cancelled = stop.received !== null && err instanceof EngineError && err.code === 'JOB_CANCELLED';
-    if (!values.json && !cancelled) throw err;
-    if (values.json) print({ type: 'summary', status: cancelled ? 'cancelled' : 'failed', error: toSerializedError(err) });
-    process.stderr.write(`workbench: ${(err as Error).message}\n`);
-    return cancelled ? stop.exitCode : 1;
+    return commandFailure(err, stop, values.json, print);
   } finally {
     release();
   }

@@ -68,6 +68,7 @@ export async function measureComparison(o: CompareOptions): Promise<CompareOutco
     await new Promise((r) => setImmediate(r));
     if (o.signal?.aborted) throw new EngineError('JOB_CANCELLED', 'the comparison was cancelled; the rows measured so far are in its files');
   });
+  await readRunJson(baseDir).catch((err: Error) => { throw new EngineError('INVALID_CONFIG', `${err.message}; give the folder of the run whose variants to compare`, ['baseRunDir']); });
   const variants = (o.variantRunDirs ?? await variantsOf(baseDir)).map((d) => path.resolve(d));
   const stage = (message: string) => o.onStage?.(message, 1 + variants.length);
   if (variants.length > COMPARE_LIMITS.maxVariants) throw new EngineError('INVALID_CONFIG', `${variants.length} variants given; one comparison measures at most ${COMPARE_LIMITS.maxVariants}`, ['variantRunDirs']);

@@ -11,6 +11,7 @@ import { download } from '../inspect/exportView';
 import type { CellInput } from '../lib/cellConfig';
 import { fileName } from '../lib/format';
 import { ConfigPanel } from '../notebook/ConfigPanel';
+import { RunCheckpointFields, type RunChoice } from '../notebook/RunCheckpointFields';
 import { refreshHistory } from '../session/runs';
 import { JobStatus } from '../notebook/PretrainCell';
 import { updateCell } from '../state/documentSlice';
@@ -88,22 +89,8 @@ export function CompressCell({ cell }: { cell: CompressCellT }) {
   return (
     <div data-testid="compress-cell">
       <div className="inspect-controls">
-        <label className="field">
-          <span className="field-label">Base run</span>
-          <select className="input" aria-label="Base run" value={baseRunId ?? ''} onChange={(e) => set({ baseRunId: e.target.value || undefined, checkpoint: 'last', selectedVariant: undefined }, 'base')}>
-            <option value="">— pick a run —</option>
-            {baseRunId && !baseIds.some(([id]) => id === baseRunId) && <option value={baseRunId}>{baseRunId} (not listed)</option>}
-            {baseIds.map(([id, status, step]) => <option key={id} value={id}>{id} · {status} · step {step}</option>)}
-          </select>
-        </label>
-        <label className="field">
-          <span className="field-label">Checkpoint</span>
-          <select className="input" aria-label="Checkpoint" value={cell.checkpoint ?? 'last'} onChange={(e) => set({ checkpoint: e.target.value as Fields['checkpoint'] }, 'checkpoint')}>
-            <option value="last">last{checkpoints?.last ? ` (${checkpoints.last})` : ''}</option>
-            <option value="best">best{checkpoints?.best ? ` (${checkpoints.best})` : ''}</option>
-            {checkpoints?.checkpoints.map((c) => <option key={c.name} value={c.name}>{c.name}{c.valLoss !== null ? ` · val ${c.valLoss.toFixed(3)}` : ''}</option>)}
-          </select>
-        </label>
+        <RunCheckpointFields label="Base run" runs={baseIds as RunChoice[]} runId={baseRunId} onRun={(id) => set({ baseRunId: id, checkpoint: 'last', selectedVariant: undefined }, 'base')}
+          checkpoint={cell.checkpoint ?? 'last'} onCheckpoint={(c) => set({ checkpoint: c }, 'checkpoint')} checkpoints={checkpoints} />
         <label className="field">
           <span className="field-label">Method</span>
           <select className="input" aria-label="Method" value={method} onChange={(e) => set({ method: e.target.value as Fields['method'] }, 'method')}>
