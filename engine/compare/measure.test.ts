@@ -8,6 +8,7 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
+import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { Comparison, COMPARE_LIMITS, type CompareRow } from '../../common/compare';
@@ -134,6 +135,18 @@ describe('measureComparison', () => {
     const c = Comparison.parse(JSON.parse(fs.readFileSync(path.join(baseDir, 'compare/comparison.json'), 'utf8')));
     assert.equal(c.rows.length, 1);
     assert.equal(c.complete, false);
+  });
+
+  it('hears a cancel within a second while a model is being measured', async () => {
+    const abort = new AbortController();
+    let abortedAt = 0;
+    await assert.rejects(measureComparison({
+      baseRunDir: baseDir, variantRunDirs: [variants.int8, variants.student], evalBatches: 4, batchSize: 4, backend: null, threads: 1, cacheDir: null,
+      signal: abort.signal,
+      onStage: (message) => { if (message === 'measuring v-int8') setTimeout(() => { abortedAt = performance.now(); abort.abort(); }, 20); },
+    }), (e: unknown) => e instanceof EngineError && e.code === 'JOB_CANCELLED');
+    assert.ok(abortedAt > 0, 'the cancel came while v-int8 was measured');
+    assert.ok(performance.now() - abortedAt < 1000, `stopped ${Math.round(performance.now() - abortedAt)} ms after the cancel`);
   });
 
   it('gives a variant it cannot open a row that says why, and goes on', async () => {
