@@ -44,6 +44,7 @@ test('scales values onto the drawing, ticks inside the domain', () => {
   ok(l.ticks.includes(1000) && l.ticks.every((t) => l.at(t) >= 0 && l.at(t) <= 100));
   ok(linearScale([5, 5], 0, 10).at(5) === 5, 'a flat domain maps to the middle');
   deepEqual(logScale([2.48, 3.92], 0, 100).ticks, [2.5, 3.9], 'a narrow domain between round numbers is labelled at its ends');
+  deepEqual(logScale([1.001, 1.07], 0, 100).ticks, [1, 1.07], 'to as many figures as keep the ends apart and inside');
 });
 
 test('colours divergence from white to red relative to the largest', () => {

@@ -67,8 +67,11 @@ export function logScale(values: number[], r0: number, r1: number): { at: (v: nu
   const lo = Math.floor(Math.min(...(logs.length ? logs : [0]))) - 1, hi = Math.ceil(Math.max(...(logs.length ? logs : [1]))) + 1;
   const ticks: number[] = [];
   for (let e = lo; e <= hi; e++) for (const m of [1, 2, 5]) if (inside(m * 10 ** e)) ticks.push(m * 10 ** e);
-  // a narrow domain between two round numbers: its ends, to two figures, say where the marks are
-  if (ticks.length < 2 && logs.length) return { at, ticks: [...new Set([Math.min(...logs), Math.max(...logs)].map((l) => Number((10 ** l).toPrecision(2))))] };
+  // a narrow domain between two round numbers: its ends, to as few figures as keep them apart and inside, say where the marks are
+  for (let digits = 2; ticks.length < 2 && logs.length && digits <= 4; digits++) {
+    const ends = [...new Set([Math.min(...logs), Math.max(...logs)].map((l) => Number((10 ** l).toPrecision(digits))))].filter(inside);
+    if (ends.length >= 2) return { at, ticks: ends };
+  }
   return { at, ticks };
 }
 
