@@ -19,7 +19,7 @@ import { readRunJson, TOKENIZER_FILE } from '../../common/node/runFiles';
 import type { Objective } from '../../common/pretrainConfig';
 import { parseRunConfig } from '../../common/runConfig';
 import type { AnyModel } from '../models/registry';
-import { checkpointsDir, MODEL_FILE } from '../runs/checkpoint';
+import { checkpointsDir, OPTIMIZER_FILE } from '../runs/checkpoint';
 import { loadRunModel, type CheckpointChoice, type RunModel } from '../runs/loadRunModel';
 import { prepareBaseData } from '../training/baseData';
 import { evaluate } from '../training/evaluate';
@@ -159,7 +159,7 @@ async function measureRow(rm: RunModel, role: 'base' | 'variant', ctx: MeasureCo
   const isBase = role === 'base';
   const int8 = !isBase && isInt8(rm.config);
   const counts = parameterCounts(model.params);
-  const bytesOnDisk = fileSize(path.join(checkpointsDir(rm.runDir), rm.checkpoint.name, MODEL_FILE));
+  const bytesOnDisk = weightBytes(path.join(checkpointsDir(rm.runDir), rm.checkpoint.name));
   const fits = checkFits(base.model, model, ctx.seqLen);
   if (fits) notes.push(fits);
 
@@ -219,9 +219,13 @@ function checkFits(base: AnyModel, model: AnyModel, seqLen: number): string | nu
   return null;
 }
 
-function fileSize(file: string): number | null {
+/**
+ * The bytes of a checkpoint's weights: its safetensors files but the optimizer's moments (model.safetensors, or
+ * whatever a variant stores its weights as — int8 codes and scales), or null when the folder cannot be read.
+ */
+function weightBytes(dir: string): number | null {
   try {
-    return fs.statSync(file).size;
+    return fs.readdirSync(dir).filter((f) => f.endsWith('.safetensors') && f !== OPTIMIZER_FILE).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
   } catch {
     return null;
   }
