@@ -7,6 +7,7 @@ import { RunId } from './runFolder';
 import { TokenizerConfig } from './tokenizerConfig';
 import { formatIssues } from './zodIssues';
 import { InspectCellFields } from './inspect';
+import { CompressCellFields } from './compressCell';
 
 /**
  * The experiment file, `NAME.experiment.json`: a versioned document holding an ordered list of cells —
@@ -84,8 +85,12 @@ export const PretrainCell = z.object({
 /** Attention maps of a text at a run's checkpoint (common/inspect.ts); the maps themselves stay in the run folder. */
 export const InspectCell = z.object({ ...cellBase, kind: z.literal('inspect'), ...InspectCellFields.shape }).strict();
 
+/** A variant of a run (quantized, distilled, pruned) and the comparison of its variants (common/compressCell.ts). */
+export const CompressCell = z.object({ ...cellBase, kind: z.literal('compress'), ...CompressCellFields.shape }).strict();
+
 export const Cell = z.discriminatedUnion('kind', [NotesCell, DatasetCell, ModelCell, PretrainCell,
   InspectCell,
+  CompressCell,
 ]);
 export type Cell = z.output<typeof Cell>;
 export type CellKind = Cell['kind'];

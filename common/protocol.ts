@@ -28,6 +28,7 @@ import { DatasetPreview } from './workbenchApi';
 import { formatIssues, issuePath } from './zodIssues';
 import { InspectAttentionJob, InspectAttentionResult } from './inspect';
 import { LoraTargetsJob, LoraTargetsResult } from './loraTargets';
+import { CompareMeasureJob, CompareMeasureResult } from './compare';
 
 /** major.minor; a different major is refused, a different minor is compatible. */
 export const PROTOCOL_VERSION = '1.0';
@@ -213,6 +214,7 @@ export const JobSpec = z.discriminatedUnion('kind', [ModelDescribeJob, ModelTrai
   DerivedStartJob,
   TorchExportJob,
   LoraTargetsJob,
+  CompareMeasureJob,
 ]);
 export type JobSpec = z.infer<typeof JobSpec>;
 export const JobKind = z.enum(['model.describe', 'model.trainSteps', 'pretrain.start', 'pretrain.resume', 'dataset.preview',
@@ -220,6 +222,7 @@ export const JobKind = z.enum(['model.describe', 'model.trainSteps', 'pretrain.s
   'derived.start',
   'torch.export',
   'finetune.loraTargets',
+  'compare.measure',
 ]);
 export type JobKind = z.infer<typeof JobKind>;
 // compile-time guard: JobKind lists exactly the kinds JobSpec has
@@ -235,6 +238,7 @@ export type JobSpecOf<K extends JobKind> = Extract<JobSpec, { kind: K }>;
 export const DEVICE_JOB_KINDS: ReadonlySet<JobKind> = new Set<JobKind>(['model.trainSteps', 'pretrain.start', 'pretrain.resume', 'model.import', 'inspect.sample', 'inspect.fillMask', 'inspect.attention', 'bundle.export',
   'derived.start',
   'torch.export',
+  'compare.measure',
 ]);
 
 /** Plain numbers, or null where the value was not finite (JSON cannot carry NaN or Infinity). */
@@ -299,6 +303,7 @@ export const JOB_RESULTS = {
   'derived.start': RunSummary,
   'torch.export': TorchExportResult,
   'finetune.loraTargets': LoraTargetsResult,
+  'compare.measure': CompareMeasureResult,
 } as const satisfies Record<JobKind, z.ZodType>;
 export type JobResultOf<K extends JobKind> = z.infer<(typeof JOB_RESULTS)[K]>;
 
@@ -392,6 +397,7 @@ export const OnJobDone = z.discriminatedUnion('kind', [jobDone('model.describe')
   jobDone('derived.start'),
   jobDone('torch.export'),
   jobDone('finetune.loraTargets'),
+  jobDone('compare.measure'),
 ]);
 // compile-time guard: every job kind can report done (a kind missing here is dropped by the host as malformed, and its caller waits forever)
 const jobDoneCoversKinds: [JobKind] extends [z.infer<typeof OnJobDone>['kind']] ? true : never = true;

@@ -14,6 +14,7 @@ import { WorkbenchState } from './workbenchState';
 import { formatIssues, issuePath } from './zodIssues';
 import { LoraTargetsResult, TargetPatterns } from './loraTargets';
 import { CheckpointInfo, CheckpointRef, HeadHistory, InspectCheckpoints, InspectHead, InspectInput, InspectOverview } from './inspect';
+import { COMPARE_LIMITS, Comparison } from './compare';
 
 /**
  * WorkbenchApi: the one door between the UI (renderer/) and everything else. Implemented once by the host
@@ -191,6 +192,17 @@ export const WORKBENCH_METHODS = {
   /** one head's statistics at every evaluation of the run (attention-stats.jsonl) */
   'inspect.headHistory': method(z.object({ ...RunHandle, layer: z.number().int().min(0).max(1023), head: z.number().int().min(0).max(1023) }).strict(), HeadHistory),
 
+  /** the comparison of a base run and its variants (default: every run derived from it), as a job: onCompareProgress as rows land, then onCompareEnded */
+  'compare.start': method(z.object({
+    ...RunHandle, checkpoint: z.string().min(1).max(64).optional(), variantRunIds: z.array(RunId).max(COMPARE_LIMITS.maxVariants).optional(),
+    evalBatches: z.number().int().min(1).max(COMPARE_LIMITS.maxEvalBatches).optional(), batchSize: z.number().int().min(1).max(COMPARE_LIMITS.maxBatchSize).optional(),
+  }).strict(), z.object({ jobId: z.string() }).strict()),
+  'compare.cancel': method(z.object({ jobId: z.string().min(1).max(128) }).strict(), z.object({}).strict()),
+  /** the base run's comparison as last written (rows so far while one runs); null when it has none */
+  'compare.read': method(z.object(RunHandle).strict(), Comparison.nullable()),
+  /** the base run's comparison as CSV or JSON in comparisons/ beside the experiment */
+  'compare.export': method(z.object({ ...RunHandle, format: z.enum(['csv', 'json']) }).strict(), z.object({ path: Path, bytes: z.number().int().min(0) }).strict()),
+
   'engine.status': method(z.object({}).strict(), EngineStatus),
   'engine.restart': method(z.object({}).strict(), EngineStatus),
 } as const;
@@ -215,6 +227,9 @@ export const WORKBENCH_EVENTS = {
   /** an inspect replay computed one more checkpoint (`checkpoint`, its name) */
   onInspectProgress: z.object({ jobId: z.string(), ...RunHandle, done: z.number().int().min(0), total: z.number().int().min(0), checkpoint: z.string().nullable() }).strict(),
   onInspectEnded: z.object({ jobId: z.string(), ...RunHandle, outcome: z.enum(['done', 'failed', 'cancelled']), error: SerializedError.optional() }).strict(),
+  /** a comparison measured one more model (`done` of `total`; `message`: what it does now) */
+  onCompareProgress: z.object({ jobId: z.string(), ...RunHandle, done: z.number().int().min(0), total: z.number().int().min(0), message: z.string().nullable() }).strict(),
+  onCompareEnded: z.object({ jobId: z.string(), ...RunHandle, outcome: z.enum(['done', 'failed', 'cancelled']), error: SerializedError.optional() }).strict(),
   /** a command chosen in the desktop menu, to run through the renderer's command registry */
   onMenuCommand: z.object({ command: z.string(), args: z.array(z.string()).optional() }).strict(),
 } as const;

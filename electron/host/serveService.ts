@@ -16,7 +16,8 @@ import type { ExperimentFiles } from './experimentFiles';
 const BIN = path.join(REPO_ROOT, 'bin/workbench.js');
 /** how long a server may take to load its model and listen */
 const START_TIMEOUT_MS = 120_000;
-const STDERR_TAIL = 4000;
+/** the server's stderr kept to find its refusal in: a usage error prints the whole usage after its line, which grows with every command */
+const STDERR_TAIL = 16_000;
 
 export interface ServeHandle { experimentPath: string; runId: string }
 

@@ -15,6 +15,7 @@ import { uploadDataFile } from './dataFiles';
 import { EngineSupervisor, type EngineSupervisorOptions } from './engineSupervisor';
 import { ExperimentFiles, type ExperimentFilesOptions } from './experimentFiles';
 import { InspectService, inputOf } from './inspectService';
+import { CompareService } from './compareService';
 import { RunsService } from './runsService';
 import { SampleService } from './sampleService';
 import { ServeService } from './serveService';
@@ -66,6 +67,7 @@ export function createWorkbenchHost(opts: WorkbenchHostOptions = {}): WorkbenchH
   const samples = new SampleService(engine, files, emit);
   const serve = new ServeService(files);
   const inspect = new InspectService(engine, files, emit);
+  const compare = new CompareService(engine, files, emit);
   engine.on((e) => { if (e.type === 'status') emit('onEngineStatus', e.status); });
 
   type Handlers = { [M in WorkbenchMethod]: (params: ReturnType<typeof parseParams<M>> extends infer R ? R extends { ok: true; params: infer P } ? P : never : never) => Promise<unknown> };
@@ -100,6 +102,10 @@ export function createWorkbenchHost(opts: WorkbenchHostOptions = {}): WorkbenchH
     'inspect.replay': (p) => inspect.replay(p, inputOf(p)),
     'inspect.cancelReplay': (p) => inspect.cancel(p.jobId),
     'inspect.headHistory': (p) => inspect.headHistory(p, p.layer, p.head),
+    'compare.start': (p) => compare.start(p),
+    'compare.cancel': (p) => compare.cancel(p.jobId),
+    'compare.read': (p) => compare.read(p),
+    'compare.export': (p) => compare.export(p),
     'engine.status': async () => engine.getStatus(),
     'engine.restart': () => engine.restart(),
   };
@@ -142,6 +148,7 @@ export function createWorkbenchHost(opts: WorkbenchHostOptions = {}): WorkbenchH
       samples.dispose();
       await serve.dispose();
       inspect.dispose();
+      compare.dispose();
       await engine.dispose();
       listeners.clear();
     },

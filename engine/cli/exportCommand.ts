@@ -7,13 +7,12 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { EngineError, toSerializedError } from '../../common/errors';
 import { selectBackend } from '../backends/select';
 import { exportBundle, type ExportProgress } from '../export/exportBundle';
 import type { CheckpointChoice } from '../runs/loadRunModel';
 import { backendFlag, usage } from './args';
 import { RUN_MODEL_FLAGS } from './openRun';
-import { StopOnSignals } from './signals';
+import { commandFailure, StopOnSignals } from './signals';
 
 export const EXPORT_USAGE = `  workbench export RUN_DIR --out DIR [--checkpoint last|best|step-N] [--overwrite] [--backend NAME] [--json]
       write the checkpoint (default: last) as a bundle: model.safetensors and config.json under Hugging Face's
@@ -44,11 +43,7 @@ export async function exportCommand(args: string[]): Promise<number> {
     }
     return 0;
   } catch (err) {
-    const cancelled = stop.received !== null && err instanceof EngineError && err.code === 'JOB_CANCELLED';
-    if (!values.json && !cancelled) throw err;
-    if (values.json) print({ type: 'summary', status: cancelled ? 'cancelled' : 'failed', error: toSerializedError(err) });
-    process.stderr.write(`workbench: ${(err as Error).message}\n`);
-    return cancelled ? stop.exitCode : 1;
+    return commandFailure(err, stop, values.json, print);
   } finally {
     release();
   }

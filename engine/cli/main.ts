@@ -32,6 +32,7 @@ import { SAMPLE_USAGE, sampleCommand } from './sampleCommand';
 import { SERVE_USAGE, serveCommand } from './serveCommand';
 import { ADAPTERS_USAGE, adaptersCommand } from './adaptersCommand';
 import { COMPRESS_USAGE, compressCommand } from './compressCommand';
+import { COMPARE_USAGE, compareCommand } from './compareCommand';
 import { backendFlag, positiveInt, usage, UsageError } from './args';
 import { describeDataSource, sourceForData } from './dataFlag';
 import { ProgressView, type EarlySummary } from './progress';
@@ -59,7 +60,8 @@ ${EXPORT_USAGE}
 ${EXPORT_TORCH_USAGE}
 ${SERVE_USAGE}
 ${ADAPTERS_USAGE}
-${COMPRESS_USAGE}`;
+${COMPRESS_USAGE}
+${COMPARE_USAGE}`;
 
 export function readExperiment(file: string): Experiment {
   let text: string;
@@ -249,6 +251,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'serve': return await serveCommand(rest);
       case 'adapters': return await adaptersCommand(rest);
       case 'compress': return await compressCommand(rest);
+      case 'compare': return await compareCommand(rest);
       case 'help': case '--help': case '-h':
         process.stdout.write(`${USAGE}\n`);
         return 0;

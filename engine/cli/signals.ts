@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { EngineError, toSerializedError } from '../../common/errors';
 import { RunJson, type RunStatus } from '../../common/runFolder';
 import { RUN_JSON } from '../../common/node/runFiles';
 import type { Trainer } from '../training/trainer';
@@ -28,6 +29,19 @@ export function markRunSync(runDir: string, status: RunStatus, when: (run: RunJs
   } catch {
     return false; // gone (preparation failed and removed it) or read-only: nothing to correct there
   }
+}
+
+/**
+ * How a one-shot command (export, compare) ends on an error: stopped by a signal it exits 128 + signal, else 1;
+ * with --json a summary line says which, and the message goes to stderr. A plain failure without --json is
+ * thrown on, for main's message and usage.
+ */
+export function commandFailure(err: unknown, stop: StopOnSignals, json: boolean, print: (line: object) => void): number {
+  const cancelled = stop.received !== null && err instanceof EngineError && err.code === 'JOB_CANCELLED';
+  if (!json && !cancelled) throw err;
+  if (json) print({ type: 'summary', status: cancelled ? 'cancelled' : 'failed', error: toSerializedError(err) });
+  process.stderr.write(`workbench: ${(err as Error).message}\n`);
+  return cancelled ? stop.exitCode : 1;
 }
 
 export class StopOnSignals {

@@ -50,14 +50,18 @@ export function engineLogits(model: AnyModel, p: Probe): Float32Array {
 export async function onnxLogits(file: string, p: Probe): Promise<Float32Array> {
   const session = await ort.InferenceSession.create(file);
   try {
-    const t = (v: number[]) => new ort.Tensor('int64', BigInt64Array.from(v.map(BigInt)), [p.batch, p.length]);
-    const positions = Array.from({ length: p.batch * p.length }, (_, i) => i % p.length);
-    const all: Record<string, ort.Tensor> = { input_ids: t(p.inputIds), attention_mask: t(p.attentionMask), token_type_ids: t(p.tokenTypeIds), position_ids: t(positions) };
-    const emptyCache = new ort.Tensor('float32', new Float32Array(0), p.cacheShape);
-    const feeds = Object.fromEntries(session.inputNames.map((n) => [n, n.startsWith('past_key_values.') ? emptyCache : all[n]]));
-    const out = await session.run(feeds);
+    const out = await session.run(onnxFeeds(session.inputNames, p));
     return out.logits.data as Float32Array;
   } finally {
     await session.release();
   }
+}
+
+/** The inputs a bundle's graph names, from a probe: ids, masks, positions 0…T-1, and an empty GPT cache. */
+export function onnxFeeds(inputNames: readonly string[], p: Probe): Record<string, ort.Tensor> {
+  const t = (v: ArrayLike<number>) => new ort.Tensor('int64', BigInt64Array.from(Array.from(v, BigInt)), [p.batch, p.length]);
+  const positions = Array.from({ length: p.batch * p.length }, (_, i) => i % p.length);
+  const all: Record<string, ort.Tensor> = { input_ids: t(p.inputIds), attention_mask: t(p.attentionMask), token_type_ids: t(p.tokenTypeIds), position_ids: t(positions) };
+  const emptyCache = new ort.Tensor('float32', new Float32Array(0), p.cacheShape);
+  return Object.fromEntries(inputNames.map((n) => [n, n.startsWith('past_key_values.') ? emptyCache : all[n]]));
 }

@@ -4,6 +4,7 @@ import type { InspectCheckpoints, InspectOverview } from '../../common/inspect';
 import { modelOfRun, runConfigOf } from '../../common/runConfig';
 import { errorMessage, getApi } from '../api';
 import type { CellInput } from '../lib/cellConfig';
+import { RunCheckpointFields, type RunChoice } from '../notebook/RunCheckpointFields';
 import { updateCell } from '../state/documentSlice';
 import { useStore } from '../state/store';
 import type { HeadRef } from './attentionMath';
@@ -127,22 +128,8 @@ export function InspectCell({ cell }: { cell: Inspect }) {
   return (
     <div ref={body} data-testid="inspect-cell">
       <div className="inspect-controls">
-        <label className="field">
-          <span className="field-label">Run</span>
-          <select className="input" aria-label="Run" value={runId ?? ''} onChange={(e) => set({ runId: e.target.value || undefined, checkpoint: 'last' }, 'run')}>
-            <option value="">— pick a run —</option>
-            {runId && !runIds.some(([id]) => id === runId) && <option value={runId}>{runId} (not listed)</option>}
-            {runIds.map(([id, status, step]) => <option key={id} value={id}>{id} · {status} · step {step}</option>)}
-          </select>
-        </label>
-        <label className="field">
-          <span className="field-label">Checkpoint</span>
-          <select className="input" aria-label="Checkpoint" value={cell.checkpoint ?? 'last'} onChange={(e) => set({ checkpoint: e.target.value as Fields['checkpoint'] }, 'checkpoint')}>
-            <option value="last">last{checkpoints?.last ? ` (${checkpoints.last})` : ''}</option>
-            <option value="best">best{checkpoints?.best ? ` (${checkpoints.best})` : ''}</option>
-            {checkpoints?.checkpoints.map((c) => <option key={c.name} value={c.name}>{c.name}{c.valLoss !== null ? ` · val ${c.valLoss.toFixed(3)}` : ''}</option>)}
-          </select>
-        </label>
+        <RunCheckpointFields label="Run" runs={runIds as RunChoice[]} runId={runId} onRun={(id) => set({ runId: id, checkpoint: 'last' }, 'run')}
+          checkpoint={cell.checkpoint ?? 'last'} onCheckpoint={(c) => set({ checkpoint: c }, 'checkpoint')} checkpoints={checkpoints} />
         <div className="muted" style={{ fontSize: 12, paddingBottom: 6 }}>
           {!path ? 'Save the experiment: its runs live beside the file.' : !runIds.length ? 'No runs yet: run a pretrain cell, then inspect its model here.' : checkpoints ? `${checkpoints.checkpoints.length} checkpoints kept` : runId ? 'reading checkpoints…' : ''}
         </div>

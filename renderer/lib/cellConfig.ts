@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DatasetConfig } from '../../common/datasetConfig';
 import { type Cell, type ExperimentInput, ModelCellConfig, pretrainInputs } from '../../common/experiment';
 import { InspectCellFields } from '../../common/inspect';
+import { CompressCellFields } from '../../common/compressCell';
 import { PretrainConfig, pretrainModelIssues as modelIssues } from '../../common/pretrainConfig';
 import { pretrainSpecOf, runConfigOf } from '../../common/runConfig';
 import { TokenizerConfig } from '../../common/tokenizerConfig';
@@ -21,6 +22,7 @@ export const CONFIG_SCHEMAS = {
   model: ModelCellConfig,
   pretrain: PretrainConfig,
   inspect: InspectCellFields.strict(),
+  compress: CompressCellFields.strict(),
 } as const;
 
 export type ConfigOf<K extends ConfigKind> = z.input<(typeof CONFIG_SCHEMAS)[K]>;
@@ -32,6 +34,7 @@ export function configOf(cell: CellInput): unknown {
     case 'model': return cell.model;
     case 'pretrain': return cell.pretrain;
     case 'notes': return cell.markdown;
+    case 'compress':
     case 'inspect': { const { id: _i, kind: _k, title: _t, collapsed: _c, ...fields } = cell; return fields; }
   }
 }
@@ -44,6 +47,7 @@ export function withConfig(cell: CellInput, config: unknown): CellInput {
     case 'model': return { ...cell, model: o as never };
     case 'pretrain': return { ...cell, pretrain: o as never };
     case 'notes': return { ...cell, markdown: String(config ?? '') };
+    case 'compress':
     case 'inspect': return { id: cell.id, kind: cell.kind, ...(cell.title !== undefined ? { title: cell.title } : {}), ...(cell.collapsed !== undefined ? { collapsed: cell.collapsed } : {}), ...(o as object) };
   }
 }
@@ -155,7 +159,11 @@ export function newCell(kind: CellKind, cells: readonly CellInput[]): CellInput 
       const runId = cells.flatMap((c) => (c.kind === 'pretrain' ? (c.runs ?? []).map((r) => r.runId) : [])).at(-1);
       return { id, kind, ...(runId ? { runId } : {}), checkpoint: 'last', text: 'The quick brown fox jumps over the lazy dog.' };
     }
+    case 'compress': {
+      const baseRunId = cells.flatMap((c) => (c.kind === 'pretrain' ? (c.runs ?? []).map((r) => r.runId) : [])).at(-1);
+      return { id, kind, ...(baseRunId ? { baseRunId } : {}), checkpoint: 'last', method: 'int8' };
+    }
   }
 }
 
-export const KIND_LABEL: Record<CellKind, string> = { notes: 'Notes', dataset: 'Dataset', model: 'Model', pretrain: 'Pretrain', inspect: 'Inspect' };
+export const KIND_LABEL: Record<CellKind, string> = { notes: 'Notes', dataset: 'Dataset', model: 'Model', pretrain: 'Pretrain', inspect: 'Inspect', compress: 'Compress' };

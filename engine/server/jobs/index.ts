@@ -8,6 +8,7 @@ import { modelImport } from './modelImport';
 import { bundleExport } from './bundleExport';
 import { derivedStart } from './derivedStart';
 import { loraTargetsJob } from './loraTargets';
+import { compareMeasure } from './compareMeasure';
 import { modelTrainSteps } from './modelTrainSteps';
 import { pretrainResume, pretrainStart } from './pretrain';
 import { inspectSample } from './sampleJob';
@@ -27,4 +28,5 @@ export const JOB_HANDLERS: JobHandlers = {
   'derived.start': derivedStart,
   'torch.export': torchExport,
   'finetune.loraTargets': loraTargetsJob,
+  'compare.measure': compareMeasure,
 };
