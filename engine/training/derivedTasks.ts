@@ -11,6 +11,7 @@ import type { RunEvent } from '../../common/runEvents';
 import type { TrainLoopConfig } from '../../common/trainLoopConfig';
 import type { RunFolder } from '../runs/runFolder';
 import type { TrainingTask } from './task';
+import { classificationKind } from '../finetune/classificationKind';
 
 export interface DerivedTaskContext {
   /** the new run's folder; its tokenizer.json is already the base's */
@@ -44,7 +45,11 @@ export interface DerivedTaskKind<C extends DerivedRunConfig = DerivedRunConfig> 
 export function derivedTaskOf(config: DerivedRunHead): DerivedTaskKind | null {
   switch (config.task) {
     case 'finetune':
-      return null;
+      switch (config.finetune.data.kind) {
+        case 'brown-genre': case 'jsonl': return classificationKind as unknown as DerivedTaskKind;
+        case 'domain': return null;
+      }
+      break;
     case 'compress':
       switch (config.compress.method) {
         case 'int8': return null;
