@@ -5,7 +5,8 @@
  */
 import { EngineError } from '../../common/errors';
 import type { FinetuneConfig } from '../../common/finetuneConfig';
-import type { AnyModel } from '../models/registry';
+import type { ModelConfig } from '../../common/modelConfig';
+import { createModel, type AnyModel } from '../models/registry';
 
 /** The head a classifier trains under every method: BERT's pooler and classifier, GPT's score. */
 export const CLASSIFIER_HEAD = /^(classifier\.|bert\.pooler\.|score\.)/;
@@ -28,4 +29,14 @@ export function countTrainable(model: AnyModel, trainable: readonly string[]): T
 export function describeTrainable(model: AnyModel, trainable: readonly string[]): string {
   const c = countTrainable(model, trainable);
   return `trainable parameters: ${c.trainable.toLocaleString('en')} of ${c.total.toLocaleString('en')} (${(100 * c.share).toFixed(2)}%) in ${trainable.length} tensors`;
+}
+
+/** The trainable count a fine-tuning config will have, from a model built for the count alone (before any run folder or data). */
+export async function plannedTrainable(model: ModelConfig, ft: FinetuneConfig): Promise<TrainableCount> {
+  const m = createModel(model, ft.loop.seed);
+  try {
+    return countTrainable(m, await classifierTrainable(m, ft, ft.loop.seed));
+  } finally {
+    m.dispose();
+  }
 }
