@@ -7,6 +7,7 @@ import { RunId } from './runFolder';
 import { TokenizerConfig } from './tokenizerConfig';
 import { formatIssues } from './zodIssues';
 import { InspectCellFields } from './inspect';
+import { FinetuneCellFields } from './finetuneCell';
 
 /**
  * The experiment file, `NAME.experiment.json`: a versioned document holding an ordered list of cells —
@@ -84,8 +85,12 @@ export const PretrainCell = z.object({
 /** Attention maps of a text at a run's checkpoint (common/inspect.ts); the maps themselves stay in the run folder. */
 export const InspectCell = z.object({ ...cellBase, kind: z.literal('inspect'), ...InspectCellFields.shape }).strict();
 
+/** A classifier fine-tuned from a run's checkpoint (common/finetuneCell.ts), and the runs it started. */
+export const FinetuneCell = z.object({ ...cellBase, kind: z.literal('finetune'), ...FinetuneCellFields.shape, runs: z.array(RunRef).default([]) }).strict();
+
 export const Cell = z.discriminatedUnion('kind', [NotesCell, DatasetCell, ModelCell, PretrainCell,
   InspectCell,
+  FinetuneCell,
 ]);
 export type Cell = z.output<typeof Cell>;
 export type CellKind = Cell['kind'];

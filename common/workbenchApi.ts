@@ -11,6 +11,7 @@ import { CheckpointChoice, FillMaskParams, FillMaskResult, SampleResult, Samplin
 import { TokenizerConfig } from './tokenizerConfig';
 import { WorkbenchState } from './workbenchState';
 import { formatIssues, issuePath } from './zodIssues';
+import { ClassificationReport } from './classificationReport';
 import { CheckpointInfo, CheckpointRef, HeadHistory, InspectCheckpoints, InspectHead, InspectInput, InspectOverview } from './inspect';
 
 /**
@@ -129,6 +130,8 @@ export const WORKBENCH_METHODS = {
     }).strict(),
     z.object({ runId: RunId }).strict(),
   ),
+  /** a fine-tuned classifier's last evaluation (eval/classification.json: per-class figures, confusion matrix), null before its first */
+  'runs.classificationReport': method(z.object(RunHandle).strict(), ClassificationReport.nullable()),
   /** continues a stopped or crashed run from its newest valid checkpoint */
   'runs.resume': method(z.object(RunHandle).strict(), z.object({ runId: RunId }).strict()),
   'runs.control': method(z.object({ ...RunHandle, action: z.enum(['pause', 'resume', 'stop']) }).strict(), z.object({}).strict()),

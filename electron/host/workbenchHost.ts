@@ -81,6 +81,7 @@ export function createWorkbenchHost(opts: WorkbenchHostOptions = {}): WorkbenchH
     'dataset.upload': (p) => uploadDataFile(files, p),
     'runs.start': (p) => runs.start(p),
     'runs.derive': (p) => runs.derive(p),
+    'runs.classificationReport': (p) => runs.classificationReport(p),
     'runs.resume': (p) => runs.resume(p),
     'runs.control': (p) => runs.control(p, p.action),
     'runs.list': (p) => runs.list(p.experimentPath),

@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pretrainCellsOf } from '../../common/experiment';
 import type { FinetuneConfigInput } from '../../common/finetuneConfig';
+import { readClassificationReport } from '../../common/node/classificationReport';
 import { DEFAULT_EXPERIMENT, readExperiment } from '../cli/main';
 import { plannedTrainable } from '../finetune/trainable';
 import { MODEL_FILE } from '../runs/checkpoint';
@@ -76,7 +77,8 @@ async function worker(variant: Variant, baseRunDir: string, steps: number, outDi
   const t0 = performance.now();
   const summary = await trainer.run();
   const seconds = (performance.now() - t0) / 1000;
-  const report = JSON.parse(fs.readFileSync(path.join(summary.run_dir, 'eval', 'classification.json'), 'utf8')) as { accuracy: number; macroF1: number };
+  const report = await readClassificationReport(summary.run_dir);
+  if (!report) throw new Error(`${summary.run_dir}: ended ${summary.status} without an evaluation`);
   const file = savedFile(summary.run_dir, config.finetune.method === 'lora');
   const result: VariantResult = {
     variant, status: summary.status, accuracy: report.accuracy, macro_f1: report.macroF1,

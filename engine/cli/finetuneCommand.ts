@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { CLASSIFICATION_REPORT_FILE, ClassificationReport } from '../../common/classificationReport';
+import { readClassificationReport } from '../../common/node/classificationReport';
 import type { FinetuneConfigInput } from '../../common/finetuneConfig';
 import { RUN_JSON } from '../../common/node/runFiles';
 import type { CheckpointChoice } from '../runs/loadRunModel';
@@ -63,12 +63,8 @@ export function finetuneSettings(flags: { task?: string; method?: string; steps?
 
 /** The test figures of a finished run (its last evaluation's report), null where it has none. */
 async function testFigures(runDir: string): Promise<{ accuracy: number | null; macro_f1: number | null }> {
-  try {
-    const r = ClassificationReport.parse(JSON.parse(await fs.promises.readFile(path.join(runDir, CLASSIFICATION_REPORT_FILE), 'utf8')));
-    return { accuracy: r.accuracy, macro_f1: r.macroF1 };
-  } catch {
-    return { accuracy: null, macro_f1: null };
-  }
+  const r = await readClassificationReport(runDir);
+  return { accuracy: r?.accuracy ?? null, macro_f1: r?.macroF1 ?? null };
 }
 
 export async function finetuneCommand(args: string[]): Promise<number> {

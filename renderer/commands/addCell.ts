@@ -27,3 +27,4 @@ export const addDatasetCell = addCellCommand('dataset');
 export const addModelCell = addCellCommand('model');
 export const addPretrainCell = addCellCommand('pretrain');
 export const addInspectCell = addCellCommand('inspect');
+export const addFinetuneCell = addCellCommand('finetune');

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DatasetConfig } from '../../common/datasetConfig';
 import { type Cell, type ExperimentInput, ModelCellConfig, pretrainInputs } from '../../common/experiment';
 import { InspectCellFields } from '../../common/inspect';
+import { FinetuneCellFields } from '../../common/finetuneCell';
 import { PretrainConfig, pretrainModelIssues as modelIssues } from '../../common/pretrainConfig';
 import { pretrainSpecOf, runConfigOf } from '../../common/runConfig';
 import { TokenizerConfig } from '../../common/tokenizerConfig';
@@ -21,6 +22,7 @@ export const CONFIG_SCHEMAS = {
   model: ModelCellConfig,
   pretrain: PretrainConfig,
   inspect: InspectCellFields.strict(),
+  finetune: FinetuneCellFields.strict(),
 } as const;
 
 export type ConfigOf<K extends ConfigKind> = z.input<(typeof CONFIG_SCHEMAS)[K]>;
@@ -33,6 +35,7 @@ export function configOf(cell: CellInput): unknown {
     case 'pretrain': return cell.pretrain;
     case 'notes': return cell.markdown;
     case 'inspect': { const { id: _i, kind: _k, title: _t, collapsed: _c, ...fields } = cell; return fields; }
+    case 'finetune': return { baseRunId: cell.baseRunId, checkpoint: cell.checkpoint, finetune: cell.finetune };
   }
 }
 
@@ -45,6 +48,7 @@ export function withConfig(cell: CellInput, config: unknown): CellInput {
     case 'pretrain': return { ...cell, pretrain: o as never };
     case 'notes': return { ...cell, markdown: String(config ?? '') };
     case 'inspect': return { id: cell.id, kind: cell.kind, ...(cell.title !== undefined ? { title: cell.title } : {}), ...(cell.collapsed !== undefined ? { collapsed: cell.collapsed } : {}), ...(o as object) };
+    case 'finetune': return { ...cell, baseRunId: o.baseRunId as never, checkpoint: o.checkpoint as never, finetune: o.finetune as never };
   }
 }
 
@@ -155,7 +159,12 @@ export function newCell(kind: CellKind, cells: readonly CellInput[]): CellInput 
       const runId = cells.flatMap((c) => (c.kind === 'pretrain' ? (c.runs ?? []).map((r) => r.runId) : [])).at(-1);
       return { id, kind, ...(runId ? { runId } : {}), checkpoint: 'last', text: 'The quick brown fox jumps over the lazy dog.' };
     }
+    case 'finetune': {
+      const baseRunId = cells.flatMap((c) => (c.kind === 'pretrain' ? (c.runs ?? []).map((r) => r.runId) : [])).at(-1);
+      // 'full' until LoRA's adapters are in this build (engine/finetune/trainable.ts)
+      return { id, kind, ...(baseRunId ? { baseRunId } : {}), checkpoint: 'last', finetune: { data: { kind: 'brown-genre' }, method: 'full', loop: { steps: 300 } }, runs: [] };
+    }
   }
 }
 
-export const KIND_LABEL: Record<CellKind, string> = { notes: 'Notes', dataset: 'Dataset', model: 'Model', pretrain: 'Pretrain', inspect: 'Inspect' };
+export const KIND_LABEL: Record<CellKind, string> = { notes: 'Notes', dataset: 'Dataset', model: 'Model', pretrain: 'Pretrain', inspect: 'Inspect', finetune: 'Fine-tune' };

@@ -5,6 +5,7 @@ import { updateCell } from '../state/documentSlice';
 import { activeJobOf, cannotRun, isCellInvalid, pretrainStale, useCell } from '../state/selectors';
 import { useStore } from '../state/store';
 import { InspectCell } from '../inspect/InspectCell';
+import { FinetuneCell } from '../finetune/FinetuneCell';
 import { DatasetCell } from './DatasetCell';
 import { ModelCell } from './ModelCell';
 import { NotesCell } from './NotesCell';
@@ -21,7 +22,7 @@ function CommandButton({ id, cellId, icon, className = 'icon-btn' }: { id: strin
   );
 }
 
-const RUN_LABEL = { notes: 'Edit', dataset: 'Preview', model: 'Check', pretrain: 'Run', inspect: 'Show' } as const;
+const RUN_LABEL = { notes: 'Edit', dataset: 'Preview', model: 'Check', pretrain: 'Run', inspect: 'Show', finetune: 'Run' } as const;
 
 export const Cell = memo(function Cell({ id, index }: { id: string; index: number }) {
   const cell = useCell(id)!;
@@ -71,6 +72,7 @@ export const Cell = memo(function Cell({ id, index }: { id: string; index: numbe
           {cell.kind === 'model' && <ModelCell cell={cell} />}
           {cell.kind === 'pretrain' && <PretrainCell cell={cell} />}
           {cell.kind === 'inspect' && <InspectCell cell={cell} />}
+          {cell.kind === 'finetune' && <FinetuneCell cell={cell} />}
         </div>
       )}
     </section>

@@ -53,7 +53,7 @@ function PretrainForm({ cell }: { cell: PretrainCellT }) {
   );
 }
 
-function JobStatus({ job }: { job: Job }) {
+export function JobStatus({ job }: { job: Job }) {
   const frac = job.totalSteps ? job.step / job.totalSteps : job.progress ? job.progress.done / Math.max(1, job.progress.total) : 0;
   const paused = job.status === 'paused';
   return (
