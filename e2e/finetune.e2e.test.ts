@@ -62,6 +62,7 @@ describe('the fine-tune cell in a browser', { timeout: 600_000 }, () => {
     assert.match(await cell.getByTestId('trainable-share').innerText(), /every weight trains: 100% of the model/);
     await fill(cell, 'Passages per text', '2');
     await fill(cell, 'Steps', '20');
+    await fill(cell, 'Warmup steps', '2');
     await fill(cell, 'Batch size', '8');
     await fill(cell, 'Evaluate every', '10');
     await fill(cell, 'Test examples per evaluation', '300');

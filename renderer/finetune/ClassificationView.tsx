@@ -25,7 +25,7 @@ export function ClassificationView({ experimentPath, runId, version }: { experim
       <p>
         <strong>Test accuracy <span className="mono" data-testid="test-accuracy">{pct(report.accuracy)}</span></strong>
         {' · '}macro-F1 <span className="mono">{pct(report.macroF1)}</span>
-        <span className="muted"> at step {report.step}, on {report.examples.toLocaleString('en')} of {report.testExamples.toLocaleString('en')} test examples ({report.balance.testUnits} {report.balance.unit}s none of which is in training)</span>
+        <span className="muted"> at step {report.step}, on {report.examples.toLocaleString('en')} of {report.testExamples.toLocaleString('en')} test examples ({report.balance.testUnits} held-out {report.balance.unit}s, none of them in training)</span>
       </p>
       <div className="classification-grid">
         <table className="table per-class" aria-label="per-class figures">

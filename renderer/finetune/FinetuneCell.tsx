@@ -75,6 +75,7 @@ function FinetuneForm({ cell }: { cell: FinetuneCellT }) {
         {num(['finetune', 'loop', 'steps'], 'Steps', '300')}
         {num(['finetune', 'loop', 'batchSize'], 'Batch size', '16')}
         {num(['finetune', 'loop', 'optimizer', 'lr'], 'Peak learning rate', '0.0005')}
+        {num(['finetune', 'loop', 'schedule', 'warmupSteps'], 'Warmup steps', '30')}
         {num(['finetune', 'loop', 'evalInterval'], 'Evaluate every', '50')}
         {num(['finetune', 'maxEvalExamples'], 'Test examples per evaluation', '1024')}
       </Section>
