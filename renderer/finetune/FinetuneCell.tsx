@@ -23,16 +23,19 @@ function useBaseRuns(): { id: string; label: string }[] {
     .map((k) => { const [id, label] = k.split('\u0000'); return { id, label: `${id} (${label})` }; });
 }
 
+type CellConfig = Pick<ReturnType<typeof useCellConfig>, 'get' | 'set' | 'error'>;
+
+function NumberField({ cfg, path, label, placeholder, hint }: { cfg: CellConfig; path: string[]; label: string; placeholder?: string; hint?: string }) {
+  return <Field label={label} hint={hint} error={cfg.error(path)}><NumberInput value={cfg.get(path)} placeholder={placeholder} onChange={(v) => cfg.set(path, v)} /></Field>;
+}
+
 function FinetuneForm({ cell }: { cell: FinetuneCellT }) {
   const { get, set, error } = useCellConfig(cell);
   const bases = useBaseRuns();
   const dataKind = get(['finetune', 'data', 'kind']) as string | undefined;
   const method = get(['finetune', 'method']) as 'full' | 'lora' | undefined;
-  const num = (path: string[], label: string, placeholder?: string, hint?: string) => (
-    <Field label={label} hint={hint} error={error(path)}>
-      <NumberInput value={get(path)} placeholder={placeholder} onChange={(v) => set(path, v)} />
-    </Field>
-  );
+  const cfg = { get, set, error };
+  const num = (path: string[], label: string, placeholder?: string, hint?: string) => <NumberField cfg={cfg} path={path} label={label} placeholder={placeholder} hint={hint} />;
   return (
     <div className="form">
       <Section title="Start from">
