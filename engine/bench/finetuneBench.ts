@@ -10,7 +10,8 @@
  * --pretrain-steps (default 600 of its 1,200). Each variant runs in a child process of its own, so that its
  * peak resident memory is its own; every variant has the same data, split, seed and loop.
  *
- *   npm run bench:finetune -- [RUN_DIR] [--pretrain-steps N] [--steps N] [--variants full,lora-r4,…] [--out DIR]
+ *   npm run bench:finetune -- [RUN_DIR] [--pretrain-steps N] [--steps N] [--lr LR] [--passage-tokens N] [--passages-per-doc N]
+ *                             [--variants full,lora-r4,…] [--out DIR]
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -46,10 +47,13 @@ interface VariantResult {
   error?: string;
 }
 
+/** What every variant shares: the loop's length and rate, the passages. */
+interface Recipe { steps: number; lr: number; passageTokens: number; passagesPerDocument: number }
+
 /** The same settings for every variant but what the variant is: the method, LoRA's rank, the init. */
-function settingsOf(variant: Variant, steps: number): FinetuneConfigInput {
-  const loop = { steps, batchSize: 16, evalInterval: steps, evalBatches: 4, checkpointInterval: steps, schedule: { warmupSteps: Math.min(30, steps) }, optimizer: { lr: 5e-4 }, seed: 1 };
-  const data = { kind: 'brown-genre' as const, passageTokens: 64, passagesPerDocument: 12 };
+function settingsOf(variant: Variant, o: Recipe): FinetuneConfigInput {
+  const loop = { steps: o.steps, batchSize: 16, evalInterval: o.steps, evalBatches: 4, checkpointInterval: o.steps, schedule: { warmupSteps: Math.min(30, o.steps) }, optimizer: { lr: o.lr }, seed: 1 };
+  const data = { kind: 'brown-genre' as const, passageTokens: o.passageTokens, passagesPerDocument: o.passagesPerDocument };
   const r = /^lora-r(\d+)$/.exec(variant);
   return {
     data, loop, maxEvalExamples: 100_000,
@@ -69,8 +73,8 @@ function savedFile(runDir: string, lora: boolean): string | null {
 }
 
 /** One variant, in this (child) process: its result line on stdout. */
-async function worker(variant: Variant, baseRunDir: string, steps: number, outDir: string): Promise<void> {
-  const config = await resolveDerivedRun({ task: 'finetune', baseRunDir, baseCheckpoint: 'last', settings: settingsOf(variant, steps) });
+async function worker(variant: Variant, baseRunDir: string, recipe: Recipe, outDir: string): Promise<void> {
+  const config = await resolveDerivedRun({ task: 'finetune', baseRunDir, baseCheckpoint: 'last', settings: settingsOf(variant, recipe) });
   if (config.task !== 'finetune') throw new Error('unreachable');
   const count = await plannedTrainable(config.model, config.finetune);
   const trainer = await Trainer.startDerived(config, outDir, `bench ${variant}`, {});
@@ -128,11 +132,18 @@ const pct = (x: number | null) => (x === null ? '-' : (100 * x).toFixed(1));
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true, strict: true,
-    options: { 'pretrain-steps': { type: 'string', default: '600' }, steps: { type: 'string', default: '300' }, variants: { type: 'string', default: VARIANTS.join(',') }, out: { type: 'string' }, worker: { type: 'string' } },
+    options: {
+      'pretrain-steps': { type: 'string', default: '600' }, steps: { type: 'string', default: '300' }, lr: { type: 'string', default: '0.0005' },
+      'passage-tokens': { type: 'string', default: '64' }, 'passages-per-doc': { type: 'string', default: '12' },
+      variants: { type: 'string', default: VARIANTS.join(',') }, out: { type: 'string' }, worker: { type: 'string' },
+    },
   });
-  const steps = Number(values.steps);
+  const recipe: Recipe = { steps: Number(values.steps), lr: Number(values.lr), passageTokens: Number(values['passage-tokens']), passagesPerDocument: Number(values['passages-per-doc']) };
+  const bad = Object.entries(recipe).find(([, v]) => !(v > 0));
+  if (bad) throw new Error(`--${bad[0]}: give a positive number`);
+  const recipeArgs = ['--steps', values.steps, '--lr', values.lr, '--passage-tokens', values['passage-tokens'], '--passages-per-doc', values['passages-per-doc']];
   if (values.worker) {
-    await worker(values.worker as Variant, positionals[0], steps, values.out!);
+    await worker(values.worker as Variant, positionals[0], recipe, values.out!);
     return 0;
   }
   const variants = values.variants.split(',') as Variant[];
@@ -140,11 +151,11 @@ async function main(): Promise<number> {
   if (unknown.length) throw new Error(`--variants: ${unknown.join(', ')} unknown; choose among ${VARIANTS.join(', ')}`);
   const outDir = path.resolve(values.out ?? fs.mkdtempSync(path.join(os.tmpdir(), 'finetune-bench-')));
   const base = positionals[0] ? path.resolve(positionals[0]) : await pretrainBase(Number(values['pretrain-steps']), outDir);
-  process.stderr.write(`base ${base}; ${variants.length} variants of ${steps} steps each, runs in ${outDir}\n`);
+  process.stderr.write(`base ${base}; ${variants.length} variants, each ${JSON.stringify(recipe)}; runs in ${outDir}\n`);
   const rows: VariantResult[] = [];
   for (const v of variants) {
     const t0 = performance.now();
-    const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), base, '--worker', v, '--steps', String(steps), '--out', outDir], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), base, '--worker', v, ...recipeArgs, '--out', outDir], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
     const line = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).at(-1);
     const row: VariantResult = line && r.status === 0 ? JSON.parse(line) as VariantResult : {
       variant: v, status: 'failed', accuracy: null, macro_f1: null, trainable_params: null, total_params: null, trainable_share: null,
