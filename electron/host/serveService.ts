@@ -16,7 +16,8 @@ import type { ExperimentFiles } from './experimentFiles';
 const BIN = path.join(REPO_ROOT, 'bin/workbench.js');
 /** how long a server may take to load its model and listen */
 const START_TIMEOUT_MS = 120_000;
-const STDERR_TAIL = 4000;
+/** the end of the command's stderr kept for its refusal: a refusal is followed by the usage of every command (over 4 KiB, and growing) */
+const STDERR_TAIL = 16_000;
 
 export interface ServeHandle { experimentPath: string; runId: string }
 
