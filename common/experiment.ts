@@ -8,6 +8,7 @@ import { TokenizerConfig } from './tokenizerConfig';
 import { formatIssues } from './zodIssues';
 import { InspectCellFields } from './inspect';
 import { CompressCellFields } from './compressCell';
+import { FinetuneCellFields } from './finetuneCell';
 
 /**
  * The experiment file, `NAME.experiment.json`: a versioned document holding an ordered list of cells —
@@ -88,9 +89,13 @@ export const InspectCell = z.object({ ...cellBase, kind: z.literal('inspect'), .
 /** A variant of a run (quantized, distilled, pruned) and the comparison of its variants (common/compressCell.ts). */
 export const CompressCell = z.object({ ...cellBase, kind: z.literal('compress'), ...CompressCellFields.shape }).strict();
 
+/** A classifier fine-tuned from a run's checkpoint (common/finetuneCell.ts), and the runs it started. */
+export const FinetuneCell = z.object({ ...cellBase, kind: z.literal('finetune'), ...FinetuneCellFields.shape, runs: z.array(RunRef).default([]) }).strict();
+
 export const Cell = z.discriminatedUnion('kind', [NotesCell, DatasetCell, ModelCell, PretrainCell,
   InspectCell,
   CompressCell,
+  FinetuneCell,
 ]);
 export type Cell = z.output<typeof Cell>;
 export type CellKind = Cell['kind'];

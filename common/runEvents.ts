@@ -19,6 +19,10 @@ export const EvalResult = z.object({
   mlmAccuracy: z.number().optional(),
   /** next-sentence labels predicted right (mlm-nsp) */
   nspAccuracy: z.number().optional(),
+  /** a classifier's test examples predicted right (fine-tuning) */
+  accuracy: z.number().optional(),
+  /** a classifier's unweighted mean of per-class F1 (fine-tuning) */
+  macroF1: z.number().optional(),
 }).strict();
 export type EvalResult = z.infer<typeof EvalResult>;
 

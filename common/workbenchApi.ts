@@ -13,6 +13,7 @@ import { TokenizerConfig } from './tokenizerConfig';
 import { WorkbenchState } from './workbenchState';
 import { formatIssues, issuePath } from './zodIssues';
 import { LoraTargetsResult, TargetPatterns } from './loraTargets';
+import { ClassificationReport } from './classificationReport';
 import { CheckpointInfo, CheckpointRef, HeadHistory, InspectCheckpoints, InspectHead, InspectInput, InspectOverview } from './inspect';
 import { COMPARE_LIMITS, Comparison } from './compare';
 
@@ -134,6 +135,8 @@ export const WORKBENCH_METHODS = {
   ),
   /** the modules of a run's model that LoRA target patterns select, with each pattern's count and the problems of any that cannot be used */
   'finetune.loraTargets': method(z.object({ ...RunHandle, patterns: TargetPatterns.optional() }).strict(), LoraTargetsResult),
+  /** a fine-tuned classifier's last evaluation (eval/classification.json: per-class figures, confusion matrix), null before its first */
+  'runs.classificationReport': method(z.object(RunHandle).strict(), ClassificationReport.nullable()),
   /** continues a stopped or crashed run from its newest valid checkpoint */
   'runs.resume': method(z.object(RunHandle).strict(), z.object({ runId: RunId }).strict()),
   'runs.control': method(z.object({ ...RunHandle, action: z.enum(['pause', 'resume', 'stop']) }).strict(), z.object({}).strict()),

@@ -28,6 +28,8 @@ import type { RunEvent, RunSummary } from '../../common/runEvents';
 import { newRunId } from '../../common/runFolder';
 import type { DatasetPreview, MetricsPoint, PayloadOf, RunListEntry, WorkbenchEvent } from '../../common/workbenchApi';
 import { writeJsonAtomic } from '../../common/node/atomicWrite';
+import { CLASSIFICATION_REPORT_FILE, type ClassificationReport } from '../../common/classificationReport';
+import { readClassificationReport } from '../../common/node/classificationReport';
 import { METRICS_FILE, RUN_JSON, listRuns, readMetricsPoints, readRunJson } from '../../common/node/runFiles';
 import type { EngineSupervisor, SupervisorListener } from './engineSupervisor';
 import type { ExperimentFiles } from './experimentFiles';
@@ -100,6 +102,18 @@ export class RunsService {
     const outside = await this.outsideWorkspace(dir, METRICS_FILE);
     if (outside) throw new EngineError('BAD_MESSAGE', outside, ['runId']);
     return readMetricsPoints(dir, sinceStep ?? 0);
+  }
+
+  /** runs.classificationReport: a fine-tuned classifier's last evaluation, read within the workspace like its curves. */
+  async classificationReport(run: RunHandle): Promise<ClassificationReport | null> {
+    const { dir } = await this.runOf(run);
+    const outside = await this.outsideWorkspace(dir, CLASSIFICATION_REPORT_FILE);
+    if (outside) throw new EngineError('BAD_MESSAGE', outside, ['runId']);
+    try {
+      return await readClassificationReport(dir);
+    } catch (err) {
+      throw new EngineError('INVALID_CONFIG', (err as Error).message, ['runId']);
+    }
   }
 
   /** The experiment file (checked as any path a caller gives) and the run's folder beside it. */

@@ -84,6 +84,7 @@ export function createWorkbenchHost(opts: WorkbenchHostOptions = {}): WorkbenchH
     'runs.start': (p) => runs.start(p),
     'runs.derive': (p) => runs.derive(p),
     'finetune.loraTargets': (p) => runs.loraTargets(p, p.patterns),
+    'runs.classificationReport': (p) => runs.classificationReport(p),
     'runs.resume': (p) => runs.resume(p),
     'runs.control': (p) => runs.control(p, p.action),
     'runs.list': (p) => runs.list(p.experimentPath),

@@ -9,6 +9,7 @@
  *   workbench export-torch EXPERIMENT --out DIR …          (a PyTorch project for a cluster: ./exportTorchCommand.ts)
  *   workbench serve RUN_DIR …   (a local inference server: ./serveCommand.ts)
  *   workbench compress RUN_DIR --method int8|qat|distill|prune …   (a compressed variant: ./compressCommand.ts)
+ *   workbench finetune RUN_DIR --task … --method …   (a classifier fine-tuned from a run: ./finetuneCommand.ts)
  *
  * With no experiment file, `train` runs the built-in example: a small BERT pretrained with MLM + NSP on
  * the Brown corpus. Bad arguments print the usage and exit 2; a failed run exits 1; a run stopped by
@@ -28,6 +29,7 @@ import { FILL_MASK_USAGE, fillMaskCommand } from './fillMaskCommand';
 import { IMPORT_USAGE, importCommand } from './importCommand';
 import { EXPORT_USAGE, exportCommand } from './exportCommand';
 import { EXPORT_TORCH_USAGE, exportTorchCommand } from './exportTorchCommand';
+import { FINETUNE_USAGE, finetuneCommand } from './finetuneCommand';
 import { SAMPLE_USAGE, sampleCommand } from './sampleCommand';
 import { SERVE_USAGE, serveCommand } from './serveCommand';
 import { ADAPTERS_USAGE, adaptersCommand } from './adaptersCommand';
@@ -61,7 +63,8 @@ ${EXPORT_TORCH_USAGE}
 ${SERVE_USAGE}
 ${ADAPTERS_USAGE}
 ${COMPRESS_USAGE}
-${COMPARE_USAGE}`;
+${COMPARE_USAGE}
+${FINETUNE_USAGE}`;
 
 export function readExperiment(file: string): Experiment {
   let text: string;
@@ -96,7 +99,7 @@ function printerFor(json: boolean) {
  * Prepares a run with `open` (Trainer.start or resume) and trains it to the end, with Ctrl+C and SIGTERM
  * handled from the first moment. Exit code 1 when it failed; 128 + signal when a signal ended it.
  */
-async function runToEnd(json: boolean, open: (opts: TrainerOptions) => Promise<Trainer>): Promise<number> {
+export async function runToEnd(json: boolean, open: (opts: TrainerOptions) => Promise<Trainer>, summaryExtra?: (s: RunSummary) => Promise<Record<string, string | number | null>>): Promise<number> {
   const printer = printerFor(json);
   const stop = new StopOnSignals();
   let runId: string | null = null;
@@ -119,7 +122,10 @@ async function runToEnd(json: boolean, open: (opts: TrainerOptions) => Promise<T
     }
     stop.attach(trainer);
     const summary = await trainer.run();
-    printer.done(summary);
+    // a command's own figures (a fine-tune's accuracy) join the summary line: JSON fields, or one line on stdout
+    const extra = summaryExtra ? await summaryExtra(summary) : {};
+    printer.done({ ...summary, ...extra });
+    if (!json && summaryExtra) process.stdout.write(`${Object.entries(extra).map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
     if (summary.status === 'failed') return 1;
     return summary.status === 'cancelled' && stop.received ? stop.exitCode : 0;
   } finally {
@@ -252,6 +258,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'adapters': return await adaptersCommand(rest);
       case 'compress': return await compressCommand(rest);
       case 'compare': return await compareCommand(rest);
+      case 'finetune': return await finetuneCommand(rest);
       case 'help': case '--help': case '-h':
         process.stdout.write(`${USAGE}\n`);
         return 0;

@@ -55,7 +55,8 @@ export class ProgressView {
         this.print(`${e.diagnostic.severity === 'error' ? 'ERROR' : 'warning'} (${e.diagnostic.kind}): ${e.diagnostic.message}\n  try: ${e.diagnostic.advice}`);
         break;
       case 'eval': {
-        const acc = [e.val.mlmAccuracy !== undefined ? `mlm acc ${(100 * e.val.mlmAccuracy).toFixed(1)}%` : '', e.val.nspAccuracy !== undefined ? `nsp acc ${(100 * e.val.nspAccuracy).toFixed(1)}%` : ''].filter(Boolean).join(', ');
+        const acc = [e.val.mlmAccuracy !== undefined ? `mlm acc ${(100 * e.val.mlmAccuracy).toFixed(1)}%` : '', e.val.nspAccuracy !== undefined ? `nsp acc ${(100 * e.val.nspAccuracy).toFixed(1)}%` : '',
+          e.val.accuracy !== undefined ? `accuracy ${(100 * e.val.accuracy).toFixed(1)}%` : '', e.val.macroF1 !== undefined ? `macro-F1 ${(100 * e.val.macroF1).toFixed(1)}` : ''].filter(Boolean).join(', ');
         this.print(`step ${e.step}: train loss ${e.train.loss.toFixed(4)}, val loss ${e.val.loss.toFixed(4)} (perplexity ${e.val.perplexity.toFixed(2)})${acc ? `, ${acc}` : ''}`);
         break;
       }

@@ -15,6 +15,7 @@ import { domainAdaptation } from '../finetune/domainTask';
 import { qatTask } from '../compression/qatTask';
 import { distillKind } from '../compression/distillTask';
 import { pruneKind } from '../compression/pruneTask';
+import { classificationKind } from '../finetune/classificationKind';
 
 export interface DerivedTaskContext {
   /** the new run's folder; its tokenizer.json is already the base's */
@@ -48,7 +49,11 @@ export interface DerivedTaskKind<C extends DerivedRunConfig = DerivedRunConfig> 
 export function derivedTaskOf(config: DerivedRunHead): DerivedTaskKind | null {
   switch (config.task) {
     case 'finetune':
-      return config.finetune.data.kind === 'domain' ? domainAdaptation : null;
+      switch (config.finetune.data.kind) {
+        case 'brown-genre': case 'jsonl': return classificationKind as unknown as DerivedTaskKind;
+        case 'domain': return domainAdaptation;
+      }
+      break;
     case 'compress':
       switch (config.compress.method) {
         case 'int8': return null;

@@ -59,6 +59,8 @@ export function evalScalars(split: 'train' | 'val', r: EvalResult): Record<strin
   const s: Record<string, number> = { [split === 'val' ? 'val/loss' : 'train/eval_loss']: r.loss, [`${split}/perplexity`]: r.perplexity };
   if (r.mlmAccuracy !== undefined) s[`${split}/mlm_accuracy`] = r.mlmAccuracy;
   if (r.nspAccuracy !== undefined) s[`${split}/nsp_accuracy`] = r.nspAccuracy;
+  if (r.accuracy !== undefined) s[`${split}/accuracy`] = r.accuracy;
+  if (r.macroF1 !== undefined) s[`${split}/macro_f1`] = r.macroF1;
   return s;
 }
 

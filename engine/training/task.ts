@@ -35,8 +35,8 @@ export interface TrainingTask {
    * run repeats the uninterrupted one exactly.
    */
   gradients(rng: Rng, microBatches: number, dropoutSeed: number): Gradients;
-  /** the same fixed batches at every evaluation: a training-loss estimate and the validation figures (it lets the event loop through between batches) */
-  evaluate(): Promise<{ train: EvalResult; val: EvalResult }>;
+  /** the same fixed batches at every evaluation: a training-loss estimate and the validation figures (it lets the event loop through between batches); `step` is the step just trained */
+  evaluate(step: number): Promise<{ train: EvalResult; val: EvalResult }>;
   /**
    * Per-head attention statistics on a probe set fixed at run start, measured after each evaluation (the
    * attention time-lapse); it draws nothing from the data RNG, so a resumed run stays exact. Optional.

@@ -218,7 +218,7 @@ export class TrainingLoop {
   /** The task's evaluation at this step, reported and diagnosed, then its attention probe; their scalars for metrics.jsonl. */
   private async evaluateNow(): Promise<Record<string, number>> {
     const t0 = performance.now();
-    const { train, val } = await this.o.task.evaluate();
+    const { train, val } = await this.o.task.evaluate(this.step);
     this.lastEval = { step: this.step, train, val };
     this.emit({ type: 'eval', step: this.step, train, val });
     this.diagnostics.evaluation(this.step, train.loss, val.loss).forEach((d) => this.emit({ type: 'diagnostic', diagnostic: d }));

@@ -28,3 +28,4 @@ export const addModelCell = addCellCommand('model');
 export const addPretrainCell = addCellCommand('pretrain');
 export const addInspectCell = addCellCommand('inspect');
 export const addCompressCell = addCellCommand('compress');
+export const addFinetuneCell = addCellCommand('finetune');

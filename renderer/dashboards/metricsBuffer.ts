@@ -129,6 +129,8 @@ const EVAL_TAGS: [keyof import('../../common/runEvents').EvalResult, string, str
   ['perplexity', 'val/perplexity', 'train/perplexity'],
   ['mlmAccuracy', 'val/mlm_accuracy', 'train/mlm_accuracy'],
   ['nspAccuracy', 'val/nsp_accuracy', 'train/nsp_accuracy'],
+  ['accuracy', 'val/accuracy', 'train/accuracy'],
+  ['macroF1', 'val/macro_f1', 'train/macro_f1'],
 ];
 
 export class MetricsBuffer {

@@ -3,6 +3,7 @@ import { DatasetConfig } from '../../common/datasetConfig';
 import { type Cell, type ExperimentInput, ModelCellConfig, pretrainInputs } from '../../common/experiment';
 import { InspectCellFields } from '../../common/inspect';
 import { CompressCellFields } from '../../common/compressCell';
+import { FinetuneCellFields } from '../../common/finetuneCell';
 import { PretrainConfig, pretrainModelIssues as modelIssues } from '../../common/pretrainConfig';
 import { pretrainSpecOf, runConfigOf } from '../../common/runConfig';
 import { TokenizerConfig } from '../../common/tokenizerConfig';
@@ -23,6 +24,7 @@ export const CONFIG_SCHEMAS = {
   pretrain: PretrainConfig,
   inspect: InspectCellFields.strict(),
   compress: CompressCellFields.strict(),
+  finetune: FinetuneCellFields.strict(),
 } as const;
 
 export type ConfigOf<K extends ConfigKind> = z.input<(typeof CONFIG_SCHEMAS)[K]>;
@@ -36,6 +38,7 @@ export function configOf(cell: CellInput): unknown {
     case 'notes': return cell.markdown;
     case 'compress':
     case 'inspect': { const { id: _i, kind: _k, title: _t, collapsed: _c, ...fields } = cell; return fields; }
+    case 'finetune': return { baseRunId: cell.baseRunId, checkpoint: cell.checkpoint, finetune: cell.finetune };
   }
 }
 
@@ -49,6 +52,7 @@ export function withConfig(cell: CellInput, config: unknown): CellInput {
     case 'notes': return { ...cell, markdown: String(config ?? '') };
     case 'compress':
     case 'inspect': return { id: cell.id, kind: cell.kind, ...(cell.title !== undefined ? { title: cell.title } : {}), ...(cell.collapsed !== undefined ? { collapsed: cell.collapsed } : {}), ...(o as object) };
+    case 'finetune': return { ...cell, baseRunId: o.baseRunId as never, checkpoint: o.checkpoint as never, finetune: o.finetune as never };
   }
 }
 
@@ -163,7 +167,11 @@ export function newCell(kind: CellKind, cells: readonly CellInput[]): CellInput 
       const baseRunId = cells.flatMap((c) => (c.kind === 'pretrain' ? (c.runs ?? []).map((r) => r.runId) : [])).at(-1);
       return { id, kind, ...(baseRunId ? { baseRunId } : {}), checkpoint: 'last', method: 'int8' };
     }
+    case 'finetune': {
+      const baseRunId = cells.flatMap((c) => (c.kind === 'pretrain' ? (c.runs ?? []).map((r) => r.runId) : [])).at(-1);
+      return { id, kind, ...(baseRunId ? { baseRunId } : {}), checkpoint: 'last', finetune: { data: { kind: 'brown-genre' }, method: 'lora', loop: { steps: 300 } }, runs: [] };
+    }
   }
 }
 
-export const KIND_LABEL: Record<CellKind, string> = { notes: 'Notes', dataset: 'Dataset', model: 'Model', pretrain: 'Pretrain', inspect: 'Inspect', compress: 'Compress' };
+export const KIND_LABEL: Record<CellKind, string> = { notes: 'Notes', dataset: 'Dataset', model: 'Model', pretrain: 'Pretrain', inspect: 'Inspect', compress: 'Compress', finetune: 'Fine-tune' };

@@ -6,6 +6,7 @@ import { activeJobOf, cannotRun, isCellInvalid, pretrainStale, useCell } from '.
 import { useStore } from '../state/store';
 import { InspectCell } from '../inspect/InspectCell';
 import { CompressCell } from '../compress/CompressCell';
+import { FinetuneCell } from '../finetune/FinetuneCell';
 import { DatasetCell } from './DatasetCell';
 import { ModelCell } from './ModelCell';
 import { NotesCell } from './NotesCell';
@@ -22,7 +23,7 @@ function CommandButton({ id, cellId, icon, className = 'icon-btn' }: { id: strin
   );
 }
 
-const RUN_LABEL = { notes: 'Edit', dataset: 'Preview', model: 'Check', pretrain: 'Run', inspect: 'Show', compress: 'Run' } as const;
+const RUN_LABEL = { notes: 'Edit', dataset: 'Preview', model: 'Check', pretrain: 'Run', inspect: 'Show', compress: 'Run', finetune: 'Run' } as const;
 
 export const Cell = memo(function Cell({ id, index }: { id: string; index: number }) {
   const cell = useCell(id)!;
@@ -73,6 +74,7 @@ export const Cell = memo(function Cell({ id, index }: { id: string; index: numbe
           {cell.kind === 'pretrain' && <PretrainCell cell={cell} />}
           {cell.kind === 'inspect' && <InspectCell cell={cell} />}
           {cell.kind === 'compress' && <CompressCell cell={cell} />}
+          {cell.kind === 'finetune' && <FinetuneCell cell={cell} />}
         </div>
       )}
     </section>

@@ -5,7 +5,7 @@ import { useCellIds, useDocMeta } from '../state/selectors';
 import { Cell } from './Cell';
 import { Welcome } from './Welcome';
 
-const ADD_KINDS: CellKind[] = ['notes', 'dataset', 'model', 'pretrain', 'inspect', 'compress'];
+const ADD_KINDS: CellKind[] = ['notes', 'dataset', 'model', 'pretrain', 'inspect', 'compress', 'finetune'];
 
 /**
  * The buttons between cells that add one below. A toolbar with one tab stop (the arrow keys move within

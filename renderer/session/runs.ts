@@ -12,6 +12,7 @@ import type { RunListItem } from '../state/runsSlice';
 import { activeJobOf, cannotRun, isDirty } from '../state/selectors';
 import { useStore } from '../state/store';
 import { saveExperiment } from './documents';
+import { runFinetuneCell } from '../finetune/runFinetune';
 
 /** Runs of pretrain cells, dataset previews, and the engine: the calls, and the events that answer them. */
 
@@ -54,6 +55,7 @@ export async function runCell(cellId: string): Promise<void> {
   const cell = s.doc!.cells.find((c) => c.id === cellId)!;
   if (cell.kind === 'notes') { s.setEditingNotes(s.editingNotes === cellId ? null : cellId); return; }
   if (cell.kind === 'dataset') return previewDataset(cellId);
+  if (cell.kind === 'finetune') return runFinetuneCell(cellId);
   if (cell.kind !== 'pretrain') return;
 
   // runs.start reads the saved file: runs live beside it and record what it said when they started
@@ -73,7 +75,7 @@ export async function runCell(cellId: string): Promise<void> {
 }
 
 /** A run of this window's experiment has a job now (started or resumed): it is shown, and its reference kept once it has a folder. */
-function started(runId: string, cellId: string, configHash: string | null): void {
+export function started(runId: string, cellId: string, configHash: string | null): void {
   const s = store.getState();
   s.jobStarted(runId, cellId, configHash);
   s.selectRun(null);
@@ -139,7 +141,7 @@ export async function restartEngine(): Promise<void> {
 /** Writes (or updates) the run reference in the cell's outputs, which the document saves. */
 function recordRun(cellId: string, ref: RunRefT): void {
   store.getState().recordOutput((doc) => updateCell(doc, cellId, (c) => {
-    if (c.kind !== 'pretrain') return c;
+    if (c.kind !== 'pretrain' && c.kind !== 'finetune') return c;
     const runs = c.runs ?? [];
     const at = runs.findIndex((r) => r.runId === ref.runId);
     return { ...c, runs: at < 0 ? [...runs, ref] : runs.map((r, i) => (i === at ? { ...r, ...ref } : r)) };

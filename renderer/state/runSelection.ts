@@ -12,7 +12,7 @@ type RunState = Pick<Store, 'doc' | 'jobs' | 'runOverlay'>;
 /** the cell's runs, oldest first, as its references in the experiment list them */
 export function cellRunIds(s: Pick<Store, 'doc'>, cellId: string): string[] {
   const cell = s.doc?.cells.find((c) => c.id === cellId);
-  return cell?.kind === 'pretrain' ? (cell.runs ?? []).map((r) => r.runId) : [];
+  return cell?.kind === 'pretrain' || cell?.kind === 'finetune' ? (cell.runs ?? []).map((r) => r.runId) : [];
 }
 
 const ranHere = (s: Pick<Store, 'jobs'>, runId: string) => Object.values(s.jobs).some((j) => j.runId === runId);
@@ -41,7 +41,7 @@ export function withRunOverlaid(s: RunState, cellId: string, runId: string, show
   return next;
 }
 
-/** the pretrain cell a run belongs to */
+/** the pretrain (or fine-tune) cell a run belongs to */
 export function cellOfRun(s: Pick<Store, 'doc'>, runId: string): string | undefined {
-  return s.doc?.cells.find((c) => c.kind === 'pretrain' && (c.runs ?? []).some((r) => r.runId === runId))?.id;
+  return s.doc?.cells.find((c) => (c.kind === 'pretrain' || c.kind === 'finetune') && (c.runs ?? []).some((r) => r.runId === runId))?.id;
 }

@@ -3,6 +3,7 @@ import { pretrainInputs } from '../../common/experiment';
 import { emptyWorkbenchState, type WorkbenchState } from '../../common/workbenchState';
 import { type CellInput, pretrainCellHash, pretrainModelIssues, runJsonHash, validateCell } from '../lib/cellConfig';
 import { overlaidRunIds } from './runSelection';
+import { finetuneCannotRun } from '../finetune/finetuneGuard';
 import type { Job, RunListItem } from './runsSlice';
 import { type Store, useStore } from './store';
 
@@ -46,6 +47,7 @@ export function cannotRun(s: Store, cellId: string | undefined): string | null {
     if (activeJobOf(s, cell.id)) return 'it is running';
     if (s.engine && (s.engine.state === 'crashed' || s.engine.state === 'stopped')) return 'the engine is not running; restart it';
   }
+  if (cell.kind === 'finetune') return finetuneCannotRun(s, cell);
   return null;
 }
 

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { RunConfig } from '../../../common/runConfig';
 import type { AnyModel } from '../../models/registry';
 import type { NamedTensor } from '../../runs/safetensors';
+import { CLASSIFIER_HEAD } from '../trainable';
 import { attachLora, type LoraAttachment } from './attach';
 import { mergeAndDetach } from './merge';
 import { adapterConfig, adapterTensors, writeAdapterFiles, type AdapterInfo, type WrittenAdapter } from './peftFiles';
@@ -19,7 +20,7 @@ const openedAdapters = new WeakMap<AnyModel, { tensors: NamedTensor[]; config: R
 
 /** The heads a classifier trains whole beside its adapters (PEFT's modules_to_save for SEQ_CLS). */
 export function wholeTrainedHeads(model: AnyModel): string[] {
-  return model.config.numLabels ? model.params.names.filter((n) => /^(score|classifier)\./.test(n)) : [];
+  return model.config.numLabels ? model.params.names.filter((n) => CLASSIFIER_HEAD.test(n)) : [];
 }
 
 /** What a LoRA run's adapter files say about it. */

@@ -141,9 +141,9 @@ export class GPT extends TransformerBase implements TransformerModel {
     if (!this.config.numLabels) throw new Error('this model has no classification head; set numLabels in its config');
     const [B, T, d] = hidden.shape;
     const last = batch.attentionMask
-      ? tf.sub(tf.sum(tf.cast(batch.attentionMask, 'int32'), 1), 1) // [B]
+      ? tf.sub(tf.sum(tf.cast(batch.attentionMask, 'int32'), 1), tf.scalar(1, 'int32')) // [B]; an int32 one keeps the indices int32
       : tf.fill([B], T - 1, 'int32');
-    const rows = tf.add(tf.mul(tf.range(0, B, 1, 'int32'), T), last); // [B] indices into the [B·T] rows
+    const rows = tf.add(tf.mul(tf.range(0, B, 1, 'int32'), tf.scalar(T, 'int32')), last); // [B] indices into the [B·T] rows
     const pooled = tf.gather(tf.reshape(hidden, [B * T, d]), rows); // [B, d]
     return tf.matMul(pooled, tf.transpose(this.p('score.weight'))); // [B, numLabels]
   }

@@ -1,0 +1,101 @@
+/**
+ * The fine-tune cell as a user drives it, in Debian's Chromium against browser mode: a tiny BERT pretrains
+ * briefly from the page, a fine-tune cell is added below it and bound to that run, set to a short full
+ * fine-tuning on the Brown genre task, and run; its dashboard shows the loss and the test accuracy curve,
+ * and when it ends the per-class table and the 15 × 15 confusion matrix. The run and its settings land in
+ * the experiment file; undo takes a settings change back. Screenshots: e2e/screenshots/finetune-*.png.
+ * LoRA joins at merge (its adapters are another engineer's).
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe } from 'node:test';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { EXPERIMENT_FORMAT, EXPERIMENT_VERSION } from '../common/experiment';
+import { endSession, makeWorkspace, openExperiment, saveScreenshot, startSession, stepWithFailureShot, until, type RunningWorkbench } from './harness';
+
+const FILE = 'finetune.experiment.json';
+const experiment = {
+  format: EXPERIMENT_FORMAT, version: EXPERIMENT_VERSION, name: 'finetune e2e',
+  cells: [
+    { id: 'data', kind: 'dataset', dataset: { source: { kind: 'file', path: 'tiny.txt', unit: 'paragraph' }, split: 'tail' }, tokenizer: { kind: 'wordpiece', vocabSize: 400 } },
+    { id: 'model', kind: 'model', model: { arch: 'bert', contextLength: 32, dModel: 32, nHeads: 2, nLayers: 2, dFF: 64, dropout: 0 } },
+    { id: 'pretrain', kind: 'pretrain', pretrain: { objective: 'mlm', steps: 30, batchSize: 8, evalInterval: 15, evalBatches: 1, schedule: { warmupSteps: 3 } }, runs: [] },
+  ],
+};
+
+let workbench: RunningWorkbench;
+let browser: Browser;
+let page: Page;
+const consoleErrors: string[] = [];
+const pretrainCell = () => page.getByRole('region', { name: 'Pretrain cell pretrain' });
+const finetuneCell = () => page.getByRole('region', { name: /^Fine-tune cell / });
+const step = stepWithFailureShot(() => page, 'failed-finetune-');
+const fill = async (cell: Locator, label: string, value: string) => cell.getByLabel(label, { exact: true }).fill(value);
+
+describe('the fine-tune cell in a browser', { timeout: 600_000 }, () => {
+  before(async () => {
+    const workspace = makeWorkspace('tiny.txt', 60_000);
+    fs.writeFileSync(path.join(workspace, FILE), JSON.stringify(experiment, null, 2));
+    ({ workbench, browser, page } = await startSession(workspace, consoleErrors));
+  });
+
+  after(() => endSession({ workbench, browser }, consoleErrors, 'finetune'));
+
+  step('a tiny BERT pretrains from the page', async () => {
+    await openExperiment(page, workbench.url, FILE);
+    await pretrainCell().getByRole('button', { name: /Run$/ }).click();
+    const row = pretrainCell().getByRole('table', { name: 'runs', exact: true }).getByRole('row').nth(1);
+    await until('the run to complete', async () => /completed/.test(await row.innerText()), 240_000, 500);
+  }, 300_000);
+
+  step('a fine-tune cell is added, bound to the run and set to a short full fine-tuning on Brown genres; undo takes a change back', async () => {
+    const bar = page.getByRole('toolbar', { name: 'Add a cell below cell 3' });
+    await bar.hover();
+    await bar.getByRole('button', { name: '+ Fine-tune' }).click();
+    const cell = finetuneCell();
+    await cell.waitFor();
+    const base = cell.getByLabel('Base run', { exact: true });
+    await until('the pretrained run listed', async () => (await base.locator('option').count()) > 1);
+    await base.selectOption({ index: 1 });
+    await cell.getByLabel('Method', { exact: true }).selectOption('full');
+    assert.match(await cell.getByTestId('trainable-share').innerText(), /every weight trains: 100% of the model/);
+    await fill(cell, 'Passages per text', '2');
+    await fill(cell, 'Steps', '20');
+    await fill(cell, 'Warmup steps', '2');
+    await fill(cell, 'Batch size', '8');
+    await fill(cell, 'Evaluate every', '10');
+    await fill(cell, 'Test examples per evaluation', '300');
+    await fill(cell, 'Peak learning rate', '0.002');
+    await fill(cell, 'Steps', '25');
+    await cell.getByTestId('trainable-share').click();
+    await page.keyboard.press('ControlOrMeta+Z');
+    await until('undo restores 20 steps', async () => (await cell.getByLabel('Steps', { exact: true }).inputValue()) === '20', 5_000);
+    await saveScreenshot(page, cell, 'finetune-form');
+  });
+
+  step('Run trains the classifier with its own dashboard, then shows the per-class figures and the confusion matrix', async () => {
+    const cell = finetuneCell();
+    await cell.getByRole('button', { name: /Run$/ }).click();
+    await cell.getByTestId('run-dashboard').waitFor({ timeout: 120_000 });
+    await cell.getByTestId('chart-accuracy').waitFor();
+    const matrix = cell.getByTestId('confusion-matrix');
+    await until('the confusion matrix after the last evaluation', async () => (await matrix.count()) > 0 && /at step 20,/.test(await cell.getByTestId('classification-report').innerText()), 240_000, 1000);
+    assert.equal(await matrix.locator('tbody tr').count(), 15, 'one row per Brown genre');
+    const perClass = await cell.getByRole('table', { name: 'per-class figures' }).innerText();
+    for (const genre of ['press: reportage', 'learned', 'humor']) assert.ok(perClass.includes(genre), genre);
+    assert.match(await cell.getByTestId('test-accuracy').innerText(), /^\d+\.\d%$/);
+    const total = await matrix.locator('tbody td').evaluateAll((tds) => tds.reduce((a, td) => a + Number(td.textContent || 0), 0));
+    assert.equal(total, 200, '2 passages of each of the 100 held-out texts');
+    await saveScreenshot(page, cell, 'finetune-result');
+  }, 300_000);
+
+  step('the run is recorded in the experiment file with the cell\'s settings', async () => {
+    await page.keyboard.press('ControlOrMeta+S');
+    await until('the file saved with the run', async () => {
+      const doc = JSON.parse(fs.readFileSync(path.join(workbench.workspace, FILE), 'utf8')) as { cells: { kind: string; runs?: { status: string }[]; finetune?: { loop?: { steps?: number } } }[] };
+      const ft = doc.cells.find((c) => c.kind === 'finetune');
+      return ft?.runs?.[0]?.status === 'completed' && ft.finetune?.loop?.steps === 20;
+    }, 10_000);
+  });
+});
