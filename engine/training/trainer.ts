@@ -110,19 +110,7 @@ export class Trainer {
     const plan = planPretrain(spec, backend.name);
     const config: RunConfig = { task: 'pretrain', spec, baseDir: path.resolve(opts.baseDir ?? '.') };
     const run = await RunFolder.create(runsDir, { name: spec.name, config, backend, seed: spec.pretrain.seed, ...(opts.runId ? { id: opts.runId } : {}) });
-    opts.onEvent?.({ type: 'status', status: 'preparing', runId: run.id, runDir: run.dir });
-    let task: TrainingTask | undefined;
-    try {
-      task = await preparePretrain(plan, prepareOptions(run, backend, { ...opts, baseDir: config.baseDir }, false));
-      return await Trainer.open(run, task, loopSettings(spec.pretrain), backend, opts, false);
-    } catch (err) {
-      task?.dispose();
-      // cancelled while preparing is not a failure of the run
-      const cancelled = err instanceof EngineError && err.code === 'JOB_CANCELLED';
-      await run.setStatus(cancelled ? 'cancelled' : 'failed', cancelled ? undefined : toSerializedError(err));
-      await run.close();
-      throw err;
-    }
+    return Trainer.prepareNew(run, () => preparePretrain(plan, prepareOptions(run, backend, { ...opts, baseDir: config.baseDir }, false)), loopSettings(spec.pretrain), backend, opts);
   }
 
   /** Reopens a run folder and continues from its newest valid checkpoint (or from the start when it has none). */
@@ -169,12 +157,22 @@ export class Trainer {
     const loop = kind.loop(config);
     const backend = await selectBackend(opts.backend ?? 'auto');
     const run = await RunFolder.create(runsDir, { name, config, backend, seed: loop.seed, ...(opts.runId ? { id: opts.runId } : {}) });
+    return Trainer.prepareNew(run, async () => {
+      await copyBaseTokenizer(config, run.dir);
+      return kind.prepare(config, { run, backend: backend.name, resuming: false, cacheDir: opts.cacheDir, onEvent: opts.onEvent, signal: opts.signal });
+    }, loopSettings(loop), backend, opts);
+  }
+
+  /**
+   * Prepares the task of a run folder just created and opens its loop from step 0. A run whose preparation
+   * fails ends 'failed' with the error (cancelled while preparing: 'cancelled', which is no failure of the run).
+   */
+  private static async prepareNew(run: RunFolder, prepare: () => Promise<TrainingTask>, settings: LoopSettings, backend: BackendInfo, opts: TrainerOptions): Promise<Trainer> {
     opts.onEvent?.({ type: 'status', status: 'preparing', runId: run.id, runDir: run.dir });
     let task: TrainingTask | undefined;
     try {
-      await copyBaseTokenizer(config, run.dir);
-      task = await kind.prepare(config, { run, backend: backend.name, resuming: false, cacheDir: opts.cacheDir, onEvent: opts.onEvent, signal: opts.signal });
-      return await Trainer.open(run, task, loopSettings(loop), backend, opts, false);
+      task = await prepare();
+      return await Trainer.open(run, task, settings, backend, opts, false);
     } catch (err) {
       task?.dispose();
       const cancelled = err instanceof EngineError && err.code === 'JOB_CANCELLED';
