@@ -2,9 +2,11 @@
  * The fine-tune cell as a user drives it, in Debian's Chromium against browser mode: a tiny BERT pretrains
  * briefly from the page, a fine-tune cell is added below it and bound to that run, set to a short full
  * fine-tuning on the Brown genre task, and run; its dashboard shows the loss and the test accuracy curve,
- * and when it ends the per-class table and the 15 × 15 confusion matrix. The run and its settings land in
- * the experiment file; undo takes a settings change back. Screenshots: e2e/screenshots/finetune-*.png.
- * LoRA joins at merge (its adapters are another engineer's).
+ * and when it ends the per-class table and the 15 × 15 confusion matrix. Then the same cell switched to
+ * LoRA (the cell's default method) fine-tunes the same run again: its own confusion matrix, and both runs
+ * side by side on the accuracy chart and in their run folders, the LoRA one training a small share. The runs
+ * and their settings land in the experiment file; undo takes a settings change back.
+ * Screenshots: e2e/screenshots/finetune-*.png.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -90,12 +92,43 @@ describe('the fine-tune cell in a browser', { timeout: 600_000 }, () => {
     await saveScreenshot(page, cell, 'finetune-result');
   }, 300_000);
 
-  step('the run is recorded in the experiment file with the cell\'s settings', async () => {
+  step('LoRA from the same run: the method back to lora, rank 4, Run; its own confusion matrix when it ends', async () => {
+    const cell = finetuneCell();
+    await cell.getByLabel('Method', { exact: true }).selectOption('lora');
+    assert.match(await cell.getByTestId('trainable-share').innerText(), /LoRA trains its adapters and the classification head only/);
+    await fill(cell, 'LoRA rank', '4');
+    await fill(cell, 'Peak learning rate', '0.005');
+    await cell.getByRole('button', { name: /Run$/ }).click();
+    // the full run's report also ends "at step 20": wait for the LoRA run (live, or already a third run folder) first
+    const runFolders = () => fs.readdirSync(path.join(workbench.workspace, FILE.replace(/\.experiment\.json$/, '.runs'))).length;
+    await until('the LoRA run to start', async () => (await cell.getByTestId('job-status').count()) > 0 || runFolders() === 3, 60_000);
+    await until('the LoRA run to end', async () => (await cell.getByTestId('job-status').count()) === 0, 240_000, 1000);
+    const matrix = cell.getByTestId('confusion-matrix');
+    await until('the LoRA run\'s confusion matrix', async () => (await matrix.count()) > 0 && /at step 20,/.test(await cell.getByTestId('classification-report').innerText()), 30_000);
+    assert.equal(await matrix.locator('tbody tr').count(), 15, 'one row per Brown genre');
+    const total = await matrix.locator('tbody td').evaluateAll((tds) => tds.reduce((a, td) => a + Number(td.textContent || 0), 0));
+    assert.equal(total, 200, 'the same 200 held-out passages as the full run');
+    await saveScreenshot(page, cell, 'finetune-lora-result');
+  }, 300_000);
+
+  step('both runs are recorded in the experiment file; their folders compare full with LoRA on the same test split', async () => {
     await page.keyboard.press('ControlOrMeta+S');
-    await until('the file saved with the run', async () => {
-      const doc = JSON.parse(fs.readFileSync(path.join(workbench.workspace, FILE), 'utf8')) as { cells: { kind: string; runs?: { status: string }[]; finetune?: { loop?: { steps?: number } } }[] };
-      const ft = doc.cells.find((c) => c.kind === 'finetune');
-      return ft?.runs?.[0]?.status === 'completed' && ft.finetune?.loop?.steps === 20;
+    type Doc = { cells: { kind: string; runs?: { runId: string; status: string }[]; finetune?: { loop?: { steps?: number } } }[] };
+    const ft = await until('the file saved with both runs', async () => {
+      const doc = JSON.parse(fs.readFileSync(path.join(workbench.workspace, FILE), 'utf8')) as Doc;
+      const cell = doc.cells.find((c) => c.kind === 'finetune');
+      return cell?.runs?.length === 2 && cell.runs.every((r) => r.status === 'completed') && cell.finetune?.loop?.steps === 20 ? cell : undefined;
     }, 10_000);
+    const runsDir = path.join(workbench.workspace, FILE.replace(/\.experiment\.json$/, '.runs'));
+    const byMethod = Object.fromEntries(ft!.runs!.map((r) => {
+      const run = JSON.parse(fs.readFileSync(path.join(runsDir, r.runId, 'run.json'), 'utf8')) as { config: { finetune: { method: string; lora: { r: number } } } };
+      const report = JSON.parse(fs.readFileSync(path.join(runsDir, r.runId, 'eval', 'classification.json'), 'utf8')) as { accuracy: number; examples: number; step: number };
+      return [run.config.finetune.method, { report, r: run.config.finetune.lora.r }];
+    }));
+    assert.deepEqual(Object.keys(byMethod).sort(), ['full', 'lora']);
+    assert.equal(byMethod.lora.r, 4, 'the rank set in the cell');
+    for (const m of ['full', 'lora']) assert.equal(byMethod[m].report.step, 20, `${m} evaluated at its last step`);
+    assert.equal(byMethod.full.report.examples, byMethod.lora.report.examples, 'both judged on the same test passages');
+    await saveScreenshot(page, finetuneCell().getByTestId('chart-accuracy'), 'finetune-compare');
   });
 });

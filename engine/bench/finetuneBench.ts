@@ -10,7 +10,7 @@
  * --pretrain-steps (default 600 of its 1,200). Each variant runs in a child process of its own, so that its
  * peak resident memory is its own; every variant has the same data, split, seed and loop.
  *
- *   npm run bench:finetune -- [RUN_DIR] [--pretrain-steps N] [--steps N] [--lr LR] [--passage-tokens N] [--passages-per-doc N]
+ *   npm run bench:finetune -- [RUN_DIR] [--pretrain-steps N] [--steps N] [--lr LR] [--lora-lr LR] [--passage-tokens N] [--passages-per-doc N]
  *                             [--variants full,lora-r4,…] [--out DIR]
  */
 import { spawnSync } from 'node:child_process';
@@ -23,7 +23,10 @@ import { pretrainCellsOf } from '../../common/experiment';
 import type { FinetuneConfigInput } from '../../common/finetuneConfig';
 import { readClassificationReport } from '../../common/node/classificationReport';
 import { DEFAULT_EXPERIMENT, readExperiment } from '../cli/main';
+import { writeOpenedAdapter } from '../finetune/lora/openLoraRun';
+import { ADAPTER_WEIGHTS } from '../finetune/lora/peftFiles';
 import { plannedTrainable } from '../finetune/trainable';
+import { loadRunModel } from '../runs/loadRunModel';
 import { MODEL_FILE } from '../runs/checkpoint';
 import { resolveDerivedRun } from '../training/derivedRun';
 import { Trainer } from '../training/trainer';
@@ -47,14 +50,14 @@ interface VariantResult {
   error?: string;
 }
 
-/** What every variant shares: the loop's length and rate, the passages. */
-interface Recipe { steps: number; lr: number; passageTokens: number; passagesPerDocument: number }
+/** What every variant shares: the loop's length, the passages; the rate is per method (LoRA's adapters start at zero and need a higher one). */
+interface Recipe { steps: number; lr: number; loraLr: number; passageTokens: number; passagesPerDocument: number }
 
 /** The same settings for every variant but what the variant is: the method, LoRA's rank, the init. */
 function settingsOf(variant: Variant, o: Recipe): FinetuneConfigInput {
-  const loop = { steps: o.steps, batchSize: 16, evalInterval: o.steps, evalBatches: 4, checkpointInterval: o.steps, schedule: { warmupSteps: Math.min(30, o.steps) }, optimizer: { lr: o.lr }, seed: 1 };
-  const data = { kind: 'brown-genre' as const, passageTokens: o.passageTokens, passagesPerDocument: o.passagesPerDocument };
   const r = /^lora-r(\d+)$/.exec(variant);
+  const loop = { steps: o.steps, batchSize: 16, evalInterval: o.steps, evalBatches: 4, checkpointInterval: o.steps, schedule: { warmupSteps: Math.min(30, o.steps) }, optimizer: { lr: r ? o.loraLr : o.lr }, seed: 1 };
+  const data = { kind: 'brown-genre' as const, passageTokens: o.passageTokens, passagesPerDocument: o.passagesPerDocument };
   return {
     data, loop, maxEvalExamples: 100_000,
     method: r ? 'lora' : 'full',
@@ -63,11 +66,21 @@ function settingsOf(variant: Variant, o: Recipe): FinetuneConfigInput {
   };
 }
 
-/** The file a variant keeps: LoRA's adapter where the run wrote one, otherwise the last checkpoint's weights. */
-function savedFile(runDir: string, lora: boolean): string | null {
-  const walk = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
-  const files = walk(runDir);
-  if (lora) return files.find((f) => path.basename(f) === 'adapter_model.safetensors') ?? null;
+/**
+ * The file a variant keeps: LoRA's adapter_model.safetensors as PEFT's layout holds it (adapters and the head it
+ * trains whole), written beside the run the way an export writes it; otherwise the last checkpoint's weights.
+ */
+async function savedFile(runDir: string, lora: boolean): Promise<string> {
+  if (lora) {
+    const rm = await loadRunModel(runDir, 'last');
+    try {
+      const written = await writeOpenedAdapter(rm.model, runDir);
+      if (!written) throw new Error(`${runDir}: opened without its adapter`);
+      return path.join(written.dir, ADAPTER_WEIGHTS);
+    } finally {
+      rm.model.dispose();
+    }
+  }
   const last = JSON.parse(fs.readFileSync(path.join(runDir, 'checkpoints', 'last.json'), 'utf8')) as { checkpoint: string };
   return path.join(runDir, 'checkpoints', last.checkpoint, MODEL_FILE);
 }
@@ -83,11 +96,11 @@ async function worker(variant: Variant, baseRunDir: string, recipe: Recipe, outD
   const seconds = (performance.now() - t0) / 1000;
   const report = await readClassificationReport(summary.run_dir);
   if (!report) throw new Error(`${summary.run_dir}: ended ${summary.status} without an evaluation`);
-  const file = savedFile(summary.run_dir, config.finetune.method === 'lora');
+  const file = await savedFile(summary.run_dir, config.finetune.method === 'lora');
   const result: VariantResult = {
     variant, status: summary.status, accuracy: report.accuracy, macro_f1: report.macroF1,
     trainable_params: count.trainable, total_params: count.total, trainable_share: count.share, train_seconds: seconds,
-    peak_rss_mib: process.resourceUsage().maxRSS / 1024, saved_bytes: file ? fs.statSync(file).size : null, saved_file: file, run_dir: summary.run_dir,
+    peak_rss_mib: process.resourceUsage().maxRSS / 1024, saved_bytes: fs.statSync(file).size, saved_file: file, run_dir: summary.run_dir,
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
@@ -133,15 +146,15 @@ async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true, strict: true,
     options: {
-      'pretrain-steps': { type: 'string', default: '600' }, steps: { type: 'string', default: '300' }, lr: { type: 'string', default: '0.0005' },
+      'pretrain-steps': { type: 'string', default: '600' }, steps: { type: 'string', default: '300' }, lr: { type: 'string', default: '0.0005' }, 'lora-lr': { type: 'string', default: '0.002' },
       'passage-tokens': { type: 'string', default: '64' }, 'passages-per-doc': { type: 'string', default: '12' },
       variants: { type: 'string', default: VARIANTS.join(',') }, out: { type: 'string' }, worker: { type: 'string' },
     },
   });
-  const recipe: Recipe = { steps: Number(values.steps), lr: Number(values.lr), passageTokens: Number(values['passage-tokens']), passagesPerDocument: Number(values['passages-per-doc']) };
+  const recipe: Recipe = { steps: Number(values.steps), lr: Number(values.lr), loraLr: Number(values['lora-lr']), passageTokens: Number(values['passage-tokens']), passagesPerDocument: Number(values['passages-per-doc']) };
   const bad = Object.entries(recipe).find(([, v]) => !(v > 0));
   if (bad) throw new Error(`--${bad[0]}: give a positive number`);
-  const recipeArgs = ['--steps', values.steps, '--lr', values.lr, '--passage-tokens', values['passage-tokens'], '--passages-per-doc', values['passages-per-doc']];
+  const recipeArgs = ['--steps', values.steps, '--lr', values.lr, '--lora-lr', values['lora-lr'], '--passage-tokens', values['passage-tokens'], '--passages-per-doc', values['passages-per-doc']];
   if (values.worker) {
     await worker(values.worker as Variant, positionals[0], recipe, values.out!);
     return 0;
