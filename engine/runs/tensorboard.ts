@@ -9,8 +9,10 @@
  * Scalars are Summary.Value.simple_value (float32); histograms are HistogramProto with TensorFlow's
  * default exponential buckets (±1e-12 × 1.1^k), trimmed to the range that holds values, as TensorFlow
  * and PyTorch's SummaryWriter write them. Records are buffered and written by flush() in one write call,
- * so a killed process loses at most the records since the last flush and never leaves half a record
- * behind; truncateEventFiles() cuts files back to a resumed step and drops a tail torn by a power cut.
+ * so a killed process loses at most the records since the last flush. That call can still stop part way:
+ * Linux ends a write between pages when a SIGKILL arrives, and a power cut can do the same, so a file may
+ * end in a torn record. Readers stop before it (TensorBoard's and ours), and truncateEventFiles(), run as a
+ * resume starts, cuts files back to the resumed step and drops such a tail.
  * ../shared/reference/read_tfevents.py is the independent reader the tests hold this to.
  */
 import fsp from 'node:fs/promises';
