@@ -97,7 +97,22 @@ describe('the fine-tune cell in a browser', { timeout: 600_000 }, () => {
     await cell.getByLabel('Method', { exact: true }).selectOption('lora');
     assert.match(await cell.getByTestId('trainable-share').innerText(), /LoRA trains its adapters and the classification head only/);
     await fill(cell, 'LoRA rank', '4');
+    // the target picker lists the base's modules: a typo is refused with the name it could mean, fixed in one click
+    const targets = cell.getByLabel('Target modules');
+    await targets.fill('querry, value');
+    await until('the typo answered', async () => (await cell.getByTestId('lora-targets').getByRole('alert').count()) > 0, 10_000);
+    assert.match(await cell.getByTestId('lora-targets').getByRole('alert').first().innerText(), /'querry' matches no module .*did you mean 'query'/);
+    await cell.getByRole('button', { name: 'use query for querry' }).click();
+    await until('both patterns counted', async () => (await cell.getByTestId('lora-target-count').allInnerTexts()).join(' | ') === 'query: 2 | value: 2', 10_000);
+    assert.match(await cell.getByTestId('lora-share').innerText(), /^4 modules · [\d,]+ trainable parameters at r=4 · \d+\.\d\d% of [\d,]+$/);
+    assert.equal(await targets.inputValue(), 'query, value');
+    // another field between, so that the next edit of the targets is an undo step of its own (quick edits of one field merge)
     await fill(cell, 'Peak learning rate', '0.005');
+    await targets.fill('query, value, key');
+    await cell.getByTestId('lora-share').click();
+    await page.keyboard.press('ControlOrMeta+Z');
+    await until('undo restores the two patterns', async () => (await targets.inputValue()) === 'query, value', 5_000);
+    await saveScreenshot(page, cell.getByTestId('lora-targets'), 'finetune-lora-targets');
     await cell.getByRole('button', { name: /Run$/ }).click();
     // the full run's report also ends "at step 20": wait for the LoRA run (live, or already a third run folder) first
     const runFolders = () => fs.readdirSync(path.join(workbench.workspace, FILE.replace(/\.experiment\.json$/, '.runs'))).length;
@@ -121,12 +136,13 @@ describe('the fine-tune cell in a browser', { timeout: 600_000 }, () => {
     }, 10_000);
     const runsDir = path.join(workbench.workspace, FILE.replace(/\.experiment\.json$/, '.runs'));
     const byMethod = Object.fromEntries(ft!.runs!.map((r) => {
-      const run = JSON.parse(fs.readFileSync(path.join(runsDir, r.runId, 'run.json'), 'utf8')) as { config: { finetune: { method: string; lora: { r: number } } } };
+      const run = JSON.parse(fs.readFileSync(path.join(runsDir, r.runId, 'run.json'), 'utf8')) as { config: { finetune: { method: string; lora: { r: number; targetModules?: string[] } } } };
       const report = JSON.parse(fs.readFileSync(path.join(runsDir, r.runId, 'eval', 'classification.json'), 'utf8')) as { accuracy: number; examples: number; step: number };
-      return [run.config.finetune.method, { report, r: run.config.finetune.lora.r }];
+      return [run.config.finetune.method, { report, r: run.config.finetune.lora.r, targetModules: run.config.finetune.lora.targetModules }];
     }));
     assert.deepEqual(Object.keys(byMethod).sort(), ['full', 'lora']);
     assert.equal(byMethod.lora.r, 4, 'the rank set in the cell');
+    assert.deepEqual(byMethod.lora.targetModules, ['query', 'value'], 'the targets picked in the cell');
     for (const m of ['full', 'lora']) assert.equal(byMethod[m].report.step, 20, `${m} evaluated at its last step`);
     assert.equal(byMethod.full.report.examples, byMethod.lora.report.examples, 'both judged on the same test passages');
     await saveScreenshot(page, finetuneCell().getByTestId('chart-accuracy'), 'finetune-compare');

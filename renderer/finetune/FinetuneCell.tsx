@@ -1,4 +1,5 @@
 import { useShallow } from 'zustand/react/shallow';
+import { LoraConfig } from '../../common/finetuneConfig';
 import { runConfigOf } from '../../common/runConfig';
 import { runColors } from '../dashboards';
 import type { CellInput } from '../lib/cellConfig';
@@ -12,7 +13,10 @@ import { useStore } from '../state/store';
 import { AccuracyChart } from './AccuracyChart';
 import { trainableShareText } from './classificationFormat';
 import { ClassificationView } from './ClassificationView';
+import { LoraTargets } from './LoraTargets';
 import './finetune.css';
+
+const DEFAULT_RANK = LoraConfig.parse({}).r;
 
 type FinetuneCellT = Extract<CellInput, { kind: 'finetune' }>;
 
@@ -27,6 +31,33 @@ type CellConfig = Pick<ReturnType<typeof useCellConfig>, 'get' | 'set' | 'error'
 
 function NumberField({ cfg, path, label, placeholder, hint }: { cfg: CellConfig; path: string[]; label: string; placeholder?: string; hint?: string }) {
   return <Field label={label} hint={hint} error={cfg.error(path)}><NumberInput value={cfg.get(path)} placeholder={placeholder} onChange={(v) => cfg.set(path, v)} /></Field>;
+}
+
+/**
+ * LoRA's target modules: the picker over the base run's real module names (counts, suggestions for a typo, the
+ * trainable share) once a base run is picked; before that, the patterns as text.
+ */
+function TargetModules({ cfg, baseRunId }: { cfg: CellConfig; baseRunId: string | undefined }) {
+  const experimentPath = useStore((s) => s.path);
+  const path = ['finetune', 'lora', 'targetModules'];
+  const patterns = cfg.get(path) as string[] | undefined;
+  const r = (cfg.get(['finetune', 'lora', 'r']) as number | undefined) ?? DEFAULT_RANK;
+  const onChange = (next: string[] | undefined) => cfg.set(path, next);
+  const problem = cfg.error(path, true);
+  if (experimentPath && baseRunId) {
+    return (
+      <div className="field field-wide">
+        <LoraTargets run={{ experimentPath, runId: baseRunId }} patterns={patterns} r={r} onChange={onChange} />
+        {problem && <span className="field-message">{problem}</span>}
+      </div>
+    );
+  }
+  return (
+    <Field label="Target modules" error={problem} hint="name patterns, comma-separated; empty: the attention projections">
+      <TextInput value={(patterns ?? []).join(', ')} placeholder="pick a base run to list its modules; e.g. query, value"
+        onChange={(v) => onChange(v ? v.split(',').map((x) => x.trim()).filter(Boolean) : undefined)} />
+    </Field>
+  );
 }
 
 function FinetuneForm({ cell }: { cell: FinetuneCellT }) {
@@ -66,11 +97,7 @@ function FinetuneForm({ cell }: { cell: FinetuneCellT }) {
           {num(['finetune', 'lora', 'r'], 'LoRA rank', '8')}
           {num(['finetune', 'lora', 'alpha'], 'LoRA alpha', '16')}
           {num(['finetune', 'lora', 'dropout'], 'LoRA dropout', '0.05')}
-          {/* the "lora" helper's target-module picker replaces this field */}
-          <Field label="Target modules" error={error(['finetune', 'lora', 'targetModules'], true)} hint="name patterns, comma-separated; empty: the attention projections">
-            <TextInput value={((get(['finetune', 'lora', 'targetModules']) as string[] | undefined) ?? []).join(', ')} placeholder="e.g. query, value"
-              onChange={(v) => set(['finetune', 'lora', 'targetModules'], v ? v.split(',').map((x) => x.trim()).filter(Boolean) : undefined)} />
-          </Field>
+          <TargetModules cfg={cfg} baseRunId={get(['baseRunId']) as string | undefined} />
         </>}
         <p className="muted trainable-share" data-testid="trainable-share">{trainableShareText(method ?? 'lora', null)}</p>
       </Section>
