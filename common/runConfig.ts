@@ -179,6 +179,23 @@ export function pretrainSpecOf(config: RunConfig | null): PretrainRunSpec | unde
   return config?.task === 'pretrain' ? config.spec : undefined;
 }
 
+/** The steps a run plans: its pretrain cell's, or a fine-tune's or compression's loop; null for an import or a one-pass int8 variant. */
+export function plannedStepsOf(config: RunConfig | null): number | null {
+  if (!config || config.task === 'import') return null;
+  if (config.task === 'pretrain') return config.spec.pretrain.steps;
+  if (config.task === 'finetune') return config.finetune.loop.steps;
+  return 'loop' in config.compress ? config.compress.loop.steps : null;
+}
+
+/**
+ * What a run was configured with, for comparing runs side by side: a pretraining run's cells; for any other
+ * task its whole config (base, model and the task's settings), so that a full and a LoRA fine-tune differ.
+ */
+export function comparableConfigOf(config: RunConfig | null): unknown {
+  if (!config) return undefined;
+  return config.task === 'pretrain' ? config.spec : config;
+}
+
 /** run.json's config for a reader that shows runs (the UI): the parsed config, or null when it cannot be read. */
 export function runConfigOf(run: { config: unknown }): RunConfig | null {
   const r = RunConfig.safeParse(run.config);

@@ -2,7 +2,7 @@ import { useEffect } from 'react';
 import { ingestMetrics, RunDashboard, type RunInfo } from '../dashboards';
 import { errorMessage, getApi } from '../api';
 import { useStore } from '../state/store';
-import { pretrainSpecOf, runConfigOf } from '../../common/runConfig';
+import { comparableConfigOf, plannedStepsOf, runConfigOf } from '../../common/runConfig';
 
 /** Runs (experiment file and run id) whose metrics.jsonl was read into the dashboards' buffer (once per window). */
 const loaded = new Set<string>();
@@ -36,8 +36,8 @@ export function RunCharts({ runs, colors, focusRunId }: { runs: ShownRun[]; colo
   }, [key, path]);
   const configs = Object.fromEntries(runs.flatMap((r) => {
     const h = history.find((x) => x.id === r.runId);
-    const spec = h?.ok ? pretrainSpecOf(runConfigOf(h.run)) : undefined;
-    return spec ? [[r.runId, spec]] : [];
+    const config = h?.ok ? comparableConfigOf(runConfigOf(h.run)) : undefined;
+    return config ? [[r.runId, config]] : [];
   }));
   const labels = Object.fromEntries(runs.filter((r) => r.label).map((r) => [r.runId, r.label!]));
   // run.json's config snapshot has the planned steps; its status is the run's own unless it is live
@@ -45,9 +45,9 @@ export function RunCharts({ runs, colors, focusRunId }: { runs: ShownRun[]; colo
   const info = Object.fromEntries(runs.flatMap((r): [string, RunInfo][] => {
     const h = history.find((x) => x.id === r.runId);
     if (!h?.ok) return [];
-    const steps = pretrainSpecOf(runConfigOf(h.run))?.pretrain.steps;
+    const steps = plannedStepsOf(runConfigOf(h.run));
     const created = Date.parse(h.run.created) / 1000;
-    return [[r.runId, { totalSteps: steps ?? null, status: r.live ? null : h.run.status, startedAt: Number.isFinite(created) ? created : null }]];
+    return [[r.runId, { totalSteps: steps, status: r.live ? null : h.run.status, startedAt: Number.isFinite(created) ? created : null }]];
   }));
   return (
     <div className="run-charts">
