@@ -29,6 +29,7 @@ import { rowLatencies } from './latency';
 import { compareOnBatch } from './predictions';
 import { isInt8, methodOf, sharedBaseCheckpoint, variantsOf } from './variants';
 import { parameterCounts, weightError } from './weightError';
+import { taskAccuracy as measureTaskAccuracy } from '../finetune/taskAccuracy';
 
 /** The held-out batches are drawn with this seed, so that two comparisons of the same runs measure the same tokens. */
 const COMPARE_SEED = 20240601;
@@ -201,8 +202,15 @@ async function measureRow(rm: RunModel, role: 'base' | 'variant', ctx: MeasureCo
   const timed = await rowLatencies(model, validation[0], { base: isBase ? null : base.model, int8, onnxFloat: opts.onnxFloat, threads: ctx.threads }, yieldNow);
   notes.push(...timed.notes);
 
-  const taskAccuracy = null;
-  if (rm.config.task === 'finetune') notes.push('task accuracy: n/a — reading a fine-tuning run\'s task data is the fine-tuning module\'s (issue 13), not in this build; its loss here is on the base\'s held-out text');
+  let taskAccuracy: number | null = null;
+  if (rm.config.task === 'finetune') {
+    await yieldNow();
+    const acc = await measureTaskAccuracy(rm.config, model, rm.tokenizer);
+    if (acc.ok) {
+      taskAccuracy = acc.accuracy;
+      notes.push(`task accuracy on ${acc.examples} of its ${acc.testExamples} test examples (the set its evaluations classify)`);
+    } else notes.push(acc.reason);
+  }
   return {
     runId: rm.run.id, runDir: rm.runDir, name: rm.run.name, role, method: isBase ? 'base' : methodOf(rm.config),
     checkpoint: rm.checkpoint.name, step: rm.checkpoint.step,

@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ClassificationReport, CLASSIFICATION_REPORT_FILE } from '../../common/classificationReport';
+import { Comparison } from '../../common/compare';
+import { measureComparison } from '../compare/measure';
 import type { RunEvent } from '../../common/runEvents';
 import { TINY_BERT, TINY_GPT, tinyBertTokenizer, tinyRun } from '../inspect/tinyRuns.testing';
 import { loadRunModel } from '../runs/loadRunModel';
@@ -64,6 +66,12 @@ test('full fine-tuning from a BERT checkpoint: head added, base weights copied, 
     rm.model.dispose();
     base.model.dispose();
   }
+  // the comparison view measures the classifier on its own task again: the run's last accuracy, on the same examples
+  const compared = await measureComparison({ baseRunDir: bertBase, variantRunDirs: [summary.run_dir], evalBatches: 1, batchSize: 4, backend: null, threads: 1, cacheDir: null });
+  const row = Comparison.parse(JSON.parse(fs.readFileSync(compared.jsonFile, 'utf8'))).rows[1];
+  assert.equal(row.error, undefined, row.error);
+  assert.deepEqual([row.method, row.taskAccuracy], ['finetune', evals.at(-1)!.val.accuracy]);
+  assert.ok(row.notes.some((n) => n === `task accuracy on ${report.examples} of its ${report.examples} test examples (the set its evaluations classify)`), row.notes.join('; '));
 });
 
 test('init scratch keeps the architecture and tokenizer but not the weights', async () => {
