@@ -105,13 +105,17 @@ async function worker(variant: Variant, baseRunDir: string, recipe: Recipe, outD
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
-async function pretrainBase(steps: number, outDir: string): Promise<string> {
-  const e = readExperiment(DEFAULT_EXPERIMENT);
-  const { dataset, model, pretrain } = pretrainCellsOf(e, undefined, DEFAULT_EXPERIMENT);
-  process.stderr.write(`pretraining the base: ${path.basename(DEFAULT_EXPERIMENT)} for ${steps} steps into ${outDir}…\n`);
+async function pretrainBase(experimentFile: string, steps: number | undefined, outDir: string): Promise<string> {
+  const e = readExperiment(experimentFile);
+  const { dataset, model, pretrain } = pretrainCellsOf(e, undefined, experimentFile);
+  process.stderr.write(`pretraining the base: ${path.basename(experimentFile)} for ${steps ?? pretrain.pretrain.steps} steps into ${outDir}…\n`);
   const trainer = await Trainer.start({ name: `${e.name} (bench:finetune base)`, dataset: dataset.dataset, tokenizer: dataset.tokenizer, model: model.model, pretrain: pretrain.pretrain }, outDir, {
-    baseDir: path.dirname(DEFAULT_EXPERIMENT), steps,
-    onEvent: (ev) => { if (ev.type === 'eval') process.stderr.write(`  base step ${ev.step}: val loss ${ev.val.loss.toFixed(3)}, mlm acc ${((ev.val.mlmAccuracy ?? 0) * 100).toFixed(1)}%\n`); },
+    baseDir: path.dirname(experimentFile), steps,
+    onEvent: (ev) => {
+      if (ev.type !== 'eval') return;
+      const mlm = ev.val.mlmAccuracy === undefined ? '' : `, mlm acc ${(ev.val.mlmAccuracy * 100).toFixed(1)}%`;
+      process.stderr.write(`  base step ${ev.step}: val loss ${ev.val.loss.toFixed(3)}${mlm}\n`);
+    },
   });
   const s = await trainer.run();
   if (s.status !== 'completed') throw new Error(`the base's pretraining ended ${s.status}: ${s.error?.message ?? ''}`);
@@ -146,7 +150,7 @@ async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true, strict: true,
     options: {
-      'pretrain-steps': { type: 'string', default: '600' }, steps: { type: 'string', default: '300' }, lr: { type: 'string', default: '0.0005' }, 'lora-lr': { type: 'string', default: '0.002' },
+      experiment: { type: 'string', default: DEFAULT_EXPERIMENT }, 'pretrain-steps': { type: 'string' }, steps: { type: 'string', default: '300' }, lr: { type: 'string', default: '0.0005' }, 'lora-lr': { type: 'string', default: '0.002' },
       'passage-tokens': { type: 'string', default: '64' }, 'passages-per-doc': { type: 'string', default: '12' },
       variants: { type: 'string', default: VARIANTS.join(',') }, out: { type: 'string' }, worker: { type: 'string' },
     },
@@ -163,7 +167,9 @@ async function main(): Promise<number> {
   const unknown = variants.filter((v) => !VARIANTS.includes(v));
   if (unknown.length) throw new Error(`--variants: ${unknown.join(', ')} unknown; choose among ${VARIANTS.join(', ')}`);
   const outDir = path.resolve(values.out ?? fs.mkdtempSync(path.join(os.tmpdir(), 'finetune-bench-')));
-  const base = positionals[0] ? path.resolve(positionals[0]) : await pretrainBase(Number(values['pretrain-steps']), outDir);
+  const pretrainSteps = values['pretrain-steps'] === undefined ? undefined : Number(values['pretrain-steps']);
+  if (pretrainSteps !== undefined && !(pretrainSteps > 0)) throw new Error('--pretrain-steps: give a positive number');
+  const base = positionals[0] ? path.resolve(positionals[0]) : await pretrainBase(path.resolve(values.experiment), pretrainSteps, outDir);
   process.stderr.write(`base ${base}; ${variants.length} variants, each ${JSON.stringify(recipe)}; runs in ${outDir}\n`);
   const rows: VariantResult[] = [];
   for (const v of variants) {
