@@ -18,6 +18,8 @@ import { TINY_BERT, TINY_GPT, tinyBertTokenizer, tinyRun } from '../inspect/tiny
 import { loadTokenizer } from '../tokenizers';
 import { useBackend } from '../testing';
 import { decodeSafetensors } from '../runs/safetensors';
+import { isInt8Run, writeInt8Variant } from '../compression/int8Variant';
+import { resolveDerivedRun } from '../training/derivedRun';
 import { classifierRun, twoWordTask } from './classifierRuns.testing';
 import { exportBundle } from './exportBundle';
 import { FLOAT_TOLERANCE } from './verify';
@@ -122,6 +124,18 @@ describe('exporting a fine-tuned classifier', () => {
     const files = r.files.map((f) => f.file);
     assert.ok(files.includes('adapter/adapter_model.safetensors') && files.includes('adapter/adapter_config.json'), files.join(', '));
     assert.equal(readJson(path.join(out, 'adapter/adapter_config.json')).task_type, 'SEQ_CLS');
+  });
+
+  it('an int8 variant of a classifier exports with its base\'s labels, its int8 graph from the variant\'s own codes', async () => {
+    const config = await resolveDerivedRun({ task: 'compress', baseRunDir: gptFull, baseCheckpoint: 'last', settings: { method: 'int8', measure: { batchSize: 4, evalBatches: 1 } } });
+    assert.ok(config.task === 'compress' && isInt8Run(config));
+    const variant = await writeInt8Variant(config, path.join(tmp, 'variants'), 'gpt classifier int8', { cacheDir: null });
+    const out = path.join(tmp, 'bundles', 'int8');
+    const r = await exportBundle(variant.runDir, 'last', out);
+    assert.equal(r.architecture, 'GPT2ForSequenceClassification');
+    assert.ok(r.report.ok, JSON.stringify(r.report.checks));
+    assert.deepEqual(readJson(path.join(out, 'config.json')).id2label, { 0: 'king', 1: 'love' });
+    assert.match(fs.readFileSync(path.join(out, 'README.md'), 'utf8'), /No evaluation of its own is in the run folder/);
   });
 
   it('without its report, the labels come from the task; with neither, or a broken report, the export is refused naming the file', async () => {

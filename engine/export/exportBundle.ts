@@ -32,7 +32,7 @@ import { classifierFacts, type ClassifierFacts } from './classifierLabels';
 import { hfArchitecture, hfStateDict, type HfArchitecture } from './hfLayout';
 import { modelCard } from './modelCard';
 import { writeOpenedAdapter } from '../finetune/lora/openLoraRun';
-import { bertOnnx, gptOnnx } from './onnxModels';
+import { bundleOnnx } from './onnxModels';
 import { paramSource, verifyBundle, type VerificationReport } from './verify';
 
 export type ExportStage = 'open' | 'safetensors' | 'config' | 'tokenizer' | 'onnx' | 'onnx-int8' | 'verify' | 'card' | 'publish';
@@ -130,11 +130,10 @@ async function writeBundle(rm: RunModel, classifier: ClassifierFacts | null, dir
   await write('special_tokens_map.json', jsonText(Object.fromEntries(SPECIAL_NAMES.filter((n) => special[n] !== undefined).map((n) => [`${n}_token`, SPECIAL_TOKENS[n]]))));
 
   const weights = paramSource(rm.model.params, rm.quantization);
-  const build = c.arch === 'gpt' ? gptOnnx : bertOnnx;
   step('onnx', 'writing onnx/model.onnx (float32)');
-  await write('onnx/model.onnx', build(c, weights, { int8: false }));
+  await write('onnx/model.onnx', bundleOnnx(c, weights, { int8: false }));
   step('onnx-int8', 'writing onnx/model_quantized.onnx (int8 projections)');
-  await write('onnx/model_quantized.onnx', build(c, weights, { int8: true }));
+  await write('onnx/model_quantized.onnx', bundleOnnx(c, weights, { int8: true }));
 
   await writeOpenedAdapter(rm.model, dir); // a LoRA run: its adapter beside the merged model
   step('verify', 'reading the bundle back and comparing its logits with the model\'s');

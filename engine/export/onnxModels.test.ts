@@ -16,7 +16,7 @@ import { relError } from '../golden/golden';
 import * as ort from 'onnxruntime-node';
 import { createModel, type AnyModel } from '../models/registry';
 import { useBackend } from '../testing';
-import { bertOnnx, gptOnnx } from './onnxModels';
+import { bundleOnnx, gptOnnx } from './onnxModels';
 import { INT8_TOLERANCE, paramSource } from './verify';
 import { engineLogits, makeProbe, onnxLogits } from './probe';
 
@@ -28,9 +28,8 @@ async function compare(input: ModelConfigInput, int8: boolean, weightsFrom?: Any
   const model = createModel(input, 11);
   try {
     const c = resolveModelConfig(ModelConfig.parse(input));
-    const build = c.arch === 'gpt' ? gptOnnx : bertOnnx;
     const file = path.join(tmp, `${c.arch}-${int8}-${Math.random()}.onnx`);
-    fs.writeFileSync(file, build(c, paramSource((weightsFrom ?? model).params), { int8 }));
+    fs.writeFileSync(file, bundleOnnx(c, paramSource((weightsFrom ?? model).params), { int8 }));
     const p = makeProbe(c);
     return { err: relError(await onnxLogits(file, p), engineLogits(model, p)), bytes: fs.statSync(file).size };
   } finally {
@@ -88,7 +87,7 @@ describe('ONNX graphs', () => {
     const c = resolveModelConfig(ModelConfig.parse(input));
     const model = createModel(input, 11);
     const file = path.join(tmp, 'gpt-classifier.onnx');
-    fs.writeFileSync(file, gptOnnx(c, paramSource(model.params), { int8: false }));
+    fs.writeFileSync(file, bundleOnnx(c, paramSource(model.params), { int8: false }));
     model.dispose();
     const session = await ort.InferenceSession.create(file);
     try {

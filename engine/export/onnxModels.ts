@@ -166,14 +166,10 @@ const logitsOut = (V: number): GraphIO => ({ name: 'logits', type: 'float32', di
 const classLogitsOut = (labels: number): GraphIO => ({ name: 'logits', type: 'float32', dims: ['batch_size', labels] });
 const docOf = (cls: string, opts: OnnxOptions) => `${cls}${opts.int8 ? ', int8 projections' : ''}; written by Transformer Workbench`;
 
-/** The bundle's graph of a GPT model: GPT2LMHeadModel with its cache, or GPT2ForSequenceClassification for a classifier. */
-export function gptOnnx(c: ResolvedModelConfig, w: WeightSource, opts: OnnxOptions): Uint8Array {
-  return c.numLabels === undefined ? gptLmOnnx(c, w, opts) : gptClassifierOnnx(c, w, opts);
-}
-
-/** The bundle's graph of a BERT model: the masked-LM head, or BertForSequenceClassification for a classifier. */
-export function bertOnnx(c: ResolvedModelConfig, w: WeightSource, opts: OnnxOptions): Uint8Array {
-  return c.numLabels === undefined ? bertMlmOnnx(c, w, opts) : bertClassifierOnnx(c, w, opts);
+/** The graph a bundle of this model holds: the language model's (gptOnnx, bertOnnx), or for a classifier (numLabels) its class logits. */
+export function bundleOnnx(c: ResolvedModelConfig, w: WeightSource, opts: OnnxOptions): Uint8Array {
+  if (c.numLabels !== undefined) return c.arch === 'gpt' ? gptClassifierOnnx(c, w, opts) : bertClassifierOnnx(c, w, opts);
+  return c.arch === 'gpt' ? gptOnnx(c, w, opts) : bertOnnx(c, w, opts);
 }
 
 /**
@@ -199,9 +195,10 @@ function gptBlocks(o: Ops, x: string, bias: string, keysValues: (i: number, k: s
  * GPT2LMHeadModel with a key/value cache, as Optimum exports it for transformers.js' generate(): inputs
  * input_ids and position_ids [B, T], attention_mask [B, past + T] and past_key_values.<i>.key / .value
  * [B, H, past, hd] (past = 0 at the start); outputs logits [B, T, V] and present.<i>.key / .value
- * [B, H, past + T, hd]. Pre-LN blocks under a causal and a padding mask, final norm, tied LM head.
+ * [B, H, past + T, hd]. Pre-LN blocks under a causal and a padding mask, final norm, tied LM head (a
+ * classifier has one too: the int8 measurement of its variants reads it).
  */
-function gptLmOnnx(c: ResolvedModelConfig, w: WeightSource, opts: OnnxOptions): Uint8Array {
+export function gptOnnx(c: ResolvedModelConfig, w: WeightSource, opts: OnnxOptions): Uint8Array {
   const o = new Ops(new GraphBuilder(), w, opts, c);
   const { g } = o;
   const wte = o.param('wte.weight');
@@ -264,8 +261,8 @@ function bertEncoder(o: Ops): { hidden: string; word: string } {
 
 const bertInputs = () => [tokens('input_ids'), tokens('attention_mask'), tokens('token_type_ids')];
 
-/** BERT's masked-LM model: the encoder, the prediction transform, tied decoder + bias. */
-function bertMlmOnnx(c: ResolvedModelConfig, w: WeightSource, opts: OnnxOptions): Uint8Array {
+/** BERT's masked-LM model (a classifier's too, whose pretraining heads it still holds): the encoder, the prediction transform, tied decoder + bias. */
+export function bertOnnx(c: ResolvedModelConfig, w: WeightSource, opts: OnnxOptions): Uint8Array {
   const o = new Ops(new GraphBuilder(), w, opts, c);
   const { g } = o;
   const { hidden, word } = bertEncoder(o);
