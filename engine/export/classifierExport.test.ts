@@ -124,6 +124,8 @@ describe('exporting a fine-tuned classifier', () => {
     const files = r.files.map((f) => f.file);
     assert.ok(files.includes('adapter/adapter_model.safetensors') && files.includes('adapter/adapter_config.json'), files.join(', '));
     assert.equal(readJson(path.join(out, 'adapter/adapter_config.json')).task_type, 'SEQ_CLS');
+    const adapterBytes = r.files.filter((f) => f.file.startsWith('adapter/')).reduce((n, f) => n + f.bytes, 0);
+    assert.ok(fs.readFileSync(path.join(out, 'README.md'), 'utf8').includes(`the LoRA adapter (${adapterBytes.toLocaleString('en-US')} bytes) as PEFT saves it`), 'the card lists the adapter');
   });
 
   it('an int8 variant of a classifier exports with its base\'s labels, its int8 graph from the variant\'s own codes', async () => {

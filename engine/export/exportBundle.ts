@@ -135,7 +135,7 @@ async function writeBundle(rm: RunModel, classifier: ClassifierFacts | null, dir
   step('onnx-int8', 'writing onnx/model_quantized.onnx (int8 projections)');
   await write('onnx/model_quantized.onnx', bundleOnnx(c, weights, { int8: true }));
 
-  await writeOpenedAdapter(rm.model, dir); // a LoRA run: its adapter beside the merged model
+  const adapter = await writeOpenedAdapter(rm.model, dir); // a LoRA run: its adapter beside the merged model
   step('verify', 'reading the bundle back and comparing its logits with the model\'s');
   const report = await verifyBundle(dir, rm.model, arch);
   if (!report.ok) {
@@ -145,7 +145,7 @@ async function writeBundle(rm: RunModel, classifier: ClassifierFacts | null, dir
 
   step('card', 'writing README.md (model card)');
   const losses = await finalLosses(rm);
-  await write('README.md', modelCard({ rm, config: c, architecture: arch, classifier, losses, report, exportedAt: new Date().toISOString(), exportBackend: activeBackend() }));
+  await write('README.md', modelCard({ rm, config: c, architecture: arch, classifier, adapterBytes: adapter?.bytes ?? null, losses, report, exportedAt: new Date().toISOString(), exportBackend: activeBackend() }));
   await fsyncDir(path.join(dir, 'onnx'));
   await fsyncDir(dir);
   return report;

@@ -15,6 +15,8 @@ export interface CardFacts {
   architecture: HfArchitecture;
   /** a fine-tuned classifier's labels and last evaluation; null for a language model */
   classifier: ClassifierFacts | null;
+  /** the size of a LoRA run's adapter written into adapter/ beside the merged model; null for other runs */
+  adapterBytes: number | null;
   /** the last train/loss and val/loss logged at or before the checkpoint's step */
   losses: { train: number | null; val: number | null };
   report: VerificationReport;
@@ -56,7 +58,7 @@ Transformer Workbench (run \`${rm.run.id}\`, checkpoint \`${rm.checkpoint.name}\
 | \`model.safetensors\` | float32 weights under Hugging Face's ${architecture} names and layouts (tied weights written once) |
 | \`config.json\` | the ${gpt ? 'GPT2Config' : 'BertConfig'}: ${c.nLayers} layers, width ${c.dModel}, ${c.nHeads} heads, feed-forward ${c.dFF}, context ${c.contextLength}, vocabulary ${c.vocabSize}${classifier ? `; the labels as \`id2label\` / \`label2id\`, \`problem_type\` single_label_classification${gpt ? ', `pad_token_id` (by which GPT2ForSequenceClassification finds the last real token)' : ''}` : ''} |
 | \`tokenizer.json\`, \`tokenizer_config.json\`, \`special_tokens_map.json\` | the run's ${rm.tokenizer.kind} tokenizer${gpt && !classifier ? '\n| `generation_config.json` | defaults for generation |' : ''} |
-| \`onnx/model.onnx\` | float32 ONNX (opset 17; ${onnxIo}) |
+${f.adapterBytes !== null ? `| \`adapter/adapter_model.safetensors\`, \`adapter/adapter_config.json\` | the LoRA adapter (${f.adapterBytes.toLocaleString('en-US')} bytes) as PEFT saves it, already merged into \`model.safetensors\`; load it over the base with PEFT to switch adapters |\n` : ''}| \`onnx/model.onnx\` | float32 ONNX (opset 17; ${onnxIo}) |
 | \`onnx/model_quantized.onnx\` | the same with int8 projections (MatMulInteger): weights int8 with one scale per output channel, activations int8 with one scale per token, chosen per call; ${floatParts} float32 |
 
 ${classifier ? taskSection(classifier) : ''}${origin(f)}## Compression
@@ -133,6 +135,7 @@ ${rm.config.notes.length ? `\n${rm.config.notes.map((n) => `- ${n}`).join('\n')}
 Derived from run \`${base.runId}\`, checkpoint \`${base.checkpoint}\` (step ${base.step}), in \`${base.runDir}\`: ${how}.
 
 - model: ${json(rm.config.model)}
+
 `;
   }
   const spec = rm.config.spec;
