@@ -2,7 +2,8 @@
  * exportBundle on fine-tuned classifiers: a BERT (full and LoRA) and a GPT fine-tuned a few steps on a JSON
  * Lines task export as BertForSequenceClassification / GPT2ForSequenceClassification — their names, config.json
  * with the labels, class logits of the safetensors and both ONNX graphs against the engine, the ONNX graph
- * classifying real texts into the labels of id2label, the card with the labels and test figures; the labels
+ * classifying real texts into the labels of id2label (by onnxruntime, and by transformers.js' text-classification
+ * pipeline for BERT), the card with the labels and test figures; the labels
  * found without the report, and refused clearly where neither the report nor the task says them.
  *
  *   node --import tsx --test engine/export/classifierExport.test.ts
@@ -13,6 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { env, pipeline } from '@huggingface/transformers';
 import { CLASSIFICATION_REPORT_FILE, ClassificationReport } from '../../common/classificationReport';
 import { TINY_BERT, TINY_GPT, tinyBertTokenizer, tinyRun } from '../inspect/tinyRuns.testing';
 import { loadTokenizer } from '../tokenizers';
@@ -83,6 +85,19 @@ describe('exporting a fine-tuned classifier', () => {
       }
     } finally {
       await session.release();
+    }
+
+    // transformers.js (it has BertForSequenceClassification, not GPT-2's) runs the bundle as a user would: tokenizer.json, config's labels, the graph
+    env.allowRemoteModels = false;
+    env.allowLocalModels = true;
+    env.localModelPath = path.dirname(out) + path.sep;
+    const classify = await pipeline('text-classification', path.basename(out), { local_files_only: true, dtype: 'fp32' });
+    try {
+      const top = await classify('my love my love my love') as { label: string; score: number }[];
+      assert.equal(top[0].label, 'love', JSON.stringify(top));
+      assert.ok(top[0].score > 0.5 && top[0].score <= 1);
+    } finally {
+      await classify.dispose();
     }
 
     const card = fs.readFileSync(path.join(out, 'README.md'), 'utf8');
