@@ -93,23 +93,39 @@ export function hfUnrepresentable(c: ResolvedModelConfig): string[] {
   if (c.attention !== 'softmax') out.push(`attention '${c.attention}': Hugging Face's ${family} runs softmax attention only; train with attention 'softmax' to export`);
   if (c.moe) out.push(`moe: Hugging Face's ${family} has a dense feed-forward block, not a mixture of experts; remove moe to export`);
   if (c.attnDim !== c.dModel) out.push(`headDim ${c.headDim} × nHeads ${c.nHeads} = ${c.attnDim} ≠ dModel ${c.dModel} (heads were pruned): Hugging Face's ${family} config.json derives the head width as dModel / nHeads, so it cannot say this shape; export the unpruned base, or a head-pruned variant once the bundle writes its removed heads back as zero heads`);
-  if (c.numLabels !== undefined) out.push(`numLabels ${c.numLabels}: a sequence-classification head is not a language-model bundle; export the pretrained model (without numLabels)`);
   return out;
 }
 
-export function toHfGpt2Config(c: ResolvedModelConfig, x: HfConfigExtras = {}): Record<string, unknown> {
+/** The class names of a sequence classifier, in the order of its logits; absent for a language model. */
+export interface HfClassifierLabels { labels?: readonly string[] }
+
+/** HF's PretrainedConfig derives num_labels from id2label; single_label_classification: a softmax over the labels (cross-entropy), as the engine trains. */
+function classifierFields(c: ResolvedModelConfig, labels: readonly string[] | undefined): Record<string, unknown> {
+  if (c.numLabels === undefined) return {};
+  if (!labels || labels.length !== c.numLabels) throw new Error(`a classifier of ${c.numLabels} labels needs ${c.numLabels} label names for config.json, got ${labels?.length ?? 'none'}`);
   return {
-    architectures: ['GPT2LMHeadModel'], model_type: 'gpt2',
-    vocab_size: c.vocabSize, n_positions: c.contextLength, n_ctx: c.contextLength, n_embd: c.dModel, n_head: c.nHeads, n_layer: c.nLayers, n_inner: c.dFF,
-    activation_function: c.activation, layer_norm_epsilon: c.layerNormEps,
-    resid_pdrop: c.dropout, embd_pdrop: c.dropout, attn_pdrop: c.dropout, initializer_range: c.initStd,
-    // GPT2Config's defaults (50256) would point past a small vocabulary
-    bos_token_id: x.bosTokenId ?? null, eos_token_id: x.eosTokenId ?? null, pad_token_id: x.padTokenId ?? null,
-    tie_word_embeddings: true, scale_attn_weights: true, use_cache: false, torch_dtype: 'float32',
+    id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
+    label2id: Object.fromEntries(labels.map((l, i) => [l, i])),
+    problem_type: 'single_label_classification',
   };
 }
 
-export function toHfBertConfig(c: ResolvedModelConfig, architecture: 'BertForPreTraining' | 'BertForMaskedLM', x: HfConfigExtras = {}): Record<string, unknown> {
+export function toHfGpt2Config(c: ResolvedModelConfig, x: HfConfigExtras & HfClassifierLabels = {}): Record<string, unknown> {
+  return {
+    architectures: [c.numLabels === undefined ? 'GPT2LMHeadModel' : 'GPT2ForSequenceClassification'], model_type: 'gpt2',
+    vocab_size: c.vocabSize, n_positions: c.contextLength, n_ctx: c.contextLength, n_embd: c.dModel, n_head: c.nHeads, n_layer: c.nLayers, n_inner: c.dFF,
+    activation_function: c.activation, layer_norm_epsilon: c.layerNormEps,
+    resid_pdrop: c.dropout, embd_pdrop: c.dropout, attn_pdrop: c.dropout, initializer_range: c.initStd,
+    // GPT2Config's defaults (50256) would point past a small vocabulary; GPT2ForSequenceClassification finds each row's last real token by pad_token_id
+    bos_token_id: x.bosTokenId ?? null, eos_token_id: x.eosTokenId ?? null, pad_token_id: x.padTokenId ?? null,
+    tie_word_embeddings: true, scale_attn_weights: true, use_cache: false, torch_dtype: 'float32',
+    ...classifierFields(c, x.labels),
+  };
+}
+
+export type HfBertArchitecture = 'BertForPreTraining' | 'BertForMaskedLM' | 'BertForSequenceClassification';
+
+export function toHfBertConfig(c: ResolvedModelConfig, architecture: HfBertArchitecture, x: HfConfigExtras & HfClassifierLabels = {}): Record<string, unknown> {
   return {
     architectures: [architecture], model_type: 'bert',
     vocab_size: c.vocabSize, max_position_embeddings: c.contextLength, hidden_size: c.dModel, num_attention_heads: c.nHeads,
@@ -117,5 +133,6 @@ export function toHfBertConfig(c: ResolvedModelConfig, architecture: 'BertForPre
     hidden_act: c.activation, layer_norm_eps: c.layerNormEps,
     hidden_dropout_prob: c.dropout, attention_probs_dropout_prob: c.dropout, initializer_range: c.initStd,
     pad_token_id: x.padTokenId ?? 0, position_embedding_type: 'absolute', tie_word_embeddings: true, torch_dtype: 'float32',
+    ...classifierFields(c, x.labels),
   };
 }

@@ -126,6 +126,22 @@ describe('the fine-tune cell in a browser', { timeout: 600_000 }, () => {
     await saveScreenshot(page, cell, 'finetune-lora-result');
   }, 300_000);
 
+  step('Export of the LoRA classifier: a verified BertForSequenceClassification bundle with the 15 genres as its labels and the adapter beside it', async () => {
+    const table = finetuneCell().getByRole('table', { name: 'export the classifier' });
+    const runId = (await table.locator('td.mono').first().innerText()).trim();
+    await table.getByRole('button', { name: 'Export', exact: true }).click();
+    const details = table.getByLabel(`bundle of ${runId}`);
+    await details.waitFor({ timeout: 120_000 });
+    assert.match(await details.innerText(), new RegExp(`Exported checkpoint step-0*20 as BertForSequenceClassification to ${runId}/`));
+    assert.equal(await details.getByText('pass', { exact: true }).count(), 3, 'safetensors and both ONNX graphs reproduce the class logits');
+    const bundle = path.join(workbench.workspace, 'bundles', runId);
+    const config = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8')) as { architectures: string[]; id2label: Record<string, string> };
+    assert.equal(Object.keys(config.id2label).length, 15);
+    assert.ok(Object.values(config.id2label).includes('humor'));
+    assert.ok(fs.existsSync(path.join(bundle, 'adapter', 'adapter_config.json')), 'the PEFT adapter beside the merged model');
+    await saveScreenshot(page, table, 'finetune-export');
+  }, 180_000);
+
   step('both runs are recorded in the experiment file; their folders compare full with LoRA on the same test split', async () => {
     await page.keyboard.press('ControlOrMeta+S');
     type Doc = { cells: { kind: string; runs?: { runId: string; status: string }[]; finetune?: { loop?: { steps?: number } } }[] };

@@ -7,8 +7,12 @@ Needs:  Debian's python3-torch (the cross-checks of `npm run test:cross`; never 
 The model is built from the bundle alone, as another tool would: config.json (Hugging Face GPT2Config or
 BertConfig names) and model.safetensors (GPT2LMHeadModel's `transformer.` names with the LM head tied to
 `transformer.wte.weight`; BertForPreTraining / BertForMaskedLM names with the decoder tied to the word
-embeddings and `cls.predictions.bias`), in float64. PROBE.json holds `input_ids`, `attention_mask`,
-`token_type_ids` ([batch][length]) and the engine's `logits` ([batch][length][vocab]); they must agree as
+embeddings and `cls.predictions.bias`), in float64. A sequence classifier (architectures
+GPT2ForSequenceClassification / BertForSequenceClassification, labels in id2label) gives class logits as
+transformers computes them: GPT-2's `score.weight` at each row's last token that is not config.json's
+pad_token_id (HF's rule; by attention_mask where pad_token_id is null), BERT's `classifier` on the tanh
+pooler of [CLS]. PROBE.json holds `input_ids`, `attention_mask`, `token_type_ids` ([batch][length]) and the
+engine's `logits` ([batch][length][vocab], or [batch][num_labels] for a classifier); they must agree as
 max |a - b| / max |b| <= tolerance (the README's measure). Prints one JSON line; exit 1 when they do not.
 """
 import argparse, json, math, os, sys
@@ -41,7 +45,7 @@ def key_bias(mask):  # [B, T] 1 token / 0 padding -> [B, 1, 1, T]
     return torch.zeros(mask.shape, dtype=torch.float64).masked_fill(mask == 0, NEG)[:, None, None, :]
 
 
-def gpt2_logits(P, c, ids, mask):
+def gpt2_hidden(P, c, ids, mask):
     d, H, L, eps = c["n_embd"], c["n_head"], c["n_layer"], c.get("layer_norm_epsilon", 1e-5)
     act = act_of(c.get("activation_function", "gelu_new"))
     W = lambda n: P["transformer." + n]
@@ -56,10 +60,25 @@ def gpt2_logits(P, c, ids, mask):
         q, k, v = conv(ln(x, h + "ln_1"), h + "attn.c_attn").split(d, dim=-1)
         x = x + conv(attend(q, k, v, H, bias), h + "attn.c_proj")
         x = x + conv(act(conv(ln(x, h + "ln_2"), h + "mlp.c_fc")), h + "mlp.c_proj")
-    return ln(x, "ln_f") @ W("wte.weight").T  # lm_head tied to wte
+    return ln(x, "ln_f")
 
 
-def bert_logits(P, c, ids, mask, types):
+def gpt2_logits(P, c, ids, mask):
+    return gpt2_hidden(P, c, ids, mask) @ P["transformer.wte.weight"].T  # lm_head tied to wte
+
+
+def gpt2_class_logits(P, c, ids, mask):
+    h = gpt2_hidden(P, c, ids, mask)  # [B, T, d]
+    pad = c.get("pad_token_id")
+    if pad is None:
+        last = mask.sum(-1) - 1
+    else:  # transformers' GPT2ForSequenceClassification: the rightmost token that is not padding
+        positions = torch.arange(ids.shape[1])
+        last = (positions * (ids != pad).long()).argmax(-1)
+    return h[torch.arange(ids.shape[0]), last] @ P["score.weight"].T
+
+
+def bert_hidden(P, c, ids, mask, types):
     d, H, L, eps = c["hidden_size"], c["num_attention_heads"], c["num_hidden_layers"], c.get("layer_norm_eps", 1e-12)
     act = act_of(c.get("hidden_act", "gelu"))
     lin = lambda x, n: x @ P[n + ".weight"].T + P[n + ".bias"]  # nn.Linear: weight [out, in]
@@ -73,8 +92,18 @@ def bert_logits(P, c, ids, mask, types):
         q, k, v = [lin(x, l + f"attention.self.{n}") for n in ("query", "key", "value")]
         x = ln(lin(attend(q, k, v, H, bias), l + "attention.output.dense") + x, l + "attention.output.LayerNorm")
         x = ln(lin(act(lin(x, l + "intermediate.dense")), l + "output.dense") + x, l + "output.LayerNorm")
+    return x, lin, ln, act
+
+
+def bert_logits(P, c, ids, mask, types):
+    x, lin, ln, act = bert_hidden(P, c, ids, mask, types)
     t = ln(act(lin(x, "cls.predictions.transform.dense")), "cls.predictions.transform.LayerNorm")
-    return t @ P[e + "word_embeddings.weight"].T + P["cls.predictions.bias"]  # decoder tied to the embeddings and the bias
+    return t @ P["bert.embeddings.word_embeddings.weight"].T + P["cls.predictions.bias"]  # decoder tied to the embeddings and the bias
+
+
+def bert_class_logits(P, c, ids, mask, types):
+    x, lin, _, _ = bert_hidden(P, c, ids, mask, types)
+    return lin(torch.tanh(lin(x[:, 0], "bert.pooler.dense")), "classifier")
 
 
 def main():
@@ -87,11 +116,14 @@ def main():
     P = read_safetensors(os.path.join(args.bundle_dir, "model.safetensors"))
     p = json.load(open(args.probe_json))
     ids, mask, types = (torch.tensor(p[k], dtype=torch.long) for k in ("input_ids", "attention_mask", "token_type_ids"))
+    classifier = any(a.endswith("ForSequenceClassification") for a in c.get("architectures") or [])
+    if classifier and len(c.get("id2label") or {}) != P["score.weight" if c["model_type"] == "gpt2" else "classifier.weight"].shape[0]:
+        sys.exit(f"{args.bundle_dir}: config.json's id2label does not name one label per output of the classifier head")
     with torch.no_grad():
         if c["model_type"] == "gpt2":
-            ref = gpt2_logits(P, c, ids, mask)
+            ref = (gpt2_class_logits if classifier else gpt2_logits)(P, c, ids, mask)
         elif c["model_type"] == "bert":
-            ref = bert_logits(P, c, ids, mask, types)
+            ref = (bert_class_logits if classifier else bert_logits)(P, c, ids, mask, types)
         else:
             sys.exit(f"{args.bundle_dir}: model_type {c['model_type']!r}; this reference builds gpt2 and bert")
     ours = torch.tensor(p["logits"], dtype=torch.float64)

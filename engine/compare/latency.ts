@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import * as tf from '@tensorflow/tfjs-core';
 import { COMPARE_LIMITS, type Latency, type LatencyRuntime } from '../../common/compare';
 import { hfUnrepresentable } from '../../common/hfConfig';
-import { bertOnnx, gptOnnx } from '../export/onnxModels';
+import { bundleOnnx } from '../export/onnxModels';
 import { onnxFeeds, type Probe } from '../export/probe';
 import { paramSource } from '../export/verify';
 import { BERT } from '../models/bert/model';
@@ -82,8 +82,7 @@ function tfjsRunner(model: AnyModel, h: HostBatch): Runner {
 
 /** The model's bundle graph (float32, or int8 projections) in an ONNX Runtime session with `threads` threads, and its feeds. */
 async function onnxRunner(model: AnyModel, int8: boolean, h: HostBatch, threads: number): Promise<{ run: Runner; release: () => Promise<void> }> {
-  const build = model.config.arch === 'gpt' ? gptOnnx : bertOnnx;
-  const graph = build(model.config, paramSource(model.params), { int8 });
+  const graph = bundleOnnx(model.config, paramSource(model.params), { int8 });
   const session = await ort.InferenceSession.create(graph, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential' });
   const feeds = onnxFeeds(session.inputNames, probeOf(model, h));
   return { run: async () => { await session.run(feeds); }, release: () => session.release() };

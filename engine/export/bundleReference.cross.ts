@@ -1,9 +1,11 @@
 /**
  * Cross-check of `npm run test:cross` (needs Debian's python3-torch and python3-onnx; not part of `npm test`):
- * bundles exported from a trained GPT and a trained BERT (mlm-nsp: BertForPreTraining) run
+ * bundles exported from a trained GPT and a trained BERT (mlm-nsp: BertForPreTraining), and from a GPT and
+ * a BERT fine-tuned into sequence classifiers (GPT2ForSequenceClassification, BertForSequenceClassification), run
  *  - through an independent PyTorch implementation that reads only the bundle's config.json and
  *    model.safetensors (tools/bundle_reference.py), which reproduces the engine's logits within 1e-4
- *    relative on the export probe (full context, a padded row, BERT's segment B); logits off by 1 % fail;
+ *    relative on the export probe (full context, a padded row, BERT's segment B; a classifier's class logits,
+ *    GPT-2's at the last token before [PAD] as transformers finds it); logits off by 1 % fail;
  *  - through ONNX's checker (tools/onnx_check.py), which accepts both ONNX files of each; a cut file fails.
  *
  *   node --import tsx --test engine/export/bundleReference.cross.ts
@@ -18,13 +20,16 @@ import { TINY_BERT, TINY_GPT, tinyBertTokenizer, tinyRun } from '../inspect/tiny
 import { loadRunModel } from '../runs/loadRunModel';
 import { useBackend } from '../testing';
 import { bundleRuns } from './bundleRuns.testing';
+import { classifierRun, twoWordTask } from './classifierRuns.testing';
 import { exportBundle } from './exportBundle';
 import { engineLogits, makeProbe } from './probe';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const PYTHON = process.env.TORCH_PYTHON ?? '/usr/bin/python3';
 let tmp: string;
-const bundles: Record<'gpt' | 'bert', string> = { gpt: '', bert: '' };
+const NAMES = ['gpt', 'bert', 'gpt-classifier', 'bert-classifier'] as const;
+const ARCHITECTURES = { gpt: 'GPT2LMHeadModel', bert: 'BertForPreTraining', 'gpt-classifier': 'GPT2ForSequenceClassification', 'bert-classifier': 'BertForSequenceClassification' };
+const bundles = Object.fromEntries(NAMES.map((n) => [n, ''])) as Record<(typeof NAMES)[number], string>;
 
 before(async () => {
   await useBackend('wasm');
@@ -33,25 +38,41 @@ before(async () => {
     gpt: () => tinyRun(path.join(tmp, 'gpt'), { ...TINY_GPT, contextLength: 64, dModel: 32, nHeads: 4 }, { pretrain: { steps: 30, evalInterval: 15 } }),
     bert: () => tinyRun(path.join(tmp, 'bert'), { ...TINY_BERT, contextLength: 48, dModel: 32, nHeads: 4, dFF: 64 }, { tokenizer: tinyBertTokenizer, pretrain: { steps: 30, evalInterval: 15, objective: 'mlm-nsp' } }),
   });
-  for (const [name, run] of [['gpt', gptRun], ['bert', bertRun]] as const) {
+  // classifiers fine-tuned from tiny bases; the GPT's tokenizer has [PAD], so config.json's pad_token_id is set
+  const task = twoWordTask(tmp);
+  const gptBase = await tinyRun(path.join(tmp, 'gpt-base'), { ...TINY_GPT, contextLength: 32 }, { tokenizer: { kind: 'char', specials: true }, pretrain: { steps: 10, evalInterval: 10 } });
+  const bertBase = await tinyRun(path.join(tmp, 'bert-base'), { ...TINY_BERT, contextLength: 32 }, { tokenizer: tinyBertTokenizer, pretrain: { steps: 10, evalInterval: 10 } });
+  const runs = { gpt: gptRun, bert: bertRun, 'gpt-classifier': await classifierRun(gptBase, task, path.join(tmp, 'ft'), 'full', 6), 'bert-classifier': await classifierRun(bertBase, task, path.join(tmp, 'ft'), 'full', 6) };
+  for (const name of NAMES) {
     bundles[name] = path.join(tmp, 'bundles', name);
-    await exportBundle(run, 'last', bundles[name]);
-    const rm = await loadRunModel(run, 'last');
-    try {
-      const p = makeProbe(rm.model.config);
-      const rows = (v: ArrayLike<number>, width: number) => Array.from({ length: p.batch }, (_, b) => Array.from(v).slice(b * width, (b + 1) * width));
-      const logits = engineLogits(rm.model, p);
-      const V = rm.model.config.vocabSize;
-      fs.writeFileSync(path.join(tmp, `${name}-probe.json`), JSON.stringify({
-        input_ids: rows(p.inputIds, p.length), attention_mask: rows(p.attentionMask, p.length), token_type_ids: rows(p.tokenTypeIds, p.length),
-        logits: rows(logits, p.length * V).map((r) => Array.from({ length: p.length }, (_, t) => r.slice(t * V, (t + 1) * V))),
-      }));
-    } finally {
-      rm.model.dispose();
-    }
+    await exportBundle(runs[name], 'last', bundles[name]);
+    await writeProbe(runs[name], path.join(tmp, `${name}-probe.json`));
   }
 });
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/**
+ * The export probe and the engine's logits on it, as bundle_reference.py reads them. A GPT classifier's padded
+ * positions hold [PAD] and its real ones never do, as in a user's batch: transformers finds the last token by it.
+ */
+async function writeProbe(run: string, file: string): Promise<void> {
+  const rm = await loadRunModel(run, 'last');
+  try {
+    const p = makeProbe(rm.model.config);
+    const pad = rm.tokenizer.specialIds.pad;
+    if (rm.model.config.numLabels !== undefined && rm.model.config.arch === 'gpt' && pad !== undefined) p.inputIds = p.inputIds.map((id, i) => (!p.attentionMask[i] ? pad : id === pad ? (pad + 1) % rm.model.config.vocabSize : id));
+    const rows = (v: ArrayLike<number>, width: number) => Array.from({ length: p.batch }, (_, b) => Array.from(v).slice(b * width, (b + 1) * width));
+    const logits = engineLogits(rm.model, p);
+    const classes = rm.model.config.numLabels;
+    const V = rm.model.config.vocabSize;
+    fs.writeFileSync(file, JSON.stringify({
+      input_ids: rows(p.inputIds, p.length), attention_mask: rows(p.attentionMask, p.length), token_type_ids: rows(p.tokenTypeIds, p.length),
+      logits: classes !== undefined ? rows(logits, classes) : rows(logits, p.length * V).map((r) => Array.from({ length: p.length }, (_, t) => r.slice(t * V, (t + 1) * V))),
+    }));
+  } finally {
+    rm.model.dispose();
+  }
+}
 
 function python(script: string, args: string[]): { status: number; lines: Record<string, unknown>[]; stderr: string } {
   const r = spawnSync(PYTHON, [path.join(root, 'tools', script), ...args], { encoding: 'utf8' });
@@ -63,13 +84,13 @@ function python(script: string, args: string[]): { status: number; lines: Record
 }
 
 describe('exported bundles outside the workbench', () => {
-  for (const name of ['gpt', 'bert'] as const) {
-    it(`${name}: PyTorch from config.json + model.safetensors reproduces the logits within 1e-4`, () => {
+  for (const name of NAMES) {
+    it(`${name}: PyTorch from config.json + model.safetensors reproduces the ${name.endsWith('classifier') ? 'class ' : ''}logits within 1e-4`, () => {
       const r = python('bundle_reference.py', [bundles[name], path.join(tmp, `${name}-probe.json`)]);
       assert.equal(r.status, 0, r.stderr);
       assert.equal(r.lines[0].ok, true);
       assert.ok((r.lines[0].max_rel_error as number) <= 1e-4);
-      assert.deepEqual(r.lines[0].architectures, [name === 'gpt' ? 'GPT2LMHeadModel' : 'BertForPreTraining']);
+      assert.deepEqual(r.lines[0].architectures, [ARCHITECTURES[name]]);
     });
   }
 
@@ -84,10 +105,20 @@ describe('exported bundles outside the workbench', () => {
     assert.equal(r.lines[0].ok, false);
   });
 
-  it('ONNX\'s checker accepts every ONNX file of both bundles, and refuses a cut one', () => {
-    const r = python('onnx_check.py', [bundles.gpt, bundles.bert]);
+  it('a classifier\'s class logits off by 1 % fail the PyTorch check', () => {
+    const p = JSON.parse(fs.readFileSync(path.join(tmp, 'bert-classifier-probe.json'), 'utf8'));
+    p.logits[0] = p.logits[0].map((v: number) => v * 1.01);
+    const bad = path.join(tmp, 'bert-classifier-bad-probe.json');
+    fs.writeFileSync(bad, JSON.stringify(p));
+    const r = python('bundle_reference.py', [bundles['bert-classifier'], bad]);
+    assert.equal(r.status, 1);
+    assert.equal(r.lines[0].ok, false);
+  });
+
+  it('ONNX\'s checker accepts every ONNX file of the four bundles, and refuses a cut one', () => {
+    const r = python('onnx_check.py', NAMES.map((n) => bundles[n]));
     assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.lines.length, 4);
+    assert.equal(r.lines.length, 8);
     assert.ok(r.lines.every((l) => l.ok === true && (l.opset as number) >= 14));
     const cut = path.join(tmp, 'cut.onnx');
     fs.writeFileSync(cut, fs.readFileSync(path.join(bundles.gpt, 'onnx/model.onnx')).subarray(0, 2000));

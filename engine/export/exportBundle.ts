@@ -3,8 +3,9 @@
  *
  *   OUT/model.safetensors        Hugging Face names and layouts (./hfLayout.ts), metadata format=pt
  *   OUT/config.json              GPT2Config / BertConfig with model_type, architectures and every size
+ *                                (a fine-tuned classifier: its labels as id2label / label2id, ./classifierLabels.ts)
  *   OUT/tokenizer.json, tokenizer_config.json, special_tokens_map.json
- *   OUT/generation_config.json   GPT only
+ *   OUT/generation_config.json   GPT2LMHeadModel only
  *   OUT/onnx/model.onnx, onnx/model_quantized.onnx   (./onnxModels.ts)
  *   OUT/README.md                the model card with the verification report (./modelCard.ts)
  *
@@ -19,7 +20,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { EngineError } from '../../common/errors';
 import { objectiveOfRun } from '../../common/runConfig';
-import { hfUnrepresentable, toHfBertConfig, toHfGpt2Config, type HfConfigExtras } from '../../common/hfConfig';
+import { hfUnrepresentable, toHfBertConfig, toHfGpt2Config, type HfBertArchitecture, type HfClassifierLabels, type HfConfigExtras } from '../../common/hfConfig';
 import { fsyncDir, jsonText, removeDeadWritersTemps, tempPathFor, writeAndSync } from '../../common/node/atomicWrite';
 import { SPECIAL_NAMES, SPECIAL_TOKENS } from '../../common/tokenizerConfig';
 import { activeBackend } from '../backends/select';
@@ -27,10 +28,11 @@ import { safetensorsChunks } from '../runs/safetensors';
 import { loadRunModel, type CheckpointChoice, type RunModel } from '../runs/loadRunModel';
 import { readMetrics } from '../runs/metricsLog';
 import { hfTokenizerConfig } from '../tokenizers';
+import { classifierFacts, type ClassifierFacts } from './classifierLabels';
 import { hfArchitecture, hfStateDict, type HfArchitecture } from './hfLayout';
 import { modelCard } from './modelCard';
 import { writeOpenedAdapter } from '../finetune/lora/openLoraRun';
-import { bertOnnx, gptOnnx } from './onnxModels';
+import { bundleOnnx } from './onnxModels';
 import { paramSource, verifyBundle, type VerificationReport } from './verify';
 
 export type ExportStage = 'open' | 'safetensors' | 'config' | 'tokenizer' | 'onnx' | 'onnx-int8' | 'verify' | 'card' | 'publish';
@@ -70,11 +72,12 @@ export async function exportBundle(runDir: string, checkpoint: CheckpointChoice,
   try {
     const problems = hfUnrepresentable(rm.model.config);
     if (problems.length) throw refuse(`${run}: cannot be exported as a Hugging Face bundle: ${problems.join('; ')}`, 'model');
+    const classifier = await classifierFacts(rm.runDir, rm.config, rm.model.config.numLabels);
     await fsp.mkdir(path.dirname(out), { recursive: true });
     await removeDeadWritersTemps(out);
     temp = tempPathFor(out);
     await fsp.mkdir(path.join(temp, 'onnx'), { recursive: true });
-    const report = await writeBundle(rm, temp, step);
+    const report = await writeBundle(rm, classifier, temp, step);
     step('publish', `moving the bundle into ${out}`);
     await publish(temp, out);
     temp = null;
@@ -102,7 +105,7 @@ export function checkOutDir(out: string, run: string, overwrite: boolean): void 
   }
 }
 
-async function writeBundle(rm: RunModel, dir: string, step: (stage: ExportStage, message: string) => void): Promise<VerificationReport> {
+async function writeBundle(rm: RunModel, classifier: ClassifierFacts | null, dir: string, step: (stage: ExportStage, message: string) => void): Promise<VerificationReport> {
   const c = rm.model.config;
   const arch = hfArchitecture(c, objectiveOfRun(rm.config));
   const write = (file: string, data: Uint8Array | string) => writeAndSync(path.join(dir, file), data);
@@ -113,9 +116,9 @@ async function writeBundle(rm: RunModel, dir: string, step: (stage: ExportStage,
   step('config', 'writing config.json');
   const special = rm.tokenizer.specialIds;
   // a causal run joins documents with [SEP] (as GPT-2 with <|endoftext|>): it begins and ends a text
-  const extras: HfConfigExtras = { padTokenId: special.pad, bosTokenId: special.sep, eosTokenId: special.sep };
-  await write('config.json', jsonText(c.arch === 'gpt' ? toHfGpt2Config(c, extras) : toHfBertConfig(c, arch as 'BertForPreTraining' | 'BertForMaskedLM', extras)));
-  if (c.arch === 'gpt') {
+  const extras: HfConfigExtras & HfClassifierLabels = { padTokenId: special.pad, bosTokenId: special.sep, eosTokenId: special.sep, ...(classifier ? { labels: classifier.labels } : {}) };
+  await write('config.json', jsonText(c.arch === 'gpt' ? toHfGpt2Config(c, extras) : toHfBertConfig(c, arch as HfBertArchitecture, extras)));
+  if (c.arch === 'gpt' && !classifier) {
     await write('generation_config.json', jsonText({ do_sample: true, max_length: c.contextLength, bos_token_id: extras.bosTokenId ?? null, eos_token_id: extras.eosTokenId ?? null, pad_token_id: extras.padTokenId ?? null }));
   }
 
@@ -127,13 +130,12 @@ async function writeBundle(rm: RunModel, dir: string, step: (stage: ExportStage,
   await write('special_tokens_map.json', jsonText(Object.fromEntries(SPECIAL_NAMES.filter((n) => special[n] !== undefined).map((n) => [`${n}_token`, SPECIAL_TOKENS[n]]))));
 
   const weights = paramSource(rm.model.params, rm.quantization);
-  const build = c.arch === 'gpt' ? gptOnnx : bertOnnx;
   step('onnx', 'writing onnx/model.onnx (float32)');
-  await write('onnx/model.onnx', build(c, weights, { int8: false }));
+  await write('onnx/model.onnx', bundleOnnx(c, weights, { int8: false }));
   step('onnx-int8', 'writing onnx/model_quantized.onnx (int8 projections)');
-  await write('onnx/model_quantized.onnx', build(c, weights, { int8: true }));
+  await write('onnx/model_quantized.onnx', bundleOnnx(c, weights, { int8: true }));
 
-  await writeOpenedAdapter(rm.model, dir); // a LoRA run: its adapter beside the merged model
+  const adapter = await writeOpenedAdapter(rm.model, dir); // a LoRA run: its adapter beside the merged model
   step('verify', 'reading the bundle back and comparing its logits with the model\'s');
   const report = await verifyBundle(dir, rm.model, arch);
   if (!report.ok) {
@@ -143,7 +145,7 @@ async function writeBundle(rm: RunModel, dir: string, step: (stage: ExportStage,
 
   step('card', 'writing README.md (model card)');
   const losses = await finalLosses(rm);
-  await write('README.md', modelCard({ rm, config: c, architecture: arch, losses, report, exportedAt: new Date().toISOString(), exportBackend: activeBackend() }));
+  await write('README.md', modelCard({ rm, config: c, architecture: arch, classifier, adapterBytes: adapter?.bytes ?? null, losses, report, exportedAt: new Date().toISOString(), exportBackend: activeBackend() }));
   await fsyncDir(path.join(dir, 'onnx'));
   await fsyncDir(dir);
   return report;

@@ -62,7 +62,42 @@ describe('Hugging Face layout', () => {
     assert.ok(!names.some((n) => n.startsWith('bert.pooler.') || n.startsWith('cls.seq_relationship.')));
   });
 
-  it('the class follows the objective', () => {
+  it('BertForSequenceClassification: BertModel with its pooler, the classifier, none of the pretraining heads', () => {
+    const { tensors } = stateDict({ ...BERT, numLabels: 3 }, 'BertForSequenceClassification');
+    const shape = Object.fromEntries(tensors.map((t) => [t.name, t.shape]));
+    assert.deepEqual(shape['classifier.weight'], [3, 8]);
+    assert.deepEqual(shape['classifier.bias'], [3]);
+    assert.deepEqual(shape['bert.pooler.dense.weight'], [8, 8]);
+    assert.ok(!Object.keys(shape).some((n) => n.startsWith('cls.')), Object.keys(shape).join(', '));
+    assert.ok(Object.keys(shape).every((n) => n.startsWith('bert.') || n.startsWith('classifier.')));
+    assert.equal(engineNameOf('classifier.weight', 'BertForSequenceClassification'), 'classifier.weight');
+  });
+
+  it('GPT2ForSequenceClassification: GPT2Model under transformer., score.weight [num_labels, d] beside it', () => {
+    const { tensors, params } = stateDict({ ...GPT, numLabels: 4 }, 'GPT2ForSequenceClassification');
+    const names = tensors.map((t) => t.name);
+    assert.equal(tensors.length, params);
+    assert.deepEqual(tensors.find((t) => t.name === 'score.weight')?.shape, [4, 8]);
+    assert.ok(names.filter((n) => n !== 'score.weight').every((n) => n.startsWith('transformer.')));
+    assert.ok(!names.includes('transformer.score.weight'));
+    assert.equal(engineNameOf('score.weight', 'GPT2ForSequenceClassification'), 'score.weight');
+    assert.equal(engineNameOf('transformer.ln_f.bias', 'GPT2ForSequenceClassification'), 'ln_f.bias');
+    assert.throws(() => engineNameOf('score.weight', 'GPT2LMHeadModel'), /not a GPT2LMHeadModel tensor/);
+    assert.throws(() => engineNameOf('classifier.weight', 'GPT2ForSequenceClassification'), /or are 'score\.weight'/);
+  });
+
+  it('config.json of a classifier: its class, id2label / label2id in logit order, single-label problem type', () => {
+    const hb = toHfBertConfig(resolved({ ...BERT, numLabels: 2 }), 'BertForSequenceClassification', { labels: ['king', 'love'] });
+    assert.deepEqual([hb.architectures, hb.id2label, hb.label2id, hb.problem_type], [['BertForSequenceClassification'], { 0: 'king', 1: 'love' }, { king: 0, love: 1 }, 'single_label_classification']);
+    const hg = toHfGpt2Config(resolved({ ...GPT, numLabels: 3 }), { padTokenId: 0, labels: ['a', 'b', 'c'] });
+    assert.deepEqual([hg.architectures, hg.pad_token_id, hg.id2label], [['GPT2ForSequenceClassification'], 0, { 0: 'a', 1: 'b', 2: 'c' }]);
+    assert.equal(toHfGpt2Config(resolved(GPT)).id2label, undefined, 'a language model has no labels');
+    assert.throws(() => toHfGpt2Config(resolved({ ...GPT, numLabels: 3 }), { labels: ['a', 'b'] }), /needs 3 label names for config\.json, got 2/);
+  });
+
+  it('the class follows the objective, and numLabels makes a sequence classifier', () => {
+    assert.equal(hfArchitecture(resolved({ ...GPT, numLabels: 2 }), 'causal-lm'), 'GPT2ForSequenceClassification');
+    assert.equal(hfArchitecture(resolved({ ...BERT, numLabels: 2 }), 'mlm'), 'BertForSequenceClassification');
     assert.equal(hfArchitecture(resolved(GPT), undefined), 'GPT2LMHeadModel');
     assert.equal(hfArchitecture(resolved(BERT), undefined), 'BertForPreTraining');
     assert.equal(hfArchitecture(resolved(BERT), 'mlm-nsp'), 'BertForPreTraining');
@@ -90,6 +125,6 @@ describe('Hugging Face layout', () => {
     assert.match(hfUnrepresentable(resolved({ ...BERT, positional: 'sinusoidal' }))[0], /^positional 'sinusoidal': .*BERT/);
     assert.match(hfUnrepresentable(resolved({ ...GPT, attention: 'linear' }))[0], /^attention 'linear'/);
     assert.match(hfUnrepresentable(resolved({ ...BERT, moe: { experts: 2, topK: 1 } }))[0], /^moe: .*remove moe/);
-    assert.match(hfUnrepresentable(resolved({ ...BERT, numLabels: 3 }))[0], /^numLabels 3/);
+    assert.deepEqual(hfUnrepresentable(resolved({ ...BERT, numLabels: 3 })), [], 'a classifier is BertForSequenceClassification');
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The ONNX graphs against the engine on models with random weights (a trained bundle is checked in
  * exportBundle.test.ts): float32 logits within 1e-4, int8 logits within INT8_TOLERANCE, on GPT-2 and BERT
- * with both activations and a padded probe; a graph built from other weights is caught.
+ * with both activations and a padded probe, and on their sequence classifiers (class logits [B, numLabels],
+ * GPT-2's from each row's last real token); a graph built from other weights is caught.
  *
  *   node --import tsx --test engine/export/onnxModels.test.ts
  */
@@ -15,7 +16,7 @@ import { relError } from '../golden/golden';
 import * as ort from 'onnxruntime-node';
 import { createModel, type AnyModel } from '../models/registry';
 import { useBackend } from '../testing';
-import { bertOnnx, gptOnnx } from './onnxModels';
+import { bundleOnnx, gptOnnx } from './onnxModels';
 import { INT8_TOLERANCE, paramSource } from './verify';
 import { engineLogits, makeProbe, onnxLogits } from './probe';
 
@@ -27,9 +28,8 @@ async function compare(input: ModelConfigInput, int8: boolean, weightsFrom?: Any
   const model = createModel(input, 11);
   try {
     const c = resolveModelConfig(ModelConfig.parse(input));
-    const build = c.arch === 'gpt' ? gptOnnx : bertOnnx;
     const file = path.join(tmp, `${c.arch}-${int8}-${Math.random()}.onnx`);
-    fs.writeFileSync(file, build(c, paramSource((weightsFrom ?? model).params), { int8 }));
+    fs.writeFileSync(file, bundleOnnx(c, paramSource((weightsFrom ?? model).params), { int8 }));
     const p = makeProbe(c);
     return { err: relError(await onnxLogits(file, p), engineLogits(model, p)), bytes: fs.statSync(file).size };
   } finally {
@@ -41,7 +41,8 @@ const GPT: ModelConfigInput = { arch: 'gpt', vocabSize: 61, contextLength: 12, d
 const BERT: ModelConfigInput = { arch: 'bert', vocabSize: 57, contextLength: 10, dModel: 12, nHeads: 3, nLayers: 2, dFF: 20, initStd: 0.2 };
 
 describe('ONNX graphs', () => {
-  for (const [name, cfg] of [['GPT-2', GPT], ['GPT-2 with exact gelu', { ...GPT, activation: 'gelu' }], ['BERT', BERT], ['BERT with gelu_new', { ...BERT, activation: 'gelu_new' }]] as const) {
+  for (const [name, cfg] of [['GPT-2', GPT], ['GPT-2 with exact gelu', { ...GPT, activation: 'gelu' }], ['BERT', BERT], ['BERT with gelu_new', { ...BERT, activation: 'gelu_new' }],
+    ['GPT-2 classifier', { ...GPT, numLabels: 4 }], ['BERT classifier', { ...BERT, numLabels: 3 }]] as const) {
     it(`${name}: float32 logits within 1e-4 of the engine, int8 within ${INT8_TOLERANCE}`, async () => {
       const f = await compare(cfg, false);
       assert.ok(f.err <= 1e-4, `float32 relative error ${f.err}`);
@@ -76,6 +77,30 @@ describe('ONNX graphs', () => {
       const V = c.vocabSize;
       assert.ok(relError(step.logits.data as Float32Array, (whole.logits.data as Float32Array).slice(7 * V)) <= 1e-5);
       assert.ok(relError(prefix.logits.data as Float32Array, (whole.logits.data as Float32Array).slice(0, 7 * V)) <= 1e-5);
+    } finally {
+      await session.release();
+    }
+  });
+
+  it('a classifier\'s graph: input_ids and attention_mask in, logits [batch_size, num_labels] out; GPT-2 reads each row\'s last real token', async () => {
+    const input: ModelConfigInput = { ...GPT, numLabels: 4 };
+    const c = resolveModelConfig(ModelConfig.parse(input));
+    const model = createModel(input, 11);
+    const file = path.join(tmp, 'gpt-classifier.onnx');
+    fs.writeFileSync(file, bundleOnnx(c, paramSource(model.params), { int8: false }));
+    model.dispose();
+    const session = await ort.InferenceSession.create(file);
+    try {
+      assert.deepEqual([...session.inputNames], ['input_ids', 'attention_mask']);
+      const i64 = (v: number[], T: number) => new ort.Tensor('int64', BigInt64Array.from(v.map(BigInt)), [v.length / T, T]);
+      const ids = [5, 17, 3, 42, 8, 60];
+      const alone = (await session.run({ input_ids: i64(ids.slice(0, 4), 4), attention_mask: i64([1, 1, 1, 1], 4) })).logits;
+      // the same text padded on the right with other ids: the padding must not reach the logits
+      const padded = (await session.run({ input_ids: i64(ids, 6), attention_mask: i64([1, 1, 1, 1, 0, 0], 6) })).logits;
+      assert.deepEqual(padded.dims, [1, 4]);
+      assert.ok(relError(padded.data as Float32Array, alone.data as Float32Array) <= 1e-5);
+      const unpadded = (await session.run({ input_ids: i64(ids, 6), attention_mask: i64([1, 1, 1, 1, 1, 1], 6) })).logits;
+      assert.ok(relError(unpadded.data as Float32Array, alone.data as Float32Array) > 1e-3, 'a longer text is read to its own last token');
     } finally {
       await session.release();
     }

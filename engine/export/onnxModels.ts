@@ -4,6 +4,9 @@
  * BERT's `token_type_ids`; int64, [batch_size, sequence_length], both axes dynamic) and the output is
  * `logits` [batch_size, sequence_length, vocab]: what transformers.js and Optimum's exports feed and read.
  * BERT's positions are 0 … T-1 as in the engine; GPT-2 takes position_ids and a key/value cache (below).
+ * A fine-tuned classifier (numLabels) gets the graph of Optimum's text-classification export instead:
+ * `logits` [batch_size, num_labels] from BERT's pooler and classifier, or from GPT-2's score at each row's
+ * last real token (no cache, positions 0 … T-1, right padding).
  *
  * `int8`: every projection inside the blocks runs as int8 × int8 → int32 (MatMulInteger): the weights int8
  * with one symmetric scale per output channel, the activations int8 with one symmetric scale per token,
@@ -38,7 +41,7 @@ const NEG = -1e9; // the engine's additive mask value: exp() of it is 0 in float
 
 /** The operators both architectures use, bound to one graph. */
 class Ops {
-  constructor(readonly g: GraphBuilder, private readonly w: WeightSource, private readonly opts: OnnxOptions, private readonly c: ResolvedModelConfig) {}
+  constructor(readonly g: GraphBuilder, private readonly w: WeightSource, private readonly opts: OnnxOptions, readonly c: ResolvedModelConfig) {}
 
   param(name: string): string {
     const q = this.opts.int8 ? this.w.int8?.(name) : undefined;
@@ -132,8 +135,8 @@ class Ops {
     return this.g.op('Gather', [this.g.op('Shape', [t]), this.g.ints([axis], true)], { axis: 0 });
   }
 
-  /** logits against the tied embedding table [V, d]: x @ tableᵀ, the table stored once */
-  tiedLogits(x: string, table: string): string {
+  /** x @ tableᵀ for a table stored [rows, d]: logits against the tied embedding table (stored once), or GPT-2's score [num_labels, d] */
+  logitsAgainst(x: string, table: string): string {
     return this.g.op('MatMul', [x, this.g.op('Transpose', [table], { perm: [1, 0] })]);
   }
 }
@@ -160,45 +163,84 @@ function transposed<A extends Float32Array | Int8Array>(data: A, rows: number, c
 
 const tokens = (name: string): GraphIO => ({ name, type: 'int64', dims: ['batch_size', 'sequence_length'] });
 const logitsOut = (V: number): GraphIO => ({ name: 'logits', type: 'float32', dims: ['batch_size', 'sequence_length', V] });
+const classLogitsOut = (labels: number): GraphIO => ({ name: 'logits', type: 'float32', dims: ['batch_size', labels] });
+const docOf = (cls: string, opts: OnnxOptions) => `${cls}${opts.int8 ? ', int8 projections' : ''}; written by Transformer Workbench`;
+
+/** The graph a bundle of this model holds: the language model's (gptOnnx, bertOnnx), or for a classifier (numLabels) its class logits. */
+export function bundleOnnx(c: ResolvedModelConfig, w: WeightSource, opts: OnnxOptions): Uint8Array {
+  if (c.numLabels !== undefined) return c.arch === 'gpt' ? gptClassifierOnnx(c, w, opts) : bertClassifierOnnx(c, w, opts);
+  return c.arch === 'gpt' ? gptOnnx(c, w, opts) : bertOnnx(c, w, opts);
+}
+
+/**
+ * GPT-2's pre-LN blocks and final norm over embeddings x [B, T, d] under `bias`; `keysValues` turns layer i's
+ * new keys and values [B, T, H·hd] into the heads it attends over [B, H, S, hd] (with a cache: its past
+ * concatenated in front). Returns ln_f(x) [B, T, d].
+ */
+function gptBlocks(o: Ops, x: string, bias: string, keysValues: (i: number, k: string, v: string) => [string, string]): string {
+  const { g, c } = o;
+  for (let i = 0; i < c.nLayers; i++) {
+    const h = `h.${i}`;
+    const qkv = o.linear(o.layerNorm(x, `${h}.ln_1`), `${h}.attn.c_attn`, false); // [B, T, 3·H·hd]
+    const [q, k, v] = g.opN('Split', [qkv, g.ints([c.attnDim, c.attnDim, c.attnDim])], 3, { axis: 2 });
+    const [kAll, vAll] = keysValues(i, k, v);
+    x = g.op('Add', [x, o.linear(o.attend(o.heads(q), kAll, vAll, bias), `${h}.attn.c_proj`, false)]);
+    const m = o.activation(o.linear(o.layerNorm(x, `${h}.ln_2`), `${h}.mlp.c_fc`, false));
+    x = g.op('Add', [x, o.linear(m, `${h}.mlp.c_proj`, false)]);
+  }
+  return o.layerNorm(x, 'ln_f');
+}
 
 /**
  * GPT2LMHeadModel with a key/value cache, as Optimum exports it for transformers.js' generate(): inputs
  * input_ids and position_ids [B, T], attention_mask [B, past + T] and past_key_values.<i>.key / .value
  * [B, H, past, hd] (past = 0 at the start); outputs logits [B, T, V] and present.<i>.key / .value
- * [B, H, past + T, hd]. Pre-LN blocks under a causal and a padding mask, final norm, tied LM head.
+ * [B, H, past + T, hd]. Pre-LN blocks under a causal and a padding mask, final norm, tied LM head (a
+ * classifier has one too: the int8 measurement of its variants reads it).
  */
 export function gptOnnx(c: ResolvedModelConfig, w: WeightSource, opts: OnnxOptions): Uint8Array {
   const o = new Ops(new GraphBuilder(), w, opts, c);
   const { g } = o;
   const wte = o.param('wte.weight');
-  let x = g.op('Add', [g.op('Gather', [wte, 'input_ids']), g.op('Gather', [o.param('wpe.weight'), 'position_ids'])]); // [B, T, d]
+  const x = g.op('Add', [g.op('Gather', [wte, 'input_ids']), g.op('Gather', [o.param('wpe.weight'), 'position_ids'])]); // [B, T, d]
   const past = o.dim('past_key_values.0.key', 2);
   const bias = g.op('Add', [o.causalBias(past, o.dim('input_ids', 1)), o.paddingBias('attention_mask')]); // [B, 1, T, S]
   const cache: GraphIO[] = [];
   const present: GraphIO[] = [];
-  for (let i = 0; i < c.nLayers; i++) {
-    const h = `h.${i}`;
-    const qkv = o.linear(o.layerNorm(x, `${h}.ln_1`), `${h}.attn.c_attn`, false); // [B, T, 3·H·hd]
-    const [q, k, v] = g.opN('Split', [qkv, g.ints([c.attnDim, c.attnDim, c.attnDim])], 3, { axis: 2 });
+  const hidden = gptBlocks(o, x, bias, (i, k, v) => {
     const [kAll, vAll] = (['key', 'value'] as const).map((kind, j) => {
       const name = `past_key_values.${i}.${kind}`;
       cache.push({ name, type: 'float32', dims: ['batch_size', c.nHeads, 'past_sequence_length', c.headDim] });
       present.push({ name: `present.${i}.${kind}`, type: 'float32', dims: ['batch_size', c.nHeads, 'total_sequence_length', c.headDim] });
       return g.alias(g.op('Concat', [name, o.heads(j === 0 ? k : v)], { axis: 2 }), `present.${i}.${kind}`); // [B, H, S, hd]
     });
-    x = g.op('Add', [x, o.linear(o.attend(o.heads(q), kAll, vAll, bias), `${h}.attn.c_proj`, false)]);
-    const m = o.activation(o.linear(o.layerNorm(x, `${h}.ln_2`), `${h}.mlp.c_fc`, false));
-    x = g.op('Add', [x, o.linear(m, `${h}.mlp.c_proj`, false)]);
-  }
-  g.alias(o.tiedLogits(o.layerNorm(x, 'ln_f'), wte), 'logits');
+    return [kAll, vAll];
+  });
+  g.alias(o.logitsAgainst(hidden, wte), 'logits');
   const inputs: GraphIO[] = [tokens('input_ids'), { name: 'attention_mask', type: 'int64', dims: ['batch_size', 'total_sequence_length'] }, tokens('position_ids'), ...cache];
-  return g.model(inputs, [logitsOut(c.vocabSize), ...present], `GPT2LMHeadModel${opts.int8 ? ', int8 projections' : ''}; written by Transformer Workbench`);
+  return g.model(inputs, [logitsOut(c.vocabSize), ...present], docOf('GPT2LMHeadModel', opts));
 }
 
-/** BERT's masked-LM model: post-LN blocks under a padding mask, the prediction transform, tied decoder + bias. */
-export function bertOnnx(c: ResolvedModelConfig, w: WeightSource, opts: OnnxOptions): Uint8Array {
+/**
+ * GPT2ForSequenceClassification: the blocks over positions 0 … T-1 under a causal and a padding mask, then
+ * `score` (no bias) on each row's last real token, at sum(attention_mask) - 1 as the engine picks it (the
+ * padding is on the right). Inputs input_ids and attention_mask [B, T]; output logits [B, num_labels].
+ */
+function gptClassifierOnnx(c: ResolvedModelConfig, w: WeightSource, opts: OnnxOptions): Uint8Array {
   const o = new Ops(new GraphBuilder(), w, opts, c);
   const { g } = o;
+  const x = g.op('Add', [g.op('Gather', [o.param('wte.weight'), 'input_ids']), g.op('Gather', [o.param('wpe.weight'), o.positions('input_ids')])]); // [B, T, d]
+  const bias = g.op('Add', [o.causalBias(g.ints([0], true), o.dim('input_ids', 1)), o.paddingBias('attention_mask')]); // [B, 1, T, T]
+  const hidden = gptBlocks(o, x, bias, (_i, k, v) => [o.heads(k), o.heads(v)]);
+  const last = g.op('Sub', [g.op('ReduceSum', ['attention_mask', g.ints([1])], { keepdims: 1 }), g.ints([1], true)]); // [B, 1]
+  const pooled = g.op('GatherND', [hidden, last], { batch_dims: 1 }); // [B, d]
+  g.alias(o.logitsAgainst(pooled, o.param('score.weight')), 'logits'); // score.weight [num_labels, d]: x @ Wᵀ
+  return g.model([tokens('input_ids'), tokens('attention_mask')], [classLogitsOut(c.numLabels!)], docOf('GPT2ForSequenceClassification', opts));
+}
+
+/** BERT's embeddings and post-LN blocks under the padding mask: hidden [B, T, d], and the word table (the MLM decoder's). */
+function bertEncoder(o: Ops): { hidden: string; word: string } {
+  const { g, c } = o;
   const e = 'bert.embeddings';
   const word = o.param(`${e}.word_embeddings.weight`);
   let x = g.op('Add', [
@@ -214,7 +256,27 @@ export function bertOnnx(c: ResolvedModelConfig, w: WeightSource, opts: OnnxOpti
     const y = o.linear(o.activation(o.linear(x, `${l}.intermediate.dense`, true)), `${l}.output.dense`, true);
     x = o.layerNorm(g.op('Add', [y, x]), `${l}.output.LayerNorm`);
   }
-  const t = o.layerNorm(o.activation(o.linear(x, 'cls.predictions.transform.dense', true)), 'cls.predictions.transform.LayerNorm');
-  g.alias(g.op('Add', [o.tiedLogits(t, word), o.param('cls.predictions.bias')]), 'logits');
-  return g.model([tokens('input_ids'), tokens('attention_mask'), tokens('token_type_ids')], [logitsOut(c.vocabSize)], `BertForMaskedLM${opts.int8 ? ', int8 projections' : ''}; written by Transformer Workbench`);
+  return { hidden: x, word };
+}
+
+const bertInputs = () => [tokens('input_ids'), tokens('attention_mask'), tokens('token_type_ids')];
+
+/** BERT's masked-LM model (a classifier's too, whose pretraining heads it still holds): the encoder, the prediction transform, tied decoder + bias. */
+export function bertOnnx(c: ResolvedModelConfig, w: WeightSource, opts: OnnxOptions): Uint8Array {
+  const o = new Ops(new GraphBuilder(), w, opts, c);
+  const { g } = o;
+  const { hidden, word } = bertEncoder(o);
+  const t = o.layerNorm(o.activation(o.linear(hidden, 'cls.predictions.transform.dense', true)), 'cls.predictions.transform.LayerNorm');
+  g.alias(g.op('Add', [o.logitsAgainst(t, word), o.param('cls.predictions.bias')]), 'logits');
+  return g.model(bertInputs(), [logitsOut(c.vocabSize)], docOf('BertForMaskedLM', opts));
+}
+
+/** BertForSequenceClassification: the encoder, the pooler tanh(dense(x[:, 0])) on [CLS], the classifier → logits [B, num_labels]. */
+function bertClassifierOnnx(c: ResolvedModelConfig, w: WeightSource, opts: OnnxOptions): Uint8Array {
+  const o = new Ops(new GraphBuilder(), w, opts, c);
+  const { g } = o;
+  const first = g.op('Gather', [bertEncoder(o).hidden, g.ints([0], true)], { axis: 1 }); // [B, d]
+  const pooled = g.op('Tanh', [o.linear(first, 'bert.pooler.dense', true)]);
+  g.alias(o.linear(pooled, 'classifier', true), 'logits');
+  return g.model(bertInputs(), [classLogitsOut(c.numLabels!)], docOf('BertForSequenceClassification', opts));
 }

@@ -36,13 +36,18 @@ export function makeProbe(c: ResolvedModelConfig, seed = PROBE_SEED): Probe {
   return { batch: B, length: T, inputIds, attentionMask, tokenTypeIds, cacheShape: [B, c.nHeads, 0, c.headDim] };
 }
 
-/** The language-model logits [B, T, V] of the engine's model on the probe: next-token (GPT) or masked-LM (BERT). */
+/**
+ * The logits a bundle's graph outputs, from the engine's model on the probe: a language model's [B, T, V]
+ * (next-token for GPT, masked-LM for BERT), a classifier's [B, numLabels] (BERT's pooled [CLS], GPT's last real token).
+ */
 export function engineLogits(model: AnyModel, p: Probe): Float32Array {
   return tf.tidy(() => {
     const t = (v: number[]) => tf.tensor2d(v, [p.batch, p.length], 'int32');
     const batch = { inputIds: t(p.inputIds), attentionMask: t(p.attentionMask), ...(model instanceof BERT ? { tokenTypeIds: t(p.tokenTypeIds) } : {}) };
     const { hidden } = model.forward(batch);
-    return (model instanceof BERT ? model.mlmLogits(hidden) : model.lmLogits(hidden)).dataSync() as Float32Array;
+    const classifier = model.config.numLabels !== undefined;
+    if (model instanceof BERT) return (classifier ? model.classLogits(hidden) : model.mlmLogits(hidden)).dataSync() as Float32Array;
+    return (classifier ? model.classLogits(hidden, batch) : model.lmLogits(hidden)).dataSync() as Float32Array;
   });
 }
 

@@ -1,6 +1,6 @@
 /**
  * The check an export ends with: the bundle just written is read back and run on the probe, and its
- * logits are compared with the in-app model's — model.safetensors loaded into a fresh engine model,
+ * logits (a classifier's: its class logits, ./probe.ts) are compared with the in-app model's — model.safetensors loaded into a fresh engine model,
  * onnx/model.onnx and onnx/model_quantized.onnx run by onnxruntime-node. The report goes into the model
  * card; a bundle that fails it is not published.
  */

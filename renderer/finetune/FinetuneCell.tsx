@@ -13,6 +13,7 @@ import { useStore } from '../state/store';
 import { AccuracyChart } from './AccuracyChart';
 import { trainableShareText } from './classificationFormat';
 import { ClassificationView } from './ClassificationView';
+import { ClassifierExport } from './ClassifierExport';
 import { LoraTargets } from './LoraTargets';
 import './finetune.css';
 
@@ -142,6 +143,7 @@ export function FinetuneCell({ cell }: { cell: FinetuneCellT }) {
         {shown.length > 0 && <RunCharts runs={shown} colors={colors} />}
         {shown.length > 0 && <AccuracyChart runIds={shown.map((r) => r.runId)} colors={colors} />}
         {path && reportRun && <ClassificationView experimentPath={path} runId={reportRun} version={reportVersion} />}
+        {reportRun && <ClassifierExport runId={reportRun} />}
         {!runIds.length && <p className="muted">No runs yet. Pick a base run and Run the cell (Shift+Enter) to fine-tune it; runs are kept beside the experiment file.</p>}
       </div>
     </>
