@@ -162,6 +162,15 @@ describe('workbench command line', () => {
     assert.deepEqual(config.spec.dataset.source, { kind: 'file', path: path.join(tmp, 'small.txt'), unit: 'paragraph' });
   });
 
+  it('the Brown word-piece GPT example (the fine-tuning bench\'s base) trains as shipped: a causal model over the BERT example\'s word pieces', { timeout: 180_000 }, async () => {
+    const run = jsonRun(['train', path.join(root, 'experiments/brown-gpt-mini.experiment.json'), '--steps', '2', '--out', 'brown-gpt-runs']);
+    assert.equal(await run.exit, 0, run.stderr());
+    const summary = run.lines.at(-1)!;
+    assert.equal(summary.status, 'completed');
+    const config = JSON.parse(fs.readFileSync(path.join(String(summary.run_dir), 'run.json'), 'utf8')).config;
+    assert.deepEqual([config.spec.model.arch, config.spec.pretrain.objective, config.spec.tokenizer.kind], ['gpt', 'causal-lm', 'wordpiece']);
+  });
+
   it("the Brown character-level GPT example trains as shipped, with no --data: the built-in corpus as one running text", { timeout: 120_000 }, async () => {
     const run = jsonRun(['train', path.join(root, 'experiments/brown-char-gpt.experiment.json'), '--steps', '3', '--out', 'brown-char-runs']);
     assert.equal(await run.exit, 0, run.stderr());
