@@ -1,17 +1,18 @@
 /**
  * `npm run bench:finetune`: full fine-tuning vs LoRA (ranks 4, 8, 16) vs the same classifier trained from
- * scratch, on the Brown genre task from one pretrained Brown BERT checkpoint: test accuracy and macro-F1,
- * trainable parameters, training time, peak memory and the size of what each variant saves (the checkpoint's
- * weights; LoRA: its adapter file). One JSON line per variant, then a table and the verdicts of the issue's
- * claims (LoRA's share < 5%, its accuracy within 3 points of full, both above scratch); exit 1 when one fails
- * or a variant fails.
+ * scratch, on the Brown genre task from one pretrained Brown checkpoint: test accuracy and macro-F1, trainable
+ * parameters, training time, peak memory and the size of what each variant saves (the checkpoint's weights;
+ * LoRA: its adapter file). One JSON line per variant, then a table and the verdicts of the issue's claims
+ * (LoRA's share < 5%, its accuracy within 3 points of full, both above scratch); exit 1 when one fails or a
+ * variant fails.
  *
- * Without RUN_DIR the base is pretrained here first: experiments/brown-bert-mini.experiment.json for
- * --pretrain-steps (default 600 of its 1,200). Each variant runs in a child process of its own, so that its
- * peak resident memory is its own; every variant has the same data, split, seed and loop.
+ * Without RUN_DIR the base is pretrained here first: --experiment (default
+ * experiments/brown-gpt-mini.experiment.json) for --pretrain-steps (default its pretrain cell's). Each variant
+ * runs in a child process of its own, so that its peak resident memory is its own; every variant has the same
+ * data, split and loop, seeded by --seed.
  *
- *   npm run bench:finetune -- [RUN_DIR] [--experiment FILE] [--pretrain-steps N] [--steps N] [--lr LR] [--lora-lr LR] [--lora-targets A,B]
- *                             [--passage-tokens N] [--passages-per-doc N]
+ *   npm run bench:finetune -- [RUN_DIR] [--experiment FILE] [--pretrain-steps N] [--steps N] [--lr LR] [--lora-lr LR]
+ *                             [--lora-targets A,B] [--passage-tokens N] [--passages-per-doc N] [--seed N]
  *                             [--variants full,lora-r4,…] [--out DIR]
  */
 import { spawnSync } from 'node:child_process';
@@ -25,7 +26,7 @@ import { readRunJson } from '../../common/node/runFiles';
 import { modelOfRun, runConfigOf } from '../../common/runConfig';
 import type { FinetuneConfigInput } from '../../common/finetuneConfig';
 import { readClassificationReport } from '../../common/node/classificationReport';
-import { DEFAULT_EXPERIMENT, readExperiment } from '../cli/main';
+import { readExperiment } from '../cli/main';
 import { writeOpenedAdapter } from '../finetune/lora/openLoraRun';
 import { ADAPTER_WEIGHTS } from '../finetune/lora/peftFiles';
 import { plannedTrainable } from '../finetune/trainable';
@@ -33,6 +34,9 @@ import { loadRunModel } from '../runs/loadRunModel';
 import { MODEL_FILE } from '../runs/checkpoint';
 import { resolveDerivedRun } from '../training/derivedRun';
 import { Trainer } from '../training/trainer';
+
+/** The base pretrained when no RUN_DIR is given: a word-piece GPT, since the Brown BERT at these sizes learns too little to help (README, Fine-tune). */
+const BASE_EXPERIMENT = fileURLToPath(new URL('../../experiments/brown-gpt-mini.experiment.json', import.meta.url));
 
 const VARIANTS = ['full', 'lora-r4', 'lora-r8', 'lora-r16', 'scratch'] as const;
 type Variant = (typeof VARIANTS)[number];
@@ -55,14 +59,14 @@ interface VariantResult {
 
 /**
  * What every variant shares: the loop's length, the passages; the rate is per method (LoRA's adapters start at zero
- * and need a higher one); LoRA's target patterns (empty: the architecture's defaults, PEFT's).
+ * and need a higher one); LoRA's target patterns (empty: BLOCK_PROJECTIONS of the base's architecture).
  */
-interface Recipe { steps: number; lr: number; loraLr: number; passageTokens: number; passagesPerDocument: number; loraTargets: string[] }
+interface Recipe { steps: number; lr: number; loraLr: number; passageTokens: number; passagesPerDocument: number; seed: number; loraTargets: string[] }
 
 /** The same settings for every variant but what the variant is: the method, LoRA's rank, the init. */
 function settingsOf(variant: Variant, o: Recipe): FinetuneConfigInput {
   const r = /^lora-r(\d+)$/.exec(variant);
-  const loop = { steps: o.steps, batchSize: 16, evalInterval: o.steps, evalBatches: 4, checkpointInterval: o.steps, schedule: { warmupSteps: Math.min(30, o.steps) }, optimizer: { lr: r ? o.loraLr : o.lr }, seed: 1 };
+  const loop = { steps: o.steps, batchSize: 16, evalInterval: o.steps, evalBatches: 4, checkpointInterval: o.steps, schedule: { warmupSteps: Math.min(30, o.steps) }, optimizer: { lr: r ? o.loraLr : o.lr }, seed: o.seed };
   const data = { kind: 'brown-genre' as const, passageTokens: o.passageTokens, passagesPerDocument: o.passagesPerDocument };
   return {
     data, loop, maxEvalExamples: 100_000,
@@ -165,16 +169,16 @@ async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true, strict: true,
     options: {
-      experiment: { type: 'string', default: DEFAULT_EXPERIMENT }, 'pretrain-steps': { type: 'string' }, steps: { type: 'string', default: '300' }, lr: { type: 'string', default: '0.0005' }, 'lora-lr': { type: 'string', default: '0.005' }, 'lora-targets': { type: 'string', default: '' },
-      'passage-tokens': { type: 'string', default: '64' }, 'passages-per-doc': { type: 'string', default: '12' },
+      experiment: { type: 'string', default: BASE_EXPERIMENT }, 'pretrain-steps': { type: 'string' }, steps: { type: 'string', default: '300' }, lr: { type: 'string', default: '0.0005' }, 'lora-lr': { type: 'string', default: '0.002' }, 'lora-targets': { type: 'string', default: '' },
+      'passage-tokens': { type: 'string', default: '64' }, 'passages-per-doc': { type: 'string', default: '12' }, seed: { type: 'string', default: '1' },
       variants: { type: 'string', default: VARIANTS.join(',') }, out: { type: 'string' }, worker: { type: 'string' },
     },
   });
-  const numbers = { steps: Number(values.steps), lr: Number(values.lr), loraLr: Number(values['lora-lr']), passageTokens: Number(values['passage-tokens']), passagesPerDocument: Number(values['passages-per-doc']) };
+  const numbers = { steps: Number(values.steps), lr: Number(values.lr), loraLr: Number(values['lora-lr']), passageTokens: Number(values['passage-tokens']), passagesPerDocument: Number(values['passages-per-doc']), seed: Number(values.seed) };
   const bad = Object.entries(numbers).find(([, v]) => !(v > 0));
   if (bad) throw new Error(`--${bad[0]}: give a positive number`);
   const recipe: Recipe = { ...numbers, loraTargets: values['lora-targets'].split(',').map((t) => t.trim()).filter(Boolean) };
-  const recipeArgs = ['--steps', values.steps, '--lr', values.lr, '--lora-lr', values['lora-lr'], '--lora-targets', values['lora-targets'], '--passage-tokens', values['passage-tokens'], '--passages-per-doc', values['passages-per-doc']];
+  const recipeArgs = ['--steps', values.steps, '--lr', values.lr, '--lora-lr', values['lora-lr'], '--lora-targets', values['lora-targets'], '--passage-tokens', values['passage-tokens'], '--passages-per-doc', values['passages-per-doc'], '--seed', values.seed];
   if (values.worker) {
     await worker(values.worker as Variant, positionals[0], recipe, values.out!);
     return 0;
