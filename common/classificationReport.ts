@@ -42,5 +42,8 @@ export const ClassificationReport = z.object({
   examples: z.number().int().min(0),
   testExamples: z.number().int().min(0),
   balance: ClassBalance,
+  /** the parameters the run trains (LoRA: its adapters and the head) and the model's; absent in reports written before they were recorded */
+  trainableParams: z.number().int().min(0).optional(),
+  totalParams: z.number().int().min(0).optional(),
 }).strict();
 export type ClassificationReport = z.infer<typeof ClassificationReport>;

@@ -162,5 +162,17 @@ describe('the fine-tune cell in a browser', { timeout: 600_000 }, () => {
     for (const m of ['full', 'lora']) assert.equal(byMethod[m].report.step, 20, `${m} evaluated at its last step`);
     assert.equal(byMethod.full.report.examples, byMethod.lora.report.examples, 'both judged on the same test passages');
     await saveScreenshot(page, finetuneCell().getByTestId('chart-accuracy'), 'finetune-compare');
+    // the runs side by side: method, the accuracy each run's report holds, the share it trains
+    const table = finetuneCell().getByTestId('finetune-runs');
+    await until('both runs in the side-by-side table', async () => (await table.locator('tbody tr').count()) === 2 && !(await table.innerText()).includes('—'), 10_000);
+    const rows = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+    const byLabel = Object.fromEntries(rows.map((r) => [r[1], r]));
+    assert.deepEqual(Object.keys(byLabel).sort(), ['LoRA r 4 (query, value)', 'full']);
+    for (const [label, method] of [['full', 'full'], ['LoRA r 4 (query, value)', 'lora']] as const) {
+      assert.equal(byLabel[label][2], `${(100 * byMethod[method].report.accuracy).toFixed(1)}%`, `${label}: the accuracy of its report`);
+    }
+    assert.equal(byLabel.full[5], '100.00%');
+    assert.ok(Number(byLabel['LoRA r 4 (query, value)'][5].replace('%', '')) < 100, 'LoRA trains a part of the model');
+    await saveScreenshot(page, table, 'finetune-runs');
   });
 });

@@ -53,6 +53,7 @@ test('full fine-tuning from a BERT checkpoint: head added, base weights copied, 
   const report = ClassificationReport.parse(JSON.parse(fs.readFileSync(path.join(summary.run_dir, CLASSIFICATION_REPORT_FILE), 'utf8')));
   assert.equal(report.step, 12);
   assert.deepEqual(report.labels, ['king', 'love']);
+  assert.ok(report.totalParams! > 0 && report.trainableParams === report.totalParams, 'full fine-tuning trains every parameter, and the report says so');
   assert.equal(report.confusion.flat().reduce((a, b) => a + b, 0), report.examples);
   assert.deepEqual(report.confusion, [[report.perClass[0].support, 0], [0, report.perClass[1].support]]);
   // the fine-tuned run opens through the one door like any run
@@ -114,6 +115,7 @@ test('LoRA fine-tuning trains the adapters and the head only, resumes, and opens
   assert.equal(summary.status, 'completed', JSON.stringify(summary.error));
   const report = ClassificationReport.parse(JSON.parse(fs.readFileSync(path.join(summary.run_dir, CLASSIFICATION_REPORT_FILE), 'utf8')));
   assert.equal(report.step, 12, 'the resumed run evaluated at its end');
+  assert.equal(((100 * report.trainableParams!) / report.totalParams!).toFixed(2), share, 'the report records the share the log stated');
   const rm = await loadRunModel(summary.run_dir);
   const base = await loadRunModel(bertBase);
   try {

@@ -20,6 +20,7 @@ import type { TrainingTask } from '../training/task';
 import type { Gradients } from '../training/trainStep';
 import { packBatch, type ClassBatch, type ClassificationSplit, type LabelledExample } from './classificationData';
 import { classificationFigures } from './classificationMetrics';
+import { countTrainable, type TrainableCount } from './trainable';
 
 export interface ClassifierTaskOptions {
   model: AnyModel;
@@ -73,10 +74,12 @@ export class ClassifierTask implements TrainingTask {
   readonly model: AnyModel;
   readonly trainable: readonly string[];
   readonly tokensPerStep: number;
+  private readonly count: TrainableCount;
 
   constructor(private readonly o: ClassifierTaskOptions, gradAccumSteps: number) {
     this.model = o.model;
     this.trainable = o.trainable;
+    this.count = countTrainable(o.model, o.trainable);
     const meanTokens = o.split.train.reduce((a, e) => a + e.a.length + (e.b?.length ?? 0), 0) / Math.max(1, o.split.train.length);
     this.tokensPerStep = Math.round(meanTokens * o.batchSize * gradAccumSteps);
   }
@@ -119,6 +122,7 @@ export class ClassifierTask implements TrainingTask {
     const report: ClassificationReport = {
       step, labels, accuracy: testFig.accuracy, macroF1: testFig.macroF1, perClass: testFig.perClass, confusion: testFig.confusion,
       examples: this.o.evalSet.length, testExamples: split.test.length, balance: split.balance,
+      trainableParams: this.count.trainable, totalParams: this.count.total,
     };
     await writeJsonAtomic(path.join(this.o.runDir, CLASSIFICATION_REPORT_FILE), report);
     // perplexity has no meaning for a classifier; exp of the loss keeps the field's arithmetic and no chart plots it for this task

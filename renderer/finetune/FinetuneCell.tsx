@@ -14,6 +14,7 @@ import { AccuracyChart } from './AccuracyChart';
 import { trainableShareText } from './classificationFormat';
 import { ClassificationView } from './ClassificationView';
 import { ClassifierExport } from './ClassifierExport';
+import { FinetuneRunsTable } from './FinetuneRunsTable';
 import { LoraTargets } from './LoraTargets';
 import './finetune.css';
 
@@ -135,6 +136,8 @@ export function FinetuneCell({ cell }: { cell: FinetuneCellT }) {
   const reportRun = shown[0]?.runId;
   // the report is read again whenever the run evaluates or ends
   const reportVersion = useStore((s) => (reportRun ? `${s.jobs[reportRun]?.status ?? ''}:${s.jobs[reportRun]?.valLoss ?? ''}:${s.history.find((h) => h.id === reportRun && h.ok)?.ok ? 'listed' : ''}` : ''));
+  // the side-by-side table is read again whenever one of the cell's runs evaluates, ends or is listed
+  const runsVersion = useStore((s) => runIds.map((id) => `${s.jobs[id]?.status ?? ''}:${s.jobs[id]?.valLoss ?? ''}:${s.history.find((h) => h.id === id)?.ok ? 'listed' : ''}`).join('|'));
   return (
     <>
       <ConfigPanel cell={cell} kind="finetune" form={<FinetuneForm cell={cell} />} />
@@ -142,6 +145,7 @@ export function FinetuneCell({ cell }: { cell: FinetuneCellT }) {
         {job && <JobStatus job={job} />}
         {shown.length > 0 && <RunCharts runs={shown} colors={colors} />}
         {shown.length > 0 && <AccuracyChart runIds={shown.map((r) => r.runId)} colors={colors} />}
+        {path && <FinetuneRunsTable experimentPath={path} runIds={runIds} colors={colors} version={runsVersion} />}
         {path && reportRun && <ClassificationView experimentPath={path} runId={reportRun} version={reportVersion} />}
         {reportRun && <ClassifierExport runId={reportRun} />}
         {!runIds.length && <p className="muted">No runs yet. Pick a base run and Run the cell (Shift+Enter) to fine-tune it; runs are kept beside the experiment file.</p>}
