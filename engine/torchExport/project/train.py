@@ -18,6 +18,7 @@ import math
 import os
 import re
 import sys
+import threading
 import time
 
 import numpy as np
@@ -31,6 +32,28 @@ from model import create_model
 from sampler import IGNORE, Batches, Rng, load_config
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+LEAVE_TIMEOUT_S = 60
+
+
+def leave_process_group(code):
+    """Waits for every rank, then leaves the process group. Leaving can hang at random (pytorch/pytorch#75097;
+    seen here once with gloo after a complete run), and by now the run folder is written and closed, so after
+    LEAVE_TIMEOUT_S the process exits with its code instead of holding torchrun until its own timeout."""
+    done = threading.Event()
+
+    def leave():
+        dist.barrier()
+        dist.destroy_process_group()
+        done.set()
+
+    threading.Thread(target=leave, daemon=True).start()
+    if not done.wait(LEAVE_TIMEOUT_S):
+        print(f"train.py: leaving the process group took over {LEAVE_TIMEOUT_S} s (a known PyTorch hang); the run is saved, exiting", file=sys.stderr)
+        sys.stderr.flush()
+        sys.stdout.flush()
+        os._exit(code)
 
 
 def parse_args(argv):
@@ -365,10 +388,10 @@ class Trainer:
         if run:
             run.close(status, error)
             print(f"train.py: {status} at step {step}; best validation loss {best}; run folder {run.dir}", file=sys.stderr)
+        code = 0 if status == "completed" else 1
         if self.world > 1:
-            dist.barrier()
-            dist.destroy_process_group()
-        return 0 if status == "completed" else 1
+            leave_process_group(code)
+        return code
 
     def checkpoint(self, run, step, tokens, rng, val_loss, elapsed):
         params, moments = self.state()
