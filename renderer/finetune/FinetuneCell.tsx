@@ -115,6 +115,11 @@ function FinetuneForm({ cell }: { cell: FinetuneCellT }) {
   );
 }
 
+/** What changes when a run's evaluation file may have: its live status and last validation loss, and whether it is listed. */
+function runVersion(s: ReturnType<typeof useStore.getState>, runId: string): string {
+  return `${s.jobs[runId]?.status ?? ''}:${s.jobs[runId]?.valLoss ?? ''}:${s.history.some((h) => h.id === runId && h.ok) ? 'listed' : ''}`;
+}
+
 /**
  * The fine-tune cell: a base run and checkpoint, the task (Brown genres or a JSON Lines file), full or LoRA
  * fine-tuning; Run starts a derived run whose dashboard is any run's, with test accuracy and macro-F1
@@ -134,10 +139,9 @@ export function FinetuneCell({ cell }: { cell: FinetuneCellT }) {
     return known ? [{ runId, live, label: live ? `${runId} (live)` : undefined }] : [];
   });
   const reportRun = shown[0]?.runId;
-  // the report is read again whenever the run evaluates or ends
-  const reportVersion = useStore((s) => (reportRun ? `${s.jobs[reportRun]?.status ?? ''}:${s.jobs[reportRun]?.valLoss ?? ''}:${s.history.find((h) => h.id === reportRun && h.ok)?.ok ? 'listed' : ''}` : ''));
-  // the side-by-side table is read again whenever one of the cell's runs evaluates, ends or is listed
-  const runsVersion = useStore((s) => runIds.map((id) => `${s.jobs[id]?.status ?? ''}:${s.jobs[id]?.valLoss ?? ''}:${s.history.find((h) => h.id === id)?.ok ? 'listed' : ''}`).join('|'));
+  // the report and the table are read again whenever a run evaluates, ends or is listed
+  const reportVersion = useStore((s) => (reportRun ? runVersion(s, reportRun) : ''));
+  const runsVersion = useStore((s) => runIds.map((id) => runVersion(s, id)).join('|'));
   return (
     <>
       <ConfigPanel cell={cell} kind="finetune" form={<FinetuneForm cell={cell} />} />
